@@ -1,0 +1,835 @@
+"""Compile a rubric once, then score departments with it: pure, exact and deterministic.
+
+:func:`compile_rubric` checks everything the model's shape cannot (formula names and
+types, derived-value cycles, weight sums, band coverage, grade names), reporting every
+problem with its place in the file, and returns a :class:`CompiledRubric`. Its
+:meth:`~CompiledRubric.score` validates a department's inputs, evaluates derived values,
+scores each leaf with its scoring method, applies the not-applicable policy, sums,
+rounds and grades.
+
+A compiled rubric holds no mutable state: one instance may score from many threads.
+"""
+
+from __future__ import annotations
+
+import ast
+import decimal
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Final
+
+from ._interval import Interval
+from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ZERO, round_decimal, to_str
+from ._suggest import did_you_mean
+from .dumping import content_hash
+from .errors import (
+    EvaluationError,
+    FormulaError,
+    InputError,
+    Issue,
+    Location,
+    PathPart,
+    RubricValidationError,
+)
+from .formula import Formula, Symbol, ValueType, compile_formula
+from .methods import NoMatch, Scorer
+from .model import NUMERIC_KINDS, DerivedValue, Indicator, InputSpec, Rounding, Rubric
+from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
+
+__all__ = ["CompiledRubric", "compile_rubric"]
+
+Value = Decimal | bool | str
+_NA: Final = object()  # marks a value that is not applicable (missing optional input, NA fallback)
+_TRUE_WORDS: Final = {"true": True, "false": False, "是": True, "否": False, "yes": True, "no": False}
+
+
+class Locator:
+    """Turns a path inside the rubric document into a :class:`Location`."""
+
+    def __init__(self, source: Any = None) -> None:
+        self.source = source
+
+    def __call__(self, path: Sequence[PathPart], *, key: bool = False) -> Location:
+        if self.source is not None:
+            return self.source.locate(tuple(path), key=key)  # type: ignore[no-any-return]
+        return Location(path=tuple(path))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class _InputRule:
+    id: str
+    spec: InputSpec
+    coerce: Callable[[Any], Value]
+
+
+def _coerce_number(integral: bool) -> Callable[[Any], Value]:
+    def coerce(raw: Any) -> Value:
+        if isinstance(raw, bool):
+            raise ValueError("a number is needed, not true/false")
+        if isinstance(raw, Decimal):
+            value = raw
+        elif isinstance(raw, int):
+            value = Decimal(raw)
+        elif isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise ValueError(f"{raw} is not a finite number")
+            value = Decimal(repr(raw))
+        elif isinstance(raw, str):
+            text = raw.strip()
+            try:
+                value = Decimal(text)
+            except InvalidOperation:
+                raise ValueError(f"{raw!r} is not a number") from None
+        else:
+            raise ValueError(f"a number is needed, not {type(raw).__name__}")
+        if not value.is_finite():
+            raise ValueError(f"{raw!r} is not a finite number")
+        if abs(value) >= Decimal("1e15"):
+            raise ValueError(f"{raw!r} is implausibly large")
+        if integral and value != value.to_integral_value():
+            raise ValueError(f"{raw!r} is not a whole number")
+        return value
+
+    return coerce
+
+
+def _coerce_boolean(raw: Any) -> Value:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE_WORDS:
+        return _TRUE_WORDS[raw.strip().lower()]
+    raise ValueError(f"true or false is needed, not {raw!r}")
+
+
+def _coerce_choice(options: tuple[str, ...]) -> Callable[[Any], Value]:
+    def coerce(raw: Any) -> Value:
+        if isinstance(raw, str) and raw.strip() in options:
+            return raw.strip()
+        hint = did_you_mean(str(raw), options) if isinstance(raw, str) else None
+        raise ValueError(
+            f"{raw!r} is not one of {', '.join(map(repr, options))}"
+            + (f"; {hint}" if hint else "")
+        )
+
+    return coerce
+
+
+def _input_rule(input_id: str, spec: InputSpec) -> _InputRule:
+    if spec.kind == "boolean":
+        coerce = _coerce_boolean
+    elif spec.kind == "choice":
+        assert spec.options is not None
+        coerce = _coerce_choice(spec.options)
+    else:
+        coerce = _coerce_number(spec.kind in ("integer", "count"))
+    return _InputRule(input_id, spec, coerce)
+
+
+def _symbol(spec: InputSpec) -> Symbol:
+    if spec.kind == "boolean":
+        return Symbol(ValueType.BOOLEAN)
+    if spec.kind == "choice":
+        return Symbol(ValueType.TEXT, spec.options)
+    return Symbol(ValueType.NUMBER)
+
+
+# --------------------------------------------------------------------------- plan pieces
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    id: str
+    formula: Formula
+    rounding: Rounding | None
+    as_percent: bool
+    on_zero_division: Decimal | str | None
+    deps: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    index: int  # position in the node list
+    node: Indicator
+    scorer: Scorer
+    formulas: tuple[Formula, ...]
+    na_when: Formula | None
+    na_policy: str
+    reads: tuple[str, ...]  # every input and derived value it depends on, inputs first
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    node: Indicator
+    depth: int
+    parent: int | None
+    children: tuple[int, ...]
+    leaf: _Leaf | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Grade:
+    name: str
+    range: Interval
+    rank: int  # 0 = best
+
+
+@dataclass(frozen=True, slots=True)
+class _Cap:
+    id: str
+    when: Formula
+    max_grade: str
+    reason: str | None
+
+
+class _Context:
+    """The :class:`~perfscore.methods.MethodContext` given to a leaf's scoring method."""
+
+    def __init__(self, compiler: _Compiler, leaf_path: tuple[PathPart, ...], node: Indicator) -> None:
+        self._compiler = compiler
+        self._path = (*leaf_path, "scoring")
+        self._node = node
+        self.formulas: list[Formula] = []
+
+    @property
+    def weight(self) -> Decimal:
+        return self._node.weight
+
+    @property
+    def indicator_id(self) -> str:
+        return self._node.id
+
+    def _field(self, f: str | tuple[PathPart, ...]) -> tuple[PathPart, ...]:
+        return (*self._path, *((f,) if isinstance(f, str) else f))
+
+    def formula(
+        self, field: str | tuple[PathPart, ...], source: str, expect: ValueType | tuple[ValueType, ...]
+    ) -> Formula:
+        formula = self._compiler.formula(self._field(field), source, expect)
+        self.formulas.append(formula)
+        return formula
+
+    def symbol(self, name: str) -> Symbol | None:
+        return self._compiler.symbols.get(name)
+
+    def error(
+        self, field: str | tuple[PathPart, ...], code: str, message: str, hint: str | None = None
+    ) -> None:
+        self._compiler.error(self._field(field), code, message, hint)
+
+
+_PLACEHOLDER: Final = compile_formula("0")  # stands in for a formula that failed its checks
+
+
+class _Compiler:
+    def __init__(self, rubric: Rubric) -> None:
+        self.rubric = rubric
+        self.locate = Locator(rubric._source)
+        self.issues: list[Issue] = []
+        self.symbols: dict[str, Symbol] = {}
+        self.formula_deps: dict[str, frozenset[str]] = {}
+
+    def error(self, path: Sequence[PathPart], code: str, message: str, hint: str | None = None) -> None:
+        self.issues.append(Issue(code, message, self.locate(path), hint))
+
+    def formula(
+        self, path: Sequence[PathPart], source: str, expect: ValueType | tuple[ValueType, ...]
+    ) -> Formula:
+        origin = self.locate(path)
+        if self.rubric._source is not None:
+            origin = self.rubric._source.formula_origin(tuple(path)) or origin
+        try:
+            return compile_formula(source, self.symbols, expect=expect, origin=origin)
+        except FormulaError as e:
+            self.issues.extend(e.issues)
+            return _PLACEHOLDER
+
+    # -- derived values -------------------------------------------------------------
+    def derived(self) -> list[_Derived]:
+        order = self._derived_order()
+        plan: list[_Derived] = []
+        for name in order:
+            spec = self.rubric.derived[name]
+            formula = self.formula(("derived", name, "formula"), spec.formula, (ValueType.NUMBER, ValueType.BOOLEAN, ValueType.TEXT))
+            self.symbols[name] = Symbol(formula.type)
+            deps = set(formula.names)
+            for n in formula.names:
+                deps |= self.formula_deps.get(n, frozenset())
+            self.formula_deps[name] = frozenset(deps)
+            rounding = self._rounding(spec)
+            if formula.type is not ValueType.NUMBER and (spec.as_percent or spec.on_zero_division is not None):
+                self.error(("derived", name), "rubric.derived_type", f"{name!r} is not a number, so 'as_percent' and 'on_zero_division' do not apply")
+            plan.append(_Derived(name, formula, rounding, spec.as_percent, spec.on_zero_division, frozenset(deps)))
+        return plan
+
+    def _rounding(self, spec: DerivedValue) -> Rounding | None:
+        if spec.rounding == "none":
+            return None
+        if spec.rounding == "ratio":
+            return self.rubric.rounding.ratio
+        if spec.rounding == "score":
+            return self.rubric.rounding.score
+        assert isinstance(spec.rounding, Rounding)
+        return spec.rounding
+
+    def _derived_order(self) -> list[str]:
+        derived = self.rubric.derived
+        for name in derived:
+            if name in self.rubric.inputs:
+                self.error(("derived", name), "rubric.duplicate_name", f"{name!r} is both an input and a derived value", "rename one of them")
+        graph = {name: sorted(_names(spec.formula) & derived.keys()) for name, spec in derived.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str, stack: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = [*stack[stack.index(name) :], name]
+                self.error(
+                    ("derived", name, "formula"),
+                    "rubric.cycle",
+                    "derived values depend on each other in a cycle: " + " -> ".join(cycle),
+                    "break the cycle: one of them must be computed from inputs",
+                )
+                return
+            state[name] = 1
+            for dep in graph[name]:
+                visit(dep, [*stack, name])
+            state[name] = 2
+            order.append(name)
+
+        for name in derived:
+            visit(name, [])
+        cyclic = {i.location.path[1] for i in self.issues if i.code == "rubric.cycle"}
+        return [n for n in order if n not in cyclic]
+
+    # -- indicators -----------------------------------------------------------------
+    def tree(self) -> tuple[list[_Node], list[_Leaf]]:
+        nodes: list[_Node] = []
+        leaves: list[_Leaf] = []
+        seen: dict[str, tuple[PathPart, ...]] = {}
+        default_policy = self.rubric.not_applicable
+
+        def add(node: Indicator, path: tuple[PathPart, ...], depth: int, parent: int | None) -> int:
+            index = len(nodes)
+            nodes.append(None)  # type: ignore[arg-type]  # placeholder, filled below
+            if node.id in seen:
+                self.error((*path, "id"), "rubric.duplicate_id", f"indicator id {node.id!r} is used twice", f"first used at {self.locate(seen[node.id])}")
+            seen.setdefault(node.id, path)
+            leaf: _Leaf | None = None
+            children: list[int] = []
+            if node.scoring is not None:
+                if node.weight <= 0:
+                    self.error((*path, "weight"), "rubric.leaf_weight", f"leaf {node.id!r} has weight {node.weight}; a leaf needs a weight above 0")
+                ctx = _Context(self, path, node)
+                scorer = node.scoring.compile(ctx)
+                na_when = None
+                if node.not_applicable_when is not None:
+                    na_when = self.formula((*path, "not_applicable_when"), node.not_applicable_when, ValueType.BOOLEAN)
+                formulas = tuple(ctx.formulas) + ((na_when,) if na_when else ())
+                leaf = _Leaf(index, node, scorer, tuple(ctx.formulas), na_when, node.not_applicable or default_policy, self._reads(formulas))
+                leaves.append(leaf)
+            else:
+                assert node.children is not None
+                total = sum((c.weight for c in node.children), ZERO)
+                if total != node.weight:
+                    self.error(
+                        (*path, "weight"),
+                        "rubric.weight_sum",
+                        f"indicator {node.id!r} ({node.name}) has weight {to_str(node.weight)}, "
+                        f"but its children add up to {to_str(total)}",
+                        "make the parent's weight the sum of its children's",
+                    )
+                for i, child in enumerate(node.children):
+                    children.append(add(child, (*path, "children", i), depth + 1, index))
+            nodes[index] = _Node(node, depth, parent, tuple(children), leaf)
+            return index
+
+        for i, top in enumerate(self.rubric.indicators):
+            add(top, ("indicators", i), 0, None)
+        top_total = sum((n.weight for n in self.rubric.indicators), ZERO)
+        if top_total != self.rubric.total:
+            self.error(
+                ("indicators",),
+                "rubric.total_mismatch",
+                f"the top-level indicators add up to {to_str(top_total)}, but the rubric total is {to_str(self.rubric.total)}",
+                "change a weight, or set 'total' to the sum",
+            )
+        return nodes, leaves
+
+    def _reads(self, formulas: Iterable[Formula]) -> tuple[str, ...]:
+        names: set[str] = set()
+        for f in formulas:
+            names |= f.names
+            for n in f.names:
+                names |= self.formula_deps.get(n, frozenset())
+        inputs = [n for n in self.rubric.inputs if n in names]
+        derived = [n for n in self.rubric.derived if n in names]
+        return (*inputs, *derived)
+
+    # -- grades ---------------------------------------------------------------------
+    def grades(self) -> list[_Grade]:
+        total = self.rubric.total
+        bands = list(enumerate(self.rubric.grades))
+        names = [g.name for g in self.rubric.grades]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                self.error(("grades", i, "name"), "rubric.duplicate_grade", f"grade {name!r} is named twice")
+        ordered = sorted(bands, key=lambda b: (b[1].range.lower if b[1].range.lower is not None else Decimal("-Infinity"), not b[1].range.include_lower))
+        for i, band in ordered:
+            if band.range.lower is None or band.range.upper is None:
+                self.error(("grades", i, "range"), "rubric.grades_unbounded", f"grade {band.name!r} {band.range} must have both ends within [0, {to_str(total)}]")
+            elif band.range.lower < 0 or band.range.upper > total:
+                self.error(("grades", i, "range"), "rubric.grades_range", f"grade {band.name!r} {band.range} reaches outside [0, {to_str(total)}]")
+        if any(i.code in ("rubric.grades_unbounded", "rubric.grades_range") for i in self.issues):
+            return []
+        first_i, first = ordered[0]
+        if first.range.lower != 0 or not first.range.include_lower:
+            self.error(("grades", first_i, "range"), "rubric.grades_gap", f"no grade covers totals from 0 up to {first.range}", "the lowest grade must start at '[0'")
+        last_i, last = max(bands, key=lambda b: (b[1].range.upper, b[1].range.include_upper))
+        if last.range.upper != total or not last.range.include_upper:
+            self.error(("grades", last_i, "range"), "rubric.grades_gap", f"no grade covers a total of {to_str(total)}: the highest grade is {last.range}", f"the highest grade must end at '{to_str(total)}]'")
+        for (ai, a), (bi, b) in zip(ordered, ordered[1:], strict=False):
+            assert a.range.upper is not None and b.range.lower is not None
+            if a.range.overlaps(b.range):
+                self.error(("grades", bi, "range"), "rubric.grades_overlap", f"grades {a.name!r} {a.range} and {b.name!r} {b.range} overlap", "exclude the shared end from one of them")
+            elif a.range.upper != b.range.lower or not (a.range.include_upper or b.range.include_lower):
+                self.error(("grades", bi, "range"), "rubric.grades_gap", f"grades {a.name!r} {a.range} and {b.name!r} {b.range} leave a gap", "include the shared end in exactly one of them")
+        best_first = sorted(bands, key=lambda b: b[1].range.lower or ZERO, reverse=True)
+        return [_Grade(b.name, b.range, rank) for rank, (_, b) in enumerate(best_first)]
+
+    def caps(self, grades: list[_Grade]) -> list[_Cap]:
+        names = [g.name for g in grades]
+        caps = []
+        for i, cap in enumerate(self.rubric.grade_caps):
+            when = self.formula(("grade_caps", i, "when"), cap.when, ValueType.BOOLEAN)
+            if grades and cap.max_grade not in names:
+                self.error(("grade_caps", i, "max_grade"), "rubric.unknown_grade", f"no grade is named {cap.max_grade!r}", did_you_mean(cap.max_grade, names) or "grades are " + ", ".join(names))
+            caps.append(_Cap(cap.id, when, cap.max_grade, cap.reason))
+        return caps
+
+
+def _names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+# --------------------------------------------------------------------------- compiled
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRubric:
+    """A checked rubric, ready to score many departments. Immutable; safe across threads."""
+
+    rubric: Rubric
+    hash: str
+    _inputs: tuple[_InputRule, ...] = field(repr=False)
+    _derived: tuple[_Derived, ...] = field(repr=False)
+    _nodes: tuple[_Node, ...] = field(repr=False)
+    _leaves: tuple[_Leaf, ...] = field(repr=False)
+    _grades: tuple[_Grade, ...] = field(repr=False)
+    _caps: tuple[_Cap, ...] = field(repr=False)
+    _has_na: bool = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.rubric.id
+
+    @property
+    def version(self) -> str:
+        return self.rubric.version
+
+    @property
+    def input_specs(self) -> Mapping[str, InputSpec]:
+        return self.rubric.inputs
+
+    # -- inputs ---------------------------------------------------------------------
+    def validate_inputs(
+        self, inputs: Mapping[str, Any], *, source: str | None = None
+    ) -> dict[str, Any]:
+        """Check and convert raw inputs; raise :class:`InputError` listing every problem.
+
+        Missing optional inputs without a default are marked not applicable: every value
+        and leaf that reads them becomes not applicable.
+        """
+        values: dict[str, Any] = {}
+        issues: list[Issue] = []
+        if not isinstance(inputs, Mapping):
+            raise InputError([Issue("input.not_mapping", f"inputs must be a mapping of input id to value, not {type(inputs).__name__}", Location(file=source))])
+        declared = self.rubric.inputs
+        for key in inputs:
+            if key not in declared:
+                issues.append(Issue(
+                    "input.unknown",
+                    f"unknown input {key!r}",
+                    Location(file=source, path=(str(key),)),
+                    did_you_mean(str(key), declared) or "the rubric declares: " + ", ".join(declared),
+                ))
+        for rule in self._inputs:
+            spec = rule.spec
+            raw = inputs.get(rule.id)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if spec.default is not None:
+                    values[rule.id] = spec.default
+                elif spec.required:
+                    issues.append(Issue(
+                        "input.missing",
+                        f"missing required input {rule.id!r} ({spec.label})",
+                        Location(file=source, path=(rule.id,)),
+                        "give a value, or declare a default or 'required: false' in the rubric",
+                    ))
+                else:
+                    values[rule.id] = _NA
+                continue
+            try:
+                value = rule.coerce(raw)
+            except ValueError as e:
+                issues.append(Issue(
+                    "input.type",
+                    f"input {rule.id!r} ({spec.label}): {e}",
+                    Location(file=source, path=(rule.id,)),
+                    _kind_hint(spec),
+                ))
+                continue
+            if isinstance(value, Decimal):
+                low, high = spec.lower_bound, spec.max
+                if (low is not None and value < low) or (high is not None and value > high):
+                    issues.append(Issue(
+                        "input.bounds",
+                        f"input {rule.id!r} ({spec.label}) is {to_str(value)}, outside "
+                        f"[{'-∞' if low is None else to_str(low)}, {'+∞' if high is None else to_str(high)}]",
+                        Location(file=source, path=(rule.id,)),
+                        "check the figure and its unit",
+                    ))
+                    continue
+            values[rule.id] = value
+        if issues:
+            raise InputError(issues)
+        return values
+
+    # -- scoring --------------------------------------------------------------------
+    def score(
+        self, inputs: Mapping[str, Any], *, explain: bool = True, source: str | None = None
+    ) -> ScoreResult:
+        """Score one department. Raises :class:`InputError` or :class:`EvaluationError`."""
+        values = self.validate_inputs(inputs, source=source)
+        with decimal.localcontext(ENGINE_CONTEXT):
+            return self._score(values, explain)
+
+    def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
+        na_names = {k for k, v in values.items() if v is _NA}
+        for d in self._derived:
+            if na_names and not na_names.isdisjoint(d.formula.names):
+                na_names.add(d.id)
+                values[d.id] = _NA
+                continue
+            try:
+                value = d.formula.evaluate_unchecked(values)
+            except (ArithmeticError, InvalidOperation):
+                error = d.formula.locate_failure(values)
+                if error.codes == ("evaluation.division_by_zero",) and d.on_zero_division is not None:
+                    if d.on_zero_division == "not_applicable":
+                        na_names.add(d.id)
+                        values[d.id] = _NA
+                        continue
+                    value = d.on_zero_division
+                else:
+                    raise error from None
+            if isinstance(value, Decimal):
+                if d.as_percent:
+                    value = value * HUNDRED
+                if d.rounding is not None:
+                    value = round_decimal(value, d.rounding.places, d.rounding.mode)
+            values[d.id] = value
+
+        score_rule = self.rubric.rounding.score
+        raw: list[Decimal | None] = [None] * len(self._nodes)
+        steps: dict[int, tuple[Step, ...]] = {}
+        na: dict[int, str] = {}  # node index -> policy, for not-applicable leaves
+        for leaf in self._leaves:
+            i = leaf.index
+            reason = None
+            if na_names and not na_names.isdisjoint(leaf.reads):
+                missing = [n for n in leaf.reads if n in na_names]
+                reason = "not applicable: no value for " + ", ".join(missing)
+            elif leaf.na_when is not None and leaf.na_when.evaluate_unchecked(values):
+                reason = f"not applicable: {leaf.na_when.source}"
+            if reason is not None:
+                na[i] = leaf.na_policy
+                if explain:
+                    steps[i] = (Step("not_applicable", f"{reason} → {_POLICY_TEXT[leaf.na_policy]}"),)
+                continue
+            try:
+                points, why = leaf.scorer(values, explain)
+            except NoMatch as e:
+                path = self._node_path(i)
+                raise EvaluationError([Issue("evaluation.no_match", f"indicator {leaf.node.id!r}: {e.message}", Locator(self.rubric._source)(path), e.hint)]) from None
+            except (ArithmeticError, InvalidOperation, TypeError):
+                raise self._locate(leaf, values) from None
+            weight = leaf.node.weight
+            if not ZERO <= points <= weight:
+                raise EvaluationError([Issue("evaluation.out_of_range", f"indicator {leaf.node.id!r}: method {leaf.node.scoring.method!r} gave {points}, outside [0, {weight}]", Locator(self.rubric._source)(self._node_path(i)), None)])  # type: ignore[union-attr]
+            rounded = round_decimal(points, score_rule.places, score_rule.mode)
+            raw[i] = rounded
+            if explain:
+                if rounded != points:
+                    why = (*why, Step("rounding", f"{to_str(points)} rounded to {to_str(rounded)}"))
+                steps[i] = why
+        return self._aggregate(values, raw, na, steps, explain)
+
+    def _locate(self, leaf: _Leaf, values: Mapping[str, Any]) -> EvaluationError:
+        for formula in leaf.formulas:
+            try:
+                formula.interpret(values)
+            except EvaluationError as e:
+                return e
+        return EvaluationError([Issue("evaluation.arithmetic", f"indicator {leaf.node.id!r}: arithmetic failed", Locator(self.rubric._source)(self._node_path(leaf.index)), None)])
+
+    def _node_path(self, index: int) -> tuple[PathPart, ...]:
+        parts: list[PathPart] = []
+        while True:
+            node = self._nodes[index]
+            parent = node.parent
+            siblings = self.rubric.indicators if parent is None else self._nodes[parent].node.children
+            assert siblings is not None
+            position = next(k for k, s in enumerate(siblings) if s is node.node)
+            parts[:0] = ["children", position] if parent is not None else ["indicators", position]
+            if parent is None:
+                return tuple(parts)
+            index = parent
+
+    def _aggregate(
+        self,
+        values: dict[str, Any],
+        raw: list[Decimal | None],
+        na: dict[int, str],
+        steps: dict[int, tuple[Step, ...]],
+        explain: bool,
+    ) -> ScoreResult:
+        nodes = self._nodes
+        n = len(nodes)
+        total_weight = self.rubric.total
+        score_rule = self.rubric.rounding.score
+        effective: list[Decimal] = [node.node.weight for node in nodes]
+        scores: list[Decimal] = [ZERO] * n
+        status: list[Status] = [Status.SCORED] * n
+        extra: dict[int, list[Step]] = {}
+
+        if na:
+            # Stage A: weight of leaves (and whole branches) that are not applicable with
+            # policy 'to_siblings' moves to their applicable siblings, in proportion.
+            present = [True] * n
+            for i in range(n - 1, -1, -1):
+                node = nodes[i]
+                if node.leaf is not None:
+                    present[i] = na.get(i) != "to_siblings"
+                else:
+                    present[i] = any(present[c] for c in node.children)
+            tops = tuple(i for i in range(n) if nodes[i].parent is None)
+            self._share(tops, total_weight, present, effective, extra, explain)
+            for i in range(n):
+                if nodes[i].leaf is None and present[i]:
+                    self._share(nodes[i].children, effective[i], present, effective, extra, explain)
+            for i in range(n):
+                if not present[i]:
+                    effective[i] = ZERO
+            # Stage B: weight of leaves not applicable with policy 'rescale' is removed and
+            # the total rescaled by the applicable weight.
+            removed = sum((effective[i] for i, p in na.items() if p == "rescale"), ZERO)
+            factor = ONE
+            if removed:
+                if removed >= total_weight:
+                    factor = ZERO
+                else:
+                    factor = total_weight / (total_weight - removed)
+                for i, p in na.items():
+                    if p == "rescale":
+                        effective[i] = ZERO
+            for leaf in self._leaves:
+                i = leaf.index
+                if factor != ONE:
+                    effective[i] = effective[i] * factor
+                if i in na:
+                    status[i] = Status.NOT_APPLICABLE
+                    if na[i] == "full_marks" and present[i]:
+                        scores[i] = round_decimal(effective[i], score_rule.places, score_rule.mode)
+                    continue
+                points = raw[i]
+                assert points is not None
+                weight = leaf.node.weight
+                if effective[i] != weight:
+                    scaled = round_decimal(points * effective[i] / weight, score_rule.places, score_rule.mode)
+                    if explain and scaled != points:
+                        extra.setdefault(i, []).append(Step("redistribution", f"{to_str(points)} × {_fmt(effective[i])} / {to_str(weight)} = {to_str(scaled)}"))
+                    points = scaled
+                scores[i] = points
+            if removed and explain and factor:
+                extra.setdefault(-1, []).append(Step("rescale", f"total rescaled by {to_str(total_weight)} / {_fmt(total_weight - removed)}"))
+        else:
+            for leaf in self._leaves:
+                points = raw[leaf.index]
+                assert points is not None
+                scores[leaf.index] = points
+
+        for i in range(n - 1, -1, -1):
+            node = nodes[i]
+            if node.leaf is None:
+                scores[i] = sum((scores[c] for c in node.children), ZERO)
+                if na:
+                    effective[i] = sum((effective[c] for c in node.children), ZERO)
+                    if all(status[c] is Status.NOT_APPLICABLE for c in node.children):
+                        status[i] = Status.NOT_APPLICABLE
+
+        unrounded = sum((scores[i] for i in range(n) if nodes[i].parent is None), ZERO)
+        rule = self.rubric.rounding.total
+        total = round_decimal(unrounded, rule.places, rule.mode)
+        basis = total if self.rubric.rounding.grade_on == "rounded" else unrounded
+        grade = self._grade(basis)
+        grade_before_caps = grade.name
+        applied: list[str] = []
+        warnings: list[Issue] = []
+        for cap in self._caps:
+            if na and not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
+                continue
+            if cap.when.evaluate_unchecked(values):
+                limit = next(g for g in self._grades if g.name == cap.max_grade)
+                if grade.rank < limit.rank:
+                    grade = limit
+                    applied.append(cap.id)
+                    warnings.append(Issue("grade.capped", f"grade capped at {limit.name} by {cap.id!r}" + (f": {cap.reason}" if cap.reason else ""), Location(path=("grade_caps",))))
+
+        results = []
+        for i, node in enumerate(nodes):
+            explanation = None
+            if explain:
+                explanation = self._explanation(node, values, steps.get(i, ()), extra.get(i, ()))
+            eff = effective[i]
+            results.append(
+                IndicatorResult(
+                    id=node.node.id,
+                    name=node.node.name,
+                    weight=node.node.weight,
+                    effective_weight=eff if eff == node.node.weight else round_decimal(eff, score_rule.places, score_rule.mode),
+                    score=scores[i],
+                    status=status[i],
+                    depth=node.depth,
+                    parent=None if node.parent is None else nodes[node.parent].node.id,
+                    children=tuple(nodes[c].node.id for c in node.children),
+                    explanation=explanation,
+                    standard=node.node.standard,
+                )
+            )
+        public_values = {k: (None if v is _NA else v) for k, v in values.items()}
+        return ScoreResult(
+            rubric_id=self.rubric.id,
+            rubric_version=self.rubric.version,
+            rubric_hash=self.hash,
+            total=total,
+            unrounded_total=unrounded,
+            max_total=total_weight,
+            grade=grade.name,
+            indicators=tuple(results),
+            values=MappingProxyType(public_values),
+            warnings=tuple(warnings),
+            grade_before_caps=grade_before_caps if applied else None,
+            grade_caps=tuple(applied),
+        )
+
+    def _share(
+        self,
+        children: Sequence[int],
+        weight: Decimal,
+        present: list[bool],
+        effective: list[Decimal],
+        extra: dict[int, list[Step]],
+        explain: bool,
+    ) -> None:
+        kept = [c for c in children if present[c]]
+        declared = sum((self._nodes[c].node.weight for c in kept), ZERO)
+        if not kept or declared == 0:
+            return
+        for c in kept:
+            effective[c] = weight * self._nodes[c].node.weight / declared
+
+    def _explanation(self, node: _Node, values: Mapping[str, Any], steps: Sequence[Step], extra: Sequence[Step]) -> Explanation:
+        if node.leaf is None:
+            return Explanation(MappingProxyType({}), tuple(extra))
+        shown = {name: (None if values.get(name) is _NA else values.get(name)) for name in node.leaf.reads}
+        return Explanation(MappingProxyType(shown), (*steps, *extra))
+
+    def _grade(self, total: Decimal) -> _Grade:
+        for grade in self._grades:
+            if total in grade.range:
+                return grade
+        raise EvaluationError([Issue("evaluation.no_grade", f"no grade band holds the total {to_str(total)}", Location(path=("grades",)))])
+
+
+_POLICY_TEXT: Final = {
+    "full_marks": "full marks",
+    "to_siblings": "weight moved to its siblings",
+    "rescale": "left out; total rescaled",
+}
+
+
+def _fmt(x: Decimal) -> str:
+    return to_str(round_decimal(x, 4).normalize()) if x != x.to_integral_value() else to_str(x.to_integral_value())
+
+
+def _kind_hint(spec: InputSpec) -> str:
+    unit = spec.display_unit
+    if spec.kind == "boolean":
+        return "write true or false"
+    if spec.kind == "choice":
+        return "one of: " + ", ".join(spec.options or ())
+    if spec.kind in ("integer", "count"):
+        return "write a whole number"
+    return "write a number" + (f" in {unit}" if unit else "")
+
+
+def compile_rubric(rubric: Rubric) -> CompiledRubric:
+    """Check ``rubric`` whole and compile it; raise :class:`RubricValidationError` (or its
+    :class:`FormulaError` subclass when every problem is in a formula) listing every problem.
+
+    The result is cached on the rubric object: compiling twice costs nothing.
+    """
+    cached = rubric._compiled
+    if isinstance(cached, CompiledRubric):
+        return cached
+    compiler = _Compiler(rubric)
+    compiler.symbols = {name: _symbol(spec) for name, spec in rubric.inputs.items()}
+    derived = compiler.derived()
+    nodes, leaves = compiler.tree()
+    grades = compiler.grades()
+    caps = compiler.caps(grades)
+    if compiler.issues:
+        issues = sorted(compiler.issues, key=_issue_order)
+        if all(i.code.startswith("formula.") for i in issues):
+            raise FormulaError(issues)
+        raise RubricValidationError(issues)
+    compiled = CompiledRubric(
+        rubric=rubric,
+        hash=content_hash(rubric),
+        _inputs=tuple(_input_rule(k, v) for k, v in rubric.inputs.items()),
+        _derived=tuple(derived),
+        _nodes=tuple(nodes),
+        _leaves=tuple(leaves),
+        _grades=tuple(grades),
+        _caps=tuple(caps),
+        _has_na=any(leaf.na_when is not None for leaf in leaves),
+    )
+    rubric._compiled = compiled
+    return compiled
+
+
+def _issue_order(issue: Issue) -> tuple[int, int]:
+    loc = issue.location
+    return (loc.line or 0, loc.column or 0)

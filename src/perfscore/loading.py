@@ -1,0 +1,339 @@
+"""Rubric files to :class:`~perfscore.model.Rubric` objects, every problem with file:line:col.
+
+YAML is read node by node (PyYAML's safe composer) so that every value keeps its place in
+the file. The same reader takes JSON; TOML goes through :mod:`tomllib` (paths only, no
+columns). Numbers are read as exact decimals from their text, never through binary floats.
+
+Untrusted files are bounded: size, nesting depth, node count (alias bombs), string
+length; tags other than YAML's standard ones (``!!python/object`` ...) and duplicate keys
+are refused.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from ._suggest import did_you_mean
+from .engine import compile_rubric
+from .errors import (
+    Issue,
+    Location,
+    PathPart,
+    RubricSyntaxError,
+    RubricValidationError,
+)
+from .methods import method_kinds
+from .model import Rubric
+
+__all__ = ["load_document", "load_rubric", "loads_rubric"]
+
+MAX_FILE_BYTES: Final = 5 * 1024 * 1024
+MAX_DEPTH: Final = 64
+MAX_NODES: Final = 200_000
+MAX_STRING: Final = 20_000
+
+Format = Literal["yaml", "json", "toml"]
+_STANDARD_TAGS: Final = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+}
+
+
+@dataclass
+class SourceMap:
+    """Where each value of a document sits in its file."""
+
+    file: str
+    lines: list[str]
+    values: dict[tuple[PathPart, ...], tuple[int, int, str]] = field(default_factory=dict)
+    keys: dict[tuple[PathPart, ...], tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: tuple[PathPart, ...], *, key: bool = False) -> Location:
+        """The place of ``path``, or of its nearest ancestor that has one (1-based)."""
+        probe = path
+        while True:
+            if key and probe in self.keys:
+                line, col = self.keys[probe]
+                break
+            if probe in self.values:
+                line, col, _ = self.values[probe]
+                break
+            if not probe:
+                return Location(file=self.file, path=path)
+            probe = probe[:-1]
+        return Location(file=self.file, line=line + 1, column=col + 1, path=path)
+
+    def formula_origin(self, path: tuple[PathPart, ...]) -> Location | None:
+        """Where a formula string starts, column adjusted past an opening quote."""
+        entry = self.values.get(path)
+        if entry is None:
+            return None
+        line, col, style = entry
+        if style in ("'", '"'):
+            col += 1
+        return Location(file=self.file, line=line + 1, column=col + 1, path=path)
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: Any = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.mark, self.hint = code, message, mark, hint
+
+
+class _Reader:
+    """Builds plain data from a YAML node graph, recording positions and enforcing bounds."""
+
+    def __init__(self, source: SourceMap) -> None:
+        self.source = source
+        self.count = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Refused("yaml.too_large", f"document expands to more than {MAX_NODES} values (alias bomb?)", node.start_mark, "remove anchors/aliases that repeat large parts")
+        if depth > MAX_DEPTH:
+            raise _Refused("yaml.too_deep", f"document nests deeper than {MAX_DEPTH} levels", node.start_mark)
+        if node.tag not in _STANDARD_TAGS:
+            raise _Refused("yaml.tag", f"tag {node.tag!r} is not allowed", node.start_mark, "rubric files use plain YAML: remove the '!' tag")
+        mark = node.start_mark
+        style = getattr(node, "style", None) or ""
+        self.source.values.setdefault(path, (mark.line, mark.column, style))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple[PathPart, ...], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for src in sources:
+                    data = self.build(src, path, depth + 1)
+                    if not isinstance(data, dict):
+                        raise _Refused("yaml.merge", "'<<' must merge a mapping", key_node.start_mark)
+                    for k, v in data.items():
+                        merged.setdefault(k, v)
+                continue
+            key = self.build(key_node, path, depth + 1) if not isinstance(key_node, yaml.ScalarNode) else self._scalar(key_node)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise _Refused("yaml.key", f"key {key!r} must be text", key_node.start_mark, "quote it")
+            key = str(key)
+            if key in out:
+                raise _Refused("yaml.duplicate_key", f"key {key!r} appears twice in the same mapping", key_node.start_mark, "remove or rename one of them")
+            self.source.keys[(*path, key)] = (key_node.start_mark.line, key_node.start_mark.column)
+            out[key] = self.build(value_node, (*path, key), depth + 1)
+        for k, v in merged.items():
+            out.setdefault(k, v)
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        if len(text) > MAX_STRING:
+            raise _Refused("yaml.string_too_long", f"value of {len(text)} characters; at most {MAX_STRING}", node.start_mark)
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                number = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                raise _Refused("yaml.number", f"{text!r} is not a finite number", node.start_mark)
+            return number
+        if tag == "tag:yaml.org,2002:int":
+            if len(text) > 40:
+                raise _Refused("yaml.number", f"number {text[:20]}... is too large", node.start_mark)
+            return self.constructor.construct_yaml_int(node)
+        if tag == "tag:yaml.org,2002:bool":
+            return self.constructor.construct_yaml_bool(node)
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:timestamp":
+            value = self.constructor.construct_yaml_timestamp(node)
+            return value.isoformat() if isinstance(value, datetime.date) else text
+        return text
+
+
+def _mark_location(file: str, mark: Any, path: tuple[PathPart, ...] = ()) -> Location:
+    if mark is None:
+        return Location(file=file, path=path)
+    return Location(file=file, line=mark.line + 1, column=mark.column + 1, path=path)
+
+
+def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    source = SourceMap(file, text.splitlines())
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        message = " ".join(p for p in (e.context, e.problem) if p) or "not well-formed"
+        raise RubricSyntaxError([Issue("yaml.syntax", message, _mark_location(file, mark))]) from None
+    except yaml.YAMLError as e:
+        raise RubricSyntaxError([Issue("yaml.syntax", str(e).splitlines()[0], Location(file=file))]) from None
+    except RecursionError:
+        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]) from None
+    if root is None:
+        return None, source
+    try:
+        data = _Reader(source).build(root, (), 0)
+    except _Refused as e:
+        raise RubricSyntaxError([Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]) from None
+    except RecursionError:
+        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]) from None
+    return data, source
+
+
+def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as e:
+        raise RubricSyntaxError([Issue("toml.syntax", str(e), Location(file=file))]) from None
+    except RecursionError:
+        raise RubricSyntaxError([Issue("toml.too_deep", "document nests too deeply", Location(file=file))]) from None
+    return data, SourceMap(file, text.splitlines())
+
+
+_PARSERS: Final[dict[str, Callable[[str, str], tuple[Any, SourceMap]]]] = {
+    "yaml": _parse_yaml,
+    "json": _parse_yaml,  # JSON is read by the YAML composer, which keeps line and column
+    "toml": _parse_toml,
+}
+_SUFFIXES: Final = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+
+
+def _format_of(path: Path) -> str:
+    return _SUFFIXES.get(path.suffix.lower(), "yaml")
+
+
+def load_document(path: str | Path) -> tuple[Any, SourceMap]:
+    """Read a YAML / JSON / TOML file into plain data and its source map."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RubricSyntaxError([Issue("file.too_large", f"file is {size} bytes; at most {MAX_FILE_BYTES}", Location(file=name))])
+        raw = p.read_bytes()
+    except OSError as e:
+        raise RubricSyntaxError([Issue("file.unreadable", f"cannot read file: {e.strerror or e}", Location(file=name))]) from None
+    return parse_document(raw, name, _format_of(p))
+
+
+def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[Any, SourceMap]:
+    """Parse text already in memory (see :func:`load_document`)."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_FILE_BYTES:
+            raise RubricSyntaxError([Issue("file.too_large", f"document is {len(raw)} bytes; at most {MAX_FILE_BYTES}", Location(file=name))])
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise RubricSyntaxError([Issue("file.encoding", f"not UTF-8 text (byte {e.start})", Location(file=name), "save the file as UTF-8")]) from None
+    else:
+        text = raw
+    if len(text) > MAX_FILE_BYTES:
+        raise RubricSyntaxError([Issue("file.too_large", "document too large", Location(file=name))])
+    return _PARSERS[format](text, name)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _known_keys() -> set[str]:
+    from pydantic import BaseModel
+
+    from . import methods, model
+
+    keys: set[str] = set()
+    for module in (model, methods):
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, BaseModel):
+                for name, info in obj.model_fields.items():
+                    keys.add(info.alias or name)
+    for cls in method_kinds().values():
+        keys.update(cls.model_fields)
+    return keys | {"range", "equals", "from", "to", "include_from", "include_to"}
+
+
+def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
+    issues: list[Issue] = []
+    known = _known_keys()
+    for err in error.errors(include_url=False):
+        path: tuple[PathPart, ...] = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        path = tuple(p for p in path if not (isinstance(p, str) and p.startswith("function-")))
+        kind = err["type"]
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if message.startswith("Assertion failed, "):
+            message = message[len("Assertion failed, ") :]
+        hint = None
+        if kind == "extra_forbidden":
+            key = str(path[-1]) if path else "?"
+            code, message = "schema.unknown_key", f"unknown key {key!r}"
+            hint = did_you_mean(key, known)
+            location = source.locate(path, key=True)
+        elif kind == "missing":
+            key = str(path[-1]) if path else "?"
+            code, message = "schema.missing", f"missing required key {key!r}"
+            location = source.locate(path[:-1])
+            location = Location(location.file, location.line, location.column, path)
+        else:
+            code = "schema.invalid" if kind != "value_error" else "schema.value"
+            location = source.locate(path)
+            if kind == "literal_error":
+                message = message.replace("Input should be", "must be")
+            elif "Input should" in message:
+                message = message.replace("Input should be", "must be").replace("Input should", "must")
+            if kind == "string_pattern_mismatch" and path and path[-1] in ("id",):
+                hint = "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
+            if kind == "string_pattern_mismatch" and len(path) == 2 and path[0] in ("inputs", "derived"):
+                hint = "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
+        issues.append(Issue(code, message, location, hint))
+    # Union members each report; keep one issue per place and message.
+    unique: dict[tuple[Any, ...], Issue] = {}
+    for issue in issues:
+        unique.setdefault((issue.location.path, issue.code, issue.message), issue)
+    return list(unique.values())
+
+
+def build_rubric(data: Any, source: SourceMap) -> Rubric:
+    """Validate plain data as a rubric; check and compile it. Every problem is reported."""
+    if not isinstance(data, Mapping):
+        raise RubricValidationError([Issue("schema.invalid", "a rubric must be a mapping of keys to values", Location(file=source.file), "start with 'id:', 'title:', 'indicators:' ...")])
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as e:
+        raise RubricValidationError(_pydantic_issues(e, source)) from None
+    except RecursionError:
+        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]) from None
+    rubric._source = source
+    compile_rubric(rubric)
+    return rubric
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Load, validate and check a rubric file (``.yaml``/``.yml``, ``.json`` or ``.toml``).
+
+    Raises :class:`~perfscore.errors.RubricSyntaxError` when the file cannot be read or
+    parsed, :class:`~perfscore.errors.RubricValidationError` (or its subclass
+    :class:`~perfscore.errors.FormulaError`) listing every problem otherwise.
+    """
+    data, source = load_document(path)
+    return build_rubric(data, source)
+
+
+def loads_rubric(text: str, *, format: Format = "yaml", name: str = "<string>") -> Rubric:
+    """Like :func:`load_rubric`, from text in memory."""
+    data, source = parse_document(text, name, format)
+    return build_rubric(data, source)

@@ -1,0 +1,619 @@
+"""Scoring methods: how a leaf turns values into a score, each a named kind with parameters.
+
+Built in: ``deduction``, ``bands``, ``proportional``, ``checklist``, ``levels``, ``cases``,
+``formula``. A library user adds a kind with :func:`register_method`::
+
+    class Doubling(ScoringMethod):
+        kind: ClassVar[str] = "doubling"
+        method: Literal["doubling"] = "doubling"
+        value: str
+
+        def compile(self, ctx: MethodContext) -> Scorer:
+            value = ctx.formula("value", self.value, NUMBER)
+            def score(values, explain):
+                return min(ctx.weight, 2 * value.evaluate_unchecked(values)), ()
+            return score
+
+    register_method(Doubling)
+
+A method's ``compile`` runs once per rubric: it checks its parameters against the leaf
+(weight, declared names) through the :class:`MethodContext`, reporting every problem, and
+returns a scorer: ``scorer(values, explain) -> (score, steps)``, where ``score`` lies in
+``[0, weight]`` and ``steps`` explain it (empty when ``explain`` is false).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._interval import Interval, interval_from_mapping
+from ._numbers import ENGINE_CONTEXT, ZERO, to_str
+from .formula import Formula, Symbol, ValueType
+from .results import Step
+
+__all__ = [
+    "Bands",
+    "Cases",
+    "Checklist",
+    "Deduction",
+    "FormulaMethod",
+    "Levels",
+    "MethodContext",
+    "Proportional",
+    "Scorer",
+    "ScoringMethod",
+    "method_kinds",
+    "register_method",
+]
+
+NUMBER = ValueType.NUMBER
+BOOLEAN = ValueType.BOOLEAN
+TEXT = ValueType.TEXT
+Values = Mapping[str, Any]
+Scorer = Callable[[Values, bool], tuple[Decimal, tuple[Step, ...]]]
+Monotone = Literal["increasing", "decreasing"]
+
+
+class MethodContext(Protocol):
+    """What a method sees while it compiles: the leaf and a way to report problems."""
+
+    @property
+    def weight(self) -> Decimal: ...
+
+    @property
+    def indicator_id(self) -> str: ...
+
+    def formula(
+        self, field: str | tuple[str | int, ...], source: str, expect: ValueType | tuple[ValueType, ...]
+    ) -> Formula:
+        """Compile a formula found at ``field`` of the method; problems are recorded."""
+        ...
+
+    def symbol(self, name: str) -> Symbol | None:
+        """The declared input or derived value called ``name``, if any."""
+        ...
+
+    def error(
+        self, field: str | tuple[str | int, ...], code: str, message: str, hint: str | None = None
+    ) -> None:
+        """Record a problem at ``field`` of the method."""
+        ...
+
+
+class ScoringMethod(BaseModel):
+    """Base of every scoring method's parameters (one pydantic model per kind)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: ClassVar[str] = ""
+    method: str
+
+    def compile(self, ctx: MethodContext) -> Scorer:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def value_source(self) -> str | None:
+        """The formula whose value the score depends on monotonically, if any."""
+        return None
+
+    @property
+    def monotone_direction(self) -> Monotone | None:
+        """``increasing`` / ``decreasing`` when the score is declared or known monotone."""
+        return None
+
+
+_REGISTRY: dict[str, type[ScoringMethod]] = {}
+
+
+def register_method(cls: type[ScoringMethod]) -> type[ScoringMethod]:
+    """Register a scoring method kind (usable as a class decorator)."""
+    if not cls.kind or not cls.kind.isidentifier():
+        raise ValueError(f"{cls.__name__}.kind must be an identifier, got {cls.kind!r}")
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def method_kinds() -> dict[str, type[ScoringMethod]]:
+    """The registered method kinds, by name."""
+    return dict(_REGISTRY)
+
+
+def method_class(kind: str) -> type[ScoringMethod] | None:
+    return _REGISTRY.get(kind)
+
+
+def _d(x: Decimal) -> str:
+    return to_str(x.normalize(ENGINE_CONTEXT)) if x == x else str(x)
+
+
+# --------------------------------------------------------------------------- deduction
+
+
+class DeductionSteps(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    points: Decimal = Field(gt=0, description="points deducted per step")
+    per: Decimal = Field(Decimal(1), gt=0, description="size of one step, in the value's unit")
+    steps: Literal["whole", "partial_up", "pro_rata"] = Field(
+        description="whole: only complete steps count; partial_up: a started step counts; "
+        "pro_rata: deduct in proportion"
+    )
+
+
+@register_method
+class Deduction(ScoringMethod):
+    """Full marks up to a threshold, then points off per unit beyond it, floored.
+
+    ``direction: over`` deducts for each ``per`` the value is above ``threshold``
+    (每超过一个百分点扣k分); ``under`` for each ``per`` it is below (每低于…扣k分).
+    """
+
+    kind: ClassVar[str] = "deduction"
+    method: Literal["deduction"] = "deduction"
+    value: str
+    threshold: Decimal = ZERO
+    direction: Literal["over", "under"]
+    deduct: DeductionSteps
+    floor: Decimal = Field(ZERO, ge=0, description="the score never falls below this (扣完为止)")
+    max_deduction: Decimal | None = Field(None, gt=0)
+
+    @property
+    def value_source(self) -> str:
+        return self.value
+
+    @property
+    def monotone_direction(self) -> Monotone:
+        return "decreasing" if self.direction == "over" else "increasing"
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        value = ctx.formula("value", self.value, NUMBER)
+        weight = ctx.weight
+        if self.floor > weight:
+            ctx.error("floor", "method.points_over_weight", f"floor {self.floor} exceeds weight {weight}")
+        over = self.direction == "over"
+        threshold, per, points, mode = self.threshold, self.deduct.per, self.deduct.points, self.deduct.steps
+        floor, cap = self.floor, self.max_deduction
+        word = "超过" if over else "低于"
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
+            gap = x - threshold if over else threshold - x
+            if gap <= 0:
+                if not explain:
+                    return weight, ()
+                cmp = "≤" if over else "≥"
+                return weight, (
+                    Step("threshold", f"{_d(x)} {cmp} {_d(threshold)}: full marks {_d(weight)}"),
+                )
+            units = gap / per
+            if mode == "whole":
+                n = units.to_integral_value(rounding=decimal.ROUND_FLOOR)
+            elif mode == "partial_up":
+                n = units.to_integral_value(rounding=decimal.ROUND_CEILING)
+            else:
+                n = units
+            lost = n * points
+            if cap is not None and lost > cap:
+                lost = cap
+            result = weight - lost
+            if result < floor:
+                result = floor
+            if not explain:
+                return result, ()
+            steps = [
+                Step(
+                    "deduction",
+                    f"{_d(x)} is {_d(gap)} {word} {_d(threshold)}: {_d(n)} step(s) of {_d(per)} "
+                    f"({mode}) × {_d(points)}",
+                    -lost,
+                )
+            ]
+            if weight - lost < floor:
+                steps.append(Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - (weight - lost)))
+            return result, tuple(steps)
+
+        return score
+
+
+# --------------------------------------------------------------------------- bands
+
+
+class Band(BaseModel):
+    """One range of values and the points it earns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    range: Interval
+    points: Decimal = Field(ge=0)
+    text: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _interval(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not isinstance(data.get("range"), Interval):
+            data = dict(data)
+            data["range"] = interval_from_mapping(data)
+        return data
+
+
+def _serialize_band(band: Band) -> dict[str, Any]:
+    out: dict[str, Any] = {"range": band.range.notation(), "points": band.points}
+    if band.text is not None:
+        out["text"] = band.text
+    return out
+
+
+def _check_disjoint(ctx: MethodContext, field: str, intervals: Sequence[Interval]) -> None:
+    for i, a in enumerate(intervals):
+        for j in range(i):
+            if a.overlaps(intervals[j]):
+                ctx.error(
+                    (field, i),
+                    "method.bands_overlap",
+                    f"band {a} overlaps band {intervals[j]} ({field}[{j}])",
+                    "make the shared end included in one band and excluded in the other",
+                )
+
+
+@register_method
+class Bands(ScoringMethod):
+    """Ordered ranges of a value, each with its points; exact values as ``equals``."""
+
+    kind: ClassVar[str] = "bands"
+    method: Literal["bands"] = "bands"
+    value: str
+    bands: tuple[Band, ...] = Field(min_length=1)
+    otherwise: Decimal | None = Field(None, ge=0, description="points when no band holds the value")
+    monotone: Monotone | None = None
+
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _keep(cls, v: Any) -> Any:
+        return v
+
+    @property
+    def value_source(self) -> str:
+        return self.value
+
+    @property
+    def monotone_direction(self) -> Monotone | None:
+        return self.monotone
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        value = ctx.formula("value", self.value, NUMBER)
+        weight = ctx.weight
+        for i, band in enumerate(self.bands):
+            if band.points > weight:
+                ctx.error(
+                    ("bands", i, "points"),
+                    "method.points_over_weight",
+                    f"band {band.range} gives {band.points} points, more than the weight {weight}",
+                )
+        if self.otherwise is not None and self.otherwise > weight:
+            ctx.error("otherwise", "method.points_over_weight", f"otherwise {self.otherwise} exceeds weight {weight}")
+        _check_disjoint(ctx, "bands", [b.range for b in self.bands])
+        table = tuple((b.range, b.points, b.text) for b in self.bands)
+        otherwise = self.otherwise
+        leaf = ctx.indicator_id
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            x = value.evaluate_unchecked(values)
+            for interval, points, text in table:
+                if x in interval:
+                    if not explain:
+                        return points, ()
+                    label = f" ({text})" if text else ""
+                    return points, (Step("band", f"{_d(x)} in {interval}{label}: {_d(points)}"),)
+            if otherwise is None:
+                raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
+            return otherwise, (Step("band", f"{_d(x)} in no band: otherwise {_d(otherwise)}"),) if explain else ()
+
+        return score
+
+
+class _NoMatch(Exception):
+    """No band / case / level matched a value; the engine turns it into an EvaluationError."""
+
+    def __init__(self, indicator: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.indicator, self.message, self.hint = indicator, message, hint
+
+
+NoMatch = _NoMatch
+
+# --------------------------------------------------------------------------- proportional
+
+
+@register_method
+class Proportional(ScoringMethod):
+    """Score = weight × value / full_at, capped at the weight (满分为止), floored at 0."""
+
+    kind: ClassVar[str] = "proportional"
+    method: Literal["proportional"] = "proportional"
+    value: str
+    full_at: str = Field("100", description="formula: the value that earns full marks")
+
+    @field_validator("full_at", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | Decimal) and not isinstance(v, bool) else v
+
+    @property
+    def value_source(self) -> str:
+        return self.value
+
+    @property
+    def monotone_direction(self) -> Monotone:
+        return "increasing"
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        value = ctx.formula("value", self.value, NUMBER)
+        full_at = ctx.formula("full_at", self.full_at, NUMBER)
+        weight = ctx.weight
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
+            full: Decimal = full_at.evaluate_unchecked(values)  # type: ignore[assignment]
+            if x >= full:
+                result = weight
+            elif x <= 0:
+                result = ZERO
+            else:
+                result = weight * x / full
+            if not explain:
+                return result, ()
+            text = f"{_d(weight)} × {_d(x)} / {_d(full)}"
+            if x >= full:
+                text = f"{_d(x)} ≥ {_d(full)}: full marks {_d(weight)} (满分为止)"
+            elif x <= 0:
+                text = f"{_d(x)} ≤ 0: 0"
+            return result, (Step("proportional", text),)
+
+        return score
+
+
+# --------------------------------------------------------------------------- checklist
+
+
+class ChecklistItem(BaseModel):
+    """A point to check: ``met`` (a condition) earns or keeps its points; ``count`` deducts
+    ``points`` per instance (deduct mode only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    points: Decimal = Field(gt=0)
+    met: str | None = None
+    count: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ChecklistItem:
+        if (self.met is None) == (self.count is None):
+            raise ValueError("give an item exactly one of 'met' (a condition) or 'count'")
+        return self
+
+
+@register_method
+class Checklist(ScoringMethod):
+    """Points per item met (``earn``), or points off per item failed / instance (``deduct``)."""
+
+    kind: ClassVar[str] = "checklist"
+    method: Literal["checklist"] = "checklist"
+    mode: Literal["earn", "deduct"] = "earn"
+    items: tuple[ChecklistItem, ...] = Field(min_length=1)
+    floor: Decimal = Field(ZERO, ge=0)
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        weight = ctx.weight
+        earn = self.mode == "earn"
+        compiled: list[tuple[str, Decimal, Formula, bool]] = []
+        for i, item in enumerate(self.items):
+            if item.count is not None:
+                if earn:
+                    ctx.error(("items", i, "count"), "method.count_in_earn", "'count' items need mode: deduct")
+                formula = ctx.formula(("items", i, "count"), item.count, NUMBER)
+                compiled.append((item.text, item.points, formula, True))
+            else:
+                assert item.met is not None
+                formula = ctx.formula(("items", i, "met"), item.met, BOOLEAN)
+                compiled.append((item.text, item.points, formula, False))
+        if earn:
+            total = sum((item.points for item in self.items), ZERO)
+            if total > weight:
+                ctx.error(
+                    "items",
+                    "method.points_over_weight",
+                    f"items earn {total} points in all, more than the weight {weight}",
+                )
+        floor = self.floor
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            steps: list[Step] = []
+            result = ZERO if earn else weight
+            for text, points, formula, is_count in compiled:
+                got = formula.evaluate_unchecked(values)
+                if is_count:
+                    lost = points * got  # type: ignore[operator]
+                    if lost > 0:
+                        result -= lost
+                        if explain:
+                            steps.append(Step("item", f"{text}: {_d(got)} × {_d(points)}", -lost))  # type: ignore[arg-type]
+                elif earn and got:
+                    result += points
+                    if explain:
+                        steps.append(Step("item", f"✓ {text}", points))
+                elif not earn and not got:
+                    result -= points
+                    if explain:
+                        steps.append(Step("item", f"✗ {text}", -points))
+                elif explain:
+                    steps.append(Step("item", f"{'✗' if earn else '✓'} {text}", ZERO))
+            if result > weight:
+                result = weight
+            if result < floor:
+                if explain:
+                    steps.append(Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - result))
+                result = floor
+            return result, tuple(steps)
+
+        return score
+
+
+# --------------------------------------------------------------------------- levels
+
+
+@register_method
+class Levels(ScoringMethod):
+    """The evaluator picks a named level (好/较好/一般/差), which gives points or a fraction."""
+
+    kind: ClassVar[str] = "levels"
+    method: Literal["levels"] = "levels"
+    value: str
+    levels: dict[str, Decimal] = Field(min_length=1)
+    scale: Literal["points", "fraction"] = "points"
+
+    @field_validator("levels")
+    @classmethod
+    def _non_negative(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for name, x in v.items():
+            if x < 0:
+                raise ValueError(f"level {name!r} has negative {x}")
+        return v
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        value = ctx.formula("value", self.value, TEXT)
+        weight = ctx.weight
+        table: dict[str, Decimal] = {}
+        for name, x in self.levels.items():
+            points = weight * x if self.scale == "fraction" else x
+            if points > weight:
+                ctx.error(
+                    ("levels", name),
+                    "method.points_over_weight",
+                    f"level {name!r} gives {points} points, more than the weight {weight}"
+                    + (" (fractions must be at most 1)" if self.scale == "fraction" else ""),
+                )
+            table[name] = points
+        symbol = ctx.symbol(self.value.strip())
+        if symbol is not None and symbol.options is not None:
+            missing = [o for o in symbol.options if o not in table]
+            extra = [name for name in table if name not in symbol.options]
+            if missing:
+                ctx.error(
+                    "levels",
+                    "method.levels_incomplete",
+                    f"no points for option(s) {', '.join(map(repr, missing))} of {self.value.strip()!r}",
+                )
+            for name in extra:
+                ctx.error(
+                    ("levels", name),
+                    "method.unknown_level",
+                    f"{name!r} is not an option of {self.value.strip()!r}",
+                    "options are " + ", ".join(map(repr, symbol.options)),
+                )
+        leaf = ctx.indicator_id
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            level = value.evaluate_unchecked(values)
+            points = table.get(level)  # type: ignore[arg-type]
+            if points is None:
+                raise _NoMatch(leaf, f"level {level!r} has no points", "add it under 'levels'")
+            return points, (Step("level", f"level {level}: {_d(points)}"),) if explain else ()
+
+        return score
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class Case(BaseModel):
+    """A condition and the points it gives when it is the first to hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str
+    points: Decimal = Field(ge=0)
+    text: str | None = None
+
+
+@register_method
+class Cases(ScoringMethod):
+    """The first case whose condition holds gives the points; else ``otherwise``."""
+
+    kind: ClassVar[str] = "cases"
+    method: Literal["cases"] = "cases"
+    cases: tuple[Case, ...] = Field(min_length=1)
+    otherwise: Decimal | None = Field(None, ge=0)
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        weight = ctx.weight
+        compiled = []
+        for i, case in enumerate(self.cases):
+            compiled.append((ctx.formula(("cases", i, "when"), case.when, BOOLEAN), case.points, case.text or case.when))
+            if case.points > weight:
+                ctx.error(("cases", i, "points"), "method.points_over_weight", f"case gives {case.points}, more than the weight {weight}")
+        if self.otherwise is not None and self.otherwise > weight:
+            ctx.error("otherwise", "method.points_over_weight", f"otherwise {self.otherwise} exceeds weight {weight}")
+        otherwise = self.otherwise
+        leaf = ctx.indicator_id
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            for condition, points, text in compiled:
+                if condition.evaluate_unchecked(values):
+                    return points, (Step("case", f"{text}: {_d(points)}"),) if explain else ()
+            if otherwise is None:
+                raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
+            return otherwise, (Step("case", f"no case holds: otherwise {_d(otherwise)}"),) if explain else ()
+
+        return score
+
+
+# --------------------------------------------------------------------------- formula
+
+
+@register_method
+class FormulaMethod(ScoringMethod):
+    """A free expression, clamped to ``[0, weight]``."""
+
+    kind: ClassVar[str] = "formula"
+    method: Literal["formula"] = "formula"
+    expression: str
+    monotone: Monotone | None = None
+
+    @property
+    def value_source(self) -> str:
+        return self.expression
+
+    @property
+    def monotone_direction(self) -> Monotone | None:
+        return self.monotone
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        expression = ctx.formula("expression", self.expression, NUMBER)
+        weight = ctx.weight
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            x: Decimal = expression.evaluate_unchecked(values)  # type: ignore[assignment]
+            result = ZERO if x < 0 else weight if x > weight else x
+            if not explain:
+                return result, ()
+            steps = [Step("formula", f"{expression.source} = {_d(x)}")]
+            if result != x:
+                steps.append(Step("clamp", f"clamped to [0, {_d(weight)}]", result - x))
+            return result, tuple(steps)
+
+        return score
+
+
+def dump_method(method: ScoringMethod) -> dict[str, Any]:
+    """Parameters as plain data in the file's shape (bands as ``range`` strings)."""
+    data = method.model_dump(mode="python", exclude_defaults=True, by_alias=True)
+    data = {"method": method.method, **data}
+    if isinstance(method, Bands):
+        data["bands"] = [_serialize_band(b) for b in method.bands]
+    return data

@@ -1,0 +1,276 @@
+"""The rubric format as pydantic models: what a rubric file may say, checked for shape.
+
+Shape only: cross-references (formula names, weight sums, band coverage) are checked when
+the rubric compiles (:mod:`perfscore.engine`), so that every problem is reported with its
+place in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
+
+from ._interval import Interval, interval_from_mapping
+from ._numbers import HUNDRED, RoundingMode
+from .methods import ScoringMethod, method_class, method_kinds
+
+__all__ = [
+    "DerivedValue",
+    "GradeBand",
+    "GradeCap",
+    "Indicator",
+    "InputSpec",
+    "NotApplicablePolicy",
+    "Rounding",
+    "RoundingPolicy",
+    "Rubric",
+]
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+_ID = re.compile(ID_PATTERN)
+Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+Text = Annotated[str, Field(max_length=10_000)]
+NotApplicablePolicy = Literal["full_marks", "to_siblings", "rescale"]
+InputKind = Literal["number", "integer", "money", "percent", "count", "boolean", "choice"]
+NUMERIC_KINDS = frozenset({"number", "integer", "money", "percent", "count"})
+DEFAULT_UNITS: dict[str, str] = {"money": "万元", "percent": "%"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Rounding(_Model):
+    """Round to ``places`` decimals with ``mode`` (default half-up, 四舍五入)."""
+
+    places: int = Field(2, ge=0, le=10)
+    mode: RoundingMode = "half_up"
+
+
+class RoundingPolicy(_Model):
+    """How ratios (derived values), leaf scores and the total are rounded."""
+
+    ratio: Rounding = Rounding()
+    score: Rounding = Rounding()
+    total: Rounding = Rounding()
+    grade_on: Literal["unrounded", "rounded"] = Field(
+        "unrounded", description="decide the grade on the unrounded or the rounded total"
+    )
+
+
+class InputSpec(_Model):
+    """One figure or judgement a department supplies."""
+
+    label: Text
+    kind: InputKind
+    unit: str | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    options: tuple[str, ...] | None = None
+    required: bool = True
+    default: Decimal | bool | str | None = None
+    description: Text | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InputSpec:
+        if self.kind == "choice":
+            if not self.options:
+                raise ValueError("a choice input needs 'options', e.g. options: [好, 较好, 一般, 差]")
+            if len(set(self.options)) != len(self.options):
+                raise ValueError("options repeat")
+        elif self.options is not None:
+            raise ValueError(f"'options' only applies to kind choice, not {self.kind}")
+        if self.kind not in NUMERIC_KINDS and (self.min is not None or self.max is not None):
+            raise ValueError(f"'min'/'max' only apply to numeric kinds, not {self.kind}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        if self.default is not None:
+            if self.kind == "boolean" and not isinstance(self.default, bool):
+                raise ValueError("default of a boolean input must be true or false")
+            if self.kind == "choice" and self.default not in (self.options or ()):
+                raise ValueError(f"default {self.default!r} is not one of the options")
+            if self.kind in NUMERIC_KINDS and not isinstance(self.default, Decimal):
+                raise ValueError("default of a numeric input must be a number")
+        return self
+
+    @property
+    def display_unit(self) -> str | None:
+        return self.unit if self.unit is not None else DEFAULT_UNITS.get(self.kind)
+
+    @property
+    def lower_bound(self) -> Decimal | None:
+        """The declared minimum, or 0 for counts."""
+        if self.min is None and self.kind == "count":
+            return Decimal(0)
+        return self.min
+
+
+class DerivedValue(_Model):
+    """A named formula over inputs and other derived values (e.g. 在职人员控制率)."""
+
+    label: Text
+    formula: Annotated[str, Field(max_length=5000)]
+    rounding: Literal["ratio", "score", "none"] | Rounding = "ratio"
+    as_percent: bool = Field(False, description="multiply by 100 before rounding (136/143 -> 95.10)")
+    on_zero_division: Decimal | Literal["not_applicable"] | None = None
+    description: Text | None = None
+    source: Text | None = None
+
+    @field_validator("formula", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | Decimal) and not isinstance(v, bool) else v
+
+
+class Indicator(_Model):
+    """A node of the indicator tree: a branch with ``children`` or a leaf with ``scoring``."""
+
+    id: Identifier
+    name: Text
+    weight: Decimal = Field(ge=0)
+    standard: Text | None = Field(None, description="the scoring standard in prose (评分标准)")
+    source: Text | None = Field(None, description="where the weight and standard come from")
+    children: tuple[Indicator, ...] | None = None
+    scoring: SerializeAsAny[ScoringMethod] | None = None
+    not_applicable_when: str | None = None
+    not_applicable: NotApplicablePolicy | None = None
+
+    @field_validator("scoring", mode="wrap")
+    @classmethod
+    def _dispatch(cls, value: Any, handler: Any) -> Any:
+        if isinstance(value, dict):
+            kind = value.get("method")
+            if not isinstance(kind, str):
+                raise ValueError(
+                    "scoring needs 'method': one of " + ", ".join(sorted(method_kinds()))
+                )
+            method = method_class(kind)
+            if method is None:
+                raise ValueError(f"unknown scoring method {kind!r}")
+            return method.model_validate(value)
+        return handler(value)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Indicator:
+        if self.children is None and self.scoring is None:
+            raise ValueError("an indicator needs 'children' (a branch) or 'scoring' (a leaf)")
+        if self.children is not None and self.scoring is not None:
+            raise ValueError("an indicator has either 'children' or 'scoring', not both")
+        if self.children is not None and not self.children:
+            raise ValueError("'children' is empty")
+        if self.children is not None and self.not_applicable_when is not None:
+            raise ValueError("'not_applicable_when' belongs on a leaf")
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.scoring is not None
+
+    def walk(self) -> list[Indicator]:
+        """This node and every node below it, parents first."""
+        out = [self]
+        for child in self.children or ():
+            out.extend(child.walk())
+        return out
+
+
+def _interval_before(data: Any) -> Any:
+    if isinstance(data, dict) and not isinstance(data.get("range"), Interval):
+        data = dict(data)
+        data["range"] = interval_from_mapping(data)
+    return data
+
+
+class GradeBand(_Model):
+    """A grade (等次) and the totals that earn it."""
+
+    name: Text
+    range: Interval
+
+    @model_validator(mode="before")
+    @classmethod
+    def _interval(cls, data: Any) -> Any:
+        return _interval_before(data)
+
+
+class GradeCap(_Model):
+    """A rule applied after banding: when ``when`` holds, the grade is at most ``max_grade``."""
+
+    id: Identifier
+    when: str
+    max_grade: Text
+    reason: Text | None = None
+
+
+class Rubric(_Model):
+    """A whole rubric: metadata, declared inputs, derived values, indicators, grades."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: Literal[1] = 1
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
+    title: Text
+    issuer: Text | None = None
+    year: int | None = Field(None, ge=1990, le=2100)
+    version: Annotated[str, Field(max_length=50)] = "1"
+    notes: tuple[Text, ...] = ()
+    total: Decimal = Field(HUNDRED, gt=0)
+    rounding: RoundingPolicy = RoundingPolicy()
+    not_applicable: NotApplicablePolicy = "full_marks"
+    inputs: dict[Identifier, InputSpec] = Field(default_factory=dict)
+    derived: dict[Identifier, DerivedValue] = Field(default_factory=dict)
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    grades: tuple[GradeBand, ...] = Field(min_length=1)
+    grade_caps: tuple[GradeCap, ...] = ()
+
+    _source: Any = PrivateAttr(default=None)
+    _compiled: Any = PrivateAttr(default=None)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | Decimal) and not isinstance(v, bool) else v
+
+    def walk(self) -> list[Indicator]:
+        """Every indicator, parents first, in document order."""
+        out: list[Indicator] = []
+        for node in self.indicators:
+            out.extend(node.walk())
+        return out
+
+    @property
+    def leaves(self) -> list[Indicator]:
+        return [n for n in self.walk() if n.is_leaf]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for node in self.walk():
+            if node.id == indicator_id:
+                return node
+        raise KeyError(indicator_id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rubric):
+            return NotImplemented
+        from .dumping import canonical_data
+
+        return canonical_data(self) == canonical_data(other)
+
+    def __hash__(self) -> int:
+        return hash(self.id)

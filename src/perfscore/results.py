@@ -1,0 +1,186 @@
+"""Frozen results of scoring one department: per-indicator scores, total, grade, explanations."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from ._numbers import to_str
+from .errors import Issue
+
+__all__ = [
+    "Explanation",
+    "IndicatorResult",
+    "ScoreResult",
+    "Status",
+    "Step",
+]
+
+Value = Decimal | bool | str | None
+
+
+class Status(enum.StrEnum):
+    """Whether an indicator was scored or found not applicable (不适用)."""
+
+    SCORED = "scored"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of an explanation: what fired (a band, a step, a checklist item) and its points.
+
+    ``kind`` is a stable word (``value``, ``band``, ``threshold``, ``deduction``, ``item``,
+    ``level``, ``case``, ``clamp``, ``not_applicable``, ``redistribution``, ``rounding``);
+    ``points`` is the signed effect on the score when there is one.
+    """
+
+    kind: str
+    text: str
+    points: Decimal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        if self.points is not None:
+            out["points"] = to_str(self.points)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why an indicator scored what it did: the values it read and the steps taken."""
+
+    values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    steps: tuple[Step, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": {k: _jsonable(v) for k, v in self.values.items()},
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    """One node of the indicator tree, scored.
+
+    ``weight`` is the declared weight; ``effective_weight`` is what it counts for after
+    not-applicable weight was moved (equal to ``weight`` when nothing moved). ``score`` is
+    in ``[0, effective_weight]``; a branch's score is the sum of its children's.
+    """
+
+    id: str
+    name: str
+    weight: Decimal
+    effective_weight: Decimal
+    score: Decimal
+    status: Status
+    depth: int
+    parent: str | None
+    children: tuple[str, ...]
+    explanation: Explanation | None = None
+    standard: str | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @property
+    def lost(self) -> Decimal:
+        """Points lost against the effective weight (扣分)."""
+        return self.effective_weight - self.score
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "weight": to_str(self.weight),
+            "effective_weight": to_str(self.effective_weight),
+            "score": to_str(self.score),
+            "status": self.status.value,
+            "depth": self.depth,
+            "parent": self.parent,
+            "children": list(self.children),
+        }
+        if self.explanation is not None:
+            out["explanation"] = self.explanation.to_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """Everything about one department's scoring, immutable.
+
+    ``total`` is rounded by the rubric's total rounding; ``unrounded_total`` is the sum of
+    the leaf scores before it, from which the grade is decided unless the rubric says
+    otherwise. ``indicators`` lists every node in document order (parents before children).
+    """
+
+    rubric_id: str
+    rubric_version: str
+    rubric_hash: str
+    total: Decimal
+    unrounded_total: Decimal
+    max_total: Decimal
+    grade: str
+    indicators: tuple[IndicatorResult, ...]
+    values: Mapping[str, Value]
+    warnings: tuple[Issue, ...] = ()
+    grade_before_caps: str | None = None
+    grade_caps: tuple[str, ...] = ()
+
+    def __getitem__(self, indicator_id: str) -> IndicatorResult:
+        for node in self.indicators:
+            if node.id == indicator_id:
+                return node
+        raise KeyError(indicator_id)
+
+    def __iter__(self) -> Iterator[IndicatorResult]:
+        return iter(self.indicators)
+
+    @property
+    def leaves(self) -> tuple[IndicatorResult, ...]:
+        return tuple(n for n in self.indicators if n.is_leaf)
+
+    @property
+    def scores(self) -> dict[str, Decimal]:
+        """Indicator id -> score, for every node."""
+        return {n.id: n.score for n in self.indicators}
+
+    @property
+    def subtotals(self) -> dict[str, Decimal]:
+        """Branch id -> score, for every node with children."""
+        return {n.id: n.score for n in self.indicators if n.children}
+
+    def to_dict(self, *, explanations: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict; decimals as strings."""
+        indicators = []
+        for node in self.indicators:
+            data = node.to_dict()
+            if not explanations:
+                data.pop("explanation", None)
+            indicators.append(data)
+        return {
+            "rubric": {"id": self.rubric_id, "version": self.rubric_version, "hash": self.rubric_hash},
+            "total": to_str(self.total),
+            "unrounded_total": to_str(self.unrounded_total),
+            "max_total": to_str(self.max_total),
+            "grade": self.grade,
+            "grade_before_caps": self.grade_before_caps,
+            "grade_caps": list(self.grade_caps),
+            "indicators": indicators,
+            "values": {k: _jsonable(v) for k, v in self.values.items()},
+            "warnings": [
+                {"code": w.code, "message": w.message, "hint": w.hint} for w in self.warnings
+            ],
+        }
+
+
+def _jsonable(value: Value) -> Any:
+    if isinstance(value, Decimal):
+        return to_str(value)
+    return value
