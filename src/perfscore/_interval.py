@@ -31,7 +31,9 @@ class Interval:
     def __contains__(self, x: object) -> bool:
         if not isinstance(x, Decimal | int):
             return False
-        if self.lower is not None and (x < self.lower or (x == self.lower and not self.include_lower)):
+        if self.lower is not None and (
+            x < self.lower or (x == self.lower and not self.include_lower)
+        ):
             return False
         return not (
             self.upper is not None
@@ -149,13 +151,17 @@ def interval_from_mapping(data: dict[str, Any]) -> Interval:
         point = _as_decimal(data.pop("equals"), "equals")
         return Interval(point, point, True, True)
     if not explicit:
-        raise ValueError("no interval given: add 'range' (e.g. '[80, 90)'), 'equals', or 'from'/'to'")
+        raise ValueError(
+            "no interval given: add 'range' (e.g. '[80, 90)'), 'equals', or 'from'/'to'"
+        )
     lower = _as_decimal(data.pop("from"), "from") if "from" in data else None
     upper = _as_decimal(data.pop("to"), "to") if "to" in data else None
     inc_lower = data.pop("include_from", None)
     inc_upper = data.pop("include_to", None)
     if lower is not None and not isinstance(inc_lower, bool):
-        raise ValueError(f"say whether {to_str(lower)} is included: add include_from: true or false")
+        raise ValueError(
+            f"say whether {to_str(lower)} is included: add include_from: true or false"
+        )
     if upper is not None and not isinstance(inc_upper, bool):
         raise ValueError(f"say whether {to_str(upper)} is included: add include_to: true or false")
     if lower is None and inc_lower is not None:

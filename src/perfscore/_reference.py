@@ -45,7 +45,7 @@ class _DecimalLiterals(ast.NodeTransformer):
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if isinstance(node.value, int | float) and not isinstance(node.value, bool):
             text = ast.get_source_segment(self.source, node) or repr(node.value)
-            node.value = Decimal(text.replace("_", ""))
+            return ast.copy_location(ast.Constant(value=Decimal(text.replace("_", ""))), node)  # type: ignore[arg-type]
         return node
 
 

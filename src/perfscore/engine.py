@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,14 +37,21 @@ from .errors import (
 )
 from .formula import Formula, Symbol, ValueType, compile_formula
 from .methods import NoMatch, Scorer
-from .model import NUMERIC_KINDS, DerivedValue, Indicator, InputSpec, Rounding, Rubric
+from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
 
 __all__ = ["CompiledRubric", "compile_rubric"]
 
 Value = Decimal | bool | str
 _NA: Final = object()  # marks a value that is not applicable (missing optional input, NA fallback)
-_TRUE_WORDS: Final = {"true": True, "false": False, "是": True, "否": False, "yes": True, "no": False}
+_TRUE_WORDS: Final = {
+    "true": True,
+    "false": False,
+    "是": True,
+    "否": False,
+    "yes": True,
+    "no": False,
+}
 
 
 class Locator:
@@ -113,14 +121,14 @@ def _coerce_choice(options: tuple[str, ...]) -> Callable[[Any], Value]:
             return raw.strip()
         hint = did_you_mean(str(raw), options) if isinstance(raw, str) else None
         raise ValueError(
-            f"{raw!r} is not one of {', '.join(map(repr, options))}"
-            + (f"; {hint}" if hint else "")
+            f"{raw!r} is not one of {', '.join(map(repr, options))}" + (f"; {hint}" if hint else "")
         )
 
     return coerce
 
 
 def _input_rule(input_id: str, spec: InputSpec) -> _InputRule:
+    coerce: Callable[[Any], Value]
     if spec.kind == "boolean":
         coerce = _coerce_boolean
     elif spec.kind == "choice":
@@ -190,7 +198,9 @@ class _Cap:
 class _Context:
     """The :class:`~perfscore.methods.MethodContext` given to a leaf's scoring method."""
 
-    def __init__(self, compiler: _Compiler, leaf_path: tuple[PathPart, ...], node: Indicator) -> None:
+    def __init__(
+        self, compiler: _Compiler, leaf_path: tuple[PathPart, ...], node: Indicator
+    ) -> None:
         self._compiler = compiler
         self._path = (*leaf_path, "scoring")
         self._node = node
@@ -208,7 +218,10 @@ class _Context:
         return (*self._path, *((f,) if isinstance(f, str) else f))
 
     def formula(
-        self, field: str | tuple[PathPart, ...], source: str, expect: ValueType | tuple[ValueType, ...]
+        self,
+        field: str | tuple[PathPart, ...],
+        source: str,
+        expect: ValueType | tuple[ValueType, ...],
     ) -> Formula:
         formula = self._compiler.formula(self._field(field), source, expect)
         self.formulas.append(formula)
@@ -234,7 +247,9 @@ class _Compiler:
         self.symbols: dict[str, Symbol] = {}
         self.formula_deps: dict[str, frozenset[str]] = {}
 
-    def error(self, path: Sequence[PathPart], code: str, message: str, hint: str | None = None) -> None:
+    def error(
+        self, path: Sequence[PathPart], code: str, message: str, hint: str | None = None
+    ) -> None:
         self.issues.append(Issue(code, message, self.locate(path), hint))
 
     def formula(
@@ -255,16 +270,31 @@ class _Compiler:
         plan: list[_Derived] = []
         for name in order:
             spec = self.rubric.derived[name]
-            formula = self.formula(("derived", name, "formula"), spec.formula, (ValueType.NUMBER, ValueType.BOOLEAN, ValueType.TEXT))
+            formula = self.formula(
+                ("derived", name, "formula"),
+                spec.formula,
+                (ValueType.NUMBER, ValueType.BOOLEAN, ValueType.TEXT),
+            )
             self.symbols[name] = Symbol(formula.type)
             deps = set(formula.names)
             for n in formula.names:
                 deps |= self.formula_deps.get(n, frozenset())
             self.formula_deps[name] = frozenset(deps)
             rounding = self._rounding(spec)
-            if formula.type is not ValueType.NUMBER and (spec.as_percent or spec.on_zero_division is not None):
-                self.error(("derived", name), "rubric.derived_type", f"{name!r} is not a number, so 'as_percent' and 'on_zero_division' do not apply")
-            plan.append(_Derived(name, formula, rounding, spec.as_percent, spec.on_zero_division, frozenset(deps)))
+            if formula.type is not ValueType.NUMBER and (
+                spec.as_percent or spec.on_zero_division is not None
+            ):
+                self.error(
+                    ("derived", name),
+                    "rubric.derived_type",
+                    f"{name!r} is not a number, so 'as_percent' and 'on_zero_division' "
+                    "do not apply",
+                )
+            plan.append(
+                _Derived(
+                    name, formula, rounding, spec.as_percent, spec.on_zero_division, frozenset(deps)
+                )
+            )
         return plan
 
     def _rounding(self, spec: DerivedValue) -> Rounding | None:
@@ -281,8 +311,15 @@ class _Compiler:
         derived = self.rubric.derived
         for name in derived:
             if name in self.rubric.inputs:
-                self.error(("derived", name), "rubric.duplicate_name", f"{name!r} is both an input and a derived value", "rename one of them")
-        graph = {name: sorted(_names(spec.formula) & derived.keys()) for name, spec in derived.items()}
+                self.error(
+                    ("derived", name),
+                    "rubric.duplicate_name",
+                    f"{name!r} is both an input and a derived value",
+                    "rename one of them",
+                )
+        graph = {
+            name: sorted(_names(spec.formula) & derived.keys()) for name, spec in derived.items()
+        }
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -320,20 +357,39 @@ class _Compiler:
             index = len(nodes)
             nodes.append(None)  # type: ignore[arg-type]  # placeholder, filled below
             if node.id in seen:
-                self.error((*path, "id"), "rubric.duplicate_id", f"indicator id {node.id!r} is used twice", f"first used at {self.locate(seen[node.id])}")
+                self.error(
+                    (*path, "id"),
+                    "rubric.duplicate_id",
+                    f"indicator id {node.id!r} is used twice",
+                    f"first used at {self.locate(seen[node.id])}",
+                )
             seen.setdefault(node.id, path)
             leaf: _Leaf | None = None
             children: list[int] = []
             if node.scoring is not None:
                 if node.weight <= 0:
-                    self.error((*path, "weight"), "rubric.leaf_weight", f"leaf {node.id!r} has weight {node.weight}; a leaf needs a weight above 0")
+                    self.error(
+                        (*path, "weight"),
+                        "rubric.leaf_weight",
+                        f"leaf {node.id!r} has weight {node.weight}; a leaf needs a weight above 0",
+                    )
                 ctx = _Context(self, path, node)
                 scorer = node.scoring.compile(ctx)
                 na_when = None
                 if node.not_applicable_when is not None:
-                    na_when = self.formula((*path, "not_applicable_when"), node.not_applicable_when, ValueType.BOOLEAN)
+                    na_when = self.formula(
+                        (*path, "not_applicable_when"), node.not_applicable_when, ValueType.BOOLEAN
+                    )
                 formulas = tuple(ctx.formulas) + ((na_when,) if na_when else ())
-                leaf = _Leaf(index, node, scorer, tuple(ctx.formulas), na_when, node.not_applicable or default_policy, self._reads(formulas))
+                leaf = _Leaf(
+                    index,
+                    node,
+                    scorer,
+                    tuple(ctx.formulas),
+                    na_when,
+                    node.not_applicable or default_policy,
+                    self._reads(formulas),
+                )
                 leaves.append(leaf)
             else:
                 assert node.children is not None
@@ -358,7 +414,8 @@ class _Compiler:
             self.error(
                 ("indicators",),
                 "rubric.total_mismatch",
-                f"the top-level indicators add up to {to_str(top_total)}, but the rubric total is {to_str(self.rubric.total)}",
+                f"the top-level indicators add up to {to_str(top_total)}, "
+                f"but the rubric total is {to_str(self.rubric.total)}",
                 "change a weight, or set 'total' to the sum",
             )
         return nodes, leaves
@@ -380,27 +437,67 @@ class _Compiler:
         names = [g.name for g in self.rubric.grades]
         for i, name in enumerate(names):
             if names.index(name) != i:
-                self.error(("grades", i, "name"), "rubric.duplicate_grade", f"grade {name!r} is named twice")
-        ordered = sorted(bands, key=lambda b: (b[1].range.lower if b[1].range.lower is not None else Decimal("-Infinity"), not b[1].range.include_lower))
+                self.error(
+                    ("grades", i, "name"),
+                    "rubric.duplicate_grade",
+                    f"grade {name!r} is named twice",
+                )
+        ordered = sorted(
+            bands,
+            key=lambda b: (
+                b[1].range.lower if b[1].range.lower is not None else Decimal("-Infinity"),
+                not b[1].range.include_lower,
+            ),
+        )
         for i, band in ordered:
             if band.range.lower is None or band.range.upper is None:
-                self.error(("grades", i, "range"), "rubric.grades_unbounded", f"grade {band.name!r} {band.range} must have both ends within [0, {to_str(total)}]")
+                self.error(
+                    ("grades", i, "range"),
+                    "rubric.grades_unbounded",
+                    f"grade {band.name!r} {band.range} must have both ends "
+                    f"within [0, {to_str(total)}]",
+                )
             elif band.range.lower < 0 or band.range.upper > total:
-                self.error(("grades", i, "range"), "rubric.grades_range", f"grade {band.name!r} {band.range} reaches outside [0, {to_str(total)}]")
+                self.error(
+                    ("grades", i, "range"),
+                    "rubric.grades_range",
+                    f"grade {band.name!r} {band.range} reaches outside [0, {to_str(total)}]",
+                )
         if any(i.code in ("rubric.grades_unbounded", "rubric.grades_range") for i in self.issues):
             return []
         first_i, first = ordered[0]
         if first.range.lower != 0 or not first.range.include_lower:
-            self.error(("grades", first_i, "range"), "rubric.grades_gap", f"no grade covers totals from 0 up to {first.range}", "the lowest grade must start at '[0'")
+            self.error(
+                ("grades", first_i, "range"),
+                "rubric.grades_gap",
+                f"no grade covers totals from 0 up to {first.range}",
+                "the lowest grade must start at '[0'",
+            )
         last_i, last = max(bands, key=lambda b: (b[1].range.upper, b[1].range.include_upper))
         if last.range.upper != total or not last.range.include_upper:
-            self.error(("grades", last_i, "range"), "rubric.grades_gap", f"no grade covers a total of {to_str(total)}: the highest grade is {last.range}", f"the highest grade must end at '{to_str(total)}]'")
-        for (ai, a), (bi, b) in zip(ordered, ordered[1:], strict=False):
-            assert a.range.upper is not None and b.range.lower is not None
+            self.error(
+                ("grades", last_i, "range"),
+                "rubric.grades_gap",
+                f"no grade covers a total of {to_str(total)}: the highest grade is {last.range}",
+                f"the highest grade must end at '{to_str(total)}]'",
+            )
+        for (_, a), (bi, b) in itertools.pairwise(ordered):
             if a.range.overlaps(b.range):
-                self.error(("grades", bi, "range"), "rubric.grades_overlap", f"grades {a.name!r} {a.range} and {b.name!r} {b.range} overlap", "exclude the shared end from one of them")
-            elif a.range.upper != b.range.lower or not (a.range.include_upper or b.range.include_lower):
-                self.error(("grades", bi, "range"), "rubric.grades_gap", f"grades {a.name!r} {a.range} and {b.name!r} {b.range} leave a gap", "include the shared end in exactly one of them")
+                self.error(
+                    ("grades", bi, "range"),
+                    "rubric.grades_overlap",
+                    f"grades {a.name!r} {a.range} and {b.name!r} {b.range} overlap",
+                    "exclude the shared end from one of them",
+                )
+            elif a.range.upper != b.range.lower or not (
+                a.range.include_upper or b.range.include_lower
+            ):
+                self.error(
+                    ("grades", bi, "range"),
+                    "rubric.grades_gap",
+                    f"grades {a.name!r} {a.range} and {b.name!r} {b.range} leave a gap",
+                    "include the shared end in exactly one of them",
+                )
         best_first = sorted(bands, key=lambda b: b[1].range.lower or ZERO, reverse=True)
         return [_Grade(b.name, b.range, rank) for rank, (_, b) in enumerate(best_first)]
 
@@ -410,7 +507,12 @@ class _Compiler:
         for i, cap in enumerate(self.rubric.grade_caps):
             when = self.formula(("grade_caps", i, "when"), cap.when, ValueType.BOOLEAN)
             if grades and cap.max_grade not in names:
-                self.error(("grade_caps", i, "max_grade"), "rubric.unknown_grade", f"no grade is named {cap.max_grade!r}", did_you_mean(cap.max_grade, names) or "grades are " + ", ".join(names))
+                self.error(
+                    ("grade_caps", i, "max_grade"),
+                    "rubric.unknown_grade",
+                    f"no grade is named {cap.max_grade!r}",
+                    did_you_mean(cap.max_grade, names) or "grades are " + ", ".join(names),
+                )
             caps.append(_Cap(cap.id, when, cap.max_grade, cap.reason))
         return caps
 
@@ -464,16 +566,28 @@ class CompiledRubric:
         values: dict[str, Any] = {}
         issues: list[Issue] = []
         if not isinstance(inputs, Mapping):
-            raise InputError([Issue("input.not_mapping", f"inputs must be a mapping of input id to value, not {type(inputs).__name__}", Location(file=source))])
+            raise InputError(
+                [
+                    Issue(
+                        "input.not_mapping",
+                        "inputs must be a mapping of input id to value, "
+                        f"not {type(inputs).__name__}",
+                        Location(file=source),
+                    )
+                ]
+            )
         declared = self.rubric.inputs
         for key in inputs:
             if key not in declared:
-                issues.append(Issue(
-                    "input.unknown",
-                    f"unknown input {key!r}",
-                    Location(file=source, path=(str(key),)),
-                    did_you_mean(str(key), declared) or "the rubric declares: " + ", ".join(declared),
-                ))
+                issues.append(
+                    Issue(
+                        "input.unknown",
+                        f"unknown input {key!r}",
+                        Location(file=source, path=(str(key),)),
+                        did_you_mean(str(key), declared)
+                        or "the rubric declares: " + ", ".join(declared),
+                    )
+                )
         for rule in self._inputs:
             spec = rule.spec
             raw = inputs.get(rule.id)
@@ -481,35 +595,41 @@ class CompiledRubric:
                 if spec.default is not None:
                     values[rule.id] = spec.default
                 elif spec.required:
-                    issues.append(Issue(
-                        "input.missing",
-                        f"missing required input {rule.id!r} ({spec.label})",
-                        Location(file=source, path=(rule.id,)),
-                        "give a value, or declare a default or 'required: false' in the rubric",
-                    ))
+                    issues.append(
+                        Issue(
+                            "input.missing",
+                            f"missing required input {rule.id!r} ({spec.label})",
+                            Location(file=source, path=(rule.id,)),
+                            "give a value, or declare a default or 'required: false' in the rubric",
+                        )
+                    )
                 else:
                     values[rule.id] = _NA
                 continue
             try:
                 value = rule.coerce(raw)
             except ValueError as e:
-                issues.append(Issue(
-                    "input.type",
-                    f"input {rule.id!r} ({spec.label}): {e}",
-                    Location(file=source, path=(rule.id,)),
-                    _kind_hint(spec),
-                ))
+                issues.append(
+                    Issue(
+                        "input.type",
+                        f"input {rule.id!r} ({spec.label}): {e}",
+                        Location(file=source, path=(rule.id,)),
+                        _kind_hint(spec),
+                    )
+                )
                 continue
             if isinstance(value, Decimal):
                 low, high = spec.lower_bound, spec.max
                 if (low is not None and value < low) or (high is not None and value > high):
-                    issues.append(Issue(
-                        "input.bounds",
-                        f"input {rule.id!r} ({spec.label}) is {to_str(value)}, outside "
-                        f"[{'-∞' if low is None else to_str(low)}, {'+∞' if high is None else to_str(high)}]",
-                        Location(file=source, path=(rule.id,)),
-                        "check the figure and its unit",
-                    ))
+                    issues.append(
+                        Issue(
+                            "input.bounds",
+                            f"input {rule.id!r} ({spec.label}) is {to_str(value)}, outside "
+                            f"{Interval(low, high, low is not None, high is not None)}",
+                            Location(file=source, path=(rule.id,)),
+                            "check the figure and its unit",
+                        )
+                    )
                     continue
             values[rule.id] = value
         if issues:
@@ -536,7 +656,10 @@ class CompiledRubric:
                 value = d.formula.evaluate_unchecked(values)
             except (ArithmeticError, InvalidOperation):
                 error = d.formula.locate_failure(values)
-                if error.codes == ("evaluation.division_by_zero",) and d.on_zero_division is not None:
+                if (
+                    error.codes == ("evaluation.division_by_zero",)
+                    and d.on_zero_division is not None
+                ):
                     if d.on_zero_division == "not_applicable":
                         na_names.add(d.id)
                         values[d.id] = _NA
@@ -566,18 +689,40 @@ class CompiledRubric:
             if reason is not None:
                 na[i] = leaf.na_policy
                 if explain:
-                    steps[i] = (Step("not_applicable", f"{reason} → {_POLICY_TEXT[leaf.na_policy]}"),)
+                    steps[i] = (
+                        Step("not_applicable", f"{reason} → {_POLICY_TEXT[leaf.na_policy]}"),
+                    )
                 continue
             try:
                 points, why = leaf.scorer(values, explain)
             except NoMatch as e:
                 path = self._node_path(i)
-                raise EvaluationError([Issue("evaluation.no_match", f"indicator {leaf.node.id!r}: {e.message}", Locator(self.rubric._source)(path), e.hint)]) from None
+                raise EvaluationError(
+                    [
+                        Issue(
+                            "evaluation.no_match",
+                            f"indicator {leaf.node.id!r}: {e.message}",
+                            Locator(self.rubric._source)(path),
+                            e.hint,
+                        )
+                    ]
+                ) from None
             except (ArithmeticError, InvalidOperation, TypeError):
                 raise self._locate(leaf, values) from None
             weight = leaf.node.weight
             if not ZERO <= points <= weight:
-                raise EvaluationError([Issue("evaluation.out_of_range", f"indicator {leaf.node.id!r}: method {leaf.node.scoring.method!r} gave {points}, outside [0, {weight}]", Locator(self.rubric._source)(self._node_path(i)), None)])  # type: ignore[union-attr]
+                method = leaf.node.scoring.method if leaf.node.scoring else "?"
+                raise EvaluationError(
+                    [
+                        Issue(
+                            "evaluation.out_of_range",
+                            f"indicator {leaf.node.id!r}: method {method!r} gave {points}, "
+                            f"outside [0, {weight}]",
+                            Locator(self.rubric._source)(self._node_path(i)),
+                            None,
+                        )
+                    ]
+                )
             rounded = round_decimal(points, score_rule.places, score_rule.mode)
             raw[i] = rounded
             if explain:
@@ -592,14 +737,25 @@ class CompiledRubric:
                 formula.interpret(values)
             except EvaluationError as e:
                 return e
-        return EvaluationError([Issue("evaluation.arithmetic", f"indicator {leaf.node.id!r}: arithmetic failed", Locator(self.rubric._source)(self._node_path(leaf.index)), None)])
+        return EvaluationError(
+            [
+                Issue(
+                    "evaluation.arithmetic",
+                    f"indicator {leaf.node.id!r}: arithmetic failed",
+                    Locator(self.rubric._source)(self._node_path(leaf.index)),
+                    None,
+                )
+            ]
+        )
 
     def _node_path(self, index: int) -> tuple[PathPart, ...]:
         parts: list[PathPart] = []
         while True:
             node = self._nodes[index]
             parent = node.parent
-            siblings = self.rubric.indicators if parent is None else self._nodes[parent].node.children
+            siblings = (
+                self.rubric.indicators if parent is None else self._nodes[parent].node.children
+            )
             assert siblings is not None
             position = next(k for k, s in enumerate(siblings) if s is node.node)
             parts[:0] = ["children", position] if parent is not None else ["indicators", position]
@@ -667,13 +823,27 @@ class CompiledRubric:
                 assert points is not None
                 weight = leaf.node.weight
                 if effective[i] != weight:
-                    scaled = round_decimal(points * effective[i] / weight, score_rule.places, score_rule.mode)
+                    scaled = round_decimal(
+                        points * effective[i] / weight, score_rule.places, score_rule.mode
+                    )
                     if explain and scaled != points:
-                        extra.setdefault(i, []).append(Step("redistribution", f"{to_str(points)} × {_fmt(effective[i])} / {to_str(weight)} = {to_str(scaled)}"))
+                        extra.setdefault(i, []).append(
+                            Step(
+                                "redistribution",
+                                f"{to_str(points)} × {_fmt(effective[i])} / {to_str(weight)} "
+                                f"= {to_str(scaled)}",
+                            )
+                        )
                     points = scaled
                 scores[i] = points
             if removed and explain and factor:
-                extra.setdefault(-1, []).append(Step("rescale", f"total rescaled by {to_str(total_weight)} / {_fmt(total_weight - removed)}"))
+                extra.setdefault(-1, []).append(
+                    Step(
+                        "rescale",
+                        "total rescaled by "
+                        f"{to_str(total_weight)} / {_fmt(total_weight - removed)}",
+                    )
+                )
         else:
             for leaf in self._leaves:
                 points = raw[leaf.index]
@@ -705,7 +875,14 @@ class CompiledRubric:
                 if grade.rank < limit.rank:
                     grade = limit
                     applied.append(cap.id)
-                    warnings.append(Issue("grade.capped", f"grade capped at {limit.name} by {cap.id!r}" + (f": {cap.reason}" if cap.reason else ""), Location(path=("grade_caps",))))
+                    warnings.append(
+                        Issue(
+                            "grade.capped",
+                            f"grade capped at {limit.name} by {cap.id!r}"
+                            + (f": {cap.reason}" if cap.reason else ""),
+                            Location(path=("grade_caps",)),
+                        )
+                    )
 
         results = []
         for i, node in enumerate(nodes):
@@ -718,7 +895,9 @@ class CompiledRubric:
                     id=node.node.id,
                     name=node.node.name,
                     weight=node.node.weight,
-                    effective_weight=eff if eff == node.node.weight else round_decimal(eff, score_rule.places, score_rule.mode),
+                    effective_weight=eff
+                    if eff == node.node.weight
+                    else round_decimal(eff, score_rule.places, score_rule.mode),
                     score=scores[i],
                     status=status[i],
                     depth=node.depth,
@@ -760,17 +939,30 @@ class CompiledRubric:
         for c in kept:
             effective[c] = weight * self._nodes[c].node.weight / declared
 
-    def _explanation(self, node: _Node, values: Mapping[str, Any], steps: Sequence[Step], extra: Sequence[Step]) -> Explanation:
+    def _explanation(
+        self, node: _Node, values: Mapping[str, Any], steps: Sequence[Step], extra: Sequence[Step]
+    ) -> Explanation:
         if node.leaf is None:
             return Explanation(MappingProxyType({}), tuple(extra))
-        shown = {name: (None if values.get(name) is _NA else values.get(name)) for name in node.leaf.reads}
+        shown = {
+            name: (None if values.get(name) is _NA else values.get(name))
+            for name in node.leaf.reads
+        }
         return Explanation(MappingProxyType(shown), (*steps, *extra))
 
     def _grade(self, total: Decimal) -> _Grade:
         for grade in self._grades:
             if total in grade.range:
                 return grade
-        raise EvaluationError([Issue("evaluation.no_grade", f"no grade band holds the total {to_str(total)}", Location(path=("grades",)))])
+        raise EvaluationError(
+            [
+                Issue(
+                    "evaluation.no_grade",
+                    f"no grade band holds the total {to_str(total)}",
+                    Location(path=("grades",)),
+                )
+            ]
+        )
 
 
 _POLICY_TEXT: Final = {
@@ -781,7 +973,11 @@ _POLICY_TEXT: Final = {
 
 
 def _fmt(x: Decimal) -> str:
-    return to_str(round_decimal(x, 4).normalize()) if x != x.to_integral_value() else to_str(x.to_integral_value())
+    return (
+        to_str(round_decimal(x, 4).normalize())
+        if x != x.to_integral_value()
+        else to_str(x.to_integral_value())
+    )
 
 
 def _kind_hint(spec: InputSpec) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from ._numbers import ENGINE_CONTEXT, round_decimal
+from ._numbers import ENGINE_CONTEXT, ZERO, round_decimal
 from ._suggest import did_you_mean
 from .errors import EvaluationError, FormulaError, Issue, Location
 
@@ -297,7 +297,9 @@ class _Checker:
         )
         return None, None
 
-    def _constant(self, node: ast.Constant, span: tuple[int, int]) -> tuple[Expr | None, ValueType]:
+    def _constant(
+        self, node: ast.Constant, span: tuple[int, int]
+    ) -> tuple[Expr | None, ValueType | None]:
         value = node.value
         if isinstance(value, bool):
             return Const(value, span), ValueType.BOOLEAN
@@ -310,7 +312,7 @@ class _Checker:
             text = self.source[span[0] : span[1]]
             digits = sum(ch.isdigit() for ch in text)
             if digits > MAX_LITERAL_DIGITS or (isinstance(value, float) and "e" in text.lower()):
-                bad = digits > MAX_LITERAL_DIGITS or abs(node.value) > Decimal("1e30")
+                bad = digits > MAX_LITERAL_DIGITS or abs(value) > 1e30
                 if bad:
                     self.issue(
                         "formula.literal_too_large",
@@ -395,13 +397,14 @@ class _Checker:
             if exp != exp.to_integral_value() or abs(exp) > MAX_EXPONENT:
                 self.issue(
                     "formula.exponent_too_large",
-                    f"exponent {exp} not allowed: it must be a whole number "
-                    f"within ±{MAX_EXPONENT}",
+                    f"exponent {exp} not allowed: it must be a whole number within ±{MAX_EXPONENT}",
                     right[0].span,
                     None,
                 )
                 return None, ValueType.NUMBER
-        return self._build([left, right], lambda xs: Binary(op, xs[0], xs[1], span), ValueType.NUMBER)
+        return self._build(
+            [left, right], lambda xs: Binary(op, xs[0], xs[1], span), ValueType.NUMBER
+        )
 
     def _compare(
         self, node: ast.Compare, span: tuple[int, int], depth: int
@@ -627,7 +630,8 @@ def _interpret(expr: Expr, values: Mapping[str, Value]) -> Value:
         x = _interpret(expr.operand, values)
         if expr.op == "not":
             return not x
-        return -x if expr.op == "-" else +x  # type: ignore[operator]
+        assert isinstance(x, Decimal)
+        return -x if expr.op == "-" else +x
     if isinstance(expr, Binary):
         left = _interpret(expr.left, values)
         right = _interpret(expr.right, values)
@@ -716,7 +720,7 @@ def _namespace(consts: Sequence[Value]) -> dict[str, Any]:
 def _compile_function(expr: Expr) -> Callable[[Mapping[str, Value]], Value]:
     code, consts = python_source(expr)
     ns = _namespace(consts)
-    exec(f"def _formula(v):\n    return {code}\n", ns)  # noqa: S102 - source generated from checked IR only
+    exec(f"def _formula(v):\n    return {code}\n", ns)  # source generated from checked IR only
     fn: Callable[[Mapping[str, Value]], Value] = ns["_formula"]
     return fn
 
@@ -736,7 +740,7 @@ class Formula:
     names: frozenset[str]
     type: ValueType
     origin: Location = field(default_factory=Location)
-    _fn: Callable[[Mapping[str, Value]], Value] = field(repr=False, default=lambda v: 0)
+    _fn: Callable[[Mapping[str, Value]], Value] = field(repr=False, default=lambda v: ZERO)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Formula) and other.source == self.source
@@ -789,7 +793,12 @@ class Formula:
                 return _interpret(self.expr, values)
             except _Failure as failure:
                 issue = make_issue(
-                    failure.code, failure.message, self.source, failure.span, self.origin, failure.hint
+                    failure.code,
+                    failure.message,
+                    self.source,
+                    failure.span,
+                    self.origin,
+                    failure.hint,
                 )
                 raise EvaluationError([issue]) from None
 
@@ -797,7 +806,8 @@ class Formula:
         """Evaluate with simpleeval, the reference evaluator (for cross-checking)."""
         from ._reference import reference_evaluate
 
-        return reference_evaluate(self.source, values)
+        result: Value = reference_evaluate(self.source, values)
+        return result
 
 
 def compile_formula(
@@ -815,7 +825,9 @@ def compile_formula(
     origin = origin or Location()
     whole = (0, max(1, len(source)))
     if not isinstance(source, str) or not source.strip():
-        raise FormulaError([make_issue("formula.syntax", "empty formula", " ", (0, 1), origin, None)])
+        raise FormulaError(
+            [make_issue("formula.syntax", "empty formula", " ", (0, 1), origin, None)]
+        )
     if len(source) > MAX_LENGTH:
         raise FormulaError(
             [
@@ -840,14 +852,22 @@ def compile_formula(
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError(
-            [make_issue("formula.too_deep", "formula is nested too deeply", text, whole, origin, None)]
+            [
+                make_issue(
+                    "formula.too_deep", "formula is nested too deeply", text, whole, origin, None
+                )
+            ]
         ) from None
     checker = _Checker(text, symbols, origin)
     try:
         expr, result_type = checker.check(tree.body, 0)
     except RecursionError:
         raise FormulaError(
-            [make_issue("formula.too_deep", "formula is nested too deeply", text, whole, origin, None)]
+            [
+                make_issue(
+                    "formula.too_deep", "formula is nested too deeply", text, whole, origin, None
+                )
+            ]
         ) from None
     if checker.nodes > MAX_NODES and not checker.issues:
         checker.issue(

@@ -43,7 +43,8 @@ MAX_STRING: Final = 20_000
 
 Format = Literal["yaml", "json", "toml"]
 _STANDARD_TAGS: Final = {
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
 }
 
 
@@ -99,11 +100,23 @@ class _Reader:
     def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _Refused("yaml.too_large", f"document expands to more than {MAX_NODES} values (alias bomb?)", node.start_mark, "remove anchors/aliases that repeat large parts")
+            raise _Refused(
+                "yaml.too_large",
+                f"document expands to more than {MAX_NODES} values (alias bomb?)",
+                node.start_mark,
+                "remove anchors/aliases that repeat large parts",
+            )
         if depth > MAX_DEPTH:
-            raise _Refused("yaml.too_deep", f"document nests deeper than {MAX_DEPTH} levels", node.start_mark)
+            raise _Refused(
+                "yaml.too_deep", f"document nests deeper than {MAX_DEPTH} levels", node.start_mark
+            )
         if node.tag not in _STANDARD_TAGS:
-            raise _Refused("yaml.tag", f"tag {node.tag!r} is not allowed", node.start_mark, "rubric files use plain YAML: remove the '!' tag")
+            raise _Refused(
+                "yaml.tag",
+                f"tag {node.tag!r} is not allowed",
+                node.start_mark,
+                "rubric files use plain YAML: remove the '!' tag",
+            )
         mark = node.start_mark
         style = getattr(node, "style", None) or ""
         self.source.values.setdefault(path, (mark.line, mark.column, style))
@@ -111,27 +124,43 @@ class _Reader:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node)
 
-    def _mapping(self, node: yaml.MappingNode, path: tuple[PathPart, ...], depth: int) -> dict[str, Any]:
+    def _mapping(
+        self, node: yaml.MappingNode, path: tuple[PathPart, ...], depth: int
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 for src in sources:
                     data = self.build(src, path, depth + 1)
                     if not isinstance(data, dict):
-                        raise _Refused("yaml.merge", "'<<' must merge a mapping", key_node.start_mark)
+                        raise _Refused(
+                            "yaml.merge", "'<<' must merge a mapping", key_node.start_mark
+                        )
                     for k, v in data.items():
                         merged.setdefault(k, v)
                 continue
-            key = self.build(key_node, path, depth + 1) if not isinstance(key_node, yaml.ScalarNode) else self._scalar(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused("yaml.key", "keys must be plain text", key_node.start_mark)
+            key = self._scalar(key_node)
             if not isinstance(key, str | int) or isinstance(key, bool):
-                raise _Refused("yaml.key", f"key {key!r} must be text", key_node.start_mark, "quote it")
+                raise _Refused(
+                    "yaml.key", f"key {key!r} must be text", key_node.start_mark, "quote it"
+                )
             key = str(key)
             if key in out:
-                raise _Refused("yaml.duplicate_key", f"key {key!r} appears twice in the same mapping", key_node.start_mark, "remove or rename one of them")
+                raise _Refused(
+                    "yaml.duplicate_key",
+                    f"key {key!r} appears twice in the same mapping",
+                    key_node.start_mark,
+                    "remove or rename one of them",
+                )
             self.source.keys[(*path, key)] = (key_node.start_mark.line, key_node.start_mark.column)
             out[key] = self.build(value_node, (*path, key), depth + 1)
         for k, v in merged.items():
@@ -141,7 +170,11 @@ class _Reader:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         text = node.value
         if len(text) > MAX_STRING:
-            raise _Refused("yaml.string_too_long", f"value of {len(text)} characters; at most {MAX_STRING}", node.start_mark)
+            raise _Refused(
+                "yaml.string_too_long",
+                f"value of {len(text)} characters; at most {MAX_STRING}",
+                node.start_mark,
+            )
         tag = node.tag
         if tag == "tag:yaml.org,2002:float":
             try:
@@ -153,7 +186,9 @@ class _Reader:
             return number
         if tag == "tag:yaml.org,2002:int":
             if len(text) > 40:
-                raise _Refused("yaml.number", f"number {text[:20]}... is too large", node.start_mark)
+                raise _Refused(
+                    "yaml.number", f"number {text[:20]}... is too large", node.start_mark
+                )
             return self.constructor.construct_yaml_int(node)
         if tag == "tag:yaml.org,2002:bool":
             return self.constructor.construct_yaml_bool(node)
@@ -178,19 +213,29 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(p for p in (e.context, e.problem) if p) or "not well-formed"
-        raise RubricSyntaxError([Issue("yaml.syntax", message, _mark_location(file, mark))]) from None
+        raise RubricSyntaxError(
+            [Issue("yaml.syntax", message, _mark_location(file, mark))]
+        ) from None
     except yaml.YAMLError as e:
-        raise RubricSyntaxError([Issue("yaml.syntax", str(e).splitlines()[0], Location(file=file))]) from None
+        raise RubricSyntaxError(
+            [Issue("yaml.syntax", str(e).splitlines()[0], Location(file=file))]
+        ) from None
     except RecursionError:
-        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]) from None
+        raise RubricSyntaxError(
+            [Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]
+        ) from None
     if root is None:
         return None, source
     try:
         data = _Reader(source).build(root, (), 0)
     except _Refused as e:
-        raise RubricSyntaxError([Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]) from None
+        raise RubricSyntaxError(
+            [Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]
+        ) from None
     except RecursionError:
-        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]) from None
+        raise RubricSyntaxError(
+            [Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]
+        ) from None
     return data, source
 
 
@@ -200,7 +245,9 @@ def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
     except tomllib.TOMLDecodeError as e:
         raise RubricSyntaxError([Issue("toml.syntax", str(e), Location(file=file))]) from None
     except RecursionError:
-        raise RubricSyntaxError([Issue("toml.too_deep", "document nests too deeply", Location(file=file))]) from None
+        raise RubricSyntaxError(
+            [Issue("toml.too_deep", "document nests too deeply", Location(file=file))]
+        ) from None
     return data, SourceMap(file, text.splitlines())
 
 
@@ -223,10 +270,20 @@ def load_document(path: str | Path) -> tuple[Any, SourceMap]:
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise RubricSyntaxError([Issue("file.too_large", f"file is {size} bytes; at most {MAX_FILE_BYTES}", Location(file=name))])
+            raise RubricSyntaxError(
+                [
+                    Issue(
+                        "file.too_large",
+                        f"file is {size} bytes; at most {MAX_FILE_BYTES}",
+                        Location(file=name),
+                    )
+                ]
+            )
         raw = p.read_bytes()
     except OSError as e:
-        raise RubricSyntaxError([Issue("file.unreadable", f"cannot read file: {e.strerror or e}", Location(file=name))]) from None
+        raise RubricSyntaxError(
+            [Issue("file.unreadable", f"cannot read file: {e.strerror or e}", Location(file=name))]
+        ) from None
     return parse_document(raw, name, _format_of(p))
 
 
@@ -234,15 +291,34 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
     """Parse text already in memory (see :func:`load_document`)."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
-            raise RubricSyntaxError([Issue("file.too_large", f"document is {len(raw)} bytes; at most {MAX_FILE_BYTES}", Location(file=name))])
+            raise RubricSyntaxError(
+                [
+                    Issue(
+                        "file.too_large",
+                        f"document is {len(raw)} bytes; at most {MAX_FILE_BYTES}",
+                        Location(file=name),
+                    )
+                ]
+            )
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise RubricSyntaxError([Issue("file.encoding", f"not UTF-8 text (byte {e.start})", Location(file=name), "save the file as UTF-8")]) from None
+            raise RubricSyntaxError(
+                [
+                    Issue(
+                        "file.encoding",
+                        f"not UTF-8 text (byte {e.start})",
+                        Location(file=name),
+                        "save the file as UTF-8",
+                    )
+                ]
+            ) from None
     else:
         text = raw
     if len(text) > MAX_FILE_BYTES:
-        raise RubricSyntaxError([Issue("file.too_large", "document too large", Location(file=name))])
+        raise RubricSyntaxError(
+            [Issue("file.too_large", "document too large", Location(file=name))]
+        )
     return _PARSERS[format](text, name)
 
 
@@ -263,6 +339,11 @@ def _known_keys() -> set[str]:
     for cls in method_kinds().values():
         keys.update(cls.model_fields)
     return keys | {"range", "equals", "from", "to", "include_from", "include_to"}
+
+
+_ID_HINT: Final = (
+    "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
+)
 
 
 def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
@@ -294,11 +375,17 @@ def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
             if kind == "literal_error":
                 message = message.replace("Input should be", "must be")
             elif "Input should" in message:
-                message = message.replace("Input should be", "must be").replace("Input should", "must")
+                message = message.replace("Input should be", "must be").replace(
+                    "Input should", "must"
+                )
             if kind == "string_pattern_mismatch" and path and path[-1] in ("id",):
-                hint = "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
-            if kind == "string_pattern_mismatch" and len(path) == 2 and path[0] in ("inputs", "derived"):
-                hint = "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
+                hint = _ID_HINT
+            if (
+                kind == "string_pattern_mismatch"
+                and len(path) == 2
+                and path[0] in ("inputs", "derived")
+            ):
+                hint = _ID_HINT
         issues.append(Issue(code, message, location, hint))
     # Union members each report; keep one issue per place and message.
     unique: dict[tuple[Any, ...], Issue] = {}
@@ -310,13 +397,24 @@ def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
 def build_rubric(data: Any, source: SourceMap) -> Rubric:
     """Validate plain data as a rubric; check and compile it. Every problem is reported."""
     if not isinstance(data, Mapping):
-        raise RubricValidationError([Issue("schema.invalid", "a rubric must be a mapping of keys to values", Location(file=source.file), "start with 'id:', 'title:', 'indicators:' ...")])
+        raise RubricValidationError(
+            [
+                Issue(
+                    "schema.invalid",
+                    "a rubric must be a mapping of keys to values",
+                    Location(file=source.file),
+                    "start with 'id:', 'title:', 'indicators:' ...",
+                )
+            ]
+        )
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as e:
         raise RubricValidationError(_pydantic_issues(e, source)) from None
     except RecursionError:
-        raise RubricSyntaxError([Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]) from None
+        raise RubricSyntaxError(
+            [Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]
+        ) from None
     rubric._source = source
     compile_rubric(rubric)
     return rubric

@@ -69,7 +69,10 @@ class MethodContext(Protocol):
     def indicator_id(self) -> str: ...
 
     def formula(
-        self, field: str | tuple[str | int, ...], source: str, expect: ValueType | tuple[ValueType, ...]
+        self,
+        field: str | tuple[str | int, ...],
+        source: str,
+        expect: ValueType | tuple[ValueType, ...],
     ) -> Formula:
         """Compile a formula found at ``field`` of the method; problems are recorded."""
         ...
@@ -127,8 +130,13 @@ def method_class(kind: str) -> type[ScoringMethod] | None:
     return _REGISTRY.get(kind)
 
 
-def _d(x: Decimal) -> str:
-    return to_str(x.normalize(ENGINE_CONTEXT)) if x == x else str(x)
+def _d(x: object) -> str:
+    """A number for an explanation line: plain notation, no trailing zeros."""
+    if isinstance(x, Decimal) and x.is_finite():
+        if x == x.to_integral_value():
+            return to_str(x.quantize(Decimal(1), context=ENGINE_CONTEXT))
+        return to_str(x.normalize(ENGINE_CONTEXT))
+    return str(x)
 
 
 # --------------------------------------------------------------------------- deduction
@@ -174,9 +182,16 @@ class Deduction(ScoringMethod):
         value = ctx.formula("value", self.value, NUMBER)
         weight = ctx.weight
         if self.floor > weight:
-            ctx.error("floor", "method.points_over_weight", f"floor {self.floor} exceeds weight {weight}")
+            ctx.error(
+                "floor", "method.points_over_weight", f"floor {self.floor} exceeds weight {weight}"
+            )
         over = self.direction == "over"
-        threshold, per, points, mode = self.threshold, self.deduct.per, self.deduct.points, self.deduct.steps
+        threshold, per, points, mode = (
+            self.threshold,
+            self.deduct.per,
+            self.deduct.points,
+            self.deduct.steps,
+        )
         floor, cap = self.floor, self.max_deduction
         word = "超过" if over else "低于"
 
@@ -214,7 +229,9 @@ class Deduction(ScoringMethod):
                 )
             ]
             if weight - lost < floor:
-                steps.append(Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - (weight - lost)))
+                steps.append(
+                    Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - (weight - lost))
+                )
             return result, tuple(steps)
 
         return score
@@ -295,7 +312,11 @@ class Bands(ScoringMethod):
                     f"band {band.range} gives {band.points} points, more than the weight {weight}",
                 )
         if self.otherwise is not None and self.otherwise > weight:
-            ctx.error("otherwise", "method.points_over_weight", f"otherwise {self.otherwise} exceeds weight {weight}")
+            ctx.error(
+                "otherwise",
+                "method.points_over_weight",
+                f"otherwise {self.otherwise} exceeds weight {weight}",
+            )
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
         table = tuple((b.range, b.points, b.text) for b in self.bands)
         otherwise = self.otherwise
@@ -311,7 +332,9 @@ class Bands(ScoringMethod):
                     return points, (Step("band", f"{_d(x)} in {interval}{label}: {_d(points)}"),)
             if otherwise is None:
                 raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
-            return otherwise, (Step("band", f"{_d(x)} in no band: otherwise {_d(otherwise)}"),) if explain else ()
+            return otherwise, (
+                Step("band", f"{_d(x)} in no band: otherwise {_d(otherwise)}"),
+            ) if explain else ()
 
         return score
 
@@ -415,7 +438,11 @@ class Checklist(ScoringMethod):
         for i, item in enumerate(self.items):
             if item.count is not None:
                 if earn:
-                    ctx.error(("items", i, "count"), "method.count_in_earn", "'count' items need mode: deduct")
+                    ctx.error(
+                        ("items", i, "count"),
+                        "method.count_in_earn",
+                        "'count' items need mode: deduct",
+                    )
                 formula = ctx.formula(("items", i, "count"), item.count, NUMBER)
                 compiled.append((item.text, item.points, formula, True))
             else:
@@ -442,7 +469,7 @@ class Checklist(ScoringMethod):
                     if lost > 0:
                         result -= lost
                         if explain:
-                            steps.append(Step("item", f"{text}: {_d(got)} × {_d(points)}", -lost))  # type: ignore[arg-type]
+                            steps.append(Step("item", f"{text}: {_d(got)} × {_d(points)}", -lost))
                 elif earn and got:
                     result += points
                     if explain:
@@ -457,7 +484,9 @@ class Checklist(ScoringMethod):
                 result = weight
             if result < floor:
                 if explain:
-                    steps.append(Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - result))
+                    steps.append(
+                        Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - result)
+                    )
                 result = floor
             return result, tuple(steps)
 
@@ -507,7 +536,8 @@ class Levels(ScoringMethod):
                 ctx.error(
                     "levels",
                     "method.levels_incomplete",
-                    f"no points for option(s) {', '.join(map(repr, missing))} of {self.value.strip()!r}",
+                    f"no points for option(s) {', '.join(map(repr, missing))} "
+                    f"of {self.value.strip()!r}",
                 )
             for name in extra:
                 ctx.error(
@@ -554,11 +584,25 @@ class Cases(ScoringMethod):
         weight = ctx.weight
         compiled = []
         for i, case in enumerate(self.cases):
-            compiled.append((ctx.formula(("cases", i, "when"), case.when, BOOLEAN), case.points, case.text or case.when))
+            compiled.append(
+                (
+                    ctx.formula(("cases", i, "when"), case.when, BOOLEAN),
+                    case.points,
+                    case.text or case.when,
+                )
+            )
             if case.points > weight:
-                ctx.error(("cases", i, "points"), "method.points_over_weight", f"case gives {case.points}, more than the weight {weight}")
+                ctx.error(
+                    ("cases", i, "points"),
+                    "method.points_over_weight",
+                    f"case gives {case.points}, more than the weight {weight}",
+                )
         if self.otherwise is not None and self.otherwise > weight:
-            ctx.error("otherwise", "method.points_over_weight", f"otherwise {self.otherwise} exceeds weight {weight}")
+            ctx.error(
+                "otherwise",
+                "method.points_over_weight",
+                f"otherwise {self.otherwise} exceeds weight {weight}",
+            )
         otherwise = self.otherwise
         leaf = ctx.indicator_id
 
@@ -568,7 +612,9 @@ class Cases(ScoringMethod):
                     return points, (Step("case", f"{text}: {_d(points)}"),) if explain else ()
             if otherwise is None:
                 raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
-            return otherwise, (Step("case", f"no case holds: otherwise {_d(otherwise)}"),) if explain else ()
+            return otherwise, (
+                Step("case", f"no case holds: otherwise {_d(otherwise)}"),
+            ) if explain else ()
 
         return score
 

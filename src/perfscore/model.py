@@ -87,7 +87,9 @@ class InputSpec(_Model):
     def _consistent(self) -> InputSpec:
         if self.kind == "choice":
             if not self.options:
-                raise ValueError("a choice input needs 'options', e.g. options: [好, 较好, 一般, 差]")
+                raise ValueError(
+                    "a choice input needs 'options', e.g. options: [好, 较好, 一般, 差]"
+                )
             if len(set(self.options)) != len(self.options):
                 raise ValueError("options repeat")
         elif self.options is not None:
@@ -123,7 +125,9 @@ class DerivedValue(_Model):
     label: Text
     formula: Annotated[str, Field(max_length=5000)]
     rounding: Literal["ratio", "score", "none"] | Rounding = "ratio"
-    as_percent: bool = Field(False, description="multiply by 100 before rounding (136/143 -> 95.10)")
+    as_percent: bool = Field(
+        False, description="multiply by 100 before rounding (136/143 -> 95.10)"
+    )
     on_zero_division: Decimal | Literal["not_applicable"] | None = None
     description: Text | None = None
     source: Text | None = None

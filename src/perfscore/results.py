@@ -165,7 +165,11 @@ class ScoreResult:
                 data.pop("explanation", None)
             indicators.append(data)
         return {
-            "rubric": {"id": self.rubric_id, "version": self.rubric_version, "hash": self.rubric_hash},
+            "rubric": {
+                "id": self.rubric_id,
+                "version": self.rubric_version,
+                "hash": self.rubric_hash,
+            },
             "total": to_str(self.total),
             "unrounded_total": to_str(self.unrounded_total),
             "max_total": to_str(self.max_total),
