@@ -31,7 +31,7 @@ def _plain(value: Any) -> Any:
 
 def _indicator(node: Indicator) -> dict[str, Any]:
     data: dict[str, Any] = {"id": node.id, "name": node.name, "weight": node.weight}
-    for key in ("standard", "source", "not_applicable_when", "not_applicable"):
+    for key in ("description", "standard", "source", "not_applicable_when", "not_applicable"):
         value = getattr(node, key)
         if value is not None:
             data[key] = value

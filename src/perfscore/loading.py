@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import ValidationError
 
+from ._compose import compose_document
 from ._suggest import did_you_mean
 from .engine import compile_rubric
 from .errors import (
@@ -56,9 +57,30 @@ class SourceMap:
     lines: list[str]
     values: dict[tuple[PathPart, ...], tuple[int, int, str]] = field(default_factory=dict)
     keys: dict[tuple[PathPart, ...], tuple[int, int]] = field(default_factory=dict)
+    #: For a document composed from several files (``extends`` / ``uses``): a path prefix
+    #: of the composed document -> the file and path it was taken from.
+    mounts: dict[tuple[PathPart, ...], tuple[SourceMap, tuple[PathPart, ...]]] = field(
+        default_factory=dict
+    )
+
+    def resolve(self, path: tuple[PathPart, ...]) -> tuple[SourceMap, tuple[PathPart, ...]]:
+        """The file and the path inside it that ``path`` of this document came from."""
+        if self.mounts:
+            for i in range(len(path), -1, -1):
+                mount = self.mounts.get(path[:i])
+                if mount is not None:
+                    source, origin = mount
+                    if source is self:
+                        return self, (*origin, *path[i:])
+                    return source.resolve((*origin, *path[i:]))
+        return self, path
 
     def locate(self, path: tuple[PathPart, ...], *, key: bool = False) -> Location:
         """The place of ``path``, or of its nearest ancestor that has one (1-based)."""
+        source, local = self.resolve(path)
+        if source is not self:
+            return source.locate(local, key=key)
+        path = local
         probe = path
         while True:
             if key and probe in self.keys:
@@ -74,6 +96,9 @@ class SourceMap:
 
     def formula_origin(self, path: tuple[PathPart, ...]) -> Location | None:
         """Where a formula string starts, column adjusted past an opening quote."""
+        source, path = self.resolve(path)
+        if source is not self:
+            return source.formula_origin(path)
         entry = self.values.get(path)
         if entry is None:
             return None
@@ -394,8 +419,17 @@ def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
     return list(unique.values())
 
 
-def build_rubric(data: Any, source: SourceMap) -> Rubric:
-    """Validate plain data as a rubric; check and compile it. Every problem is reported."""
+def build_rubric(data: Any, source: SourceMap, file: Path | None = None) -> Rubric:
+    """Validate plain data as a rubric; check and compile it. Every problem is reported.
+
+    ``file`` is where the document was read from, needed to resolve ``extends`` / ``uses``.
+    """
+    origins: dict[str, str] = {}
+    if isinstance(data, dict):
+        composite = SourceMap(source.file, source.lines)
+        data, origins = compose_document(data, source, file, composite, load_document)
+        if composite.mounts:
+            source = composite
     if not isinstance(data, Mapping):
         raise RubricValidationError(
             [
@@ -416,6 +450,7 @@ def build_rubric(data: Any, source: SourceMap) -> Rubric:
             [Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]
         ) from None
     rubric._source = source
+    rubric._origins = origins
     compile_rubric(rubric)
     return rubric
 
@@ -428,7 +463,7 @@ def load_rubric(path: str | Path) -> Rubric:
     :class:`~perfscore.errors.FormulaError`) listing every problem otherwise.
     """
     data, source = load_document(path)
-    return build_rubric(data, source)
+    return build_rubric(data, source, Path(path))
 
 
 def loads_rubric(text: str, *, format: Format = "yaml", name: str = "<string>") -> Rubric:

@@ -144,6 +144,7 @@ class Indicator(_Model):
     id: Identifier
     name: Text
     weight: Decimal = Field(ge=0)
+    description: Text | None = Field(None, description="what the indicator measures (指标解释)")
     standard: Text | None = Field(None, description="the scoring standard in prose (评分标准)")
     source: Text | None = Field(None, description="where the weight and standard come from")
     children: tuple[Indicator, ...] | None = None
@@ -241,6 +242,7 @@ class Rubric(_Model):
 
     _source: Any = PrivateAttr(default=None)
     _compiled: Any = PrivateAttr(default=None)
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("notes", mode="before")
     @classmethod
@@ -262,6 +264,12 @@ class Rubric(_Model):
     @property
     def leaves(self) -> list[Indicator]:
         return [n for n in self.walk() if n.is_leaf]
+
+    @property
+    def indicator_origins(self) -> dict[str, str]:
+        """For a rubric built with ``extends`` / ``uses``: indicator id -> the file that
+        defined (or last changed) it. Empty for a self-contained rubric."""
+        return dict(self._origins)
 
     def indicator(self, indicator_id: str) -> Indicator:
         for node in self.walk():

@@ -1,0 +1,463 @@
+"""Rubrics built from other files: ``extends`` a base rubric, ``uses`` shared definitions.
+
+``extends: perfscore:shaoyang/dept-overall-2023`` starts from a base rubric; the extending
+file's top-level keys replace the base's, ``inputs`` and ``derived`` merge by id, and
+``changes`` edits the indicator tree by id (``set`` keys on a node, ``remove`` a node,
+``add`` a node ``under`` a parent).
+
+``uses: [perfscore:mof/dept-overall-menu-2013]`` makes a library's inputs, derived values
+and indicator definitions available: an indicator with ``ref: <definition>`` takes the
+definition's name, description, standard and scoring unless it sets them itself, and only
+the library inputs and derived values that something reads are kept.
+
+References are names, not arbitrary paths: ``perfscore:NAME`` is a rubric shipped with
+perfscore; anything else is a path relative to the referring file, without ``..`` and
+with a rubric suffix. So a rubric from elsewhere cannot make perfscore read other files.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
+
+from .errors import Issue, Location, PathPart, RubricValidationError
+
+MAX_CHAIN: Final = 8
+SUFFIXES: Final = (".yaml", ".yml", ".json", ".toml")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_COMPOSE_KEYS: Final = frozenset({"extends", "uses", "changes"})
+_DEFINITION_KEYS: Final = (
+    "name",
+    "description",
+    "standard",
+    "source",
+    "scoring",
+    "not_applicable_when",
+)
+
+Loader = Callable[[Path], tuple[Any, Any]]
+
+
+def bundled_root() -> Path | None:
+    """Where the rubrics shipped with perfscore are (in the wheel, or the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rubrics", here.parent.parent / "rubrics"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def resolve_reference(ref: Any, referrer: Path) -> Path:
+    """The file a reference names; ValueError (a sentence) when it is not allowed."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError(
+            "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'"
+        )
+    text = ref.strip()
+    if text.startswith("perfscore:"):
+        root = bundled_root()
+        if root is None:
+            raise ValueError("the rubrics shipped with perfscore are not installed")
+        base, name = root, text[len("perfscore:") :]
+    else:
+        base, name = referrer.parent, text
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in name or ":" in name:
+        raise ValueError(
+            f"{ref!r} is not allowed: name a file beside this one (no '..', no absolute path) "
+            "or a shipped rubric as 'perfscore:NAME'"
+        )
+    candidates = [base / pure] if pure.suffix in SUFFIXES else [base / (name + s) for s in SUFFIXES]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ValueError(f"no rubric file found for {ref!r}")
+
+
+class Composer:
+    """Applies ``extends`` / ``uses`` / ``changes`` to a document, keeping every part's origin."""
+
+    def __init__(self, load: Loader, composite: Any) -> None:
+        self.load = load
+        self.composite = composite  # the SourceMap of the composed document
+        self.issues: list[Issue] = []
+        self.origins: dict[int, tuple[Any, tuple[PathPart, ...]]] = {}
+        self.key_origins: dict[tuple[int, Any], tuple[Any, tuple[PathPart, ...]]] = {}
+        self.indicator_files: dict[str, str] = {}
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def remember(self, data: Any, source: Any, path: tuple[PathPart, ...] = ()) -> None:
+        """Record where every mapping and list of ``data`` came from."""
+        if isinstance(data, dict):
+            self.origins[id(data)] = (source, path)
+            for k, v in data.items():
+                self.remember(v, source, (*path, k))
+        elif isinstance(data, list):
+            self.origins[id(data)] = (source, path)
+            for i, v in enumerate(data):
+                self.remember(v, source, (*path, i))
+
+    def mount(self, data: Any, path: tuple[PathPart, ...] = ()) -> None:
+        """Fill the composite source map's mounts by walking the composed document."""
+        if isinstance(data, dict | list):
+            origin = self.origins.get(id(data))
+            if origin is not None:
+                self.composite.mounts[path] = origin
+            items = data.items() if isinstance(data, dict) else enumerate(data)
+            for k, v in items:
+                key_origin = self.key_origins.get((id(data), k)) if isinstance(data, dict) else None
+                if key_origin is not None:
+                    self.composite.mounts[(*path, k)] = key_origin
+                self.mount(v, (*path, k))
+
+    def error(
+        self,
+        source: Any,
+        path: tuple[PathPart, ...],
+        code: str,
+        message: str,
+        hint: str | None = None,
+    ) -> None:
+        location = source.locate(path) if source is not None else Location(path=path)
+        self.issues.append(Issue(code, message, location, hint))
+
+    # -- the work -------------------------------------------------------------------
+    def compose(
+        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+    ) -> dict[str, Any]:
+        self.remember(data, source)
+        for node in _indicators(data.get("indicators")):
+            if isinstance(node.get("id"), str):
+                self.indicator_files.setdefault(node["id"], str(source.file))
+        if "extends" in data:
+            data = self._extend(data, source, file, chain)
+        if "uses" in data:
+            data = self._use(data, source, file, chain)
+        if "changes" in data:
+            self.error(
+                source,
+                ("changes",),
+                "compose.changes_without_extends",
+                "'changes' edits a base rubric: add 'extends'",
+            )
+            data.pop("changes")
+        return data
+
+    def _load(
+        self, ref: Any, source: Any, key: tuple[PathPart, ...], file: Path, chain: tuple[Path, ...]
+    ) -> tuple[dict[str, Any], Any, Path] | None:
+        try:
+            target = resolve_reference(ref, file)
+        except ValueError as e:
+            self.error(source, key, "compose.reference", str(e))
+            return None
+        resolved = target.resolve()
+        if resolved in chain:
+            self.error(
+                source,
+                key,
+                "compose.cycle",
+                "rubrics extend or use each other in a cycle: "
+                + " -> ".join(p.name for p in (*chain, resolved)),
+            )
+            return None
+        if len(chain) >= MAX_CHAIN:
+            self.error(
+                source,
+                key,
+                "compose.too_deep",
+                f"more than {MAX_CHAIN} rubrics chained by extends/uses",
+            )
+            return None
+        data, sub_source = self.load(target)
+        if not isinstance(data, dict):
+            self.error(
+                source,
+                key,
+                "compose.reference",
+                f"{ref!r} does not hold a rubric or library mapping",
+            )
+            return None
+        nested = Composer(self.load, sub_source.__class__(str(target), []))
+        nested.composite.mounts[()] = (sub_source, ())
+        composed = nested.compose(data, sub_source, target, (*chain, resolved))
+        nested.mount(composed)
+        self.issues.extend(nested.issues)
+        for ind, f in nested.indicator_files.items():
+            self.indicator_files.setdefault(ind, f)
+        self.remember(composed, nested.composite)
+        return composed, nested.composite, target
+
+    def _extend(
+        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+    ) -> dict[str, Any]:
+        loaded = self._load(data["extends"], source, ("extends",), file, chain)
+        if loaded is None:
+            data.pop("extends")
+            data.pop("changes", None)
+            return data
+        base, _, target = loaded
+        if "library" in base:
+            self.error(
+                source,
+                ("extends",),
+                "compose.reference",
+                f"{target.name} is a library: name it under 'uses', not 'extends'",
+            )
+            return data
+        own_ids = {n.get("id") for n in _indicators(data.get("indicators")) if isinstance(n, dict)}
+        for ind, f in list(self.indicator_files.items()):
+            if ind not in own_ids:
+                self.indicator_files[ind] = f
+        merged = base
+        for key, value in data.items():
+            if key in ("extends", "changes"):
+                continue
+            if (
+                key in ("inputs", "derived")
+                and isinstance(value, dict)
+                and isinstance(merged.get(key), dict)
+            ):
+                for item_id, spec in value.items():
+                    merged[key][item_id] = spec
+                    self.key_origins[(id(merged[key]), item_id)] = (source, (key, item_id))
+                continue
+            merged[key] = value
+            self.key_origins[(id(merged), key)] = (source, (key,))
+        for i, change in enumerate(data.get("changes") or []):
+            self._change(merged, change, source, ("changes", i))
+        return merged
+
+    def _change(
+        self, doc: dict[str, Any], change: Any, source: Any, where: tuple[PathPart, ...]
+    ) -> None:
+        if not isinstance(change, dict):
+            self.error(
+                source,
+                where,
+                "compose.change",
+                "a change is a mapping with 'set', 'remove' or 'add'",
+            )
+            return
+        ops = [k for k in ("set", "remove", "add") if k in change]
+        if len(ops) != 1:
+            self.error(
+                source,
+                where,
+                "compose.change",
+                "a change has exactly one of 'set', 'remove' or 'add'",
+            )
+            return
+        op = ops[0]
+        tops = doc.get("indicators")
+        if not isinstance(tops, list):
+            self.error(
+                source, where, "compose.change", "the base rubric has no indicator list to change"
+            )
+            return
+        if op == "add":
+            node = change["add"]
+            parent_id = change.get("under")
+            if parent_id is None:
+                siblings = tops
+            else:
+                found = _find(tops, parent_id)
+                if found is None or not isinstance(found[0].get("children"), list):
+                    self.error(
+                        source,
+                        (*where, "under"),
+                        "compose.unknown_indicator",
+                        f"no branch indicator {parent_id!r} in the base rubric",
+                        self._suggest(tops, parent_id),
+                    )
+                    return
+                siblings = found[0]["children"]
+            siblings.append(node)
+            self.origins[id(node)] = (source, (*where, "add"))
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                self.indicator_files[node["id"]] = str(source.file)
+            return
+        target_id = change[op]
+        found = _find(tops, target_id)
+        if found is None:
+            self.error(
+                source,
+                (*where, op),
+                "compose.unknown_indicator",
+                f"no indicator {target_id!r} in the base rubric",
+                self._suggest(tops, target_id),
+            )
+            return
+        node, siblings = found
+        if op == "remove":
+            siblings.remove(node)
+            return
+        for key, value in change.items():
+            if key == "set":
+                continue
+            node[key] = value
+            self.key_origins[(id(node), key)] = (source, (*where, key))
+        self.indicator_files[str(target_id)] = str(source.file)
+
+    def _suggest(self, tops: list[Any], wrong: Any) -> str | None:
+        from ._suggest import did_you_mean
+
+        ids = [n["id"] for n in _indicators(tops) if isinstance(n.get("id"), str)]
+        return did_you_mean(str(wrong), ids)
+
+    def _use(
+        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+    ) -> dict[str, Any]:
+        refs = data.pop("uses")
+        ref_list = refs if isinstance(refs, list) else [refs]
+        definitions: dict[str, tuple[dict[str, Any], Any, tuple[PathPart, ...]]] = {}
+        provided: dict[str, set[str]] = {"inputs": set(), "derived": set()}
+        for i, ref in enumerate(ref_list):
+            ref_key: tuple[PathPart, ...] = ("uses", i) if isinstance(refs, list) else ("uses",)
+            loaded = self._load(ref, source, ref_key, file, chain)
+            if loaded is None:
+                continue
+            library, lib_source, target = loaded
+            if "library" not in library:
+                self.error(
+                    source,
+                    ref_key,
+                    "compose.reference",
+                    f"{target.name} is not a library (it has no 'library' key)",
+                )
+                continue
+            for section in ("inputs", "derived"):
+                own = data.setdefault(section, {})
+                if not isinstance(own, dict):
+                    continue
+                for item_id, spec in (library.get(section) or {}).items():
+                    if item_id not in own:
+                        own[item_id] = spec
+                        provided[section].add(item_id)
+                        self.key_origins[(id(own), item_id)] = (lib_source, (section, item_id))
+            for def_id, definition in (library.get("definitions") or {}).items():
+                if isinstance(definition, dict):
+                    definitions.setdefault(
+                        def_id, (definition, lib_source, ("definitions", def_id))
+                    )
+        for node, path in _indicators_with_paths(data.get("indicators"), ("indicators",)):
+            ref = node.pop("ref", None)
+            if ref is None:
+                continue
+            entry = definitions.get(ref) if isinstance(ref, str) else None
+            if entry is None:
+                from ._suggest import did_you_mean
+
+                self.error(
+                    source,
+                    (*path, "ref"),
+                    "compose.unknown_definition",
+                    f"no definition {ref!r} in the libraries used",
+                    did_you_mean(str(ref), definitions),
+                )
+                continue
+            definition, lib_source, def_path = entry
+            node.setdefault("id", ref)
+            self.indicator_files.setdefault(str(node["id"]), f"{source.file} (ref {ref})")
+            for key in _DEFINITION_KEYS:
+                if key in definition and key not in node:
+                    if key == "scoring" and "children" in node:
+                        continue
+                    node[key] = copy.deepcopy(definition[key])
+                    self.key_origins[(id(node), key)] = (lib_source, (*def_path, key))
+        self._prune(data, provided)
+        return data
+
+    def _prune(self, data: dict[str, Any], provided: dict[str, set[str]]) -> None:
+        """Drop library inputs and derived values that nothing reads."""
+        derived = data.get("derived") or {}
+        words: set[str] = set()
+        for key in ("indicators", "grade_caps"):
+            words |= _words(data.get(key))
+        for name, spec in derived.items():
+            if name not in provided["derived"]:
+                words |= _words(spec)
+        pending = [w for w in words if w in derived]
+        while pending:
+            name = pending.pop()
+            for w in _words(derived[name]) - words:
+                words.add(w)
+                if w in derived:
+                    pending.append(w)
+        for section in ("inputs", "derived"):
+            table = data.get(section) or {}
+            for item_id in provided[section]:
+                if item_id not in words:
+                    table.pop(item_id, None)
+
+
+def _words(data: Any) -> set[str]:
+    out: set[str] = set()
+    if isinstance(data, str):
+        out.update(_WORD.findall(data))
+    elif isinstance(data, dict):
+        for v in data.values():
+            out |= _words(v)
+    elif isinstance(data, list):
+        for v in data:
+            out |= _words(v)
+    return out
+
+
+def _indicators(nodes: Any) -> Iterator[dict[str, Any]]:
+    for node, _ in _indicators_with_paths(nodes, ()):
+        yield node
+
+
+def _indicators_with_paths(
+    nodes: Any, path: tuple[PathPart, ...]
+) -> Iterator[tuple[dict[str, Any], tuple[PathPart, ...]]]:
+    if not isinstance(nodes, list):
+        return
+    for i, node in enumerate(nodes):
+        if isinstance(node, dict):
+            yield node, (*path, i)
+            yield from _indicators_with_paths(node.get("children"), (*path, i, "children"))
+
+
+def _find(nodes: list[Any], target: Any) -> tuple[dict[str, Any], list[Any]] | None:
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        if node.get("id") == target:
+            return node, nodes
+        children = node.get("children")
+        if isinstance(children, list):
+            found = _find(children, target)
+            if found is not None:
+                return found
+    return None
+
+
+def compose_document(
+    data: dict[str, Any], source: Any, file: Path | None, composite: Any, load: Loader
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Resolve ``extends`` / ``uses`` / ``changes``; return the document and which file each
+    indicator came from. Raises :class:`RubricValidationError` listing every problem."""
+    if not (_COMPOSE_KEYS & data.keys()):
+        return data, {}
+    if file is None:
+        raise RubricValidationError(
+            [
+                Issue(
+                    "compose.reference",
+                    "'extends' and 'uses' need a rubric loaded from a file",
+                    source.locate(("extends",) if "extends" in data else ("uses",)),
+                )
+            ]
+        )
+    composer = Composer(load, composite)
+    composite.mounts[()] = (source, ())
+    composed = composer.compose(data, source, file, (file.resolve(),))
+    composer.mount(composed)
+    if composer.issues:
+        raise RubricValidationError(composer.issues)
+    return composed, composer.indicator_files
