@@ -97,11 +97,11 @@ def _coerce_number(integral: bool) -> Callable[[Any], Value]:
         else:
             raise ValueError(f"a number is needed, not {type(raw).__name__}")
         if not value.is_finite():
-            raise ValueError(f"{raw!r} is not a finite number")
+            raise ValueError(f"{raw} is not a finite number")
         if abs(value) >= Decimal("1e15"):
-            raise ValueError(f"{raw!r} is implausibly large")
+            raise ValueError(f"{to_str(value)} is implausibly large")
         if integral and value != value.to_integral_value():
-            raise ValueError(f"{raw!r} is not a whole number")
+            raise ValueError(f"{to_str(value)} is not a whole number")
         return value
 
     return coerce
@@ -776,7 +776,8 @@ class CompiledRubric:
         total_weight = self.rubric.total
         score_rule = self.rubric.rounding.score
         effective: list[Decimal] = [node.node.weight for node in nodes]
-        scores: list[Decimal] = [ZERO] * n
+        zero = round_decimal(ZERO, score_rule.places, score_rule.mode)
+        scores: list[Decimal] = [zero] * n
         status: list[Status] = [Status.SCORED] * n
         extra: dict[int, list[Step]] = {}
 
@@ -895,7 +896,7 @@ class CompiledRubric:
                     id=node.node.id,
                     name=node.node.name,
                     weight=node.node.weight,
-                    effective_weight=eff
+                    effective_weight=node.node.weight
                     if eff == node.node.weight
                     else round_decimal(eff, score_rule.places, score_rule.mode),
                     score=scores[i],

@@ -1,0 +1,287 @@
+"""Render results and issues as text, JSON and markdown. Computes nothing, prints nothing.
+
+Every function here takes data the library already produced (a :class:`ScoreResult`, a
+:class:`Rubric`, a sequence of :class:`Issue`) and returns a string or a rich renderable;
+deciding what to score and where to write it is the caller's job (see :mod:`perfscore.cli`).
+
+The score formats are registered by name in :data:`FORMATS`: ``table`` (a rich renderable,
+shown by :func:`score_table`), ``json`` (:func:`render_json`) and ``markdown``
+(:func:`render_markdown`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Final
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ._numbers import to_str
+from .errors import Issue
+from .model import Indicator, Rubric
+from .results import IndicatorResult, ScoreResult, Status
+
+__all__ = [
+    "FORMATS",
+    "STATUS_TEXT",
+    "problem_count",
+    "render_explanation",
+    "render_issues",
+    "render_json",
+    "render_markdown",
+    "render_plain",
+    "render_rubric_summary",
+    "render_table",
+    "score_table",
+]
+
+#: The names ``perfscore score --format`` accepts, in the order the help lists them.
+FORMATS: Final = ("table", "json", "markdown")
+
+#: How a status reads in tables and explanations (the JSON keeps ``Status.value``).
+STATUS_TEXT: Final[Mapping[Status, str]] = {
+    Status.SCORED: "已评分",
+    Status.NOT_APPLICABLE: "不适用",
+}
+
+#: Width of plain-text output (files, pipes, tests), so that it is the same everywhere.
+PLAIN_WIDTH: Final = 120
+
+_LEVELS: Final = "一二三四五六七八九十"
+_INDENT: Final = "  "
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def problem_count(count: int) -> str:
+    """``1 problem found`` / ``3 problems found``."""
+    return f"{count} problem{'' if count == 1 else 's'} found"
+
+
+def render_issues(issues: Sequence[Issue]) -> str:
+    """Every issue as ``file:line:col: path: message [code]`` (caret and hint below it),
+    then a count line."""
+    return "\n".join([*(str(issue) for issue in issues), problem_count(len(issues))])
+
+
+# --------------------------------------------------------------------------- rubric
+
+
+def _walk(indicators: Sequence[Indicator]) -> Iterator[Indicator]:
+    for node in indicators:
+        yield node
+        yield from _walk(node.children or ())
+
+
+def render_rubric_summary(rubric: Rubric) -> str:
+    """One line: ``ok: <id> (version <v>): <n> indicators, <m> leaves, total <t>``."""
+    nodes = list(_walk(rubric.indicators))
+    leaves = sum(1 for n in nodes if not n.children)
+    return (
+        f"ok: {rubric.id} (version {rubric.version}): {len(nodes)} indicators, "
+        f"{leaves} leaves, total {to_str(rubric.total)}"
+    )
+
+
+# --------------------------------------------------------------------------- score result
+
+
+def _effective(node: IndicatorResult) -> Decimal:
+    """The effective weight, written as the declared one when they are equal (the engine
+    may hand back an equal value with 30 more zeros)."""
+    return node.weight if node.effective_weight == node.weight else node.effective_weight
+
+
+def _weight_text(node: IndicatorResult) -> str:
+    if node.effective_weight == node.weight:
+        return to_str(node.weight)
+    return f"{to_str(node.weight)} → {to_str(node.effective_weight)}"
+
+
+def _footer(result: ScoreResult) -> list[str]:
+    grade = result.grade
+    if result.grade_before_caps is not None:
+        grade += f" (capped from {result.grade_before_caps})"
+    lines = [
+        f"总分 total: {to_str(result.total)} / {to_str(result.max_total)}",
+        f"等次 grade: {grade}",
+    ]
+    lines.extend(f"warning: {w.message} [{w.code}]" for w in result.warnings)
+    return lines
+
+
+def score_table(result: ScoreResult) -> RenderableType:
+    """The indicator tree as a rich table (names indented by depth), then total and grade.
+
+    Every cell is a :class:`~rich.text.Text`, so brackets in names are never read as markup.
+    """
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("指标 indicator", no_wrap=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("分值 weight", justify="right", no_wrap=True)
+    table.add_column("得分 score", justify="right", no_wrap=True)
+    table.add_column("状态 status", no_wrap=True)
+    for node in result.indicators:
+        style = "" if node.is_leaf else "bold"
+        table.add_row(
+            Text(_INDENT * node.depth + node.name, style=style),
+            Text(node.id),
+            Text(_weight_text(node)),
+            Text(to_str(node.score), style=style),
+            Text(STATUS_TEXT[node.status]),
+        )
+    return Group(table, Text(""), *(Text(line) for line in _footer(result)))
+
+
+def render_plain(renderable: RenderableType, width: int = PLAIN_WIDTH) -> str:
+    """A rich renderable as plain text: fixed width, no colour, no trailing spaces."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
+        force_interactive=False,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+    )
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n"))
+
+
+def render_table(result: ScoreResult, width: int = PLAIN_WIDTH) -> str:
+    """:func:`score_table` as plain text."""
+    return render_plain(score_table(result), width)
+
+
+def render_json(result: ScoreResult) -> str:
+    """One JSON object (:meth:`ScoreResult.to_dict`): decimals as strings, Chinese kept."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _level_name(depth: int) -> str:
+    return f"{_LEVELS[depth]}级指标" if depth < len(_LEVELS) else f"{depth + 1}级指标"
+
+
+def render_markdown(result: ScoreResult) -> str:
+    """A GitHub table with one column per level (一级指标, 二级指标, ...), then total and grade."""
+    levels = max((n.depth for n in result.indicators), default=0) + 1
+    header = [_level_name(d) for d in range(levels)]
+    header += ["id", "分值 weight", "得分 score", "状态 status"]
+    align = [":--"] * levels + [":--", "--:", "--:", ":--"]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    for node in result.indicators:
+        name = _md_cell(node.name)
+        cells = ["" for _ in range(levels)]
+        cells[node.depth] = name if node.is_leaf else f"**{name}**"
+        cells += [
+            f"`{node.id}`",
+            _md_cell(_weight_text(node)),
+            to_str(node.score),
+            STATUS_TEXT[node.status],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.extend(f"- {line}" for line in _footer(result))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def _value_text(value: Decimal | bool | str | None) -> str:
+    if value is None:
+        return "— (no value: not applicable)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return to_str(value)
+    return value
+
+
+def _describe(name: str, rubric: Rubric | None) -> tuple[str, str]:
+    """(unit, label) of an input or derived value, from the rubric when there is one."""
+    if rubric is None:
+        return "", ""
+    spec = rubric.inputs.get(name)
+    if spec is not None:
+        return spec.display_unit or "", spec.label
+    derived = rubric.derived.get(name)
+    if derived is not None:
+        return ("%" if derived.as_percent else ""), derived.label
+    return "", ""
+
+
+def _points_text(points: Decimal) -> str:
+    return to_str(points) if points < 0 else f"+{to_str(points)}"
+
+
+def _explain_node(node: IndicatorResult, result: ScoreResult, rubric: Rubric | None) -> list[str]:
+    lines = [
+        f"{node.name} ({node.id})",
+        f"{_INDENT}得分 score: {to_str(node.score)} / {to_str(_effective(node))}",
+        f"{_INDENT}状态 status: {STATUS_TEXT[node.status]}",
+    ]
+    if node.effective_weight != node.weight:
+        lines.append(f"{_INDENT}分值 weight: {_weight_text(node)}")
+    if node.standard:
+        lines.append(f"{_INDENT}评分标准 standard: {node.standard}")
+    if node.children:
+        lines.append(f"{_INDENT}下级指标 children:")
+        for child_id in node.children:
+            child = result[child_id]
+            lines.append(
+                f"{_INDENT * 2}{child.name} ({child.id}): {to_str(child.score)} / "
+                f"{to_str(_effective(child))}  {STATUS_TEXT[child.status]}"
+            )
+    explanation = node.explanation
+    if explanation is None:
+        return lines
+    if explanation.values:
+        lines.append(f"{_INDENT}取值 values:")
+        for name, value in explanation.values.items():
+            unit, label = _describe(name, rubric)
+            text = _value_text(value)
+            if unit and value is not None:
+                text += unit
+            if label:
+                text += f"  ({label})"
+            lines.append(f"{_INDENT * 2}{name} = {text}")
+    if explanation.steps:
+        lines.append(f"{_INDENT}步骤 steps:")
+        for step in explanation.steps:
+            text = f"{_INDENT * 2}{step.kind}: {step.text}"
+            if step.points is not None:
+                text += f" ({_points_text(step.points)})"
+            lines.append(text)
+    return lines
+
+
+def render_explanation(
+    result: ScoreResult, indicator: str | None = None, *, rubric: Rubric | None = None
+) -> str:
+    """Why each leaf scored what it did (or only ``indicator``, leaf or branch).
+
+    With the ``rubric`` that produced ``result``, values are shown with their unit and label.
+    Without ``indicator`` the total and grade follow the leaves. Raises :class:`KeyError`
+    for an id that is not in ``result``.
+    """
+    if indicator is not None:
+        return "\n".join(_explain_node(result[indicator], result, rubric))
+    blocks = ["\n".join(_explain_node(leaf, result, rubric)) for leaf in result.leaves]
+    blocks.append("\n".join(_footer(result)))
+    return "\n\n".join(blocks)

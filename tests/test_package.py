@@ -1,0 +1,75 @@
+"""The package's shape: a complete, sorted public API and layers that import downwards."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import perfscore
+
+SRC = Path(perfscore.__file__).parent
+
+#: Each module may import only from its own layer or the layers above it in this list.
+LAYERS: list[set[str]] = [
+    {"errors", "_numbers", "_suggest", "_interval"},
+    {"results", "formula", "_reference"},
+    {"methods"},
+    {"model", "dumping"},
+    {"engine"},
+    {"_compose", "loading"},
+    {"testing", "pytest_plugin"},
+    {"reporting"},
+    {"cli", "__init__", "__main__"},
+]
+
+
+def _layer(module: str) -> int:
+    for i, layer in enumerate(LAYERS):
+        if module in layer:
+            return i
+    raise AssertionError(f"module {module!r} is in no layer: add it to LAYERS")
+
+
+def _internal_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perfscore."):
+            found.add((node.module or "").split(".")[1])
+    return found
+
+
+MODULES = sorted(p for p in SRC.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_modules_import_only_from_lower_layers(path: Path) -> None:
+    own = _layer(path.stem)
+    for imported in _internal_imports(path):
+        if imported == "__init__" or imported == "__version__":
+            continue
+        assert _layer(imported) <= own, f"{path.stem} (layer {own}) imports {imported}"
+
+
+def test_all_is_sorted_and_complete() -> None:
+    names = perfscore.__all__
+    assert names == sorted(names)
+    public = {
+        name
+        for name, value in vars(perfscore).items()
+        if not name.startswith("_") and not isinstance(value, type(perfscore))
+    }
+    assert public - {"annotations"} <= set(names)
+    for name in names:
+        assert hasattr(perfscore, name), name
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (SRC / "py.typed").is_file()

@@ -1,0 +1,219 @@
+"""The renderers: exact text for a small four-level rubric with a not-applicable leaf."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+import perfscore
+from perfscore import reporting
+from perfscore.errors import Issue, Location
+from perfscore.results import ScoreResult
+
+# Four levels deep; a leaf whose weight moves to its siblings when it has no value; names
+# with rich markup and a markdown pipe in them, which must come out literally.
+TINY = """\
+id: tiny
+title: 测试表
+version: "2"
+total: 10
+inputs:
+  cars: {label: 公务用车数, kind: count, required: false}
+  rate: {label: 完成率, kind: percent}
+  ok: {label: 制度健全, kind: boolean}
+derived:
+  car_rate: {label: 车辆使用率, formula: cars / 2, as_percent: true}
+indicators:
+  - id: top
+    name: "投入 | 管理"
+    weight: 10
+    children:
+      - id: mid
+        name: 预算
+        weight: 10
+        children:
+          - id: low
+            name: "[red]执行[/red]"
+            weight: 10
+            children:
+              - id: cars_used
+                name: 车辆
+                weight: 4
+                not_applicable: to_siblings
+                scoring: {method: proportional, value: car_rate}
+              - id: done
+                name: 完成率
+                weight: 4
+                standard: 按比例计分
+                scoring: {method: proportional, value: rate}
+              - id: rules
+                name: 制度
+                weight: 2
+                scoring:
+                  method: checklist
+                  items:
+                    - {text: 制度健全, met: ok, points: 2}
+grades:
+  - {name: 好, range: "[6, 10]"}
+  - {name: 差, range: "[0, 6)"}
+"""
+
+
+@pytest.fixture(scope="module")
+def rubric() -> perfscore.Rubric:
+    return perfscore.loads_rubric(TINY, name="tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def result(rubric: perfscore.Rubric) -> ScoreResult:
+    return perfscore.compile_rubric(rubric).score({"rate": 50, "ok": False})
+
+
+def test_problem_count() -> None:
+    assert reporting.problem_count(0) == "0 problems found"
+    assert reporting.problem_count(1) == "1 problem found"
+    assert reporting.problem_count(2) == "2 problems found"
+
+
+def test_render_issues() -> None:
+    issues = [
+        Issue("a.b", "first", Location("f.yaml", 3, 5, ("x", 0)), "try this"),
+        Issue("c", "second"),
+    ]
+    assert reporting.render_issues(issues) == (
+        "f.yaml:3:5: x[0]: first [a.b]\n    hint: try this\n<input>: second [c]\n2 problems found"
+    )
+
+
+def test_rubric_summary(rubric: perfscore.Rubric) -> None:
+    assert reporting.render_rubric_summary(rubric) == (
+        "ok: tiny (version 2): 6 indicators, 3 leaves, total 10"
+    )
+
+
+def test_table(result: ScoreResult) -> None:
+    assert reporting.render_table(result) == (
+        "指标 indicator        id          分值 weight   得分 score   状态 status\n"
+        "────────────────────────────────────────────────────────────────────────\n"
+        "投入 | 管理           top                  10         3.33   已评分\n"
+        "  预算                mid                  10         3.33   已评分\n"
+        "    [red]执行[/red]   low                  10         3.33   已评分\n"
+        "      车辆            cars_used      4 → 0.00         0.00   不适用\n"
+        "      完成率          done           4 → 6.67         3.33   已评分\n"
+        "      制度            rules          2 → 3.33         0.00   已评分\n"
+        "\n"
+        "总分 total: 3.33 / 10\n"
+        "等次 grade: 差"
+    )
+
+
+def test_table_has_no_trailing_spaces_at_any_width(result: ScoreResult) -> None:
+    for width in (40, 80, 200):
+        text = reporting.render_table(result, width=width)
+        assert all(line == line.rstrip() for line in text.splitlines())
+        assert "总分 total: 3.33 / 10" in text
+
+
+def test_markdown(result: ScoreResult) -> None:
+    assert reporting.render_markdown(result) == (
+        "| 一级指标 | 二级指标 | 三级指标 | 四级指标 "
+        "| id | 分值 weight | 得分 score | 状态 status |\n"
+        "| :-- | :-- | :-- | :-- | :-- | --: | --: | :-- |\n"
+        "| **投入 \\| 管理** |  |  |  | `top` | 10 | 3.33 | 已评分 |\n"
+        "|  | **预算** |  |  | `mid` | 10 | 3.33 | 已评分 |\n"
+        "|  |  | **[red]执行[/red]** |  | `low` | 10 | 3.33 | 已评分 |\n"
+        "|  |  |  | 车辆 | `cars_used` | 4 → 0.00 | 0.00 | 不适用 |\n"
+        "|  |  |  | 完成率 | `done` | 4 → 6.67 | 3.33 | 已评分 |\n"
+        "|  |  |  | 制度 | `rules` | 2 → 3.33 | 0.00 | 已评分 |\n"
+        "\n"
+        "- 总分 total: 3.33 / 10\n"
+        "- 等次 grade: 差"
+    )
+
+
+def test_json_is_to_dict(result: ScoreResult) -> None:
+    text = reporting.render_json(result)
+    assert json.loads(text) == result.to_dict()
+    assert "投入" in text  # not \\u escaped
+    assert text.startswith('{\n  "rubric": {')
+
+
+def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rubric) -> None:
+    assert reporting.render_explanation(result, "cars_used", rubric=rubric) == (
+        "车辆 (cars_used)\n"
+        "  得分 score: 0.00 / 0.00\n"
+        "  状态 status: 不适用\n"
+        "  分值 weight: 4 → 0.00\n"
+        "  取值 values:\n"
+        "    cars = — (no value: not applicable)  (公务用车数)\n"
+        "    car_rate = — (no value: not applicable)  (车辆使用率)\n"
+        "  步骤 steps:\n"
+        "    not_applicable: not applicable: no value for cars, car_rate"
+        " → weight moved to its siblings"
+    )
+
+
+def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
+    assert reporting.render_explanation(result, "done") == (
+        "完成率 (done)\n"
+        "  得分 score: 3.33 / 6.67\n"
+        "  状态 status: 已评分\n"
+        "  分值 weight: 4 → 6.67\n"
+        "  评分标准 standard: 按比例计分\n"
+        "  取值 values:\n"
+        "    rate = 50\n"
+        "  步骤 steps:\n"
+        "    proportional: 4 × 50 / 100\n"
+        "    redistribution: 2.00 × 6.6667 / 4 = 3.33"
+    )
+
+
+def test_explain_branch_lists_children(result: ScoreResult) -> None:
+    assert reporting.render_explanation(result, "low") == (
+        "[red]执行[/red] (low)\n"
+        "  得分 score: 3.33 / 10\n"
+        "  状态 status: 已评分\n"
+        "  下级指标 children:\n"
+        "    车辆 (cars_used): 0.00 / 0.00  不适用\n"
+        "    完成率 (done): 3.33 / 6.67  已评分\n"
+        "    制度 (rules): 0.00 / 3.33  已评分"
+    )
+
+
+def test_explain_all_leaves_ends_with_total(result: ScoreResult) -> None:
+    text = reporting.render_explanation(result)
+    blocks = text.split("\n\n")
+    assert [b.splitlines()[0] for b in blocks[:-1]] == [
+        "车辆 (cars_used)",
+        "完成率 (done)",
+        "制度 (rules)",
+    ]
+    assert "    item: ✗ 制度健全 (+0)" in blocks[2]
+    assert blocks[-1] == "总分 total: 3.33 / 10\n等次 grade: 差"
+
+
+def test_explain_unknown_id_is_key_error(result: ScoreResult) -> None:
+    with pytest.raises(KeyError):
+        reporting.render_explanation(result, "nope")
+
+
+def test_reporting_neither_prints_nor_exits() -> None:
+    """Layering: rendering returns strings; only the CLI prints or exits."""
+    source = Path(reporting.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    calls = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    assert not calls & {"print", "exit", "quit"}
+    imported = {
+        node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+    }
+    assert "cli" not in imported
+    assert "click" not in source
