@@ -16,7 +16,7 @@ LAYERS: list[set[str]] = [
     {"errors", "_numbers", "_suggest", "_interval"},
     {"results", "formula", "_reference"},
     {"methods"},
-    {"model", "dumping"},
+    {"model", "dumping", "_inputs"},
     {"engine"},
     {"_compose", "loading"},
     {"testing", "pytest_plugin"},

@@ -15,13 +15,13 @@ from __future__ import annotations
 import ast
 import decimal
 import itertools
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Final
 
+from ._inputs import InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ZERO, round_decimal, to_str
 from ._suggest import did_you_mean
@@ -29,7 +29,6 @@ from .dumping import content_hash
 from .errors import (
     EvaluationError,
     FormulaError,
-    InputError,
     Issue,
     Location,
     PathPart,
@@ -44,14 +43,6 @@ __all__ = ["CompiledRubric", "compile_rubric"]
 
 Value = Decimal | bool | str
 _NA: Final = object()  # marks a value that is not applicable (missing optional input, NA fallback)
-_TRUE_WORDS: Final = {
-    "true": True,
-    "false": False,
-    "是": True,
-    "否": False,
-    "yes": True,
-    "no": False,
-}
 
 
 class Locator:
@@ -67,76 +58,6 @@ class Locator:
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True, slots=True)
-class _InputRule:
-    id: str
-    spec: InputSpec
-    coerce: Callable[[Any], Value]
-
-
-def _coerce_number(integral: bool) -> Callable[[Any], Value]:
-    def coerce(raw: Any) -> Value:
-        if isinstance(raw, bool):
-            raise ValueError("a number is needed, not true/false")
-        if isinstance(raw, Decimal):
-            value = raw
-        elif isinstance(raw, int):
-            value = Decimal(raw)
-        elif isinstance(raw, float):
-            if not math.isfinite(raw):
-                raise ValueError(f"{raw} is not a finite number")
-            value = Decimal(repr(raw))
-        elif isinstance(raw, str):
-            text = raw.strip()
-            try:
-                value = Decimal(text)
-            except InvalidOperation:
-                raise ValueError(f"{raw!r} is not a number") from None
-        else:
-            raise ValueError(f"a number is needed, not {type(raw).__name__}")
-        if not value.is_finite():
-            raise ValueError(f"{raw} is not a finite number")
-        if abs(value) >= Decimal("1e15"):
-            raise ValueError(f"{to_str(value)} is implausibly large")
-        if integral and value != value.to_integral_value():
-            raise ValueError(f"{to_str(value)} is not a whole number")
-        return value
-
-    return coerce
-
-
-def _coerce_boolean(raw: Any) -> Value:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE_WORDS:
-        return _TRUE_WORDS[raw.strip().lower()]
-    raise ValueError(f"true or false is needed, not {raw!r}")
-
-
-def _coerce_choice(options: tuple[str, ...]) -> Callable[[Any], Value]:
-    def coerce(raw: Any) -> Value:
-        if isinstance(raw, str) and raw.strip() in options:
-            return raw.strip()
-        hint = did_you_mean(str(raw), options) if isinstance(raw, str) else None
-        raise ValueError(
-            f"{raw!r} is not one of {', '.join(map(repr, options))}" + (f"; {hint}" if hint else "")
-        )
-
-    return coerce
-
-
-def _input_rule(input_id: str, spec: InputSpec) -> _InputRule:
-    coerce: Callable[[Any], Value]
-    if spec.kind == "boolean":
-        coerce = _coerce_boolean
-    elif spec.kind == "choice":
-        assert spec.options is not None
-        coerce = _coerce_choice(spec.options)
-    else:
-        coerce = _coerce_number(spec.kind in ("integer", "count"))
-    return _InputRule(input_id, spec, coerce)
 
 
 def _symbol(spec: InputSpec) -> Symbol:
@@ -534,7 +455,7 @@ class CompiledRubric:
 
     rubric: Rubric
     hash: str
-    _inputs: tuple[_InputRule, ...] = field(repr=False)
+    _inputs: tuple[InputRule, ...] = field(repr=False)
     _derived: tuple[_Derived, ...] = field(repr=False)
     _nodes: tuple[_Node, ...] = field(repr=False)
     _leaves: tuple[_Leaf, ...] = field(repr=False)
@@ -563,78 +484,7 @@ class CompiledRubric:
         Missing optional inputs without a default are marked not applicable: every value
         and leaf that reads them becomes not applicable.
         """
-        values: dict[str, Any] = {}
-        issues: list[Issue] = []
-        if not isinstance(inputs, Mapping):
-            raise InputError(
-                [
-                    Issue(
-                        "input.not_mapping",
-                        "inputs must be a mapping of input id to value, "
-                        f"not {type(inputs).__name__}",
-                        Location(file=source),
-                    )
-                ]
-            )
-        declared = self.rubric.inputs
-        for key in inputs:
-            if key not in declared:
-                issues.append(
-                    Issue(
-                        "input.unknown",
-                        f"unknown input {key!r}",
-                        Location(file=source, path=(str(key),)),
-                        did_you_mean(str(key), declared)
-                        or "the rubric declares: " + ", ".join(declared),
-                    )
-                )
-        for rule in self._inputs:
-            spec = rule.spec
-            raw = inputs.get(rule.id)
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if spec.default is not None:
-                    values[rule.id] = spec.default
-                elif spec.required:
-                    issues.append(
-                        Issue(
-                            "input.missing",
-                            f"missing required input {rule.id!r} ({spec.label})",
-                            Location(file=source, path=(rule.id,)),
-                            "give a value, or declare a default or 'required: false' in the rubric",
-                        )
-                    )
-                else:
-                    values[rule.id] = _NA
-                continue
-            try:
-                value = rule.coerce(raw)
-            except ValueError as e:
-                issues.append(
-                    Issue(
-                        "input.type",
-                        f"input {rule.id!r} ({spec.label}): {e}",
-                        Location(file=source, path=(rule.id,)),
-                        _kind_hint(spec),
-                    )
-                )
-                continue
-            if isinstance(value, Decimal):
-                low, high = spec.lower_bound, spec.max
-                if (low is not None and value < low) or (high is not None and value > high):
-                    issues.append(
-                        Issue(
-                            "input.bounds",
-                            f"input {rule.id!r} ({spec.label}) is {to_str(value)}, outside "
-                            f"{Interval(low, high, low is not None, high is not None)}",
-                            Location(file=source, path=(rule.id,)),
-                            "check the figure and its unit",
-                        )
-                    )
-                    continue
-            values[rule.id] = value
-        if issues:
-            raise InputError(issues)
-        return values
+        return validate_inputs(self._inputs, inputs, source=source, missing=_NA)
 
     # -- scoring --------------------------------------------------------------------
     def score(
@@ -981,17 +831,6 @@ def _fmt(x: Decimal) -> str:
     )
 
 
-def _kind_hint(spec: InputSpec) -> str:
-    unit = spec.display_unit
-    if spec.kind == "boolean":
-        return "write true or false"
-    if spec.kind == "choice":
-        return "one of: " + ", ".join(spec.options or ())
-    if spec.kind in ("integer", "count"):
-        return "write a whole number"
-    return "write a number" + (f" in {unit}" if unit else "")
-
-
 def compile_rubric(rubric: Rubric) -> CompiledRubric:
     """Check ``rubric`` whole and compile it; raise :class:`RubricValidationError` (or its
     :class:`FormulaError` subclass when every problem is in a formula) listing every problem.
@@ -1015,7 +854,7 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     compiled = CompiledRubric(
         rubric=rubric,
         hash=content_hash(rubric),
-        _inputs=tuple(_input_rule(k, v) for k, v in rubric.inputs.items()),
+        _inputs=tuple(input_rule(k, v) for k, v in rubric.inputs.items()),
         _derived=tuple(derived),
         _nodes=tuple(nodes),
         _leaves=tuple(leaves),
