@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"methods"},
     {"model", "dumping", "_inputs"},
     {"engine"},
-    {"_compose", "loading"},
+    {"_compose", "loading", "population"},
     {"testing", "pytest_plugin"},
     {"reporting"},
     {"cli", "__init__", "__main__"},

@@ -1,0 +1,192 @@
+"""Populations of departments: a folder of input files, a CSV or XLSX sheet, or JSONL.
+
+:func:`read_population` streams :class:`Department` records one at a time, so memory
+stays flat however many departments there are. A record that cannot be read (a broken
+JSON line, a file that does not parse) comes out with its ``issues`` and no ``inputs``:
+one bad row never costs the good ones.
+
+Tables (CSV, XLSX) have one department per row and a header row naming the inputs, by id
+or by their Chinese label; a column named ``id`` (or ``department``, ``部门``) holds the
+department's id, otherwise the row number does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from .errors import Issue, Location, PerfscoreError
+
+__all__ = ["Department", "population_format", "read_population"]
+
+ID_COLUMNS: Final = ("id", "department", "department_id", "部门", "部门名称", "单位", "单位名称")
+FILE_SUFFIXES: Final = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Department:
+    """One department of a population: its id, where it was read, and its inputs (or the
+    issues that kept it from being read)."""
+
+    id: str
+    row: int
+    source: str
+    inputs: Mapping[str, Any] | None
+    issues: tuple[Issue, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.inputs is not None
+
+
+def population_format(path: str | Path) -> str:
+    """``folder``, ``csv``, ``xlsx`` or ``jsonl``; ValueError for anything else."""
+    p = Path(path)
+    if p.is_dir():
+        return "folder"
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise ValueError(f"{p}: a population is a folder, .csv, .xlsx or .jsonl file")
+
+
+def read_population(
+    path: str | Path, *, labels: Mapping[str, str] | None = None
+) -> Iterator[Department]:
+    """Stream the departments of ``path``.
+
+    ``labels`` maps column headings that are not input ids (e.g. Chinese labels) to ids.
+    """
+    kind = population_format(path)
+    p = Path(path)
+    if kind == "folder":
+        yield from _folder(p)
+    elif kind == "csv":
+        yield from _csv(p, labels or {})
+    elif kind == "xlsx":
+        yield from _xlsx(p, labels or {})
+    else:
+        yield from _jsonl(p)
+
+
+def _folder(path: Path) -> Iterator[Department]:
+    from .loading import load_document
+
+    files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in FILE_SUFFIXES)
+    for row, file in enumerate(files, start=1):
+        try:
+            data, _ = load_document(file)
+        except PerfscoreError as error:
+            yield Department(file.stem, row, str(file), None, error.issues)
+            continue
+        if not isinstance(data, dict):
+            issue = Issue(
+                "input.not_mapping",
+                "inputs must be a mapping of input id to value",
+                Location(file=str(file)),
+            )
+            yield Department(file.stem, row, str(file), None, (issue,))
+            continue
+        dept_id = str(data.pop("id", file.stem))
+        yield Department(dept_id, row, str(file), data)
+
+
+def _split_id(record: dict[str, Any], row: int) -> tuple[str, dict[str, Any]]:
+    for column in ID_COLUMNS:
+        if column in record:
+            value = record.pop(column)
+            if value not in (None, ""):
+                return str(value).strip(), record
+    return str(row), record
+
+
+def _heading(name: Any, labels: Mapping[str, str]) -> str:
+    text = "" if name is None else str(name).strip()
+    return labels.get(text, text)
+
+
+def _csv(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, dialect=dialect)
+        header = next(reader, None)
+        if header is None:
+            return
+        columns = [_heading(h, labels) for h in header]
+        for row, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            where = Location(file=str(path), line=row)
+            if len(cells) > len(columns):
+                issue = Issue(
+                    "input.row",
+                    f"row {row} has {len(cells)} cells but the header has {len(columns)}",
+                    where,
+                )
+                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                continue
+            record = {
+                c: (v if v.strip() else None) for c, v in zip(columns, cells, strict=False) if c
+            }
+            dept_id, record = _split_id(record, row)
+            yield Department(dept_id, row, f"{path}:{row}", record)
+
+
+def _xlsx(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return
+        columns = [_heading(h, labels) for h in header]
+        for row, cells in enumerate(rows, start=2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            record: dict[str, Any] = {}
+            for column, value in zip(columns, cells, strict=False):
+                if not column:
+                    continue
+                if isinstance(value, float):
+                    value = Decimal(repr(value))
+                record[column] = value
+            dept_id, record = _split_id(record, row)
+            yield Department(dept_id, row, f"{path}:{row}", record)
+    finally:
+        book.close()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _jsonl(path: Path) -> Iterator[Department]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for row, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = Location(file=str(path), line=row)
+            try:
+                data = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+            except (ValueError, RecursionError) as error:
+                issue = Issue("input.syntax", f"line {row} is not a JSON object: {error}", where)
+                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                continue
+            if not isinstance(data, dict):
+                issue = Issue("input.not_mapping", f"line {row} is not a JSON object", where)
+                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                continue
+            dept_id, record = _split_id(data, row)
+            yield Department(dept_id, row, f"{path}:{row}", record)
