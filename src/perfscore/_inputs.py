@@ -90,9 +90,64 @@ def _coerce_choice(options: tuple[str, ...]) -> Callable[[Any], Value]:
     return coerce
 
 
+class RowProblems(ValueError):
+    """The rows of a table input have problems, each located in its row."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        super().__init__(f"{len(issues)} problem(s) in rows")
+        self.issues = tuple(issues)
+
+
+def _coerce_text(raw: Any) -> Value:
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
+        raise ValueError(f"text is needed, not {type(raw).__name__}")
+    return str(raw)
+
+
+def _coerce_table(input_id: str, columns: Mapping[str, InputSpec]) -> Callable[[Any], Any]:
+    rules = [input_rule(name, spec) for name, spec in columns.items()]
+
+    def coerce(raw: Any) -> Any:
+        if not isinstance(raw, list | tuple):
+            raise ValueError("a list of rows is needed, each a mapping of column to value")
+        rows: list[dict[str, Any]] = []
+        issues: list[Issue] = []
+        for i, row in enumerate(raw):
+            if not isinstance(row, Mapping):
+                issues.append(
+                    Issue(
+                        "input.type",
+                        f"row {i + 1} of {input_id!r} is not a mapping of column to value",
+                        Location(path=(input_id, i)),
+                    )
+                )
+                continue
+            try:
+                rows.append(validate_inputs(rules, row))
+            except InputError as error:
+                for issue in error.issues:
+                    loc = issue.location
+                    where = Location(path=(input_id, i, *loc.path))
+                    issues.append(
+                        Issue(issue.code, f"row {i + 1}: {issue.message}", where, issue.hint)
+                    )
+        if issues:
+            raise RowProblems(issues)
+        return tuple(rows)
+
+    return coerce
+
+
 def input_rule(input_id: str, spec: InputSpec) -> InputRule:
     coerce: Callable[[Any], Value]
-    if spec.kind == "boolean":
+    if spec.kind == "table":
+        assert spec.columns is not None
+        coerce = _coerce_table(input_id, spec.columns)
+    elif spec.kind == "text":
+        coerce = _coerce_text
+    elif spec.kind == "boolean":
         coerce = _coerce_boolean
     elif spec.kind == "choice":
         assert spec.options is not None
@@ -158,6 +213,12 @@ def validate_inputs(
             continue
         try:
             value = rule.coerce(raw)
+        except RowProblems as e:
+            issues.extend(
+                Issue(p.code, p.message, Location(file=source, path=p.location.path), p.hint)
+                for p in e.issues
+            )
+            continue
         except ValueError as e:
             issues.append(
                 Issue(

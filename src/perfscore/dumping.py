@@ -37,6 +37,8 @@ def _indicator(node: Indicator) -> dict[str, Any]:
             data[key] = value
     if node.scoring is not None:
         data["scoring"] = _plain(dump_method(node.scoring))
+    if node.rows is not None:
+        data["rows"] = node.rows.model_dump(mode="python")
     if node.children is not None:
         data["children"] = [_indicator(c) for c in node.children]
     return data

@@ -61,6 +61,8 @@ class Locator:
 
 
 def _symbol(spec: InputSpec) -> Symbol:
+    if spec.kind in ("text", "table"):
+        return Symbol(ValueType.TEXT)
     if spec.kind == "boolean":
         return Symbol(ValueType.BOOLEAN)
     if spec.kind == "choice":
@@ -69,6 +71,24 @@ def _symbol(spec: InputSpec) -> Symbol:
 
 
 # --------------------------------------------------------------------------- plan pieces
+
+
+@dataclass(frozen=True, slots=True)
+class _RowOutcome:
+    """One row of a row group, scored (before any redistribution of weight)."""
+
+    name: str
+    weight: Decimal
+    score: Decimal
+    steps: tuple[Step, ...]
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _RowsStep(Step):
+    """Carries a row group's rows from its scorer to the aggregation; never shown."""
+
+    outcomes: tuple[_RowOutcome, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +177,12 @@ class _Context:
         self._compiler.error(self._field(field), code, message, hint)
 
 
-_PLACEHOLDER: Final = compile_formula("0")  # stands in for a formula that failed its checks
+_PLACEHOLDER: Final = compile_formula("0")
+NUMERIC: Final = ("number", "integer", "money", "percent", "count")
+
+
+def _no_rows(values: Mapping[str, Any], explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+    return ZERO, ()  # stands in for a formula that failed its checks
 
 
 class _Compiler:
@@ -287,7 +312,24 @@ class _Compiler:
             seen.setdefault(node.id, path)
             leaf: _Leaf | None = None
             children: list[int] = []
-            if node.scoring is not None:
+            if node.rows is not None:
+                scorer, formulas = self._rows(node, path)
+                rows_na = None
+                if node.not_applicable_when is not None:
+                    rows_na = self.formula(
+                        (*path, "not_applicable_when"), node.not_applicable_when, ValueType.BOOLEAN
+                    )
+                leaf = _Leaf(
+                    index,
+                    node,
+                    scorer,
+                    formulas,
+                    rows_na,
+                    node.not_applicable or default_policy,
+                    (node.rows.table, *self._reads(formulas + ((rows_na,) if rows_na else ()))),
+                )
+                leaves.append(leaf)
+            elif node.scoring is not None:
                 if node.weight <= 0:
                     self.error(
                         (*path, "weight"),
@@ -340,6 +382,102 @@ class _Compiler:
                 "change a weight, or set 'total' to the sum",
             )
         return nodes, leaves
+
+    def _rows(
+        self, node: Indicator, path: tuple[PathPart, ...]
+    ) -> tuple[Scorer, tuple[Formula, ...]]:
+        group = node.rows
+        assert group is not None
+        where = (*path, "rows")
+        spec = self.rubric.inputs.get(group.table)
+        if spec is None or spec.kind != "table" or spec.columns is None:
+            tables = [k for k, v in self.rubric.inputs.items() if v.kind == "table"]
+            self.error(
+                (*where, "table"),
+                "rubric.rows_table",
+                f"{group.table!r} is not a table input",
+                did_you_mean(group.table, tables) or "declare an input with kind: table",
+            )
+            return _no_rows, ()
+        columns = spec.columns
+        for key, kinds in (("name", ("text", "choice")), ("weight", NUMERIC)):
+            column = getattr(group, key)
+            if column not in columns or columns[column].kind not in kinds:
+                self.error(
+                    (*where, key),
+                    "rubric.rows_column",
+                    f"{column!r} is not a {'text' if key == 'name' else 'numeric'} column "
+                    f"of {group.table!r}",
+                    did_you_mean(column, columns) or "columns are " + ", ".join(columns),
+                )
+        for column in columns:
+            if column in self.symbols:
+                self.error(
+                    (*where, "table"),
+                    "rubric.duplicate_name",
+                    f"column {column!r} of {group.table!r} has the name of an input or "
+                    "derived value",
+                    "rename the column",
+                )
+        outer = self.symbols
+        self.symbols = {**outer, **{c: _symbol(s) for c, s in columns.items()}}
+        try:
+            fraction = self.formula((*where, "fraction"), group.fraction, ValueType.NUMBER)
+        finally:
+            self.symbols = outer
+        rule = self.rubric.rounding.score
+        table, name_col, weight_col = group.table, group.name, group.weight
+        expected = node.weight
+        locate = self.locate(where)
+
+        def score(values: Mapping[str, Any], explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            outcomes: list[_RowOutcome] = []
+            total = ZERO
+            weights = ZERO
+            for i, row in enumerate(values[table]):
+                scope = {**values, **row}
+                weight: Decimal = row[weight_col]
+                try:
+                    share = fraction.evaluate_unchecked(scope)
+                except (ArithmeticError, InvalidOperation):
+                    error = fraction.locate_failure(scope)
+                    raise EvaluationError(
+                        [
+                            Issue(
+                                p.code, f"row {i + 1} of {table!r}: {p.message}", p.location, p.hint
+                            )
+                            for p in error.issues
+                        ]
+                    ) from None
+                assert isinstance(share, Decimal)
+                clamped = ZERO if share < 0 else ONE if share > 1 else share
+                points = round_decimal(weight * clamped, rule.places, rule.mode)
+                steps: tuple[Step, ...] = ()
+                if explain:
+                    steps = (
+                        Step("row", f"fraction = {to_str(share)}"),
+                        Step("row", f"{to_str(weight)} × {to_str(clamped)} = {to_str(points)}"),
+                    )
+                outcomes.append(
+                    _RowOutcome(str(row[name_col]), weight, points, steps, MappingProxyType(row))
+                )
+                total += points
+                weights += weight
+            if weights != expected:
+                raise EvaluationError(
+                    [
+                        Issue(
+                            "evaluation.rows_weight",
+                            f"the rows of {table!r} weigh {to_str(weights)} in all, but "
+                            f"indicator {node.id!r} has weight {to_str(expected)}",
+                            locate,
+                            "make the rows' weights add up to the indicator's weight",
+                        )
+                    ]
+                )
+            return total, (_RowsStep("rows", "", None, tuple(outcomes)),)
+
+        return score, (fraction,)
 
     def _reads(self, formulas: Iterable[Formula]) -> tuple[str, ...]:
         names: set[str] = set()
@@ -528,6 +666,7 @@ class CompiledRubric:
         raw: list[Decimal | None] = [None] * len(self._nodes)
         steps: dict[int, tuple[Step, ...]] = {}
         na: dict[int, str] = {}  # node index -> policy, for not-applicable leaves
+        rows_out: dict[int, tuple[_RowOutcome, ...]] = {}
         for leaf in self._leaves:
             i = leaf.index
             reason = None
@@ -545,6 +684,9 @@ class CompiledRubric:
                 continue
             try:
                 points, why = leaf.scorer(values, explain)
+                if why and isinstance(why[0], _RowsStep):
+                    rows_out[i] = why[0].outcomes
+                    why = why[1:]
             except NoMatch as e:
                 path = self._node_path(i)
                 raise EvaluationError(
@@ -579,7 +721,7 @@ class CompiledRubric:
                 if rounded != points:
                     why = (*why, Step("rounding", f"{to_str(points)} rounded to {to_str(rounded)}"))
                 steps[i] = why
-        return self._aggregate(values, raw, na, steps, explain)
+        return self._aggregate(values, raw, na, steps, explain, rows_out)
 
     def _locate(self, leaf: _Leaf, values: Mapping[str, Any]) -> EvaluationError:
         for formula in leaf.formulas:
@@ -620,6 +762,7 @@ class CompiledRubric:
         na: dict[int, str],
         steps: dict[int, tuple[Step, ...]],
         explain: bool,
+        rows_out: dict[int, tuple[_RowOutcome, ...]],
     ) -> ScoreResult:
         nodes = self._nodes
         n = len(nodes)
@@ -701,6 +844,18 @@ class CompiledRubric:
                 assert points is not None
                 scores[leaf.index] = points
 
+        row_scores: dict[int, list[Decimal]] = {}
+        for i, outcomes in rows_out.items():
+            factor = effective[i] / nodes[i].node.weight
+            row_scores[i] = [
+                o.score
+                if factor == ONE
+                else round_decimal(o.score * factor, score_rule.places, score_rule.mode)
+                for o in outcomes
+            ]
+            if status[i] is Status.SCORED:
+                scores[i] = sum(row_scores[i], ZERO)
+
         for i in range(n - 1, -1, -1):
             node = nodes[i]
             if node.leaf is None:
@@ -753,11 +908,33 @@ class CompiledRubric:
                     status=status[i],
                     depth=node.depth,
                     parent=None if node.parent is None else nodes[node.parent].node.id,
-                    children=tuple(nodes[c].node.id for c in node.children),
+                    children=tuple(nodes[c].node.id for c in node.children)
+                    or tuple(f"{node.node.id}.{k + 1}" for k in range(len(rows_out.get(i, ())))),
                     explanation=explanation,
                     standard=node.node.standard,
                 )
             )
+            for k, outcome in enumerate(rows_out.get(i, ())):
+                factor = eff / node.node.weight
+                results.append(
+                    IndicatorResult(
+                        id=f"{node.node.id}.{k + 1}",
+                        name=outcome.name,
+                        weight=outcome.weight,
+                        effective_weight=outcome.weight
+                        if factor == ONE
+                        else round_decimal(
+                            outcome.weight * factor, score_rule.places, score_rule.mode
+                        ),
+                        score=row_scores[i][k],
+                        status=status[i],
+                        depth=node.depth + 1,
+                        parent=node.node.id,
+                        children=(),
+                        explanation=Explanation(outcome.values, outcome.steps) if explain else None,
+                        standard=None,
+                    )
+                )
         public_values = {k: (None if v is _NA else v) for k, v in values.items()}
         return ScoreResult(
             rubric_id=self.rubric.id,
@@ -841,7 +1018,9 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     if isinstance(cached, CompiledRubric):
         return cached
     compiler = _Compiler(rubric)
-    compiler.symbols = {name: _symbol(spec) for name, spec in rubric.inputs.items()}
+    compiler.symbols = {
+        name: _symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
+    }
     derived = compiler.derived()
     nodes, leaves = compiler.tree()
     grades = compiler.grades()

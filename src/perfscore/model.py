@@ -42,7 +42,9 @@ _ID = re.compile(ID_PATTERN)
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Text = Annotated[str, Field(max_length=10_000)]
 NotApplicablePolicy = Literal["full_marks", "to_siblings", "rescale"]
-InputKind = Literal["number", "integer", "money", "percent", "count", "boolean", "choice"]
+InputKind = Literal[
+    "number", "integer", "money", "percent", "count", "boolean", "choice", "text", "table"
+]
 NUMERIC_KINDS = frozenset({"number", "integer", "money", "percent", "count"})
 DEFAULT_UNITS: dict[str, str] = {"money": "万元", "percent": "%"}
 
@@ -82,9 +84,21 @@ class InputSpec(_Model):
     default: Decimal | bool | str | None = None
     description: Text | None = None
     source: Text | None = None
+    columns: dict[Identifier, InputSpec] | None = Field(
+        None, description="for kind table: the columns of each row, each an input spec"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> InputSpec:
+        if self.kind == "table":
+            if not self.columns:
+                raise ValueError("a table input needs 'columns', each an input spec")
+            if any(c.kind == "table" for c in self.columns.values()):
+                raise ValueError("a table's columns cannot be tables")
+            if self.default is not None:
+                raise ValueError("a table input cannot have a default")
+        elif self.columns is not None:
+            raise ValueError(f"'columns' only applies to kind table, not {self.kind}")
         if self.kind == "choice":
             if not self.options:
                 raise ValueError(
@@ -138,8 +152,25 @@ class DerivedValue(_Model):
         return str(v) if isinstance(v, int | Decimal) and not isinstance(v, bool) else v
 
 
+class RowGroup(_Model):
+    """Indicator rows that come from a table input, one leaf per row, scored by one rule.
+
+    Each row's weight is read from a column; the rows' weights must add up to the group's
+    weight. ``fraction`` is a formula over the rubric's names and the row's columns giving
+    the share of the row's weight it earns, clamped to [0, 1].
+    """
+
+    table: Identifier = Field(description="the table input holding the rows")
+    name: Identifier = Field(description="the column holding each row's name")
+    weight: Identifier = Field(description="the column holding each row's weight")
+    fraction: Annotated[str, Field(max_length=5000)] = Field(
+        description="formula: the share of the row's weight earned, clamped to [0, 1]"
+    )
+
+
 class Indicator(_Model):
-    """A node of the indicator tree: a branch with ``children`` or a leaf with ``scoring``."""
+    """A node of the indicator tree: a branch with ``children``, a leaf with ``scoring``,
+    or a group of leaves with ``rows`` taken from a table input."""
 
     id: Identifier
     name: Text
@@ -149,6 +180,7 @@ class Indicator(_Model):
     source: Text | None = Field(None, description="where the weight and standard come from")
     children: tuple[Indicator, ...] | None = None
     scoring: SerializeAsAny[ScoringMethod] | None = None
+    rows: RowGroup | None = None
     not_applicable_when: str | None = None
     not_applicable: NotApplicablePolicy | None = None
 
@@ -169,10 +201,16 @@ class Indicator(_Model):
 
     @model_validator(mode="after")
     def _shape(self) -> Indicator:
-        if self.children is None and self.scoring is None:
-            raise ValueError("an indicator needs 'children' (a branch) or 'scoring' (a leaf)")
-        if self.children is not None and self.scoring is not None:
-            raise ValueError("an indicator has either 'children' or 'scoring', not both")
+        given = [k for k in ("children", "scoring", "rows") if getattr(self, k) is not None]
+        if not given:
+            raise ValueError(
+                "an indicator needs 'children' (a branch), 'scoring' (a leaf) "
+                "or 'rows' (leaves from a table input)"
+            )
+        if len(given) > 1:
+            raise ValueError(
+                f"an indicator has one of 'children', 'scoring' or 'rows', not {given}"
+            )
         if self.children is not None and not self.children:
             raise ValueError("'children' is empty")
         if self.children is not None and self.not_applicable_when is not None:
@@ -181,7 +219,8 @@ class Indicator(_Model):
 
     @property
     def is_leaf(self) -> bool:
-        return self.scoring is not None
+        """True for a node scored directly: by ``scoring``, or by ``rows``."""
+        return self.children is None
 
     def walk(self) -> list[Indicator]:
         """This node and every node below it, parents first."""
