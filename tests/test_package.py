@@ -17,11 +17,11 @@ LAYERS: list[set[str]] = [
     {"results", "formula", "_reference"},
     {"methods"},
     {"model", "dumping", "_inputs"},
-    {"engine"},
+    {"engine", "_fastpath"},
     {"_compose", "loading", "population"},
-    {"testing", "pytest_plugin"},
-    {"reporting"},
-    {"cli", "__init__", "__main__"},
+    {"testing", "pytest_plugin", "diff", "check", "schema", "template", "batch"},
+    {"reporting", "report", "_report_html"},
+    {"cli", "__init__", "__main__", "_cli_diff", "_cli_authoring", "_cli_report"},
 ]
 
 

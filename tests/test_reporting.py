@@ -98,14 +98,14 @@ def test_table(result: ScoreResult) -> None:
     assert reporting.render_table(result) == (
         "指标 indicator        id          分值 weight   得分 score   状态 status\n"
         "────────────────────────────────────────────────────────────────────────\n"
-        "投入 | 管理           top                  10         3.33   已评分\n"
-        "  预算                mid                  10         3.33   已评分\n"
-        "    [red]执行[/red]   low                  10         3.33   已评分\n"
+        "投入 | 管理           top                  10         3.34   已评分\n"
+        "  预算                mid                  10         3.34   已评分\n"
+        "    [red]执行[/red]   low                  10         3.34   已评分\n"
         "      车辆            cars_used      4 → 0.00         0.00   不适用\n"
-        "      完成率          done           4 → 6.67         3.33   已评分\n"
+        "      完成率          done           4 → 6.67         3.34   已评分\n"
         "      制度            rules          2 → 3.33         0.00   已评分\n"
         "\n"
-        "总分 total: 3.33 / 10\n"
+        "总分 total: 3.34 / 10\n"
         "等次 grade: 差"
     )
 
@@ -114,7 +114,7 @@ def test_table_has_no_trailing_spaces_at_any_width(result: ScoreResult) -> None:
     for width in (40, 80, 200):
         text = reporting.render_table(result, width=width)
         assert all(line == line.rstrip() for line in text.splitlines())
-        assert "总分 total: 3.33 / 10" in text
+        assert "总分 total: 3.34 / 10" in text
 
 
 def test_markdown(result: ScoreResult) -> None:
@@ -122,14 +122,14 @@ def test_markdown(result: ScoreResult) -> None:
         "| 一级指标 | 二级指标 | 三级指标 | 四级指标 "
         "| id | 分值 weight | 得分 score | 状态 status |\n"
         "| :-- | :-- | :-- | :-- | :-- | --: | --: | :-- |\n"
-        "| **投入 \\| 管理** |  |  |  | `top` | 10 | 3.33 | 已评分 |\n"
-        "|  | **预算** |  |  | `mid` | 10 | 3.33 | 已评分 |\n"
-        "|  |  | **[red]执行[/red]** |  | `low` | 10 | 3.33 | 已评分 |\n"
+        "| **投入 \\| 管理** |  |  |  | `top` | 10 | 3.34 | 已评分 |\n"
+        "|  | **预算** |  |  | `mid` | 10 | 3.34 | 已评分 |\n"
+        "|  |  | **[red]执行[/red]** |  | `low` | 10 | 3.34 | 已评分 |\n"
         "|  |  |  | 车辆 | `cars_used` | 4 → 0.00 | 0.00 | 不适用 |\n"
-        "|  |  |  | 完成率 | `done` | 4 → 6.67 | 3.33 | 已评分 |\n"
+        "|  |  |  | 完成率 | `done` | 4 → 6.67 | 3.34 | 已评分 |\n"
         "|  |  |  | 制度 | `rules` | 2 → 3.33 | 0.00 | 已评分 |\n"
         "\n"
-        "- 总分 total: 3.33 / 10\n"
+        "- 总分 total: 3.34 / 10\n"
         "- 等次 grade: 差"
     )
 
@@ -159,7 +159,7 @@ def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rub
 def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
     assert reporting.render_explanation(result, "done") == (
         "完成率 (done)\n"
-        "  得分 score: 3.33 / 6.67\n"
+        "  得分 score: 3.34 / 6.67\n"
         "  状态 status: 已评分\n"
         "  分值 weight: 4 → 6.67\n"
         "  评分标准 standard: 按比例计分\n"
@@ -167,18 +167,18 @@ def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
         "    rate = 50\n"
         "  步骤 steps:\n"
         "    proportional: 4 × 50 / 100\n"
-        "    redistribution: 2.00 × 6.6667 / 4 = 3.33"
+        "    redistribution: weight 4 → 6.67 (not-applicable weight moved): 2.00 × 6.67 / 4 = 3.34"
     )
 
 
 def test_explain_branch_lists_children(result: ScoreResult) -> None:
     assert reporting.render_explanation(result, "low") == (
         "[red]执行[/red] (low)\n"
-        "  得分 score: 3.33 / 10\n"
+        "  得分 score: 3.34 / 10\n"
         "  状态 status: 已评分\n"
         "  下级指标 children:\n"
         "    车辆 (cars_used): 0.00 / 0.00  不适用\n"
-        "    完成率 (done): 3.33 / 6.67  已评分\n"
+        "    完成率 (done): 3.34 / 6.67  已评分\n"
         "    制度 (rules): 0.00 / 3.33  已评分"
     )
 
@@ -192,7 +192,7 @@ def test_explain_all_leaves_ends_with_total(result: ScoreResult) -> None:
         "制度 (rules)",
     ]
     assert "    item: ✗ 制度健全 (+0)" in blocks[2]
-    assert blocks[-1] == "总分 total: 3.33 / 10\n等次 grade: 差"
+    assert blocks[-1] == "总分 total: 3.34 / 10\n等次 grade: 差"
 
 
 def test_explain_unknown_id_is_key_error(result: ScoreResult) -> None:

@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Final
 
+from ._fastpath import Fallback, FastFunction
+from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ZERO, round_decimal, to_str
@@ -600,6 +602,8 @@ class CompiledRubric:
     _grades: tuple[_Grade, ...] = field(repr=False)
     _caps: tuple[_Cap, ...] = field(repr=False)
     _has_na: bool = field(repr=False)
+    _symbols: Mapping[str, Symbol] = field(repr=False, default_factory=dict)
+    _fast: FastFunction | None = field(repr=False, default=None)
 
     @property
     def id(self) -> str:
@@ -628,10 +632,63 @@ class CompiledRubric:
     def score(
         self, inputs: Mapping[str, Any], *, explain: bool = True, source: str | None = None
     ) -> ScoreResult:
-        """Score one department. Raises :class:`InputError` or :class:`EvaluationError`."""
+        """Score one department. Raises :class:`InputError` or :class:`EvaluationError`.
+
+        With ``explain=False`` the compiled fast path scores the department when it can
+        (every input present and valid, nothing not applicable, no grade cap applying);
+        otherwise, and always with explanations, the full engine does. Both give the same
+        scores, total and grade.
+        """
+        if not explain and self._fast is not None and isinstance(inputs, Mapping):
+            try:
+                values, scores, unrounded, total, grade = self._fast(inputs)
+            except _FAST_DECLINES:
+                pass
+            else:
+                return self._fast_result(values, scores, unrounded, total, grade)
         values = self.validate_inputs(inputs, source=source)
         with decimal.localcontext(ENGINE_CONTEXT):
             return self._score(values, explain)
+
+    def _fast_result(
+        self,
+        values: dict[str, Any],
+        scores: tuple[Decimal, ...],
+        unrounded: Decimal,
+        total: Decimal,
+        grade: str,
+    ) -> ScoreResult:
+        nodes = self._nodes
+
+        def build() -> tuple[IndicatorResult, ...]:
+            return tuple(
+                IndicatorResult(
+                    id=node.node.id,
+                    name=node.node.name,
+                    weight=node.node.weight,
+                    effective_weight=node.node.weight,
+                    score=scores[i],
+                    status=Status.SCORED,
+                    depth=node.depth,
+                    parent=None if node.parent is None else nodes[node.parent].node.id,
+                    children=tuple(nodes[c].node.id for c in node.children),
+                    explanation=None,
+                    standard=node.node.standard,
+                )
+                for i, node in enumerate(nodes)
+            )
+
+        return ScoreResult(
+            rubric_id=self.rubric.id,
+            rubric_version=self.rubric.version,
+            rubric_hash=self.hash,
+            total=total,
+            unrounded_total=unrounded,
+            max_total=self.rubric.total,
+            grade=grade,
+            values=MappingProxyType(values),
+            nodes=build,
+        )
 
     def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
         na_names = {k for k, v in values.items() if v is _NA}
@@ -775,69 +832,32 @@ class CompiledRubric:
         extra: dict[int, list[Step]] = {}
 
         if na:
-            # Stage A: weight of leaves (and whole branches) that are not applicable with
-            # policy 'to_siblings' moves to their applicable siblings, in proportion.
-            present = [True] * n
-            for i in range(n - 1, -1, -1):
-                node = nodes[i]
-                if node.leaf is not None:
-                    present[i] = na.get(i) != "to_siblings"
-                else:
-                    present[i] = any(present[c] for c in node.children)
-            tops = tuple(i for i in range(n) if nodes[i].parent is None)
-            self._share(tops, total_weight, present, effective, extra, explain)
-            for i in range(n):
-                if nodes[i].leaf is None and present[i]:
-                    self._share(nodes[i].children, effective[i], present, effective, extra, explain)
-            for i in range(n):
-                if not present[i]:
-                    effective[i] = ZERO
-            # Stage B: weight of leaves not applicable with policy 'rescale' is removed and
-            # the total rescaled by the applicable weight.
-            removed = sum((effective[i] for i, p in na.items() if p == "rescale"), ZERO)
-            factor = ONE
-            if removed:
-                if removed >= total_weight:
-                    factor = ZERO
-                else:
-                    factor = total_weight / (total_weight - removed)
-                for i, p in na.items():
-                    if p == "rescale":
-                        effective[i] = ZERO
+            effective = self._effective_weights(na)
+            places, mode = score_rule.places, score_rule.mode
             for leaf in self._leaves:
                 i = leaf.index
-                if factor != ONE:
-                    effective[i] = effective[i] * factor
+                weight = leaf.node.weight
                 if i in na:
                     status[i] = Status.NOT_APPLICABLE
-                    if na[i] == "full_marks" and present[i]:
-                        scores[i] = round_decimal(effective[i], score_rule.places, score_rule.mode)
+                    if na[i] == "full_marks":
+                        scores[i] = effective[i]
                     continue
                 points = raw[i]
                 assert points is not None
-                weight = leaf.node.weight
                 if effective[i] != weight:
-                    scaled = round_decimal(
-                        points * effective[i] / weight, score_rule.places, score_rule.mode
-                    )
-                    if explain and scaled != points:
+                    scaled = round_decimal(points * effective[i] / weight, places, mode)
+                    if explain:
                         extra.setdefault(i, []).append(
                             Step(
                                 "redistribution",
-                                f"{to_str(points)} × {_fmt(effective[i])} / {to_str(weight)} "
+                                f"weight {to_str(weight)} → {to_str(effective[i])} "
+                                "(not-applicable weight moved): "
+                                f"{to_str(points)} × {to_str(effective[i])} / {to_str(weight)} "
                                 f"= {to_str(scaled)}",
                             )
                         )
                     points = scaled
                 scores[i] = points
-            if removed and explain and factor:
-                extra.setdefault(-1, []).append(
-                    Step(
-                        "rescale",
-                        "total rescaled by "
-                        f"{to_str(total_weight)} / {_fmt(total_weight - removed)}",
-                    )
-                )
         else:
             for leaf in self._leaves:
                 points = raw[leaf.index]
@@ -944,28 +964,82 @@ class CompiledRubric:
             unrounded_total=unrounded,
             max_total=total_weight,
             grade=grade.name,
-            indicators=tuple(results),
+            nodes=tuple(results),
             values=MappingProxyType(public_values),
             warnings=tuple(warnings),
             grade_before_caps=grade_before_caps if applied else None,
             grade_caps=tuple(applied),
         )
 
-    def _share(
-        self,
-        children: Sequence[int],
-        weight: Decimal,
-        present: list[bool],
-        effective: list[Decimal],
-        extra: dict[int, list[Step]],
-        explain: bool,
-    ) -> None:
-        kept = [c for c in children if present[c]]
-        declared = sum((self._nodes[c].node.weight for c in kept), ZERO)
-        if not kept or declared == 0:
-            return
-        for c in kept:
-            effective[c] = weight * self._nodes[c].node.weight / declared
+    def _effective_weights(self, na: Mapping[int, str]) -> list[Decimal]:
+        """Every node's weight after not-applicable weight moved, rounded so that the
+        applicable leaves add up to the rubric total exactly.
+
+        A leaf not applicable with ``to_siblings`` gives its weight to its applicable
+        siblings in proportion to their weights (a branch with nothing applicable left
+        gives its weight to its own siblings). With ``rescale`` its weight leaves the
+        rubric and every applicable leaf grows in proportion, as if the total were rescaled
+        by the applicable weight. With ``full_marks`` it keeps its weight and scores it.
+        """
+        nodes = self._nodes
+        n = len(nodes)
+        kind = ["present"] * n
+        for i in range(n - 1, -1, -1):
+            node = nodes[i]
+            if node.leaf is not None:
+                policy = na.get(i)
+                kind[i] = (
+                    "present"
+                    if policy in (None, "full_marks")
+                    else ("rescale" if policy == "rescale" else "sib")
+                )
+            else:
+                kinds = {kind[c] for c in node.children}
+                kind[i] = (
+                    "present"
+                    if "present" in kinds
+                    else ("rescale" if "rescale" in kinds else "sib")
+                )
+        exact = [ZERO] * n
+        pool = ZERO
+
+        def share(children: Sequence[int], weight: Decimal) -> None:
+            nonlocal pool
+            declared = sum((nodes[c].node.weight for c in children), ZERO)
+            scale = weight / declared if declared else ZERO
+            kept = sum((nodes[c].node.weight for c in children if kind[c] == "present"), ZERO)
+            moved = sum((nodes[c].node.weight for c in children if kind[c] == "sib"), ZERO)
+            pool += scale * sum(
+                (nodes[c].node.weight for c in children if kind[c] == "rescale"), ZERO
+            )
+            if not kept:
+                pool += scale * moved
+                return
+            for c in children:
+                if kind[c] == "present":
+                    exact[c] = scale * nodes[c].node.weight * (kept + moved) / kept
+
+        share([i for i in range(n) if nodes[i].parent is None], self.rubric.total)
+        for i in range(n):
+            if (
+                nodes[i].leaf is None
+                and kind[i] == "present"
+                and (nodes[i].parent is None or exact[i])
+            ):
+                share(nodes[i].children, exact[i])
+        total = self.rubric.total
+        leaves = [leaf.index for leaf in self._leaves if kind[leaf.index] == "present"]
+        if pool:
+            factor = total / (total - pool) if pool < total else ZERO
+            for i in leaves:
+                exact[i] *= factor
+        rounded = _largest_remainder(
+            [exact[i] for i in leaves], total, self.rubric.rounding.score.places
+        )
+        effective = [ZERO] * n
+        for i, value in zip(leaves, rounded, strict=True):
+            effective[i] = value
+        return effective
 
     def _explanation(
         self, node: _Node, values: Mapping[str, Any], steps: Sequence[Step], extra: Sequence[Step]
@@ -993,6 +1067,7 @@ class CompiledRubric:
         )
 
 
+_FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
 _POLICY_TEXT: Final = {
     "full_marks": "full marks",
     "to_siblings": "weight moved to its siblings",
@@ -1000,12 +1075,20 @@ _POLICY_TEXT: Final = {
 }
 
 
-def _fmt(x: Decimal) -> str:
-    return (
-        to_str(round_decimal(x, 4).normalize())
-        if x != x.to_integral_value()
-        else to_str(x.to_integral_value())
-    )
+def _largest_remainder(shares: Sequence[Decimal], total: Decimal, places: int) -> list[Decimal]:
+    """Round ``shares`` to ``places`` decimals so that they add up to ``total`` rounded,
+    each off by less than one unit: floor every share, then give the units still
+    missing to the largest remainders (ties to the earlier share)."""
+    if not shares:
+        return []
+    unit = Decimal(1).scaleb(-places)
+    floors = [(s / unit).to_integral_value(rounding=decimal.ROUND_FLOOR) for s in shares]
+    target = (sum(shares, ZERO) / unit).to_integral_value(rounding=decimal.ROUND_HALF_UP)
+    missing = int(target - sum(floors, ZERO))
+    order = sorted(range(len(shares)), key=lambda k: (-(shares[k] / unit - floors[k]), k))
+    for k in order[: max(0, missing)]:
+        floors[k] += 1
+    return [(f * unit).quantize(unit) for f in floors]
 
 
 def compile_rubric(rubric: Rubric) -> CompiledRubric:
@@ -1040,7 +1123,9 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         _grades=tuple(grades),
         _caps=tuple(caps),
         _has_na=any(leaf.na_when is not None for leaf in leaves),
+        _symbols=dict(compiler.symbols),
     )
+    object.__setattr__(compiled, "_fast", build_fast_path(compiled))
     rubric._compiled = compiled
     return compiled
 

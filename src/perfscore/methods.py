@@ -88,6 +88,26 @@ class MethodContext(Protocol):
         ...
 
 
+class CodeGen(Protocol):
+    """What a method sees while it writes its fast form (see :meth:`ScoringMethod.codegen`)."""
+
+    def expr(self, source: str) -> str:
+        """Python source of an already-checked formula of this method, reading ``v``."""
+        ...
+
+    def const(self, value: Any) -> str:
+        """A name bound to ``value`` in the generated code."""
+        ...
+
+    def temp(self) -> str:
+        """A fresh local name, for ``(name := ...)``."""
+        ...
+
+    def fallback(self) -> str:
+        """An expression that abandons the fast path (the full engine then scores)."""
+        ...
+
+
 class ScoringMethod(BaseModel):
     """Base of every scoring method's parameters (one pydantic model per kind)."""
 
@@ -98,6 +118,14 @@ class ScoringMethod(BaseModel):
 
     def compile(self, ctx: MethodContext) -> Scorer:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str | None:
+        """A Python expression for the score (before rounding), for the compiled fast path.
+
+        Optional: a method without one is scored through its scorer. The expression must
+        give exactly what the scorer gives; tests compare the two on random inputs.
+        """
+        return None
 
     @property
     def value_source(self) -> str | None:
@@ -236,6 +264,38 @@ class Deduction(ScoringMethod):
 
         return score
 
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        x, g = gen.temp(), gen.temp()
+        value = gen.expr(self.value)
+        gap = (
+            f"{x} - {gen.const(self.threshold)}"
+            if self.direction == "over"
+            else f"{gen.const(self.threshold)} - {x}"
+        )
+        per = gen.const(self.deduct.per)
+        steps = {
+            "whole": f"({g} // {per})",
+            "partial_up": f"(-((-{g}) // {per}))",
+            "pro_rata": f"({g} / {per})",
+        }[self.deduct.steps]
+        lost = f"{steps} * {gen.const(self.deduct.points)}"
+        if self.max_deduction is not None:
+            lost = f"min({lost}, {gen.const(self.max_deduction)})"
+        w = gen.const(weight)
+        return (
+            f"({w} if ({g} := (({x} := {value}), {gap})[1]) <= 0 "
+            f"else max({gen.const(self.floor)}, {w} - {lost}))"
+        )
+
+
+def _interval_test(gen: CodeGen, interval: Interval, x: str) -> str:
+    parts = []
+    if interval.lower is not None:
+        parts.append(f"{x} {'>=' if interval.include_lower else '>'} {gen.const(interval.lower)}")
+    if interval.upper is not None:
+        parts.append(f"{x} {'<=' if interval.include_upper else '<'} {gen.const(interval.upper)}")
+    return " and ".join(parts) or "True"
+
 
 # --------------------------------------------------------------------------- bands
 
@@ -338,6 +398,13 @@ class Bands(ScoringMethod):
 
         return score
 
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        x = gen.temp()
+        out = gen.fallback() if self.otherwise is None else gen.const(self.otherwise)
+        for band in reversed(self.bands):
+            out = f"{gen.const(band.points)} if {_interval_test(gen, band.range, x)} else {out}"
+        return f"(({x} := {gen.expr(self.value)}), ({out}))[1]"
+
 
 class _NoMatch(Exception):
     """No band / case / level matched a value; the engine turns it into an EvaluationError."""
@@ -398,6 +465,13 @@ class Proportional(ScoringMethod):
             return result, (Step("proportional", text),)
 
         return score
+
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        x, f, w = gen.temp(), gen.temp(), gen.const(weight)
+        return (
+            f"({w} if ({x} := {gen.expr(self.value)}) >= ({f} := {gen.expr(self.full_at)}) "
+            f"else {gen.const(ZERO)} if {x} <= 0 else {w} * {x} / {f})"
+        )
 
 
 # --------------------------------------------------------------------------- checklist
@@ -492,6 +566,26 @@ class Checklist(ScoringMethod):
 
         return score
 
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        terms = []
+        for item in self.items:
+            points = gen.const(item.points)
+            if item.count is not None:
+                terms.append(f"max({gen.const(ZERO)}, {points} * {gen.expr(item.count)})")
+            elif self.mode == "earn":
+                terms.append(
+                    f"({points} if {gen.expr(item.met or 'False')} else {gen.const(ZERO)})"
+                )
+            else:
+                terms.append(
+                    f"({gen.const(ZERO)} if {gen.expr(item.met or 'False')} else {points})"
+                )
+        total = " + ".join(terms)
+        w, floor = gen.const(weight), gen.const(self.floor)
+        if self.mode == "earn":
+            return f"max({floor}, min({w}, {total}))"
+        return f"max({floor}, min({w}, {w} - ({total})))"
+
 
 # --------------------------------------------------------------------------- levels
 
@@ -557,6 +651,12 @@ class Levels(ScoringMethod):
 
         return score
 
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        table = {
+            name: weight * x if self.scale == "fraction" else x for name, x in self.levels.items()
+        }
+        return f"{gen.const(table)}[{gen.expr(self.value)}]"
+
 
 # --------------------------------------------------------------------------- cases
 
@@ -618,6 +718,12 @@ class Cases(ScoringMethod):
 
         return score
 
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        out = gen.fallback() if self.otherwise is None else gen.const(self.otherwise)
+        for case in reversed(self.cases):
+            out = f"{gen.const(case.points)} if {gen.expr(case.when)} else {out}"
+        return f"({out})"
+
 
 # --------------------------------------------------------------------------- formula
 
@@ -654,6 +760,12 @@ class FormulaMethod(ScoringMethod):
             return result, tuple(steps)
 
         return score
+
+    def codegen(self, gen: CodeGen, weight: Decimal) -> str:
+        x, w, zero = gen.temp(), gen.const(weight), gen.const(ZERO)
+        return (
+            f"({zero} if ({x} := {gen.expr(self.expression)}) < 0 else {w} if {x} > {w} else {x})"
+        )
 
 
 def dump_method(method: ScoringMethod) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -111,7 +112,7 @@ class IndicatorResult:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ScoreResult:
     """Everything about one department's scoring, immutable.
 
@@ -127,11 +128,26 @@ class ScoreResult:
     unrounded_total: Decimal
     max_total: Decimal
     grade: str
-    indicators: tuple[IndicatorResult, ...]
     values: Mapping[str, Value]
     warnings: tuple[Issue, ...] = ()
     grade_before_caps: str | None = None
     grade_caps: tuple[str, ...] = ()
+    nodes: tuple[IndicatorResult, ...] | Callable[[], tuple[IndicatorResult, ...]] = field(
+        default=(), repr=False
+    )
+
+    @cached_property
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        """Every node in document order (parents before children); built on first use."""
+        nodes = self.nodes
+        return nodes() if callable(nodes) else nodes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScoreResult):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, indicator_id: str) -> IndicatorResult:
         for node in self.indicators:

@@ -1,0 +1,214 @@
+"""The compiled fast path: a whole rubric as one generated Python function.
+
+:func:`build` writes the source of one function that checks a department's inputs,
+computes the derived values, scores every leaf, sums, rounds and grades, with every number
+a Decimal in the engine's context: the same arithmetic as the full engine, without its
+bookkeeping (explanations, not-applicable weight moves, located errors).
+
+The function handles the common case only. Whenever anything is unusual (an input that
+is missing, of another type or out of bounds; an unknown input; a value that is not
+applicable; a division by zero; a value in no band; a grade cap that applies) it raises
+:class:`Fallback`, and the full engine scores the department instead, raising its precise
+errors. So the fast path never decides anything the engine would decide differently;
+tests compare the two on random inputs.
+
+The source is generated from perfscore's own checked internal form only: names are
+validated identifiers, every constant is passed in a table, and the only functions
+reachable are the formula whitelist and a few helpers.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ._numbers import ENGINE_CONTEXT, HUNDRED, ROUNDING_MODES, ZERO, quantum
+from .formula import FUNCTIONS, _generate, _pow, compile_formula
+from .methods import ScoringMethod
+
+if TYPE_CHECKING:
+    from .engine import CompiledRubric
+
+FastResult = tuple[dict[str, Any], tuple[Decimal, ...], Decimal, Decimal, str]
+FastFunction = Callable[[Mapping[str, Any]], FastResult]
+
+
+class Fallback(Exception):
+    """The fast path declines this department; the full engine scores it."""
+
+
+def _fallback() -> Any:
+    raise Fallback
+
+
+class _Gen:
+    def __init__(self, compiled: CompiledRubric) -> None:
+        self.compiled = compiled
+        self.consts: list[Any] = []
+        self.index: dict[tuple[type, Any], int] = {}
+        self.temps = 0
+        self.symbols = compiled._symbols
+
+    def const(self, value: Any) -> str:
+        key = (type(value), value if not isinstance(value, dict) else id(value))
+        if key not in self.index:
+            self.index[key] = len(self.consts)
+            self.consts.append(value)
+        return f"_k{self.index[key]}"
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def fallback(self) -> str:
+        return "_fallback()"
+
+    def expr(self, source: str) -> str:
+        formula = compile_formula(source, self.symbols)
+        return self.formula_code(formula.expr)
+
+    def formula_code(self, expr: Any) -> str:
+        consts: list[Any] = []
+        code = _generate(expr, consts)
+        # Re-home the formula's constants into the shared table.
+        for i in range(len(consts) - 1, -1, -1):
+            code = code.replace(f"K[{i}]", f"@@{i}@@")
+        for i, value in enumerate(consts):
+            code = code.replace(f"@@{i}@@", self.const(value))
+        return code
+
+    def signature(self) -> str:
+        """Constants become default arguments: local names, the fastest to read."""
+        return ", ".join(f"_k{i}=K[{i}]" for i in range(len(self.consts)))
+
+    def rounded(self, code: str, places: int, mode: str) -> str:
+        return (
+            f"({code}).quantize({self.const(quantum(places))}, {self.const(ROUNDING_MODES[mode])})"
+        )
+
+
+def build(compiled: CompiledRubric) -> FastFunction | None:
+    """Generate the fast function for ``compiled``, or None when it has no fast form."""
+    if any(leaf.node.rows is not None for leaf in compiled._leaves):
+        return None
+    gen = _Gen(compiled)
+    rubric = compiled.rubric
+    lines = ["def _fast(raw, @@SIGNATURE@@):"]
+    emit = lines.append
+    known = gen.const(frozenset(rubric.inputs))
+    emit(f"    if not {known}.issuperset(raw): _fallback()")
+    emit("    get = raw.get")
+    for rule in compiled._inputs:
+        spec, name = rule.spec, rule.id
+        coerce = gen.const(rule.coerce)
+        emit(f"    x = get({name!r})")
+        if spec.default is not None:
+            emit(f"    if x is None: x = {gen.const(spec.default)}")
+        elif not spec.required:
+            emit("    if x is None: _fallback()")
+        if spec.kind == "boolean":
+            emit(f"    if x.__class__ is not {gen.const(bool)}: x = {coerce}(x)")
+        elif spec.kind == "choice":
+            emit(f"    if x not in {gen.const(frozenset(spec.options or ()))}: x = {coerce}(x)")
+        elif spec.kind in ("text", "table"):
+            emit(f"    x = {coerce}(x)")
+        else:
+            emit(f"    if x.__class__ is not {gen.const(Decimal)}: x = {coerce}(x)")
+            integral = spec.kind in ("integer", "count")
+            if integral:
+                emit("    if x != x.to_integral_value(): _fallback()")
+            low, high = spec.lower_bound, spec.max
+            if low is not None and high is not None:
+                emit(f"    if not {gen.const(low)} <= x <= {gen.const(high)}: _fallback()")
+            elif low is not None:
+                emit(f"    if x < {gen.const(low)}: _fallback()")
+            elif high is not None:
+                emit(f"    if x > {gen.const(high)}: _fallback()")
+        emit(f"    {_local(name)} = x")
+    for d in compiled._derived:
+        code = gen.formula_code(d.formula.expr)
+        if d.as_percent:
+            code = f"({code}) * {gen.const(HUNDRED)}"
+        if d.rounding is not None and d.formula.type.value == "number":
+            code = gen.rounded(code, d.rounding.places, d.rounding.mode)
+        emit(f"    {_local(d.id)} = {code}")
+    score_rule = rubric.rounding.score
+    names: dict[int, str] = {}
+    everything = [*rubric.inputs, *(d.id for d in compiled._derived)]
+    values = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in everything) + "}"
+    if any(
+        leaf.node.scoring and type(leaf.node.scoring).codegen is ScoringMethod.codegen
+        for leaf in compiled._leaves
+    ):
+        emit(f"    v = {values}")
+    for leaf in compiled._leaves:
+        if leaf.na_when is not None:
+            emit(f"    if {gen.formula_code(leaf.na_when.expr)}: _fallback()")
+        method = leaf.node.scoring
+        assert method is not None
+        code = method.codegen(gen, leaf.node.weight)
+        if code is None:
+            weight = gen.const(leaf.node.weight)
+            emit(f"    s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
+            emit(f"    if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
+            code = "s"
+        names[leaf.index] = f"s{leaf.index}"
+        emit(f"    s{leaf.index} = {gen.rounded(code, score_rule.places, score_rule.mode)}")
+    nodes = compiled._nodes
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        if node.leaf is None:
+            names[i] = f"s{i}"
+            emit(f"    s{i} = " + " + ".join(names[c] for c in node.children))
+    tops = [names[i] for i in range(len(nodes)) if nodes[i].parent is None]
+    emit("    u = " + " + ".join(tops))
+    total_rule = rubric.rounding.total
+    emit(f"    t = {gen.rounded('u', total_rule.places, total_rule.mode)}")
+    basis = "t" if rubric.rounding.grade_on == "rounded" else "u"
+    grade_code = "_fallback()"
+    for grade in reversed(compiled._grades):
+        test = _interval_code(gen, grade.range, basis)
+        grade_code = f"{gen.const(grade.name)} if {test} else {grade_code}"
+    emit(f"    g = {grade_code}")
+    for cap in compiled._caps:
+        emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
+    for check in getattr(compiled, "_checks", ()):
+        emit(f"    if not ({gen.formula_code(check.when.expr)}): _fallback()")
+    emit(f"    return {values}, (" + ", ".join(names[i] for i in range(len(nodes))) + ",), u, t, g")
+    source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
+    for name in everything:  # formulas read values as locals, not from a dict
+        source = source.replace(f"v[{name!r}]", _local(name))
+    source = source.replace("@@SCORER_VALUES@@", "v")
+    namespace: dict[str, Any] = {
+        "__builtins__": {"max": max, "min": min},
+        "K": tuple(gen.consts),
+        "_pow": _pow,
+        "_fallback": _fallback,
+    }
+    for fname, function in FUNCTIONS.items():
+        namespace[f"_fn_{fname}"] = function.impl
+    exec(compile(source, f"<perfscore fast path: {rubric.id}>", "exec"), namespace)
+    inner: Callable[[Mapping[str, Any]], FastResult] = namespace["_fast"]
+    context = ENGINE_CONTEXT
+
+    def fast(raw: Mapping[str, Any]) -> FastResult:
+        with decimal.localcontext(context):
+            return inner(raw)
+
+    fast.source = source  # type: ignore[attr-defined]
+    return fast
+
+
+def _local(name: str) -> str:
+    return f"_v_{name}"
+
+
+def _interval_code(gen: _Gen, interval: Any, x: str) -> str:
+    parts = []
+    if interval.lower is not None:
+        parts.append(f"{x} {'>=' if interval.include_lower else '>'} {gen.const(interval.lower)}")
+    if interval.upper is not None:
+        parts.append(f"{x} {'<=' if interval.include_upper else '<'} {gen.const(interval.upper)}")
+    return "(" + (" and ".join(parts) or "True") + ")"
