@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ LAYERS: list[set[str]] = [
     {"model", "dumping", "_inputs"},
     {"engine", "_fastpath"},
     {"_compose", "loading", "population"},
-    {"testing", "pytest_plugin", "diff", "check", "schema", "template", "batch"},
+    {"testing", "pytest_plugin", "diff", "check", "schema", "template", "batch", "vectorised"},
+    {"distributed"},
     {"reporting", "report", "_report_html"},
     {"cli", "__init__", "__main__", "_cli_diff", "_cli_authoring", "_cli_report"},
 ]
@@ -61,14 +64,15 @@ def test_modules_import_only_from_lower_layers(path: Path) -> None:
 def test_all_is_sorted_and_complete() -> None:
     names = perfscore.__all__
     assert names == sorted(names)
-    public = {
-        name
-        for name, value in vars(perfscore).items()
-        if not name.startswith("_") and not isinstance(value, type(perfscore))
-    }
-    assert public - {"annotations"} <= set(names)
+    assert set(names) == set(perfscore._EXPORTS) | {"__version__"}
     for name in names:
-        assert hasattr(perfscore, name), name
+        assert getattr(perfscore, name) is not None, name
+
+
+def test_import_is_lazy() -> None:
+    code = "import sys, perfscore; print('pydantic' in sys.modules, 'yaml' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_py_typed_is_shipped() -> None:

@@ -15,24 +15,63 @@ are private.
 
 from __future__ import annotations
 
-from .dumping import content_hash, dump_rubric
-from .engine import CompiledRubric, compile_rubric
-from .errors import (
-    EvaluationError,
-    FormulaError,
-    InputError,
-    Issue,
-    Location,
-    PerfscoreError,
-    RubricError,
-    RubricSyntaxError,
-    RubricValidationError,
-)
-from .formula import Formula, Symbol, ValueType, compile_formula
-from .loading import load_rubric, loads_rubric
-from .methods import MethodContext, Scorer, ScoringMethod, method_kinds, register_method
-from .model import Indicator, Rubric
-from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .dumping import content_hash, dump_rubric
+    from .engine import CompiledRubric, compile_rubric
+    from .errors import (
+        EvaluationError,
+        FormulaError,
+        InputError,
+        Issue,
+        Location,
+        PerfscoreError,
+        RubricError,
+        RubricSyntaxError,
+        RubricValidationError,
+    )
+    from .formula import Formula, Symbol, ValueType, compile_formula
+    from .loading import load_rubric, loads_rubric
+    from .methods import MethodContext, Scorer, ScoringMethod, method_kinds, register_method
+    from .model import Indicator, Rubric
+    from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
+
+# Submodules load on first use, so that ``import perfscore`` stays cheap: the rubric
+# models (pydantic) and the engine are built when a name below is first asked for.
+_EXPORTS: dict[str, str] = {
+    "CompiledRubric": "engine",
+    "EvaluationError": "errors",
+    "Explanation": "results",
+    "Formula": "formula",
+    "FormulaError": "errors",
+    "Indicator": "model",
+    "IndicatorResult": "results",
+    "InputError": "errors",
+    "Issue": "errors",
+    "Location": "errors",
+    "MethodContext": "methods",
+    "PerfscoreError": "errors",
+    "Rubric": "model",
+    "RubricError": "errors",
+    "RubricSyntaxError": "errors",
+    "RubricValidationError": "errors",
+    "ScoreResult": "results",
+    "Scorer": "methods",
+    "ScoringMethod": "methods",
+    "Status": "results",
+    "Step": "results",
+    "Symbol": "formula",
+    "ValueType": "formula",
+    "compile_formula": "formula",
+    "compile_rubric": "engine",
+    "content_hash": "dumping",
+    "dump_rubric": "dumping",
+    "load_rubric": "loading",
+    "loads_rubric": "loading",
+    "method_kinds": "methods",
+    "register_method": "methods",
+}
 
 __version__ = "0.1.0"
 
@@ -70,3 +109,18 @@ __all__ = [
     "method_kinds",
     "register_method",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perfscore' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

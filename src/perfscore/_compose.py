@@ -50,7 +50,7 @@ def bundled_root() -> Path | None:
     return None
 
 
-def resolve_reference(ref: Any, referrer: Path) -> Path:
+def resolve_reference(ref: Any, referrer: Path | None) -> Path:
     """The file a reference names; ValueError (a sentence) when it is not allowed."""
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError(
@@ -62,6 +62,11 @@ def resolve_reference(ref: Any, referrer: Path) -> Path:
         if root is None:
             raise ValueError("the rubrics shipped with perfscore are not installed")
         base, name = root, text[len("perfscore:") :]
+    elif referrer is None:
+        raise ValueError(
+            f"{ref!r} is relative to the rubric's file, and this rubric was not read from a "
+            "file: name a shipped rubric as 'perfscore:NAME', or load the rubric from its file"
+        )
     else:
         base, name = referrer.parent, text
     pure = PurePosixPath(name)
@@ -72,8 +77,11 @@ def resolve_reference(ref: Any, referrer: Path) -> Path:
         )
     candidates = [base / pure] if pure.suffix in SUFFIXES else [base / (name + s) for s in SUFFIXES]
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a name too long, a folder that may not be read
+            continue
     raise ValueError(f"no rubric file found for {ref!r}")
 
 
@@ -126,7 +134,7 @@ class Composer:
 
     # -- the work -------------------------------------------------------------------
     def compose(
-        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
     ) -> dict[str, Any]:
         self.remember(data, source)
         for node in _indicators(data.get("indicators")):
@@ -147,7 +155,12 @@ class Composer:
         return data
 
     def _load(
-        self, ref: Any, source: Any, key: tuple[PathPart, ...], file: Path, chain: tuple[Path, ...]
+        self,
+        ref: Any,
+        source: Any,
+        key: tuple[PathPart, ...],
+        file: Path | None,
+        chain: tuple[Path, ...],
     ) -> tuple[dict[str, Any], Any, Path] | None:
         try:
             target = resolve_reference(ref, file)
@@ -192,7 +205,7 @@ class Composer:
         return composed, nested.composite, target
 
     def _extend(
-        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
     ) -> dict[str, Any]:
         loaded = self._load(data["extends"], source, ("extends",), file, chain)
         if loaded is None:
@@ -309,7 +322,7 @@ class Composer:
         return did_you_mean(str(wrong), ids)
 
     def _use(
-        self, data: dict[str, Any], source: Any, file: Path, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
     ) -> dict[str, Any]:
         refs = data.pop("uses")
         ref_list = refs if isinstance(refs, list) else [refs]
@@ -361,7 +374,9 @@ class Composer:
                 continue
             definition, lib_source, def_path = entry
             node.setdefault("id", ref)
-            self.indicator_files.setdefault(str(node["id"]), f"{source.file} (ref {ref})")
+            self.indicator_files[str(node["id"])] = (
+                f"{source.file}, definition {ref!r} from {lib_source.file}"
+            )
             for key in _DEFINITION_KEYS:
                 if key in definition and key not in node:
                     if key == "scoring" and "children" in node:
@@ -444,19 +459,10 @@ def compose_document(
     indicator came from. Raises :class:`RubricValidationError` listing every problem."""
     if not (_COMPOSE_KEYS & data.keys()):
         return data, {}
-    if file is None:
-        raise RubricValidationError(
-            [
-                Issue(
-                    "compose.reference",
-                    "'extends' and 'uses' need a rubric loaded from a file",
-                    source.locate(("extends",) if "extends" in data else ("uses",)),
-                )
-            ]
-        )
     composer = Composer(load, composite)
     composite.mounts[()] = (source, ())
-    composed = composer.compose(data, source, file, (file.resolve(),))
+    chain = (file.resolve(),) if file is not None else ()
+    composed = composer.compose(data, source, file, chain)
     composer.mount(composed)
     if composer.issues:
         raise RubricValidationError(composer.issues)

@@ -52,7 +52,11 @@ class _Gen:
         self.symbols = compiled._symbols
 
     def const(self, value: Any) -> str:
-        key = (type(value), value if not isinstance(value, dict) else id(value))
+        # Equal Decimals of other exponents (0.1, 0.10) are different constants here:
+        # a quantum's exponent is its meaning.
+        key = (type(value), str(value) if isinstance(value, Decimal) else value)
+        if isinstance(value, dict | frozenset):
+            key = (type(value), id(value))
         if key not in self.index:
             self.index[key] = len(self.consts)
             self.consts.append(value)
@@ -115,7 +119,7 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
         elif spec.kind in ("text", "table"):
             emit(f"    x = {coerce}(x)")
         else:
-            emit(f"    if x.__class__ is not {gen.const(Decimal)}: x = {coerce}(x)")
+            emit(f"    x = {coerce}(x)")
             integral = spec.kind in ("integer", "count")
             if integral:
                 emit("    if x != x.to_integral_value(): _fallback()")
@@ -148,14 +152,14 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
             emit(f"    if {gen.formula_code(leaf.na_when.expr)}: _fallback()")
         method = leaf.node.scoring
         assert method is not None
-        code = method.codegen(gen, leaf.node.weight)
-        if code is None:
+        leaf_code = method.codegen(gen, leaf.node.weight)
+        if leaf_code is None:
             weight = gen.const(leaf.node.weight)
             emit(f"    s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
             emit(f"    if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
-            code = "s"
+            leaf_code = "s"
         names[leaf.index] = f"s{leaf.index}"
-        emit(f"    s{leaf.index} = {gen.rounded(code, score_rule.places, score_rule.mode)}")
+        emit(f"    s{leaf.index} = {gen.rounded(leaf_code, score_rule.places, score_rule.mode)}")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
@@ -175,7 +179,7 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     for cap in compiled._caps:
         emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
     for check in getattr(compiled, "_checks", ()):
-        emit(f"    if not ({gen.formula_code(check.when.expr)}): _fallback()")
+        emit(f"    if {gen.formula_code(check.when.expr)}: _fallback()")
     emit(f"    return {values}, (" + ", ".join(names[i] for i in range(len(nodes))) + ",), u, t, g")
     source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
     for name in everything:  # formulas read values as locals, not from a dict

@@ -64,6 +64,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def _hash_default(value: Any) -> Any:
+    """Decimals by value: ``10.5`` and ``10.50`` are the same weight, so the same hash."""
+    if isinstance(value, Decimal):
+        text = to_str(value)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    raise TypeError(type(value).__name__)
+
+
 def content_hash(rubric: Rubric) -> str:
     """``sha256:`` of the canonical data: equal rubrics hash equal, whatever their layout."""
     text = json.dumps(
@@ -71,7 +79,7 @@ def content_hash(rubric: Rubric) -> str:
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
-        default=_json_default,
+        default=_hash_default,
     )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -16,8 +16,9 @@ import ast
 import decimal
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -124,6 +125,19 @@ class _Node:
 
 
 @dataclass(frozen=True, slots=True)
+class _NodeInfo:
+    """What every result of a node repeats: computed once per compiled rubric."""
+
+    id: str
+    name: str
+    weight: Decimal
+    depth: int
+    parent: str | None
+    children: tuple[str, ...]
+    standard: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Grade:
     name: str
     range: Interval
@@ -136,6 +150,14 @@ class _Cap:
     when: Formula
     max_grade: str
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """A rubric's consistency check: a warning with ``message`` when ``when`` holds."""
+
+    when: Formula
+    message: str
 
 
 class _Context:
@@ -180,6 +202,9 @@ class _Context:
 
 
 _PLACEHOLDER: Final = compile_formula("0")
+#: All the formulas of one rubric together: 16 times the largest shipped rubric's, and
+#: compiled in well under a second.
+MAX_FORMULA_CHARS: Final = 30_000
 NUMERIC: Final = ("number", "integer", "money", "percent", "count")
 
 
@@ -194,6 +219,7 @@ class _Compiler:
         self.issues: list[Issue] = []
         self.symbols: dict[str, Symbol] = {}
         self.formula_deps: dict[str, frozenset[str]] = {}
+        self.formula_chars = 0
 
     def error(
         self, path: Sequence[PathPart], code: str, message: str, hint: str | None = None
@@ -206,14 +232,36 @@ class _Compiler:
         origin = self.locate(path)
         if self.rubric._source is not None:
             origin = self.rubric._source.formula_origin(tuple(path)) or origin
+        if not self.spend(len(source), origin):
+            return _PLACEHOLDER
         try:
             return compile_formula(source, self.symbols, expect=expect, origin=origin)
         except FormulaError as e:
             self.issues.extend(e.issues)
             return _PLACEHOLDER
 
+    def spend(self, chars: int, where: Location) -> bool:
+        """Count formula text against the rubric's budget; False (and one issue) past it."""
+        self.formula_chars += chars
+        if self.formula_chars <= MAX_FORMULA_CHARS:
+            return True
+        if self.formula_chars - chars <= MAX_FORMULA_CHARS:
+            self.issues.append(
+                Issue(
+                    "rubric.too_complex",
+                    f"the rubric's formulas run past {MAX_FORMULA_CHARS} characters in all",
+                    where,
+                    "split the rubric, or use derived values instead of repeating formulas",
+                )
+            )
+        return False
+
     # -- derived values -------------------------------------------------------------
     def derived(self) -> list[_Derived]:
+        chars = sum(len(spec.formula) for spec in self.rubric.derived.values())
+        if chars > MAX_FORMULA_CHARS:  # refuse before even ordering them
+            self.spend(chars, self.locate(("derived",)))
+            return []
         order = self._derived_order()
         plan: list[_Derived] = []
         for name in order:
@@ -270,12 +318,14 @@ class _Compiler:
         }
         order: list[str] = []
         state: dict[str, int] = {}
+        cyclic: set[str] = set()
 
         def visit(name: str, stack: list[str]) -> None:
             if state.get(name) == 2:
                 return
             if state.get(name) == 1:
                 cycle = [*stack[stack.index(name) :], name]
+                cyclic.update(cycle)
                 self.error(
                     ("derived", name, "formula"),
                     "rubric.cycle",
@@ -291,7 +341,10 @@ class _Compiler:
 
         for name in derived:
             visit(name, [])
-        cyclic = {i.location.path[1] for i in self.issues if i.code == "rubric.cycle"}
+        # Names in a cycle are not compiled, but stay known: the formulas that read them
+        # would otherwise report them as unknown, which they are not.
+        for name in cyclic:
+            self.symbols[name] = Symbol(ValueType.NUMBER)
         return [n for n in order if n not in cyclic]
 
     # -- indicators -----------------------------------------------------------------
@@ -337,6 +390,15 @@ class _Compiler:
                         (*path, "weight"),
                         "rubric.leaf_weight",
                         f"leaf {node.id!r} has weight {node.weight}; a leaf needs a weight above 0",
+                    )
+                places = self.rubric.rounding.score.places
+                if node.weight != node.weight.quantize(Decimal(1).scaleb(-places)):
+                    self.error(
+                        (*path, "weight"),
+                        "rubric.weight_precision",
+                        f"leaf {node.id!r} has weight {to_str(node.weight)}, finer than the "
+                        f"{places} decimal place(s) scores are rounded to",
+                        "round the weight, or keep more places in 'rounding.score'",
                     )
                 ctx = _Context(self, path, node)
                 scorer = node.scoring.compile(ctx)
@@ -577,6 +639,16 @@ class _Compiler:
             caps.append(_Cap(cap.id, when, cap.max_grade, cap.reason))
         return caps
 
+    def checks(self) -> list[_Check]:
+        checks, seen = [], set()
+        for i, check in enumerate(self.rubric.checks):
+            if check.id in seen:
+                self.error(("checks", i, "id"), "rubric.duplicate_id", f"two checks {check.id!r}")
+            seen.add(check.id)
+            when = self.formula(("checks", i, "when"), check.when, ValueType.BOOLEAN)
+            checks.append(_Check(when, f"check {check.id!r}: {check.message}"))
+        return checks
+
 
 def _names(source: str) -> set[str]:
     try:
@@ -602,8 +674,25 @@ class CompiledRubric:
     _grades: tuple[_Grade, ...] = field(repr=False)
     _caps: tuple[_Cap, ...] = field(repr=False)
     _has_na: bool = field(repr=False)
+    _checks: tuple[_Check, ...] = field(repr=False, default=())
     _symbols: Mapping[str, Symbol] = field(repr=False, default_factory=dict)
     _fast: FastFunction | None = field(repr=False, default=None)
+
+    @cached_property
+    def _node_info(self) -> tuple[_NodeInfo, ...]:
+        nodes = self._nodes
+        return tuple(
+            _NodeInfo(
+                node.node.id,
+                node.node.name,
+                node.node.weight,
+                node.depth,
+                None if node.parent is None else nodes[node.parent].node.id,
+                tuple(nodes[c].node.id for c in node.children),
+                node.node.standard,
+            )
+            for node in nodes
+        )
 
     @property
     def id(self) -> str:
@@ -639,16 +728,18 @@ class CompiledRubric:
         otherwise, and always with explanations, the full engine does. Both give the same
         scores, total and grade.
         """
-        if not explain and self._fast is not None and isinstance(inputs, Mapping):
+        if self._fast is not None and isinstance(inputs, Mapping):
             try:
                 values, scores, unrounded, total, grade = self._fast(inputs)
             except _FAST_DECLINES:
                 pass
             else:
-                return self._fast_result(values, scores, unrounded, total, grade)
+                result = self._fast_result(values, scores, unrounded, total, grade, explain)
+                return self._warn(result, values, source)
         values = self.validate_inputs(inputs, source=source)
         with decimal.localcontext(ENGINE_CONTEXT):
-            return self._score(values, explain)
+            result = self._score(values, explain)
+        return self._warn(result, values, source)
 
     def _fast_result(
         self,
@@ -657,25 +748,47 @@ class CompiledRubric:
         unrounded: Decimal,
         total: Decimal,
         grade: str,
+        explain: bool,
     ) -> ScoreResult:
         nodes = self._nodes
+        explanations: list[Explanation | None] = [None] * len(nodes)
+        if explain:
+            # The fast path computed every value and score; the steps come from the
+            # leaves' scorers, run again on the same values with explanations on.
+            with decimal.localcontext(ENGINE_CONTEXT):
+                for leaf in self._leaves:
+                    points, steps = leaf.scorer(values, True)
+                    rounded = scores[leaf.index]
+                    if points != rounded:
+                        text = f"{to_str(points)} rounded to {to_str(rounded)}"
+                        steps = (*steps, Step("rounding", text))
+                    shown = MappingProxyType({name: values[name] for name in leaf.reads})
+                    explanations[leaf.index] = Explanation(shown, steps)
+            empty = Explanation(MappingProxyType({}), ())
+            for i, node in enumerate(nodes):
+                if node.leaf is None:
+                    explanations[i] = empty
 
         def build() -> tuple[IndicatorResult, ...]:
+            new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
             return tuple(
-                IndicatorResult(
-                    id=node.node.id,
-                    name=node.node.name,
-                    weight=node.node.weight,
-                    effective_weight=node.node.weight,
-                    score=scores[i],
-                    status=Status.SCORED,
-                    depth=node.depth,
-                    parent=None if node.parent is None else nodes[node.parent].node.id,
-                    children=tuple(nodes[c].node.id for c in node.children),
-                    explanation=None,
-                    standard=node.node.standard,
+                new(
+                    cls,
+                    (
+                        i.id,
+                        i.name,
+                        i.weight,
+                        i.weight,
+                        score,
+                        scored,
+                        i.depth,
+                        i.parent,
+                        i.children,
+                        explanation,
+                        i.standard,
+                    ),
                 )
-                for i, node in enumerate(nodes)
+                for i, score, explanation in zip(self._node_info, scores, explanations, strict=True)
             )
 
         return ScoreResult(
@@ -709,14 +822,18 @@ class CompiledRubric:
                         na_names.add(d.id)
                         values[d.id] = _NA
                         continue
-                    value = d.on_zero_division
-                else:
-                    raise error from None
+                    # The fallback is the value itself, in the value's own unit.
+                    values[d.id] = d.on_zero_division
+                    continue
+                raise error from None
             if isinstance(value, Decimal):
-                if d.as_percent:
-                    value = value * HUNDRED
-                if d.rounding is not None:
-                    value = round_decimal(value, d.rounding.places, d.rounding.mode)
+                try:
+                    if d.as_percent:
+                        value = value * HUNDRED
+                    if d.rounding is not None:
+                        value = round_decimal(value, d.rounding.places, d.rounding.mode)
+                except ArithmeticError:  # more digits than exact arithmetic keeps
+                    raise _too_large(d.id, value, d.formula) from None
             values[d.id] = value
 
         score_rule = self.rubric.rounding.score
@@ -730,7 +847,7 @@ class CompiledRubric:
             if na_names and not na_names.isdisjoint(leaf.reads):
                 missing = [n for n in leaf.reads if n in na_names]
                 reason = "not applicable: no value for " + ", ".join(missing)
-            elif leaf.na_when is not None and leaf.na_when.evaluate_unchecked(values):
+            elif leaf.na_when is not None and leaf.na_when.evaluate(values):
                 reason = f"not applicable: {leaf.na_when.source}"
             if reason is not None:
                 na[i] = leaf.na_policy
@@ -779,6 +896,39 @@ class CompiledRubric:
                     why = (*why, Step("rounding", f"{to_str(points)} rounded to {to_str(rounded)}"))
                 steps[i] = why
         return self._aggregate(values, raw, na, steps, explain, rows_out)
+
+    def _warn(
+        self, result: ScoreResult, values: Mapping[str, Any], source: str | None
+    ) -> ScoreResult:
+        """``result`` with its warnings about the data: a percent below 1 % (a fraction of
+        one?), and each check that holds (data that disagree with themselves)."""
+        if not self._checks and not self._percents:
+            return result
+        warnings = [
+            Issue(
+                "input.percent_fraction",
+                f"input {name!r} ({label}) is {to_str(v)} %: a fraction of one?",
+                Location(file=source, path=(name,)),
+                _FRACTION_HINT,
+            )
+            for name, label in self._percents
+            if isinstance(v := values.get(name), Decimal) and v and -1 < v < 1
+        ]
+        warnings += [
+            Issue("input.inconsistent", _check_message(c, values), Location(file=source))
+            for c in self._checks
+            if all(values.get(n) is not _NA for n in c.when.names) and c.when.evaluate(values)
+        ]
+        return replace(result, warnings=(*warnings, *result.warnings)) if warnings else result
+
+    @cached_property
+    def _percents(self) -> tuple[tuple[str, str], ...]:
+        """The percent inputs read in percent points: (id, label)."""
+        return tuple(
+            (name, spec.label)
+            for name, spec in self.rubric.inputs.items()
+            if spec.kind == "percent" and "fraction" not in spec.accept
+        )
 
     def _locate(self, leaf: _Leaf, values: Mapping[str, Any]) -> EvaluationError:
         for formula in leaf.formulas:
@@ -865,14 +1015,26 @@ class CompiledRubric:
                 scores[leaf.index] = points
 
         row_scores: dict[int, list[Decimal]] = {}
+        row_weights: dict[int, list[Decimal]] = {}
         for i, outcomes in rows_out.items():
-            factor = effective[i] / nodes[i].node.weight
-            row_scores[i] = [
-                o.score
-                if factor == ONE
-                else round_decimal(o.score * factor, score_rule.places, score_rule.mode)
-                for o in outcomes
-            ]
+            weight = nodes[i].node.weight
+            if effective[i] == weight:
+                row_weights[i] = [o.weight for o in outcomes]
+                row_scores[i] = [o.score for o in outcomes]
+            else:
+                # As for leaves: the rows' weights are rounded to add up to the group's
+                # effective weight, and each row's score scales with its own weight.
+                row_weights[i] = _largest_remainder(
+                    [o.weight * effective[i] / weight for o in outcomes],
+                    effective[i],
+                    score_rule.places,
+                )
+                row_scores[i] = [
+                    round_decimal(o.score * w / o.weight, score_rule.places, score_rule.mode)
+                    if o.weight
+                    else ZERO
+                    for o, w in zip(outcomes, row_weights[i], strict=True)
+                ]
             if status[i] is Status.SCORED:
                 scores[i] = sum(row_scores[i], ZERO)
 
@@ -893,10 +1055,20 @@ class CompiledRubric:
         grade_before_caps = grade.name
         applied: list[str] = []
         warnings: list[Issue] = []
+        if na and all(status[leaf.index] is Status.NOT_APPLICABLE for leaf in self._leaves):
+            warnings.append(
+                Issue(
+                    "score.all_not_applicable",
+                    "every indicator is not applicable: the total says nothing about this "
+                    "department",
+                    Location(path=("indicators",)),
+                    "check the inputs: a value missing everywhere makes everything not applicable",
+                )
+            )
         for cap in self._caps:
-            if na and not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
-                continue
-            if cap.when.evaluate_unchecked(values):
+            if not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
+                continue  # a cap that reads a value not applicable does not apply
+            if cap.when.evaluate(values):
                 limit = next(g for g in self._grades if g.name == cap.max_grade)
                 if grade.rank < limit.rank:
                     grade = limit
@@ -935,17 +1107,12 @@ class CompiledRubric:
                 )
             )
             for k, outcome in enumerate(rows_out.get(i, ())):
-                factor = eff / node.node.weight
                 results.append(
                     IndicatorResult(
                         id=f"{node.node.id}.{k + 1}",
                         name=outcome.name,
                         weight=outcome.weight,
-                        effective_weight=outcome.weight
-                        if factor == ONE
-                        else round_decimal(
-                            outcome.weight * factor, score_rule.places, score_rule.mode
-                        ),
+                        effective_weight=row_weights[i][k],
                         score=row_scores[i][k],
                         status=status[i],
                         depth=node.depth + 1,
@@ -1108,6 +1275,7 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     nodes, leaves = compiler.tree()
     grades = compiler.grades()
     caps = compiler.caps(grades)
+    checks = compiler.checks()
     if compiler.issues:
         issues = sorted(compiler.issues, key=_issue_order)
         if all(i.code.startswith("formula.") for i in issues):
@@ -1122,12 +1290,35 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         _leaves=tuple(leaves),
         _grades=tuple(grades),
         _caps=tuple(caps),
+        _checks=tuple(checks),
         _has_na=any(leaf.na_when is not None for leaf in leaves),
         _symbols=dict(compiler.symbols),
     )
     object.__setattr__(compiled, "_fast", build_fast_path(compiled))
     rubric._compiled = compiled
     return compiled
+
+
+def _too_large(name: str, value: Decimal, formula: Formula) -> EvaluationError:
+    size = f"about 10^{value.adjusted()}" if value.is_finite() else str(value)
+    message = f"{name!r} is {size}: too large to round and score"
+    hint = "check the formula and the figures it reads"
+    return EvaluationError([Issue("evaluation.overflow", message, formula.origin, hint)])
+
+
+_FRACTION_HINT: Final = (
+    "95 % is written 95; if the figures are fractions of one, add 'fraction' to 'accept' "
+    "of this input in the rubric"
+)
+
+
+def _check_message(check: _Check, values: Mapping[str, Any]) -> str:
+    shown = ", ".join(
+        f"{n} = {to_str(v) if isinstance(v, Decimal) else v}"
+        for n in sorted(check.when.names)
+        if (v := values.get(n)) is not None
+    )
+    return f"{check.message} ({shown})"
 
 
 def _issue_order(issue: Issue) -> tuple[int, int]:

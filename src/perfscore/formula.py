@@ -151,6 +151,8 @@ def _clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
 def _pow(base: Decimal, exponent: Decimal) -> Decimal:
     if exponent != exponent.to_integral_value() or abs(exponent) > MAX_EXPONENT:
         raise _PowerRefused
+    if not base and exponent < 0:  # Decimal gives Infinity here, silently
+        raise decimal.DivisionByZero
     return base**exponent
 
 
@@ -168,8 +170,8 @@ class _Function:
 
 #: The whitelisted functions, their arity and what they do.
 FUNCTIONS: Final[Mapping[str, _Function]] = {
-    "min": _Function(min, 1, None, "min(x, y, ...): the smallest"),
-    "max": _Function(max, 1, None, "max(x, y, ...): the largest"),
+    "min": _Function(min, 2, None, "min(x, y, ...): the smallest"),
+    "max": _Function(max, 2, None, "max(x, y, ...): the largest"),
     "abs": _Function(abs, 1, 1, "abs(x): the absolute value"),
     "round": _Function(_round, 1, 2, "round(x, places=0): half-up to places decimals"),
     "floor": _Function(_floor, 1, 1, "floor(x): the largest whole number <= x"),
@@ -644,6 +646,14 @@ def _interpret(expr: Expr, values: Mapping[str, Value]) -> Value:
             )
         try:
             return _ARITH[expr.op](left, right)  # type: ignore[no-any-return]
+        except decimal.DivisionByZero:  # 0 ** -1
+            raise _Failure(
+                "evaluation.division_by_zero", "division by zero", expr.span, None
+            ) from None
+        except decimal.InvalidOperation:  # 0 ** 0, 0 / 0
+            raise _Failure(
+                "evaluation.arithmetic", f"{left} {expr.op} {right} is undefined", expr.span, None
+            ) from None
         except _PowerRefused:
             raise _Failure(
                 "evaluation.power",
@@ -704,6 +714,31 @@ def _generate(expr: Expr, consts: list[Value]) -> str:
     return f"_fn_{expr.func}({args})"
 
 
+def formula_text(expr: Expr) -> str:
+    """The formula language text of ``expr``, fully parenthesised (reads back the same)."""
+    if isinstance(expr, Const):
+        value = expr.value
+        return repr(value) if isinstance(value, bool | str) else str(value)
+    if isinstance(expr, Name):
+        return expr.id
+    if isinstance(expr, Unary):
+        inner = formula_text(expr.operand)
+        return f"(not {inner})" if expr.op == "not" else f"({expr.op}{inner})"
+    if isinstance(expr, Binary):
+        return f"({formula_text(expr.left)} {expr.op} {formula_text(expr.right)})"
+    if isinstance(expr, Compare):
+        parts = [formula_text(expr.operands[0])]
+        for op, operand in zip(expr.ops, expr.operands[1:], strict=True):
+            parts.extend((op, formula_text(operand)))
+        return "(" + " ".join(parts) + ")"
+    if isinstance(expr, BoolOp):
+        return "(" + f" {expr.op} ".join(formula_text(v) for v in expr.values) + ")"
+    if isinstance(expr, IfElse):
+        body, test = formula_text(expr.body), formula_text(expr.test)
+        return f"({body} if {test} else {formula_text(expr.orelse)})"
+    return f"{expr.func}({', '.join(formula_text(a) for a in expr.args)})"
+
+
 def python_source(expr: Expr) -> tuple[str, list[Value]]:
     """The generated Python expression for ``expr`` and its constant table ``K``."""
     consts: list[Value] = []
@@ -760,6 +795,11 @@ class Formula:
                     [Issue("evaluation.missing_value", f"no value for {e.args[0]!r}", self.origin)]
                 ) from None
             raise self.locate_failure(values)
+
+    def __post_init__(self) -> None:
+        # The instance attribute is the generated function itself: calling it costs one
+        # call, not two. The method below documents it and serves before __init__ ends.
+        object.__setattr__(self, "evaluate_unchecked", self._fn)
 
     def evaluate_unchecked(self, values: Mapping[str, Value]) -> Value:
         """The fast path: the generated function, in the caller's decimal context."""

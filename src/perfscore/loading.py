@@ -11,9 +11,10 @@ are refused.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from ._compose import compose_document
+from ._inputs import number_problem, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
 from .errors import (
@@ -37,9 +39,9 @@ from .model import Rubric
 
 __all__ = ["load_document", "load_rubric", "loads_rubric"]
 
-MAX_FILE_BYTES: Final = 5 * 1024 * 1024
+MAX_FILE_BYTES: Final = 256 * 1024  # pure-Python YAML reads ~1 µs a character
 MAX_DEPTH: Final = 64
-MAX_NODES: Final = 200_000
+MAX_NODES: Final = 10_000  # composed and expanded; the largest shipped file has 1 257
 MAX_STRING: Final = 20_000
 
 Format = Literal["yaml", "json", "toml"]
@@ -112,6 +114,41 @@ class _Refused(Exception):
     def __init__(self, code: str, message: str, mark: Any = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.mark, self.hint = code, message, mark, hint
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a document too deep or too large while composing it,
+    before it costs more time or memory (aliases are counted when expanded, by _Reader)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.composed = 0
+
+    def mark(self) -> Any:
+        # types-PyYAML leaves peek_event untyped
+        return self.peek_event().start_mark  # type: ignore[no-untyped-call]
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise _Refused(
+                "yaml.too_large",
+                f"document has more than {MAX_NODES} values",
+                self.mark(),
+                "a rubric is far smaller: is this the right file?",
+            )
+        if self.depth > MAX_DEPTH:
+            raise _Refused(
+                "yaml.too_deep",
+                f"document nests deeper than {MAX_DEPTH} levels",
+                self.mark(),
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Reader:
@@ -208,6 +245,8 @@ class _Reader:
                 number = None
             if number is None or not number.is_finite():
                 raise _Refused("yaml.number", f"{text!r} is not a finite number", node.start_mark)
+            if (problem := number_problem(number)) is not None:
+                raise _Refused("yaml.number", f"{text[:40]!r} {problem}", node.start_mark)
             return number
         if tag == "tag:yaml.org,2002:int":
             if len(text) > 40:
@@ -234,7 +273,11 @@ def _mark_location(file: str, mark: Any, path: tuple[PathPart, ...] = ()) -> Loc
 def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     source = SourceMap(file, text.splitlines())
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
+    except _Refused as e:
+        raise RubricSyntaxError(
+            [Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]
+        ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(p for p in (e.context, e.problem) if p) or "not well-formed"
@@ -267,7 +310,7 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
 def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as e:
+    except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise RubricSyntaxError([Issue("toml.syntax", str(e), Location(file=file))]) from None
     except RecursionError:
         raise RubricSyntaxError(
@@ -449,10 +492,32 @@ def build_rubric(data: Any, source: SourceMap, file: Path | None = None) -> Rubr
         raise RubricSyntaxError(
             [Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]
         ) from None
+    numbers = [
+        Issue("schema.number", f"{shown(n)} {problem}", source.locate(p))
+        for p, n in _decimals(rubric.model_dump(by_alias=True, exclude_defaults=True), ())
+        if (problem := number_problem(n)) is not None
+    ]
+    if numbers:
+        raise RubricValidationError(numbers)
     rubric._source = source
     rubric._origins = origins
     compile_rubric(rubric)
     return rubric
+
+
+def _decimals(data: Any, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
+    """Every decimal in ``data`` (plain data, intervals and methods dumped), with its path."""
+    if isinstance(data, Decimal):
+        yield path, data
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _decimals(v, (*path, k))
+    elif isinstance(data, list | tuple):
+        for i, v in enumerate(data):
+            yield from _decimals(v, (*path, i))
+    elif dataclasses.is_dataclass(data) and not isinstance(data, type):
+        for f in dataclasses.fields(data):
+            yield from _decimals(getattr(data, f.name), path)
 
 
 def load_rubric(path: str | Path) -> Rubric:

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._interval import Interval, interval_from_mapping
-from ._numbers import ENGINE_CONTEXT, ZERO, to_str
+from ._numbers import ZERO
 from .formula import Formula, Symbol, ValueType
 from .results import Step
 
@@ -160,10 +160,11 @@ def method_class(kind: str) -> type[ScoringMethod] | None:
 
 def _d(x: object) -> str:
     """A number for an explanation line: plain notation, no trailing zeros."""
-    if isinstance(x, Decimal) and x.is_finite():
-        if x == x.to_integral_value():
-            return to_str(x.quantize(Decimal(1), context=ENGINE_CONTEXT))
-        return to_str(x.normalize(ENGINE_CONTEXT))
+    if isinstance(x, Decimal):
+        text = format(x, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
     return str(x)
 
 
@@ -222,6 +223,11 @@ class Deduction(ScoringMethod):
         )
         floor, cap = self.floor, self.max_deduction
         word = "超过" if over else "低于"
+        # Explanation text that does not change between departments, written once.
+        full_text = f" {'≤' if over else '≥'} {_d(threshold)}: full marks {_d(weight)}"
+        step_text = f" {word} {_d(threshold)}: "
+        unit_text = f" step(s) of {_d(per)} ({mode}) × {_d(points)}"
+        floor_text = f"floored at {_d(floor)} (扣完为止)"
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -229,10 +235,7 @@ class Deduction(ScoringMethod):
             if gap <= 0:
                 if not explain:
                     return weight, ()
-                cmp = "≤" if over else "≥"
-                return weight, (
-                    Step("threshold", f"{_d(x)} {cmp} {_d(threshold)}: full marks {_d(weight)}"),
-                )
+                return weight, (Step("threshold", _d(x) + full_text),)
             units = gap / per
             if mode == "whole":
                 n = units.to_integral_value(rounding=decimal.ROUND_FLOOR)
@@ -248,19 +251,13 @@ class Deduction(ScoringMethod):
                 result = floor
             if not explain:
                 return result, ()
-            steps = [
-                Step(
-                    "deduction",
-                    f"{_d(x)} is {_d(gap)} {word} {_d(threshold)}: {_d(n)} step(s) of {_d(per)} "
-                    f"({mode}) × {_d(points)}",
-                    -lost,
-                )
-            ]
+            text = f"{_d(x)} is {_d(gap)}{step_text}{_d(n)}{unit_text}"
             if weight - lost < floor:
-                steps.append(
-                    Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - (weight - lost))
+                return result, (
+                    Step("deduction", text, -lost),
+                    Step("floor", floor_text, floor - (weight - lost)),
                 )
-            return result, tuple(steps)
+            return result, (Step("deduction", text, -lost),)
 
         return score
 
@@ -275,7 +272,7 @@ class Deduction(ScoringMethod):
         per = gen.const(self.deduct.per)
         steps = {
             "whole": f"({g} // {per})",
-            "partial_up": f"(-((-{g}) // {per}))",
+            "partial_up": f"({g} / {per}).to_integral_value({gen.const(decimal.ROUND_CEILING)})",
             "pro_rata": f"({g} / {per})",
         }[self.deduct.steps]
         lost = f"{steps} * {gen.const(self.deduct.points)}"
@@ -378,7 +375,10 @@ class Bands(ScoringMethod):
                 f"otherwise {self.otherwise} exceeds weight {weight}",
             )
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
-        table = tuple((b.range, b.points, b.text) for b in self.bands)
+        table = tuple(
+            (b.range, b.points, f" in {b.range}{f' ({b.text})' if b.text else ''}: {_d(b.points)}")
+            for b in self.bands
+        )
         otherwise = self.otherwise
         leaf = ctx.indicator_id
 
@@ -388,8 +388,7 @@ class Bands(ScoringMethod):
                 if x in interval:
                     if not explain:
                         return points, ()
-                    label = f" ({text})" if text else ""
-                    return points, (Step("band", f"{_d(x)} in {interval}{label}: {_d(points)}"),)
+                    return points, (Step("band", _d(x) + text),)
             if otherwise is None:
                 raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
             return otherwise, (
@@ -445,6 +444,8 @@ class Proportional(ScoringMethod):
         value = ctx.formula("value", self.value, NUMBER)
         full_at = ctx.formula("full_at", self.full_at, NUMBER)
         weight = ctx.weight
+        full_text = f": full marks {_d(weight)} (满分为止)"
+        weight_text = f"{_d(weight)} × "
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -457,11 +458,12 @@ class Proportional(ScoringMethod):
                 result = weight * x / full
             if not explain:
                 return result, ()
-            text = f"{_d(weight)} × {_d(x)} / {_d(full)}"
             if x >= full:
-                text = f"{_d(x)} ≥ {_d(full)}: full marks {_d(weight)} (满分为止)"
+                text = f"{_d(x)} ≥ {_d(full)}{full_text}"
             elif x <= 0:
                 text = f"{_d(x)} ≤ 0: 0"
+            else:
+                text = f"{weight_text}{_d(x)} / {_d(full)}"
             return result, (Step("proportional", text),)
 
         return score
@@ -532,11 +534,28 @@ class Checklist(ScoringMethod):
                     f"items earn {total} points in all, more than the weight {weight}",
                 )
         floor = self.floor
+        if floor > weight:
+            ctx.error(
+                "floor", "method.points_over_weight", f"floor {floor} exceeds weight {weight}"
+            )
+        # Steps are immutable: the ones that never change are made once, here.
+        met_steps = {
+            i: Step("item", f"✓ {text}", points if earn else ZERO)
+            for i, (text, points, _, _) in enumerate(compiled)
+        }
+        unmet_steps = {
+            i: Step("item", f"✗ {text}", ZERO if earn else -points)
+            for i, (text, points, _, _) in enumerate(compiled)
+        }
+        items = tuple(
+            (i, text, points, formula, is_count)
+            for i, (text, points, formula, is_count) in enumerate(compiled)
+        )
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             steps: list[Step] = []
             result = ZERO if earn else weight
-            for text, points, formula, is_count in compiled:
+            for i, text, points, formula, is_count in items:
                 got = formula.evaluate_unchecked(values)
                 if is_count:
                     lost = points * got  # type: ignore[operator]
@@ -544,16 +563,16 @@ class Checklist(ScoringMethod):
                         result -= lost
                         if explain:
                             steps.append(Step("item", f"{text}: {_d(got)} × {_d(points)}", -lost))
-                elif earn and got:
-                    result += points
+                elif got:
+                    if earn:
+                        result += points
                     if explain:
-                        steps.append(Step("item", f"✓ {text}", points))
-                elif not earn and not got:
-                    result -= points
+                        steps.append(met_steps[i])
+                else:
+                    if not earn:
+                        result -= points
                     if explain:
-                        steps.append(Step("item", f"✗ {text}", -points))
-                elif explain:
-                    steps.append(Step("item", f"{'✗' if earn else '✓'} {text}", ZERO))
+                        steps.append(unmet_steps[i])
             if result > weight:
                 result = weight
             if result < floor:
@@ -641,13 +660,14 @@ class Levels(ScoringMethod):
                     "options are " + ", ".join(map(repr, symbol.options)),
                 )
         leaf = ctx.indicator_id
+        explained = {name: (Step("level", f"level {name}: {_d(p)}"),) for name, p in table.items()}
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             level = value.evaluate_unchecked(values)
             points = table.get(level)  # type: ignore[arg-type]
             if points is None:
                 raise _NoMatch(leaf, f"level {level!r} has no points", "add it under 'levels'")
-            return points, (Step("level", f"level {level}: {_d(points)}"),) if explain else ()
+            return points, explained[level] if explain else ()  # type: ignore[index]
 
         return score
 
@@ -706,10 +726,15 @@ class Cases(ScoringMethod):
         otherwise = self.otherwise
         leaf = ctx.indicator_id
 
+        explained = tuple(
+            (condition, points, (Step("case", f"{text}: {_d(points)}"),))
+            for condition, points, text in compiled
+        )
+
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
-            for condition, points, text in compiled:
+            for condition, points, steps in explained:
                 if condition.evaluate_unchecked(values):
-                    return points, (Step("case", f"{text}: {_d(points)}"),) if explain else ()
+                    return points, steps if explain else ()
             if otherwise is None:
                 raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
             return otherwise, (

@@ -26,6 +26,7 @@ from ._numbers import HUNDRED, RoundingMode
 from .methods import ScoringMethod, method_class, method_kinds
 
 __all__ = [
+    "Check",
     "DerivedValue",
     "GradeBand",
     "GradeCap",
@@ -45,6 +46,8 @@ NotApplicablePolicy = Literal["full_marks", "to_siblings", "rescale"]
 InputKind = Literal[
     "number", "integer", "money", "percent", "count", "boolean", "choice", "text", "table"
 ]
+#: Spellings a numeric input may also read, each converted by a declared rule (never guessed).
+InputAccept = Literal["full_width", "thousands_separator", "percent_sign", "fraction"]
 NUMERIC_KINDS = frozenset({"number", "integer", "money", "percent", "count"})
 DEFAULT_UNITS: dict[str, str] = {"money": "万元", "percent": "%"}
 
@@ -87,6 +90,13 @@ class InputSpec(_Model):
     columns: dict[Identifier, InputSpec] | None = Field(
         None, description="for kind table: the columns of each row, each an input spec"
     )
+    accept: tuple[InputAccept, ...] = Field(
+        (),
+        description="spellings of a figure this numeric input also reads: full_width "
+        "(１２３ as 123), thousands_separator (1,234.5 as 1234.5), percent_sign (95% as 95, "
+        "percent inputs), fraction (a percent input whose figures are fractions of one: "
+        "0.95 as 95); anything else is refused with the fix",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> InputSpec:
@@ -108,6 +118,10 @@ class InputSpec(_Model):
                 raise ValueError("options repeat")
         elif self.options is not None:
             raise ValueError(f"'options' only applies to kind choice, not {self.kind}")
+        if self.accept and self.kind not in NUMERIC_KINDS:
+            raise ValueError(f"'accept' only applies to numeric kinds, not {self.kind}")
+        if {"percent_sign", "fraction"} & set(self.accept) and self.kind != "percent":
+            raise ValueError("'percent_sign' and 'fraction' only apply to kind percent")
         if self.kind not in NUMERIC_KINDS and (self.min is not None or self.max is not None):
             raise ValueError(f"'min'/'max' only apply to numeric kinds, not {self.kind}")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -119,6 +133,19 @@ class InputSpec(_Model):
                 raise ValueError(f"default {self.default!r} is not one of the options")
             if self.kind in NUMERIC_KINDS and not isinstance(self.default, Decimal):
                 raise ValueError("default of a numeric input must be a number")
+            if isinstance(self.default, Decimal) and not isinstance(self.default, bool):
+                low, high = self.lower_bound, self.max
+                if (low is not None and self.default < low) or (
+                    high is not None and self.default > high
+                ):
+                    raise ValueError(f"default {self.default} is outside min/max")
+                if (
+                    self.kind in ("integer", "count")
+                    and self.default != self.default.to_integral_value()
+                ):
+                    raise ValueError(
+                        f"default {self.default} of a {self.kind} input is not a whole number"
+                    )
         return self
 
     @property
@@ -215,6 +242,11 @@ class Indicator(_Model):
             raise ValueError("'children' is empty")
         if self.children is not None and self.not_applicable_when is not None:
             raise ValueError("'not_applicable_when' belongs on a leaf")
+        if self.children is not None and self.not_applicable is not None:
+            raise ValueError(
+                "'not_applicable' belongs on a leaf: a branch is not applicable when all of "
+                "its leaves are, each by its own policy"
+            )
         return self
 
     @property
@@ -258,6 +290,15 @@ class GradeCap(_Model):
     reason: Text | None = None
 
 
+class Check(_Model):
+    """A consistency check on a department's data: when ``when`` holds, the score carries
+    a warning with ``message`` (code ``input.inconsistent``); scoring goes on."""
+
+    id: Identifier
+    when: str = Field(description="a boolean formula: true when the data disagree")
+    message: Text
+
+
 class Rubric(_Model):
     """A whole rubric: metadata, declared inputs, derived values, indicators, grades."""
 
@@ -278,6 +319,9 @@ class Rubric(_Model):
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     grades: tuple[GradeBand, ...] = Field(min_length=1)
     grade_caps: tuple[GradeCap, ...] = ()
+    checks: tuple[Check, ...] = Field(
+        (), description="consistency checks that warn, e.g. 实有人数 > 编制数, never fail"
+    )
 
     _source: Any = PrivateAttr(default=None)
     _compiled: Any = PrivateAttr(default=None)

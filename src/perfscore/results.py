@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._numbers import to_str
 from .errors import Issue
@@ -65,13 +65,15 @@ class Explanation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorResult:
+class IndicatorResult(NamedTuple):
     """One node of the indicator tree, scored.
 
     ``weight`` is the declared weight; ``effective_weight`` is what it counts for after
     not-applicable weight was moved (equal to ``weight`` when nothing moved). ``score`` is
     in ``[0, effective_weight]``; a branch's score is the sum of its children's.
+
+    An immutable named tuple: a result holds one per node and scoring makes many, so it
+    is built in one step.
     """
 
     id: str

@@ -1,0 +1,318 @@
+"""Speed and memory of perfscore on the Shaoyang rubric, against a hand-written floor.
+
+    python benchmarks/run.py [--departments N] [--stream N] [--json]
+
+Prints, all measured in this run: departments per second for
+
+* the floor: the rubric written by hand as one Decimal function (shaoyang_by_hand.py);
+* simpleeval with parsing cached: the perfscore engine with every formula evaluated by
+  simpleeval from a parse kept between calls;
+* the perfscore row engine (``score(inputs, explain=False)``, the compiled fast path);
+* the row engine with explanations (``score(inputs)``);
+* the vectorised path (``perfscore.vectorised``), when numpy is installed;
+
+each as a ratio to the floor; the rubric's load-and-compile time (median);
+``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
+peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a generated
+JSONL population (1,000,000 departments by default) through a pipe.
+
+``--json`` prints the same figures as one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUBRIC = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import shaoyang_by_hand  # noqa: E402
+
+import perfscore  # noqa: E402
+
+
+def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[str, Any]]:
+    """``n`` plausible departments: every input present, numbers as Decimals."""
+    rng = random.Random(seed)
+    out = []
+    specs = list(rubric.inputs.items())
+    for _ in range(n):
+        dept: dict[str, Any] = {}
+        for name, spec in specs:
+            if spec.kind == "boolean":
+                dept[name] = rng.random() < 0.85
+            elif spec.kind == "choice":
+                dept[name] = rng.choice(spec.options or ("",))
+            elif spec.kind in ("count", "integer"):
+                low = int(spec.min if spec.min is not None else 1)
+                high = int(spec.max if spec.max is not None else 30)
+                dept[name] = Decimal(rng.randint(max(low, 0), max(low, high)))
+            elif spec.kind == "percent":
+                low = float(spec.min if spec.min is not None else 50)
+                high = float(spec.max if spec.max is not None else 100)
+                dept[name] = Decimal(f"{rng.uniform(max(low, 50), high):.2f}")
+            else:
+                low = float(spec.min if spec.min is not None else 1)
+                high = float(spec.max if spec.max is not None else 500)
+                dept[name] = Decimal(f"{rng.uniform(max(low, 1), min(high, 500)):.2f}")
+        out.append(dept)
+    return out
+
+
+def rate(
+    fn: Callable[[dict[str, Any]], Any], population: list[dict[str, Any]], repeat: int = 3
+) -> float:
+    """Best of ``repeat`` runs, in departments per second."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for dept in population:
+            fn(dept)
+        best = min(best, time.perf_counter() - start)
+    return len(population) / best
+
+
+def simpleeval_engine() -> perfscore.CompiledRubric:
+    """The engine with every formula evaluated by simpleeval from a cached parse."""
+    import ast
+
+    import simpleeval
+
+    from perfscore import _reference, formula
+
+    original = formula._compile_function
+
+    def through_simpleeval(expr: Any) -> Callable[[Any], Any]:
+        source = formula.formula_text(expr)
+        tree = _reference._DecimalLiterals(source).visit(ast.parse(source, mode="eval")).body
+        evaluator = simpleeval.SimpleEval(
+            operators=_reference._OPERATORS,
+            functions={name: spec.impl for name, spec in formula.FUNCTIONS.items()},
+        )
+
+        def evaluate(values: Any) -> Any:
+            evaluator.names = values
+            return evaluator.eval(source, previously_parsed=tree)
+
+        return evaluate
+
+    formula._compile_function = through_simpleeval  # type: ignore[assignment]
+    try:
+        compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    finally:
+        formula._compile_function = original
+    object.__setattr__(compiled, "_fast", None)
+    return compiled
+
+
+def import_time(statement: str, runs: int = 7) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
+
+
+def load_time(runs: int = 15) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _jsonl_lines(population: list[dict[str, Any]], n: int) -> Iterable[str]:
+    def plain(value: Any) -> Any:
+        return str(value) if isinstance(value, Decimal) else value
+
+    for i in range(n):
+        dept = population[i % len(population)]
+        yield (
+            json.dumps(
+                {"id": f"d{i}", **{k: plain(v) for k, v in dept.items()}}, ensure_ascii=False
+            )
+            + "\n"
+        )
+
+
+def stream_memory(population: list[dict[str, Any]], n: int) -> dict[str, float] | None:
+    """Peak RSS of the CLI scoring ``n`` departments fed through a pipe (POSIX only)."""
+    if not hasattr(os, "mkfifo"):
+        return None
+    cli = [sys.executable, "-m", "perfscore"]
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = Path(tmp) / "population.jsonl"
+        os.mkfifo(fifo)
+        out = Path(tmp) / "scores.csv"
+
+        def feed() -> None:
+            with fifo.open("w", encoding="utf-8") as handle:
+                handle.writelines(_jsonl_lines(population, n))
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [*cli, "score", str(RUBRIC), str(fifo), "--out", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        writer.join(timeout=5)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            print(f"stream run failed: {err[-500:]}", file=sys.stderr)
+            return None
+        return {"departments": n, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--departments", type=int, default=20_000, help="population timed in memory"
+    )
+    parser.add_argument(
+        "--stream",
+        type=int,
+        default=1_000_000,
+        help="departments streamed through the CLI (0: skip)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the figures as JSON on the last line"
+    )
+    args = parser.parse_args()
+
+    rubric = perfscore.load_rubric(RUBRIC)
+    compiled = perfscore.compile_rubric(rubric)
+    population = generate(rubric, args.departments)
+
+    disagree = [
+        i
+        for i, dept in enumerate(population)
+        if (lambda r, h: (r.total, r.grade) != h)(
+            compiled.score(dept, explain=False), shaoyang_by_hand.score(dept)
+        )
+    ]
+    if disagree:
+        sys.exit(
+            f"the hand-written floor disagrees with perfscore on {len(disagree)} "
+            f"departments, e.g. {disagree[:5]}"
+        )
+
+    figures: dict[str, Any] = {"machine": _machine(), "departments": len(population)}
+    reference = simpleeval_engine()
+    rates = {
+        "floor": rate(shaoyang_by_hand.score, population),
+        "simpleeval_cached": rate(
+            lambda d: reference.score(d, explain=False),
+            population[: max(1, len(population) // 10)],
+            1,
+        ),
+        "row": rate(lambda d: compiled.score(d, explain=False), population),
+        "row_explain": rate(
+            lambda d: compiled.score(d).indicators, population[: max(1, len(population) // 4)]
+        ),
+    }
+    vectorised = _vectorised(compiled, population)
+    if vectorised is not None:
+        rates["vectorised"] = vectorised
+    figures["departments_per_second"] = {k: round(v) for k, v in rates.items()}
+    figures["ratios"] = {k: round(v / rates["floor"], 3) for k, v in rates.items() if k != "floor"}
+    figures["load_and_compile_ms"] = round(load_time() * 1000, 2)
+    perfscore_import = import_time("import perfscore")
+    pydantic_import = import_time("import pydantic")
+    # The package root loads its parts on first use; this is the cost of the first use.
+    first_use = import_time("import perfscore; perfscore.compile_rubric")
+    figures["import_ms"] = {
+        "perfscore": round(perfscore_import * 1000, 1),
+        "pydantic": round(pydantic_import * 1000, 1),
+        "ratio": round(perfscore_import / pydantic_import, 2),
+        "perfscore_first_use": round(first_use * 1000, 1),
+    }
+    if args.stream:
+        figures["stream"] = stream_memory(population, args.stream)
+
+    _print(figures)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+
+
+def _vectorised(
+    compiled: perfscore.CompiledRubric, population: list[dict[str, Any]]
+) -> float | None:
+    try:
+        from perfscore import vectorised
+    except ImportError:
+        return None
+    table = vectorised.columns_from_records(population, compiled)
+    scorer = vectorised.compile_vectorised(compiled)
+    result = scorer.score(table)
+    for i in range(0, len(population), max(1, len(population) // 200)):
+        row = compiled.score(population[i], explain=False)
+        if (result.total[i], result.grade[i]) != (row.total, row.grade):
+            sys.exit(f"the vectorised path disagrees with the row engine on department {i}")
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        scorer.score(table)
+        best = min(best, time.perf_counter() - start)
+    return len(population) / best
+
+
+def _machine() -> str:
+    import platform
+
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {python}, {platform.system()}"
+
+
+def _print(figures: dict[str, Any]) -> None:
+    print(
+        f"perfscore benchmark: Shaoyang 2023 rubric, {figures['departments']} generated departments"
+    )
+    print(f"machine: {figures['machine']}")
+    print()
+    print(f"{'path':<22}{'departments/s':>15}{'× floor':>10}")
+    for name, value in figures["departments_per_second"].items():
+        ratio = "1.000" if name == "floor" else f"{figures['ratios'][name]:.3f}"
+        print(f"{name:<22}{value:>15,}{ratio:>10}")
+    print()
+    print(f"load and compile (median): {figures['load_and_compile_ms']} ms")
+    imp = figures["import_ms"]
+    print(
+        f"import perfscore: {imp['perfscore']} ms; import pydantic: {imp['pydantic']} ms; "
+        f"ratio {imp['ratio']}; first use (models and engine): {imp['perfscore_first_use']} ms"
+    )
+    stream = figures.get("stream")
+    if stream:
+        print(
+            f"CLI streaming {stream['departments']:,} departments: {stream['seconds']:.1f} s, "
+            f"peak memory {stream['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m perfscore``: the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,184 @@
+"""Commands for rubric authors: ``check``, ``schema`` and ``template``.
+
+::
+
+    perfscore check RUBRIC [--seed N] [--max-examples N]     hunt for defects (exit 1 on errors)
+    perfscore schema rubric                                 JSON Schema of rubric files
+    perfscore schema inputs RUBRIC                          JSON Schema of RUBRIC's input files
+    perfscore template RUBRIC [--format yaml|xlsx] [--out FILE]   an input template to fill in
+
+``check`` exits 1 when it finds an error (an evaluation error, a score out of range, a
+leaf that is not monotone as declared) and 0 when it finds only warnings or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from . import reporting
+from .errors import Issue, PerfscoreError
+from .loading import load_rubric
+from .model import Rubric
+
+if TYPE_CHECKING:
+    from .check import CheckReport
+
+__all__ = ["check_command", "render_check", "schema_command", "template_command"]
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _fail(issues: tuple[Issue, ...]) -> NoReturn:
+    click.echo(reporting.render_issues(issues), err=True)
+    sys.exit(1)
+
+
+def _load(path: Path) -> Rubric:
+    try:
+        return load_rubric(path)
+    except PerfscoreError as e:
+        _fail(e.issues)
+
+
+# --------------------------------------------------------------------------- check
+
+
+def render_check(report: CheckReport, rubric: str) -> str:
+    """The findings of a hunt as text: each error with its smallest inputs as a golden
+    case, then each warning, then a count."""
+    lines = [
+        f"perfscore check {rubric}: {report.examples} departments generated "
+        f"(seed {report.seed}), {report.scored} scored in all"
+    ]
+    if report.rejected:
+        lines.append(f"  {report.rejected} of them were refused as inputs")
+    for finding in report.findings:
+        lines.append("")
+        where = f"{finding.indicator}: " if finding.indicator else ""
+        if finding.issue is not None:
+            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.issue.message}")
+            lines.append(textwrap.indent(str(finding.issue), "    "))
+        else:
+            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.message}")
+        if finding.case is not None:
+            if finding.level == "error":
+                lines.append("  smallest failing inputs, as a golden case (paste under 'cases:'):")
+            else:
+                lines.append("  best inputs seen, as a golden case:")
+            lines.append(textwrap.indent(finding.case, "    "))
+    errors, warnings = len(report.errors), len(report.warnings)
+    lines.append("")
+    lines.append(
+        f"{errors} error{'s' if errors != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}"
+    )
+    return "\n".join(lines)
+
+
+@click.command("check")
+@click.argument("rubric", type=_FILE)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed: the same seed, the same hunt."
+)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="How many departments to generate (and to try again when shrinking an error).",
+)
+def check_command(rubric: Path, seed: int, max_examples: int) -> None:
+    """Hunt for defects in RUBRIC with generated departments.
+
+    Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis) and
+    looks for evaluation errors (e.g. division by zero), scores out of range, indicators
+    declared monotone that are not, branches no input reaches and leaves that never reach
+    full marks. Each error comes with the smallest inputs that show it, as a golden case.
+    Exit 1 when there is an error; warnings alone exit 0.
+    """
+    loaded = _load(rubric)
+    try:
+        from .check import check_rubric
+    except ImportError as e:  # pragma: no cover - hypothesis is installed with perfscore[test]
+        click.echo(f"perfscore check needs Hypothesis: pip install hypothesis ({e})", err=True)
+        sys.exit(2)
+    try:
+        report = check_rubric(loaded, seed=seed, max_examples=max_examples)
+    except PerfscoreError as e:
+        _fail(e.issues)
+    click.echo(render_check(report, str(rubric)))
+    sys.exit(report.exit_code)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@click.group("schema")
+def schema_command() -> None:
+    """Print a JSON Schema (draft 2020-12), e.g. for editor completion."""
+
+
+@schema_command.command("rubric")
+def _schema_rubric() -> None:
+    """The JSON Schema of rubric files."""
+    from .schema import rubric_schema
+
+    click.echo(json.dumps(rubric_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("inputs")
+@click.argument("rubric", type=_FILE)
+def _schema_inputs(rubric: Path) -> None:
+    """The JSON Schema of RUBRIC's input files (one department's inputs)."""
+    from .schema import inputs_schema
+
+    loaded = _load(rubric)
+    schema = inputs_schema(loaded, rubric_path=str(rubric))
+    click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
+
+
+# --------------------------------------------------------------------------- template
+
+
+@click.command("template")
+@click.argument("rubric", type=_FILE)
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(["yaml", "xlsx"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: a file with comments; xlsx: a data-collection form (基础数据表).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (default: YAML to stdout, XLSX to <rubric id>.inputs.xlsx).",
+)
+def template_command(rubric: Path, format_: str, out: Path | None) -> None:
+    """Write an input template for RUBRIC: every input with its label, unit and bounds.
+
+    The XLSX form, once filled in, scores directly: perfscore score RUBRIC FORM.xlsx
+    """
+    from .template import xlsx_template, yaml_template
+
+    loaded = _load(rubric)
+    if format_ == "yaml":
+        text = yaml_template(loaded, rubric_path=str(rubric))
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {out}", err=True)
+        return
+    target = out if out is not None else Path(f"{loaded.id}.inputs.xlsx")
+    xlsx_template(loaded, target, rubric_path=str(rubric))
+    click.echo(f"wrote {target}", err=True)

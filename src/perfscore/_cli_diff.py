@@ -1,0 +1,598 @@
+"""``perfscore diff OLD NEW [--population PATH]``: what a rubric change does.
+
+Prints the structural changes between two rubric files and, with a population (a folder
+of input files, a CSV, XLSX or JSONL file), what they do to every department's total and
+grade: the grade-migration matrix, how many moved up or down, the mean and largest total
+change, the top movers with the explanation of each changed leaf, the departments that
+changed and the departments that could not be read or scored.
+
+Formats: ``table`` (rich; plain fixed-width text when not on a terminal), ``markdown``,
+``html`` (one self-contained page with inline SVG charts) and ``json`` (one object:
+``old``, ``new``, ``changes`` and, with a population, ``departments`` and ``summary``).
+JSON lists every department, streamed as it is scored; the other formats list the
+departments that changed (total, grade or any leaf) and the failures, kept in a temporary
+spool file rather than in memory.
+
+Exit codes: 0; 1 when a rubric has problems (every issue of both files is printed to
+stderr) or when a ``--fail-on`` condition holds (said on stderr); 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final, Generic, TypeVar
+
+import click
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from ._numbers import to_str
+from ._report_html import (
+    change_cells,
+    explanation_lines,
+    histogram_bins,
+    render_html,
+    score_text,
+    signed,
+)
+from .diff import (
+    DepartmentFailure,
+    DepartmentImpact,
+    ImpactAnalysis,
+    ImpactSummary,
+    RubricDiff,
+    diff_rubrics,
+    population_labels,
+)
+from .errors import Issue, PerfscoreError
+from .loading import load_rubric
+from .model import Rubric
+from .population import population_format, read_population
+from .reporting import PLAIN_WIDTH, render_issues, render_plain
+
+__all__ = ["FAIL_ON", "FORMATS", "diff_command"]
+
+#: ``--format`` choices.
+FORMATS: Final = ("table", "json", "markdown", "html")
+#: ``--fail-on`` choices: a grade changed; a total or grade changed; the rubric's
+#: structure differs; a department could not be read or scored.
+FAIL_ON: Final = ("grade-change", "any-change", "structure", "failed")
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_EXACT: Final = 20  # at most this many distinct changes are listed as they are, not binned
+_CHUNK: Final = 200  # department rows per rich table when listing changed departments
+
+T = TypeVar("T")
+
+
+class _Spool(Generic[T]):
+    """Objects written to a temporary file (in memory up to 4 MB), read back in order."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 - closed in close()
+        self.count = 0
+
+    def add(self, item: T) -> None:
+        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __iter__(self) -> Iterator[T]:
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)  # our own objects, written above
+        self._file.seek(0, 2)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Sink:
+    """Where output goes: ``--out FILE`` or stdout; rich renderables styled on a terminal,
+    plain fixed-width text otherwise."""
+
+    def __init__(self, out: Path | None) -> None:
+        self._file = out.open("w", encoding="utf-8", newline="\n") if out is not None else None
+        self._console = Console(highlight=False) if out is None and sys.stdout.isatty() else None
+
+    @property
+    def width(self) -> int:
+        return self._console.width if self._console is not None else PLAIN_WIDTH
+
+    def write(self, text: str) -> None:
+        if self._file is not None:
+            self._file.write(text)
+        else:
+            click.echo(text, nl=False)
+
+    def lines(self, lines: Iterable[str]) -> None:
+        """Plain lines, never wrapped."""
+        for line in lines:
+            self.write(line + "\n")
+
+    def show(self, renderable: RenderableType) -> None:
+        if self._console is not None:
+            self._console.print(renderable)
+        else:
+            self.write(render_plain(renderable) + "\n")
+
+    def __enter__(self) -> _Sink:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load(old: Path, new: Path) -> tuple[Rubric, Rubric]:
+    """Both rubrics, or every issue of both files on stderr and exit 1."""
+    rubrics: list[Rubric] = []
+    issues: list[Issue] = []
+    for path in (old, new):
+        try:
+            rubrics.append(load_rubric(path))
+        except PerfscoreError as error:
+            issues.extend(error.issues)
+    if issues:
+        click.echo(render_issues(issues), err=True)
+        sys.exit(1)
+    return rubrics[0], rubrics[1]
+
+
+# --------------------------------------------------------------------------- json
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return text.replace("\n", "\n" + pad)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _json(
+    diff: RubricDiff,
+    analysis: ImpactAnalysis | None,
+    departments: Iterable[DepartmentImpact | DepartmentFailure],
+) -> Iterator[str]:
+    """One JSON object, byte for byte what ``json.dumps(..., indent=2)`` would print,
+    with the departments written one at a time."""
+    head = diff.to_dict()
+    yield "{\n"
+    yield ",\n".join(f'  "{key}": {_indent(_dump(value), 2)}' for key, value in head.items())
+    if analysis is None:
+        yield "\n}\n"
+        return
+    yield ',\n  "departments": ['
+    first = True
+    for outcome in departments:
+        yield ("\n    " if first else ",\n    ") + _indent(_dump(outcome.to_dict()), 4)
+        first = False
+    yield "]" if first else "\n  ]"
+    yield ',\n  "summary": ' + _indent(_dump(analysis.summary().to_dict()), 2) + "\n}\n"
+
+
+# --------------------------------------------------------------------------- table
+
+
+def _info_lines(diff: RubricDiff) -> list[str]:
+    return [
+        f"old: {diff.old.file or '—'}  {diff.old.id} version {diff.old.version}  {diff.old.title}",
+        f"new: {diff.new.file or '—'}  {diff.new.id} version {diff.new.version}  {diff.new.title}",
+    ]
+
+
+def _changes_table(diff: RubricDiff) -> RenderableType:
+    """kind, path, old → new, and the line:column in each file."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("path", no_wrap=True)
+    table.add_column("old 旧 → new 新", ratio=1, overflow="fold")
+    table.add_column("at old → new", no_wrap=True)
+    for change in diff.changes:
+        kind, path, old, new, old_at, new_at = change_cells(change, diff)
+        table.add_row(Text(kind), Text(path), Text(f"{old} → {new}"), Text(f"{old_at} → {new_at}"))
+    return table
+
+
+def _summary_lines(summary: ImpactSummary) -> list[str]:
+    mean = "—" if summary.mean_change is None else signed(summary.mean_change)
+    largest = "—" if summary.max_change is None else signed(summary.max_change)
+    return [
+        f"影响 impact: {summary.scored + summary.failed} departments, "
+        f"{summary.scored} scored, {summary.failed} failed",
+        f"等次 grade: {summary.up} up, {summary.down} down, {summary.same} same",
+        f"总分 total: {summary.increased} increased, {summary.decreased} decreased, "
+        f"{summary.unchanged} unchanged; mean change {mean}, largest change {largest}",
+    ]
+
+
+_MIGRATION_TITLE: Final = "等次迁移 grade migration (rows: old grade, columns: new grade)"
+
+
+def _migration_table(summary: ImpactSummary) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("old \\ new", no_wrap=True)
+    for name in summary.new_grades:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Σ", justify="right", no_wrap=True)
+    for old in summary.old_grades:
+        row = summary.migration[old]
+        cells = [Text(str(row[new])) for new in summary.new_grades]
+        table.add_row(Text(old), *cells, Text(str(sum(row.values()))))
+    return table
+
+
+def _distribution(summary: ImpactSummary) -> list[tuple[str, int]]:
+    """(label, count) rows: each total change as it is when there are at most
+    ``_EXACT`` of them, else the histogram's bins."""
+    if len(summary.distribution) <= _EXACT:
+        return [(signed(change), count) for change, count in summary.distribution]
+    return [
+        (signed(centre) if low == high else f"[{to_str(low)}, {to_str(high)})", count)
+        for centre, low, high, count in histogram_bins(summary.distribution)
+    ]
+
+
+def _distribution_lines(summary: ImpactSummary, width: int = 40) -> list[str]:
+    rows = _distribution(summary)
+    if not rows:
+        return ["总分变化分布 distribution of total change: no departments scored"]
+    biggest = max(count for _, count in rows) or 1
+    pad = max(cell_len(label) for label, _ in rows)
+    lines = ["总分变化分布 distribution of total change (departments per change)"]
+    for label, count in rows:
+        bar = "█" * max(1, round(width * count / biggest)) if count else ""
+        lines.append(f"  {label.rjust(pad)} │{bar} {count}")
+    return lines
+
+
+def _mover_lines(summary: ImpactSummary) -> list[str]:
+    if not summary.top_movers:
+        return ["变化最大 top movers: none"]
+    lines = [f"变化最大 top movers: {len(summary.top_movers)}"]
+    for m in summary.top_movers:
+        lines.append(
+            f"{m.id} (row {m.row}): {to_str(m.old_total)} → {to_str(m.new_total)} "
+            f"({signed(m.change)}); {m.old_grade} → {m.new_grade} ({m.movement})"
+        )
+        for c in m.changed_indicators:
+            lines.append(
+                f"  {c.id} {c.name}: {score_text(c.old_score)} → {score_text(c.new_score)} "
+                f"({signed(c.change)})"
+            )
+            lines.extend(f"    old: {line}" for line in explanation_lines(c.old_explanation))
+            lines.extend(f"    new: {line}" for line in explanation_lines(c.new_explanation))
+    return lines
+
+
+_DEPARTMENT_COLUMNS: Final = (
+    ("id", "left"),
+    ("row", "right"),
+    ("old total", "right"),
+    ("new total", "right"),
+    ("change", "right"),
+    ("grade 等次", "left"),
+    ("changed indicators", "left"),
+)
+
+
+def _department_cells(d: DepartmentImpact) -> tuple[str, ...]:
+    return (
+        d.id,
+        str(d.row),
+        to_str(d.old_total),
+        to_str(d.new_total),
+        signed(d.change),
+        f"{d.old_grade} → {d.new_grade}",
+        ", ".join(c.id for c in d.changed_indicators) or "—",
+    )
+
+
+def _department_tables(
+    departments: _Spool[DepartmentImpact], width: int
+) -> Iterator[RenderableType]:
+    """The changed departments as rich tables of a few hundred rows each, all with the
+    same column widths (measured in a first pass), so that they read as one table."""
+    if not departments.count:
+        return
+    widths = [cell_len(name) for name, _ in _DEPARTMENT_COLUMNS]
+    for d in departments:
+        for i, cell in enumerate(_department_cells(d)):
+            widths[i] = max(widths[i], cell_len(cell))
+    fixed = sum(widths[:-1]) + 3 * (len(widths) - 1)  # a space and two of padding per gap
+    widths[-1] = max(12, min(widths[-1], width - fixed))
+
+    def table(header: bool) -> Table:
+        t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, show_header=header)
+        for (name, justify), w in zip(_DEPARTMENT_COLUMNS, widths, strict=True):
+            t.add_column(name, justify=justify, width=w, no_wrap=name != "changed indicators")  # type: ignore[arg-type]
+        return t
+
+    current = table(header=True)
+    rows = 0
+    for d in departments:
+        current.add_row(*(Text(cell) for cell in _department_cells(d)))
+        rows += 1
+        if rows == _CHUNK:
+            yield current
+            current, rows = table(header=False), 0
+    if rows:
+        yield current
+
+
+def _failure_lines(failures: _Spool[DepartmentFailure]) -> Iterator[str]:
+    yield f"未能评分 failed departments: {failures.count}"
+    for f in failures:
+        under = " and ".join(f.failed_under)
+        yield f"{f.id} (row {f.row}, {f.source}): failed under {under}"
+        for side, issue in f.issues:
+            yield f"  {side}: {issue.location}: {issue.message} [{issue.code}]"
+
+
+def _table(
+    sink: _Sink,
+    diff: RubricDiff,
+    summary: ImpactSummary | None,
+    changed: _Spool[DepartmentImpact] | None,
+    failures: _Spool[DepartmentFailure] | None,
+) -> None:
+    lines = sink.lines
+    lines([*_info_lines(diff), ""])
+    if diff.changes:
+        lines([f"结构变化 changes: {len(diff.changes)}"])
+        sink.show(_changes_table(diff))
+    else:
+        lines(["结构变化 changes: none"])
+    if summary is None or changed is None or failures is None:
+        return
+    lines(["", *_summary_lines(summary), "", _MIGRATION_TITLE])
+    sink.show(_migration_table(summary))
+    lines(["", *_distribution_lines(summary), "", *_mover_lines(summary), ""])
+    lines([f"变化的部门 changed departments: {changed.count}"])
+    for renderable in _department_tables(changed, sink.width):
+        sink.show(renderable)
+    lines(["", *_failure_lines(failures)])
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _md(text: str) -> str:
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(_md(c) for c in cells) + " |\n"
+
+
+def _md_table(header: Sequence[str], align: Sequence[str]) -> str:
+    return _md_row(header) + "| " + " | ".join(align) + " |\n"
+
+
+def _markdown(
+    diff: RubricDiff,
+    summary: ImpactSummary | None,
+    changed: _Spool[DepartmentImpact] | None,
+    failures: _Spool[DepartmentFailure] | None,
+) -> Iterator[str]:
+    yield "# 评分表变更影响 Rubric change impact\n\n"
+    yield _md_table(["", "id", "version", "title", "file"], [":--"] * 5)
+    for label, info in (("old 旧版", diff.old), ("new 新版", diff.new)):
+        yield _md_row([label, f"`{info.id}`", info.version, info.title, info.file or "—"])
+    if summary is not None:
+        yield "\n## 概览 Summary\n\n"
+        yield "".join(f"- {line}\n" for line in _summary_lines(summary))
+        yield "\n### 等次迁移 Grade migration (rows: old, columns: new)\n\n"
+        yield _md_table(
+            ["old \\ new", *summary.new_grades, "Σ"],
+            [":--", *(["--:"] * (len(summary.new_grades) + 1))],
+        )
+        for old in summary.old_grades:
+            row = summary.migration[old]
+            yield _md_row(
+                [f"**{old}**", *(str(row[n]) for n in summary.new_grades), str(sum(row.values()))]
+            )
+        rows = _distribution(summary)
+        if rows:
+            yield "\n### 总分变化分布 Distribution of total change\n\n"
+            yield _md_table(["change", "departments"], ["--:", "--:"])
+            for label, count in rows:
+                yield _md_row([label, str(count)])
+    yield f"\n## 结构变化 Structural changes ({len(diff.changes)})\n\n"
+    if diff.changes:
+        yield _md_table(["kind", "path", "old 旧", "new 新", "old at", "new at"], [":--"] * 6)
+        for change in diff.changes:
+            kind, path, old_text, new_text, old_at, new_at = change_cells(change, diff)
+            yield _md_row([f"`{kind}`", f"`{path}`", old_text, new_text, old_at, new_at])
+    else:
+        yield "No structural changes.\n"
+    if summary is None or changed is None or failures is None:
+        return
+    yield f"\n## 变化最大 Top movers ({len(summary.top_movers)})\n"
+    if not summary.top_movers:
+        yield "\nNone.\n"
+    for m in summary.top_movers:
+        yield (
+            f"\n### {_md(m.id)} (row {m.row}): {to_str(m.old_total)} → {to_str(m.new_total)} "
+            f"({signed(m.change)}), {_md(m.old_grade)} → {_md(m.new_grade)} "
+            f"({m.movement})\n\n"
+        )
+        yield _md_table(
+            ["indicator", "old", "new", "change", "old explanation", "new explanation"],
+            [":--", "--:", "--:", "--:", ":--", ":--"],
+        )
+        for c in m.changed_indicators:
+            old_steps = "<br>".join(_md(x) for x in explanation_lines(c.old_explanation)) or "—"
+            new_steps = "<br>".join(_md(x) for x in explanation_lines(c.new_explanation)) or "—"
+            yield (
+                f"| `{_md(c.id)}` {_md(c.name)} | {score_text(c.old_score)} | "
+                f"{score_text(c.new_score)} | {signed(c.change)} | {old_steps} | {new_steps} |\n"
+            )
+    yield f"\n## 变化的部门 Changed departments ({changed.count})\n\n"
+    if changed.count:
+        yield _md_table(
+            [name for name, _ in _DEPARTMENT_COLUMNS],
+            [":--" if justify == "left" else "--:" for _, justify in _DEPARTMENT_COLUMNS],
+        )
+        for d in changed:
+            yield _md_row(_department_cells(d))
+    else:
+        yield "None.\n"
+    yield f"\n## 未能评分 Failed departments ({failures.count})\n\n"
+    if failures.count:
+        yield _md_table(["id", "row", "source", "failed under", "issues"], [":--"] * 5)
+        for f in failures:
+            issues = "<br>".join(
+                _md(f"{side}: {issue.location}: {issue.message} [{issue.code}]")
+                for side, issue in f.issues
+            )
+            yield (
+                f"| {_md(f.id)} | {f.row} | {_md(f.source)} | {', '.join(f.failed_under)} | "
+                f"{issues} |\n"
+            )
+    else:
+        yield "None.\n"
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | None) -> list[str]:
+    """The ``--fail-on`` conditions that hold, each as a sentence."""
+    reasons = []
+    if "structure" in fail_on and diff.changes:
+        reasons.append(f"the structure differs ({len(diff.changes)} changes)")
+    if summary is not None:
+        if "grade-change" in fail_on and summary.grade_changed:
+            reasons.append(f"{summary.grade_changed} department(s) changed grade")
+        if "any-change" in fail_on and (summary.total_changed or summary.grade_changed):
+            reasons.append(
+                f"{summary.total_changed} department(s) changed total, "
+                f"{summary.grade_changed} changed grade"
+            )
+        if "failed" in fail_on and summary.failed:
+            reasons.append(f"{summary.failed} department(s) could not be read or scored")
+    return reasons
+
+
+@click.command("diff")
+@click.argument("old", type=_FILE)
+@click.argument("new", type=_FILE)
+@click.option(
+    "--population",
+    "-p",
+    type=click.Path(exists=True, path_type=Path),
+    help="Departments to score under both: a folder of input files, .csv, .xlsx or .jsonl.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="How to show the comparison.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many top movers to explain.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    multiple=True,
+    help="Exit 1 when this holds (repeatable): grade-change, any-change (a total or a "
+    "grade), structure, failed (a department not read or scored).",
+)
+def diff_command(
+    old: Path,
+    new: Path,
+    population: Path | None,
+    format_: str,
+    out: Path | None,
+    top: int,
+    fail_on: tuple[str, ...],
+) -> None:
+    """Compare rubric OLD with NEW: the structural changes, each with its place in both
+    files, and with --population what they do to every department's total and grade."""
+    if population is not None:
+        try:
+            population_format(population)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="'--population'") from None
+    old_rubric, new_rubric = _load(old, new)
+    diff = diff_rubrics(old_rubric, new_rubric)
+    analysis: ImpactAnalysis | None = None
+    outcomes: Iterable[DepartmentImpact | DepartmentFailure] = ()
+    if population is not None:
+        analysis = ImpactAnalysis(old_rubric, new_rubric, top=top)
+        labels = population_labels(old_rubric, new_rubric)
+        outcomes = analysis.run(read_population(population, labels=labels))
+    summary: ImpactSummary | None = None
+    with _Sink(out) as sink:
+        if format_ == "json":
+            for piece in _json(diff, analysis, outcomes):
+                sink.write(piece)
+            summary = analysis.summary() if analysis is not None else None
+        else:
+            changed: _Spool[DepartmentImpact] = _Spool()
+            failures: _Spool[DepartmentFailure] = _Spool()
+            try:
+                for outcome in outcomes:
+                    if isinstance(outcome, DepartmentFailure):
+                        failures.add(outcome)
+                    elif outcome.changed:
+                        changed.add(outcome)
+                summary = analysis.summary() if analysis is not None else None
+                listed = (changed, failures) if summary is not None else (None, None)
+                if format_ == "table":
+                    _table(sink, diff, summary, *listed)
+                elif format_ == "markdown":
+                    for piece in _markdown(diff, summary, *listed):
+                        sink.write(piece)
+                else:
+                    for piece in render_html(
+                        diff,
+                        summary,
+                        changed,
+                        failures,
+                        changed_count=changed.count,
+                        failed_count=failures.count,
+                        generator=f"perfscore {__version__}",
+                    ):
+                        sink.write(piece)
+            finally:
+                changed.close()
+                failures.close()
+    reasons = _verdict(fail_on, diff, summary)
+    if reasons:
+        click.echo("perfscore diff: " + "; ".join(reasons) + " (--fail-on)", err=True)
+        sys.exit(1)

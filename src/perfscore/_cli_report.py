@@ -1,0 +1,176 @@
+"""``perfscore report``: the filled-in 评分表 of one department, or of every department of a
+population (one file each).
+
+::
+
+    perfscore report RUBRIC INPUTS [--format xlsx|html|markdown] [--out FILE] [--department NAME]
+    perfscore report RUBRIC POPULATION --out-dir DIR [--format F]
+
+The format defaults to the one ``--out`` names by its suffix, else markdown. Without
+``--out`` text goes to stdout; XLSX needs ``--out`` unless stdout is a file or a pipe.
+
+With ``--out-dir``, POPULATION is a folder of input files, a CSV or XLSX sheet or a JSONL
+file (see :mod:`perfscore.population`); each department's report is written as
+``DIR/<id>.<suffix>`` (the id made safe as a file name). Departments that cannot be read
+or scored are listed with their reasons at the end, on stderr; exit 1 if there was any.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import cast
+
+import click
+
+from . import report
+from .errors import Issue, PerfscoreError, format_path
+
+__all__ = ["report_command"]
+
+
+def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
+    if format_ is not None:
+        return cast(report.ReportFormat, format_)
+    return (report.format_for_path(out) if out is not None else None) or "markdown"
+
+
+@click.command("report")
+@click.argument("rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(report.REPORT_FORMATS),
+    help="Report format  [default: the suffix of --out, else markdown]",
+)
+@click.option(
+    "--out",
+    "-o",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report to FILE (default: stdout).",
+)
+@click.option(
+    "--out-dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Population mode: write one report per department into DIR.",
+)
+@click.option(
+    "--department",
+    "-d",
+    metavar="NAME",
+    help="The department's name under the title  [default: the INPUTS file name]",
+)
+def report_command(
+    rubric: Path,
+    inputs: Path,
+    format_: str | None,
+    out: Path | None,
+    out_dir: Path | None,
+    department: str | None,
+) -> None:
+    """Write the filled-in 评分表 (scoring table) of INPUTS scored against RUBRIC.
+
+    Columns 一级/二级/三级指标, 分值, 评分标准, 得分 and 扣分说明, with merged cells,
+    subtotals (小计), the total (合计) and the grade (评价等次).
+    """
+    if out_dir is not None:
+        if out is not None:
+            raise click.UsageError("use --out for one department or --out-dir for many, not both")
+        if department is not None:
+            raise click.UsageError(
+                "--department names one department; with --out-dir each "
+                "report is named by its department's id"
+            )
+        _population(rubric, inputs, _format(format_, None), out_dir)
+        return
+    if inputs.is_dir() or inputs.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl"):
+        raise click.UsageError(
+            f"{inputs} is a population: add --out-dir DIR to write one report per department"
+        )
+    from .cli import _load_and_score
+
+    chosen = _format(format_, out)
+    loaded, result = _load_and_score(rubric, inputs)
+    name = department if department is not None else inputs.stem
+    if out is not None:
+        report.write_report(result, loaded, out, chosen, department=name)
+        return
+    content = report.render_report(result, loaded, chosen, department=name)
+    if isinstance(content, bytes):
+        stream = sys.stdout.buffer
+        if stream.isatty():
+            raise click.UsageError("an XLSX report is binary: add --out FILE")
+        stream.write(content)
+        stream.flush()
+    else:
+        click.echo(content, nl=False)
+
+
+def _population(
+    rubric_path: Path, population: Path, format_: report.ReportFormat, out_dir: Path
+) -> None:
+    from .cli import _fail
+    from .engine import compile_rubric
+    from .loading import load_rubric
+    from .population import population_format, read_population
+
+    try:
+        population_format(population)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        rubric = load_rubric(rubric_path)
+        compiled = compile_rubric(rubric)
+    except PerfscoreError as e:
+        _fail(e.issues, err=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    labels = {spec.label: name for name, spec in rubric.inputs.items()}
+    suffix = report.SUFFIXES[format_]
+    written = 0
+    taken: set[str] = set()
+    failed: list[tuple[str, str, list[str]]] = []
+    for dept in read_population(population, labels=labels):
+        if dept.inputs is None:
+            failed.append((dept.id, dept.source, [_reason(i) for i in dept.issues]))
+            continue
+        try:
+            result = compiled.score(dept.inputs, source=dept.source)
+        except PerfscoreError as e:
+            failed.append((dept.id, dept.source, [_reason(i) for i in e.issues]))
+            continue
+        stem = report.safe_filename(dept.id, fallback=f"row{dept.row}")
+        if stem.casefold() in taken:  # two ids that read the same as file names
+            stem = f"{stem}-row{dept.row}"
+        taken.add(stem.casefold())
+        report.write_report(
+            result, rubric, out_dir / f"{stem}{suffix}", format_, department=dept.id
+        )
+        written += 1
+    if failed:
+        click.echo("failed:", err=True)
+        for dept_id, source, reasons in failed:
+            click.echo(f"  {dept_id} ({source}):", err=True)
+            for reason in reasons:
+                click.echo(f"    {reason}", err=True)
+    noun = "report" if written == 1 else "reports"
+    summary = f"{written} {noun} written to {out_dir}"
+    if failed:
+        summary += f", {len(failed)} department{'' if len(failed) == 1 else 's'} failed"
+    click.echo(summary, err=True)
+    if failed:
+        sys.exit(1)
+
+
+def _reason(issue: Issue) -> str:
+    """One line: ``path: message [code]`` (the file is already named on the line above)."""
+    where = issue.location
+    head = ""
+    if where.line is not None:
+        head = f"line {where.line}" + (f", column {where.column}" if where.column else "") + ": "
+    if where.path:
+        head += f"{format_path(where.path)}: "
+    return f"{head}{issue.message} [{issue.code}]"

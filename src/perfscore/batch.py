@@ -1,0 +1,576 @@
+"""Score a whole population in one streaming pass, and write one row per department.
+
+:func:`score_many` scores the departments of a population (a folder of input files, a
+CSV / TSV or XLSX sheet, JSONL, or any iterable of
+:class:`~perfscore.population.Department`) one at a time and yields, in input order, a
+:class:`ScoredDepartment` or a :class:`FailedDepartment` for each: one bad department
+never costs the good ones, and memory stays flat however many there are.
+
+:func:`write_batch` writes those records to a CSV / TSV, XLSX, JSONL or Parquet file, one
+row each, with the columns of :func:`columns`. The file is written whole or not at all:
+rows go to a temporary file beside it, which replaces it only once every row is written.
+Nothing here prints; :mod:`perfscore.cli` shows progress and the summary.
+
+Decimals stay exact in every format: plain-notation strings in CSV and JSONL;
+``decimal128(38, places)`` in Parquet (``places`` from the rubric's rounding); numbers in
+XLSX when the number Excel stores is exactly the decimal, text otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Final, Protocol, TypeAlias
+
+from ._numbers import to_str
+from .engine import CompiledRubric
+from .errors import Issue, PerfscoreError, format_path
+from .population import Department, read_population
+from .results import ScoreResult
+
+__all__ = [
+    "FIXED_COLUMNS",
+    "OUTPUT_FORMATS",
+    "BatchRecord",
+    "BatchSummary",
+    "FailedDepartment",
+    "ScoredDepartment",
+    "check_output",
+    "columns",
+    "issues_text",
+    "output_format",
+    "score_many",
+    "write_batch",
+]
+
+#: Output formats by file suffix; :func:`output_format` reads them.
+OUTPUT_FORMATS: Final[Mapping[str, str]] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".xlsx": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+#: The columns every output starts with; the indicator scores follow, then ``errors``.
+FIXED_COLUMNS: Final = ("id", "row", "status", "total", "grade")
+
+#: Rows per Parquet row group: the most rows held in memory before they are written.
+PARQUET_BATCH_ROWS: Final = 10_000
+
+#: An XLSX sheet holds at most this many rows, the heading row included.
+XLSX_MAX_ROWS: Final = 1_048_576
+
+#: Failed departments kept in a :class:`BatchSummary` by default; the rest are counted.
+MAX_FAILURES: Final = 20
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredDepartment:
+    """A department of a population, scored: where it was read, and its result."""
+
+    id: str
+    row: int
+    source: str
+    result: ScoreResult
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDepartment:
+    """A department of a population that could not be read or scored, and why.
+
+    ``issues`` come from reading it (a broken JSON line, a file that does not parse) or
+    from scoring it (:class:`~perfscore.InputError`, :class:`~perfscore.EvaluationError`).
+    """
+
+    id: str
+    row: int
+    source: str
+    issues: tuple[Issue, ...]
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+
+BatchRecord: TypeAlias = ScoredDepartment | FailedDepartment
+
+
+def _labels(compiled: CompiledRubric) -> dict[str, str]:
+    """Input label -> input id, so that table headings may be the Chinese labels. A label
+    two inputs share, or that is another input's id, is left out: ids always win."""
+    specs = compiled.input_specs
+    counts: dict[str, int] = {}
+    for spec in specs.values():
+        counts[spec.label] = counts.get(spec.label, 0) + 1
+    return {
+        spec.label: name
+        for name, spec in specs.items()
+        if counts[spec.label] == 1 and spec.label not in specs
+    }
+
+
+def score_many(
+    compiled: CompiledRubric,
+    departments: Iterable[Department] | str | os.PathLike[str],
+    *,
+    explain: bool = False,
+) -> Iterator[BatchRecord]:
+    """Score each department of ``departments``, one at a time, in input order.
+
+    ``departments`` is a path (read with :func:`~perfscore.population.read_population`,
+    table headings matched to input ids or to the rubric's input labels) or an iterable
+    of :class:`~perfscore.population.Department`. Yields a :class:`ScoredDepartment` or a
+    :class:`FailedDepartment` for every department; nothing is held after it is yielded.
+    A :class:`~perfscore.PerfscoreError` never escapes: it becomes a failed record. A
+    path that is not a population raises :class:`ValueError` when iteration starts.
+    """
+    if isinstance(departments, str | os.PathLike):
+        departments = read_population(Path(departments), labels=_labels(compiled))
+    score = compiled.score
+    for department in departments:
+        inputs = department.inputs
+        if inputs is None:
+            issues = department.issues or (
+                Issue("input.unreadable", "the department could not be read"),
+            )
+            yield FailedDepartment(department.id, department.row, department.source, issues)
+            continue
+        try:
+            result = score(inputs, explain=explain, source=department.source)
+        except PerfscoreError as error:
+            yield FailedDepartment(department.id, department.row, department.source, error.issues)
+        else:
+            yield ScoredDepartment(department.id, department.row, department.source, result)
+
+
+def issues_text(issues: Iterable[Issue], source: str | None = None) -> str:
+    """The issues of a failed department on one line, as the ``errors`` column holds them:
+    ``path: message [code] (hint: ...)`` joined by ``"; "``. The path inside the
+    inputs is shown for issues located in ``source``; rubric paths are left out."""
+    parts = []
+    for issue in issues:
+        loc = issue.location
+        text = f"{issue.message} [{issue.code}]"
+        if loc.path and loc.file is not None and loc.file == source:
+            text = f"{format_path(loc.path)}: {text}"
+        if issue.hint:
+            text += f" (hint: {issue.hint})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+Cell: TypeAlias = str | int | Decimal | None
+
+
+class _Layout:
+    """The columns of a batch output for one rubric, and each record's row of cells."""
+
+    def __init__(self, compiled: CompiledRubric) -> None:
+        rubric = compiled.rubric
+        self.indicator_ids = tuple(node.id for node in rubric.walk())
+        taken = set(FIXED_COLUMNS) | {"errors"} | set(self.indicator_ids)
+        names = []
+        for ident in self.indicator_ids:
+            name = ident
+            if ident in FIXED_COLUMNS or ident == "errors":
+                while name in taken:
+                    name += "_score"
+                taken.add(name)
+            names.append(name)
+        self.score_columns = tuple(names)
+        self.columns = (*FIXED_COLUMNS, *names, "errors")
+        self.total_places = rubric.rounding.total.places
+        self.score_places = rubric.rounding.score.places
+        self.metadata = {
+            "perfscore.rubric.id": rubric.id,
+            "perfscore.rubric.version": rubric.version,
+            "perfscore.rubric.hash": compiled.hash,
+        }
+        self._blank: tuple[None, ...] = (None,) * len(names)
+        # Without row groups a result lists exactly the rubric's nodes, in tree order.
+        self._nodes_only = all(node.rows is None for node in rubric.walk())
+
+    def row(self, record: BatchRecord) -> list[Cell]:
+        if isinstance(record, ScoredDepartment):
+            result = record.result
+            nodes = result.indicators
+            scores: list[Decimal | None]
+            ids = self.indicator_ids
+            if (
+                self._nodes_only
+                and len(nodes) == len(ids)
+                and nodes[0].id == ids[0]
+                and nodes[-1].id == ids[-1]
+            ):
+                scores = [node.score for node in nodes]
+            else:
+                by_id = {node.id: node.score for node in nodes}
+                scores = [by_id.get(ident) for ident in ids]
+            return [record.id, record.row, "ok", result.total, result.grade, *scores, None]
+        return [
+            record.id,
+            record.row,
+            "failed",
+            None,
+            None,
+            *self._blank,
+            issues_text(record.issues, record.source),
+        ]
+
+
+def columns(compiled: CompiledRubric) -> tuple[str, ...]:
+    """The columns of a batch output: ``id``, ``row``, ``status`` (``ok`` or ``failed``),
+    ``total``, ``grade``, one score column per indicator (named by its id, in tree order,
+    branches included; an id that is also a fixed column's name gets ``_score``
+    appended), then ``errors``."""
+    return _Layout(compiled).columns
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """``csv``, ``tsv``, ``xlsx``, ``jsonl`` or ``parquet``, by the suffix of ``path``;
+    :class:`ValueError` for any other suffix."""
+    suffix = Path(path).suffix.lower()
+    kind = OUTPUT_FORMATS.get(suffix)
+    if kind is None:
+        known = ", ".join(OUTPUT_FORMATS)
+        raise ValueError(f"{os.fspath(path)}: the output file must end in one of {known}")
+    return kind
+
+
+# --------------------------------------------------------------------------- writers
+
+
+class _Writer(Protocol):
+    def write(self, row: Sequence[Cell]) -> None:
+        """Add one row."""
+
+    def close(self) -> None:
+        """Finish the file: after this it is complete on disk."""
+
+    def abort(self) -> None:
+        """Release whatever is open; the file is about to be removed."""
+
+
+def _text_handle(path: Path) -> IO[str]:
+    # A lone surrogate (from a JSON "\ud800" escape) is written as its escape, not refused.
+    return path.open("w", encoding="utf-8", errors="backslashreplace", newline="")
+
+
+class _CsvWriter:
+    def __init__(self, path: Path, layout: _Layout, *, tabs: bool = False) -> None:
+        # A byte-order mark, so that Excel reads the Chinese text as UTF-8.
+        self._handle = _text_handle(path)
+        self._handle.write("\ufeff")
+        self._csv = csv.writer(self._handle, dialect="excel-tab" if tabs else "excel")
+        self._csv.writerow(layout.columns)
+
+    def write(self, row: Sequence[Cell]) -> None:
+        # format(v, "f") is to_str, inlined: this runs for every cell; csv writes None as "".
+        self._csv.writerow([format(v, "f") if isinstance(v, Decimal) else v for v in row])
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def abort(self) -> None:
+        self._handle.close()
+
+
+class _JsonlWriter:
+    def __init__(self, path: Path, layout: _Layout) -> None:
+        self._handle = _text_handle(path)
+        self._columns = layout.columns
+
+    def write(self, row: Sequence[Cell]) -> None:
+        data = {
+            c: format(v, "f") if isinstance(v, Decimal) else v  # to_str, inlined
+            for c, v in zip(self._columns, row, strict=True)
+        }
+        self._handle.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def abort(self) -> None:
+        self._handle.close()
+
+
+# Characters an XLSX cell cannot hold (XML 1.0 forbids them); written as \xNN / \uNNNN.
+_XML_ILLEGAL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _xlsx_text(text: str) -> str:
+    if text.isascii() and text.isprintable():
+        return text
+    return _XML_ILLEGAL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _xlsx_number(value: Decimal) -> float | str:
+    """A number when the number an XLSX cell stores is exactly ``value`` — at most 15
+    significant digits, which Excel keeps, and the text openpyxl writes for the float
+    (``%.16g``) reads back as the same decimal — else the decimal's plain-notation text."""
+    number = float(value)
+    if len(value.as_tuple().digits) <= 15 and Decimal(f"{number:.16g}") == value:
+        return number
+    return to_str(value)
+
+
+class _XlsxWriter:
+    def __init__(self, path: Path, layout: _Layout) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        self._path = path
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet("scores")
+        self._cell = WriteOnlyCell
+        self._sheet.append(list(layout.columns))
+        self._rows = 1
+
+    def _value(self, value: Cell) -> Any:
+        if isinstance(value, Decimal):
+            return _xlsx_number(value)
+        if isinstance(value, str):
+            value = _xlsx_text(value)
+            if value.startswith("="):  # text, never a formula
+                cell = self._cell(self._sheet, value)
+                cell.data_type = "s"
+                return cell
+        return value
+
+    def write(self, row: Sequence[Cell]) -> None:
+        if self._rows >= XLSX_MAX_ROWS:
+            raise ValueError(
+                f"an XLSX sheet holds at most {XLSX_MAX_ROWS - 1} departments; "
+                "write CSV, JSONL or Parquet instead"
+            )
+        self._sheet.append([self._value(v) for v in row])
+        self._rows += 1
+
+    def close(self) -> None:
+        self._book.save(self._path)
+
+    def abort(self) -> None:
+        # openpyxl streams the sheet to a temporary file of its own: finish the sheet and
+        # remove that file now, rather than leave it (and a warning) to interpreter exit.
+        # ``_writer`` is private to openpyxl: hence the guard.
+        with contextlib.suppress(Exception):
+            self._sheet.close()
+        with contextlib.suppress(Exception):
+            self._sheet._writer.cleanup()
+
+
+class _ParquetWriter:
+    def __init__(self, path: Path, layout: _Layout) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        total = pa.decimal128(38, layout.total_places)
+        score = pa.decimal128(38, layout.score_places)
+        fields = [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("row", pa.int64(), nullable=False),
+            pa.field("status", pa.string(), nullable=False),
+            pa.field("total", total),
+            pa.field("grade", pa.string()),
+            *(pa.field(name, score) for name in layout.score_columns),
+            pa.field("errors", pa.string()),
+        ]
+        self._schema = pa.schema(fields, metadata=layout.metadata)
+        self._writer = pq.ParquetWriter(path, self._schema)
+        self._buffer: list[list[Cell]] = [[] for _ in fields]
+        self._held = 0
+        self._text = [f.type == pa.string() for f in fields]
+
+    def write(self, row: Sequence[Cell]) -> None:
+        for column, value, text in zip(self._buffer, row, self._text, strict=True):
+            if text and isinstance(value, str) and not value.isascii():
+                value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+            column.append(value)
+        self._held += 1
+        if self._held >= PARQUET_BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        pa = self._pa
+        arrays = [
+            pa.array(column, type=field.type)
+            for column, field in zip(self._buffer, self._schema, strict=True)
+        ]
+        self._writer.write_batch(pa.record_batch(arrays, schema=self._schema))
+        self._buffer = [[] for _ in self._buffer]
+        self._held = 0
+
+    def close(self) -> None:
+        if self._held:
+            self._flush()
+        self._writer.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+
+_WRITERS: Final[Mapping[str, Callable[[Path, _Layout], _Writer]]] = {
+    "csv": _CsvWriter,
+    "tsv": lambda path, layout: _CsvWriter(path, layout, tabs=True),
+    "xlsx": _XlsxWriter,
+    "jsonl": _JsonlWriter,
+    "parquet": _ParquetWriter,
+}
+
+
+def check_output(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The format ``path`` will be written in; :class:`ValueError` for an unknown suffix,
+    :class:`ImportError` when the format needs a package that is not installed (Parquet
+    needs pyarrow: ``pip install 'perfscore[parquet]'``). Checked before scoring starts."""
+    kind = format or output_format(path)
+    if kind not in _WRITERS:
+        raise ValueError(f"unknown output format {kind!r}; one of {', '.join(_WRITERS)}")
+    if kind == "parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401  (only checks that it is there)
+        except ImportError as error:
+            raise ImportError(
+                "Parquet output needs pyarrow: pip install 'perfscore[parquet]'"
+            ) from error
+    return kind
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """What :func:`write_batch` wrote: counts, and the first failed departments (up to
+    ``max_failures``; :attr:`unlisted` counts the rest). Every failure is in the file."""
+
+    path: Path
+    format: str
+    scored: int
+    failed: int
+    failures: tuple[FailedDepartment, ...]
+
+    @property
+    def count(self) -> int:
+        """Departments written, scored or failed."""
+        return self.scored + self.failed
+
+    @property
+    def unlisted(self) -> int:
+        """Failed departments not kept in :attr:`failures`."""
+        return self.failed - len(self.failures)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions of the file being replaced, else what a new file would get."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        if directory:  # some systems cannot open a directory: durability is best effort
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it on success, and is removed
+    (leaving ``path`` as it was) on any exception, a KeyboardInterrupt included."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        yield temp
+        _fsync(temp)
+        os.chmod(temp, _file_mode(path))
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync(path.parent, directory=True)
+
+
+def write_batch(
+    compiled: CompiledRubric,
+    records: Iterable[BatchRecord],
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    max_failures: int = MAX_FAILURES,
+) -> BatchSummary:
+    """Write one row per record to ``path`` and return what was written.
+
+    ``format`` (``csv``, ``tsv``, ``xlsx``, ``jsonl``, ``parquet``) defaults to the one
+    the suffix of ``path`` names. Records are consumed one at a time. The file appears
+    whole or not at all: if anything raises (``records`` included), the exception
+    propagates, ``path`` is left as it was and no temporary file remains.
+    """
+    out = Path(path)
+    kind = check_output(out, format)
+    layout = _Layout(compiled)
+    scored = failed = 0
+    failures: list[FailedDepartment] = []
+    with _atomic(out) as temp:
+        writer = _WRITERS[kind](temp, layout)
+        try:
+            for record in records:
+                writer.write(layout.row(record))
+                if isinstance(record, ScoredDepartment):
+                    scored += 1
+                else:
+                    failed += 1
+                    if len(failures) < max_failures:
+                        failures.append(record)
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    return BatchSummary(out, kind, scored, failed, tuple(failures))

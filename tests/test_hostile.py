@@ -1,0 +1,257 @@
+"""Hostile rubrics: every attack in ``tests/data/hostile/`` is refused with its expected
+issue code, within 1 second of CPU time and 200 MB of memory.
+
+``tests/data/hostile/expected.yaml`` maps each attack to its code. Attacks too large to
+keep in the repository (a file past the size limit, nesting 100 000 deep ...) are written
+by :data:`GENERATED` at run time. A rubric that loads is then scored with ``x = 3999999``,
+so that attacks which can only fail at run time (products of large powers) are measured
+too.
+
+All attacks run in one child process that has imported perfscore; each attack runs in a
+process forked from it, with its address space limited to the child's own plus 200 MB
+(``RLIMIT_AS``) and its CPU time to a few seconds (``RLIMIT_CPU``), and is killed if it
+takes longer than :data:`HANG` of wall-clock time. Time and memory are measured inside
+the forked process, around the load alone: interpreter start-up is not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from perfscore.loading import MAX_FILE_BYTES, MAX_STRING
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="RLIMIT_AS, fork and /proc are Linux's"
+)
+
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
+CPU_BUDGET = 1.0  # seconds of CPU time for one attack
+MEMORY_BUDGET = 200 * 2**20  # bytes above what the process held before the attack
+HANG = 10.0  # seconds of wall-clock time before an attack counts as a hang
+WARM_UP = Path(__file__).resolve().parent.parent / "examples" / "demo" / "rubric.yaml"
+
+BASE = """\
+id: hostile
+title: Hostile
+inputs:
+  x: {{label: X, kind: number}}
+{derived}indicators:
+  - id: a
+    name: A
+    weight: 100
+    scoring: {{method: proportional, value: {value}, full_at: 100}}
+grades:
+  - {{name: ok, range: "[0, 100]"}}
+"""
+
+
+def _formula(source: str) -> str:
+    return BASE.format(derived=f"derived:\n  d: {{label: D, formula: '{source}'}}\n", value="d")
+
+
+def _many_formulas() -> str:
+    """Derived values of 400-part formulas filling the file: far past the formula budget."""
+    source = "max(" + ",".join(["x"] * 399) + ")"
+    count = (MAX_FILE_BYTES - 1000) // (len(source) + 40)
+    derived = "".join(f"  d{i}: {{label: D, formula: '{source}'}}\n" for i in range(count))
+    return BASE.format(derived="derived:\n" + derived, value="x")
+
+
+def _many_indicators() -> str:
+    """Nearly as many indicators as the value limit allows, each with its own formula."""
+    rows = "".join(
+        f"  - {{id: i{i}, name: I, weight: 1, scoring: "
+        f"{{method: proportional, value: 'x * {i} + x', full_at: 100}}}}\n"
+        for i in range(600)
+    )
+    return BASE.format(derived="", value="x").replace("indicators:\n", "indicators:\n" + rows, 1)
+
+
+def _toml_indicators() -> str:
+    """A TOML rubric of as many indicators as the file size allows (TOML has no aliases:
+    its size bounds it)."""
+    head = 'id = "t"\ntitle = "T"\n[inputs.x]\nlabel = "X"\nkind = "number"\n'
+    tail = '[[grades]]\nname = "ok"\nrange = "[0, 100]"\n'
+    row = (
+        '[[indicators]]\nid = "i{}"\nname = "I"\nweight = 1\n'
+        'scoring = {{method = "proportional", value = "x", full_at = 100}}\n'
+    )
+    count = (MAX_FILE_BYTES - 500) // len(row.format(99999))
+    return head + "".join(row.format(i) for i in range(count)) + tail
+
+
+def _many_inputs() -> str:
+    """Nearly as many percent inputs as the value limit allows, each read by a derived value."""
+    inputs = "".join(f"  p{i}: {{label: P, kind: percent}}\n" for i in range(750))
+    derived = "".join(f"  d{i}: {{label: D, formula: p{i}}}\n" for i in range(750))
+    return BASE.format(derived="derived:\n" + derived, value="x").replace(
+        "inputs:\n", "inputs:\n" + inputs, 1
+    )
+
+
+#: Attacks written at run time: file name -> the file's content (text, or bytes).
+GENERATED: dict[str, Callable[[], str | bytes]] = {
+    "huge_file.yaml": lambda: b"#" * (MAX_FILE_BYTES + 1),
+    "newlines_to_the_limit.yaml": lambda: "\n" * MAX_FILE_BYTES,
+    "comment_to_the_limit.yaml": lambda: "#" + "x" * (MAX_FILE_BYTES - 2) + "\n",
+    "spaces_to_the_limit.yaml": lambda: " " * MAX_FILE_BYTES,
+    "flow_nesting_100k.yaml": lambda: "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "flow_mapping_nesting_50k.yaml": lambda: "a: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n",
+    "block_nesting_300.yaml": lambda: "".join("  " * i + f"k{i}:\n" for i in range(300)),
+    "long_string.yaml": lambda: "a: " + "x" * (MAX_STRING + 1) + "\n",
+    "wide_document.yaml": lambda: "a: [" + "1," * 30_000 + "1]\n",
+    "formula_sum_100k.yaml": lambda: _formula("+".join(["1"] * 100_000)),
+    "formula_unary_10k.yaml": lambda: _formula("-(" * 10_000 + "x" + ")" * 10_000),
+    "formula_parentheses_10k.yaml": lambda: _formula("(" * 10_000 + "x" + ")" * 10_000),
+    "many_formulas.yaml": _many_formulas,
+    "many_indicators.yaml": _many_indicators,
+    "many_inputs.yaml": _many_inputs,
+    "wide_array.toml": lambda: "a = [" + "1," * (MAX_FILE_BYTES // 2 - 10) + "1]\n",
+    "deep_array.toml": lambda: "a = " + "[" * 50_000 + "]" * 50_000 + "\n",
+    "many_indicators.toml": _toml_indicators,
+}
+
+#: The child process: imports perfscore, then forks one limited process per attack.
+WORKER = textwrap.dedent(
+    """
+    import json, os, resource, select, signal, sys, time
+    from decimal import Decimal
+
+    import perfscore
+
+    MEMORY, HANG, WARM_UP = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+
+    def status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise LookupError(field)
+
+    def attack(path):
+        try:
+            rubric = perfscore.load_rubric(path)
+            perfscore.compile_rubric(rubric).score({"x": Decimal(3999999)})
+        except perfscore.PerfscoreError as error:
+            return error.codes[0], str(error).splitlines()[0][:300]
+        return "loaded", "the rubric loaded and scored"
+
+    def run(path):
+        limit = status("VmSize") + MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (5, 5))
+        rss = status("VmRSS")
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            code, message = attack(path)
+        except BaseException as error:  # an escape: anything but perfscore's own errors
+            code, message = "escaped " + type(error).__name__, str(error)[:300]
+        return {
+            "code": code,
+            "message": message,
+            "wall": time.perf_counter() - wall,
+            "cpu": time.process_time() - cpu,
+            "memory": status("VmHWM") - rss,
+        }
+
+    # Warm up: import every module and build every model a load may need, so that each
+    # attack is charged only for what it costs itself.
+    attack(WARM_UP)
+    for text in ("a: [", "a: !!python/object:x {}", "{}", "id: x"):
+        try:
+            perfscore.loads_rubric(text)
+        except perfscore.PerfscoreError:
+            pass
+
+    results = {}
+    for name, path in json.load(sys.stdin):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                out = json.dumps(run(path)).encode()
+            except BaseException as error:
+                out = json.dumps({"code": "worker " + repr(error)}).encode()
+            os.write(write, out)
+            os._exit(0)
+        os.close(write)
+        ready, _, _ = select.select([read], [], [], HANG)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            results[name] = {"code": "hang", "wall": HANG}
+        else:
+            data = b""
+            while chunk := os.read(read, 65536):
+                data += chunk
+            _, status_code = os.waitpid(pid, 0)
+            results[name] = json.loads(data) if data else {"code": f"died {status_code}"}
+        os.close(read)
+        if not ready:
+            os.waitpid(pid, 0)
+    json.dump(results, sys.stdout)
+    """
+)
+
+
+def _expected() -> dict[str, str]:
+    data: dict[str, str] = yaml.safe_load((HOSTILE / "expected.yaml").read_text("utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Run every attack once, in the limited child processes; name -> what happened."""
+    folder = tmp_path_factory.mktemp("hostile")
+    jobs = []
+    for name in _expected():
+        path = HOSTILE / name
+        if name in GENERATED:
+            content = GENERATED[name]()
+            path = folder / name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        jobs.append((name, str(path)))
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, str(MEMORY_BUDGET), str(HANG), str(WARM_UP)],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        timeout=HANG * len(jobs) + 60,
+        check=True,
+    )
+    results: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    return results
+
+
+def test_corpus_and_expectations_match() -> None:
+    """Every file in the corpus has an expected code, and every code an attack."""
+    files = {p.name for p in HOSTILE.iterdir()} - {"expected.yaml"}
+    expected = set(_expected())
+    assert sorted(files - expected) == [], "attacks without an expected code"
+    assert sorted(expected - files - set(GENERATED)) == [], "expected codes without an attack"
+    assert sorted(files & set(GENERATED)) == [], "attacks both committed and generated"
+
+
+def test_committed_attacks_are_small() -> None:
+    sizes = {p.name: p.stat().st_size for p in HOSTILE.iterdir()}
+    assert max(sizes.values()) <= 4096, "generate large attacks in GENERATED instead"
+
+
+@pytest.mark.parametrize("name", sorted(_expected()))
+def test_attack_refused_within_budget(name: str, outcomes: dict[str, dict[str, Any]]) -> None:
+    outcome = outcomes[name]
+    assert outcome["code"] == _expected()[name], outcome
+    assert outcome["cpu"] <= CPU_BUDGET, f"{name} took {outcome['cpu']:.2f}s of CPU time"
+    assert outcome["memory"] <= MEMORY_BUDGET, f"{name} took {outcome['memory'] / 2**20:.0f} MB"

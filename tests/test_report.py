@@ -1,0 +1,729 @@
+"""``perfscore report``: the filled-in 评分表 as XLSX, HTML and markdown, one department or
+a whole population.
+
+The XLSX is read back with openpyxl (merged ranges, values, number formats, print setup);
+the HTML is parsed and its grid rebuilt from rowspan / colspan, so that a wrong span
+shows as a row of the wrong width; the markdown is compared whole.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+from openpyxl.worksheet.worksheet import Worksheet
+
+import perfscore
+from perfscore import report
+from perfscore.cli import main
+from perfscore.loading import load_document
+from perfscore.results import Explanation, IndicatorResult, ScoreResult, Status, Step
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_RUBRIC = "examples/demo/rubric.yaml"
+DEMO_INPUTS = "examples/demo/inputs.yaml"
+PROJECT_RUBRIC = "rubrics/mof/project-self-eval-2020.yaml"
+PROJECT_INPUTS = "examples/project-self-eval-2020/inputs.yaml"
+TAIL = ["分值", "评分标准", "得分", "扣分说明"]
+DEMO_BANDS = "评价等次标准：优秀 (90, 100]；良好 [80, 90]；合格 [60, 80)；不合格 [0, 60)"
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), prog_name="perfscore")
+
+
+def scored(rubric_path: str, inputs_path: str) -> tuple[perfscore.Rubric, ScoreResult]:
+    rubric = perfscore.load_rubric(ROOT / rubric_path)
+    data, _ = load_document(ROOT / inputs_path)
+    return rubric, perfscore.compile_rubric(rubric).score(data)
+
+
+def sheet_of(content: bytes) -> Worksheet:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def merged(ws: Worksheet) -> set[str]:
+    return {str(r) for r in ws.merged_cells.ranges}
+
+
+def column(ws: Worksheet, letter: str, first: int, last: int) -> list[Any]:
+    return [ws[f"{letter}{row}"].value for row in range(first, last + 1)]
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def test_demo_xlsx_merged_ranges_and_values() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    content = report.render_report(result, rubric, "xlsx", department="大祥区应急管理局")
+    assert isinstance(content, bytes)
+    ws = sheet_of(content)
+    assert ws.title == "评分表"
+    assert merged(ws) == {
+        "A1:G1",  # title
+        "A2:G2",  # 被评价单位
+        "A4:A7",  # 投入: its three leaves and its 小计
+        "B4:B6",  # 预算配置
+        "B7:C7",  # 小计
+        "A8:A12",  # 过程
+        "B9:B11",  # 预算管理 (预算执行 has one leaf: no merge)
+        "B12:C12",
+        "A13:A14",  # 产出
+        "B14:C14",
+        "A15:A16",  # 效果
+        "B16:C16",
+        "A17:C17",  # 合计
+        "A18:C18",  # 评价等次
+        "D18:G18",  # the grade
+        "A20:G20",  # the note on grade bands
+    }
+    assert ws["A1"].value == "2023年度部门整体支出绩效评价指标评分表（演示）"
+    assert ws["A2"].value == (
+        "被评价单位：大祥区应急管理局\u3000\u3000评分表：演示用 demo-dept-overall（版本 1.0）"
+    )
+    assert [c.value for c in ws[3]] == ["一级指标", "二级指标", "三级指标", *TAIL]
+    assert column(ws, "A", 4, 18) == [
+        "投入", None, None, None,
+        "过程", None, None, None, None,
+        "产出", None,
+        "效果", None,
+        "合计",
+        "评价等次",
+    ]  # fmt: skip
+    assert column(ws, "B", 4, 16) == [
+        "预算配置", None, None, "小计",
+        "预算执行", "预算管理", None, None, "小计",
+        "职责履行", "小计",
+        "履职效益", "小计",
+    ]  # fmt: skip
+    assert column(ws, "C", 4, 6) == ["财政供养人员控制率", '"三公经费"变动率', "重点支出安排率"]
+    # subtotals, total and grade
+    assert [ws[f"D{r}"].value for r in (7, 12, 14, 16, 17)] == [15, 40, 25, 20, 100]
+    assert [ws[f"F{r}"].value for r in (7, 12, 14, 16)] == [14, 33, 22.92, 20]
+    assert ws["F17"].value == pytest.approx(89.92)
+    assert ws["D18"].value == "良好"
+    # deductions explained, full marks as a dash
+    assert ws["G4"].value == "—"
+    assert ws["G6"].value == "扣1分：85.61 in [80, 90): 4"
+    assert ws["G10"].value == "扣1分：1 is 1 超过 0: 1 step(s) of 1 (whole) × 1（-1）"
+    assert ws["A20"].value == DEMO_BANDS
+
+
+def test_xlsx_numbers_borders_and_print_setup() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    ws = sheet_of(report.to_xlsx(report.build_sheet(result, rubric)))
+    for ref in ("D4", "F4", "F13", "D17", "F17"):
+        assert isinstance(ws[ref].value, int | float), ref
+        assert ws[ref].number_format == "0.00", ref
+    assert ws["E4"].alignment.wrap_text
+    # merged ranges have borders all round: on the cells along each edge
+    assert [ws[ref].border.left.style for ref in ("A4", "A5", "A7", "D18")] == ["thin"] * 4
+    assert [ws[ref].border.right.style for ref in ("C17", "C18", "G18")] == ["thin"] * 3
+    assert [ws[ref].border.bottom.style for ref in ("A7", "B18", "F18")] == ["thin"] * 3
+    assert ws.freeze_panes == "A4"
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr is not None
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.column_dimensions["E"].width > ws.column_dimensions["D"].width
+    assert all(ws.row_dimensions[r].height for r in range(4, 19))
+
+
+def test_project_xlsx_row_groups_share_their_standard() -> None:
+    rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
+    content = report.render_report(result, rubric, "xlsx", department="应急物资储备项目")
+    assert isinstance(content, bytes)
+    ws = sheet_of(content)
+    assert merged(ws) == {
+        "A1:F1",
+        "A2:F2",
+        "A4:B4",  # 预算执行率: a leaf at the first level spans both level columns
+        "A5:A10",  # 产出指标: five rows and its 小计
+        "D5:D9",  # the rows of a row group share their group's 评分标准
+        "A11:A13",
+        "D11:D12",
+        "A14:A15",  # 满意度指标: one row (its standard needs no merge) and its 小计
+        "A16:B16",
+        "A17:B17",
+        "C17:F17",
+        "A19:F19",
+    }
+    assert ws["A1"].value == "2020年度项目支出绩效自评表"
+    assert [c.value for c in ws[3]] == ["一级指标", "二级指标", *TAIL]
+    assert column(ws, "B", 5, 10) == [
+        "储备帐篷数量（顶）",
+        "储备折叠床数量（张）",
+        "物资验收合格率（%）",
+        "采购完成时间（月）",
+        "单位储备成本（元/件）",
+        "小计",
+    ]
+    assert ws["D5"].value.startswith("定量指标达到年度指标值计满分")
+    assert [ws[f"E{r}"].value for r in (4, 10, 13, 15)] == [9.3, 48, 27.75, 10]
+    assert ws["C16"].value == 100
+    assert ws["E16"].value == pytest.approx(95.05)
+    assert ws["C17"].value == "优"
+    assert ws["F6"].value == "扣1.5分：fraction = 0.9；15 × 0.9 = 13.50"
+
+
+# --------------------------------------------------------------------------- html
+
+
+class _Grid(HTMLParser):
+    """Rebuilds the table grid from rowspan / colspan; records every URL-like attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.spans: list[tuple[int, int, int, int]] = []  # row, col, rowspan, colspan
+        self.covered: set[tuple[int, int]] = set()
+        self.links: list[str] = []
+        self._col = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.links.extend(v or "" for k, v in attrs if k in ("href", "src"))
+        if tag == "tr":
+            self.rows.append([])
+            self._col = 0
+        elif tag in ("td", "th"):
+            r = len(self.rows) - 1
+            while (r, self._col) in self.covered:
+                self.rows[r].append("")
+                self._col += 1
+            rowspan = int(values.get("rowspan") or 1)
+            colspan = int(values.get("colspan") or 1)
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    if dr or dc:
+                        self.covered.add((r + dr, self._col + dc))
+            if rowspan > 1 or colspan > 1:
+                self.spans.append((r, self._col, rowspan, colspan))
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            r = len(self.rows) - 1
+            self.rows[r].append("".join(self._cell))
+            self._col += 1
+            self._cell = None
+            cells = self.rows[r]
+            while (r, self._col) in self.covered:
+                cells.append("")
+                self._col += 1
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(text: str) -> _Grid:
+    grid = _Grid()
+    grid.feed(text)
+    grid.close()
+    return grid
+
+
+def test_demo_html_is_self_contained_with_rowspans_and_totals() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    text = report.render_report(result, rubric, "html", department="大祥区应急管理局")
+    assert isinstance(text, str)
+    assert re.search(r"https?:", text, re.IGNORECASE) is None
+    assert "<script" not in text
+    assert "@import" not in text
+    assert "@media print" in text
+    assert "size: A4 landscape" in text
+    assert "thead { display: table-header-group; }" in text
+    grid = parse(text)
+    assert grid.links == []
+    widths = {len(row) for row in grid.rows}
+    assert widths == {7}, "every row of the table is 7 columns wide once spans are counted"
+    assert grid.rows[0] == ["一级指标", "二级指标", "三级指标", *TAIL]
+    assert (1, 0, 4, 1) in grid.spans  # 投入 over its three leaves and its 小计
+    assert (1, 1, 3, 1) in grid.spans  # 预算配置
+    assert grid.rows[4][1:4] == ["小计", "", "15"]
+    assert grid.rows[4][5] == "14.00"
+    assert grid.rows[-2][0] == "合计"
+    assert grid.rows[-2][3:6] == ["100", "", "89.92"]
+    assert grid.rows[-1][0] == "评价等次"
+    assert grid.rows[-1][3] == "良好"
+    assert 'rowspan="4"' in text
+    assert "被评价单位：大祥区应急管理局" in text
+
+
+def test_project_html_spans_levels_and_standards() -> None:
+    rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
+    text = report.render_report(result, rubric, "html")
+    assert isinstance(text, str)
+    assert re.search(r"https?:", text, re.IGNORECASE) is None
+    grid = parse(text)
+    assert {len(row) for row in grid.rows} == {6}
+    assert (1, 0, 1, 2) in grid.spans  # 预算执行率 spans both level columns
+    assert (2, 0, 6, 1) in grid.spans  # 产出指标
+    assert (2, 3, 5, 1) in grid.spans  # their shared 评分标准
+    assert grid.rows[-2][2:5] == ["100", "", "95.05"]
+    assert grid.rows[-1][2] == "优"
+
+
+def test_html_escapes_names() -> None:
+    rubric = perfscore.loads_rubric(
+        """\
+id: esc
+title: <b>表</b>
+total: 10
+inputs:
+  x: {label: X, kind: percent}
+indicators:
+  - id: a
+    name: "<script>alert(1)</script> & co"
+    weight: 10
+    scoring: {method: proportional, value: x}
+grades:
+  - {name: 好, range: "[0, 10]"}
+""",
+        name="esc.yaml",
+    )
+    result = perfscore.compile_rubric(rubric).score({"x": 100})
+    text = report.to_html(report.build_sheet(result, rubric))
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
+    assert "<title>&lt;b&gt;表&lt;/b&gt;</title>" in text
+
+
+# --------------------------------------------------------------------------- markdown
+
+DEMO_MARKDOWN = """\
+# 2023年度部门整体支出绩效评价指标评分表（演示）
+
+- 被评价单位：inputs
+- 评分表：演示用 demo-dept-overall（版本 1.0）
+
+| 一级指标 | 二级指标 | 三级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
+| :-- | :-- | :-- | --: | :-- | --: | :-- |
+| 投入 | 预算配置 | 财政供养人员控制率 | 5 | 以100%为标准，控制率≤100%计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
+|  |  | "三公经费"变动率 | 5 | 变动率≤0计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
+|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；<60%计0分。 | 4.00 | 扣1分：85.61 in [80, 90): 4 |
+|  | **小计** |  | **15** |  | **14.00** |  |
+| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；>30%计0分。 | 8.00 | 扣2分：3.54 in (0, 10]: 8 |
+|  | 预算管理 | 管理制度健全性 | 9 |  | 9.00 | — |
+|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：1 is 1 超过 0: 1 step(s) of 1 (whole) × 1（-1） |
+|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：level 基本及时完整: 6 |
+|  | **小计** |  | **40** |  | **33.00** |  |
+| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：25 × 91.67 / 100；22.9175 rounded to 22.92 |
+|  | **小计** |  | **25** |  | **22.92** |  |
+| 效果 | 履职效益 | 社会公众或服务对象满意度 | 20 | 满意度≥90%计满分；80%(含)-90%计16分；70%(含)-80%计12分；<70%计0分。 | 20.00 | — |
+|  | **小计** |  | **20** |  | **20.00** |  |
+| **合计** |  |  | **100** |  | **89.92** |  |
+| **评价等次** |  |  | **良好** |  |  |  |
+
+- 评价等次标准：优秀 (90, 100]；良好 [80, 90]；合格 [60, 80)；不合格 [0, 60)
+"""  # noqa: E501  (a table row is one line)
+
+PROJECT_MARKDOWN = """\
+# 2020年度项目支出绩效自评表
+
+- 被评价单位：应急物资储备项目
+- 评分表：财政部 mof-project-self-eval-2020（版本 2020.1）
+
+| 一级指标 | 二级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
+| :-- | :-- | --: | :-- | --: | :-- |
+| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：10 × 93 / 100 |
+| 产出指标 | 储备帐篷数量（顶） | 15 | 定量指标达到年度指标值计满分，未达到按实际完成值与指标值之比计分；定性指标按三档计分。 | 15.00 | — |
+|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：fraction = 0.9；15 × 0.9 = 13.50 |
+|  | 物资验收合格率（%） | 10 |  | 10.00 | — |
+|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：fraction = 0.9；5 × 0.9 = 4.50 |
+|  | 单位储备成本（元/件） | 5 |  | 5.00 | — |
+|  | **小计** | **50** |  | **48.00** |  |
+| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：fraction = 0.85；15 × 0.85 = 12.75 |
+|  | 应急物资调拨响应时间（小时） | 15 |  | 15.00 | — |
+|  | **小计** | **30** |  | **27.75** |  |
+| 满意度指标 | 受助群众满意度（%） | 10 | 同产出指标；未设满意度指标的，其分值按比例转入其他一级指标。 | 10.00 | — |
+|  | **小计** | **10** |  | **10.00** |  |
+| **合计** |  | **100** |  | **95.05** |  |
+| **评价等次** |  | **优** |  |  |  |
+
+- 评价等次标准：优 [90, 100]；良 [80, 90)；中 [60, 80)；差 [0, 60)
+"""  # noqa: E501
+
+
+def test_demo_markdown_whole_text() -> None:
+    result = run("report", DEMO_RUBRIC, DEMO_INPUTS, "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == DEMO_MARKDOWN
+
+
+def test_project_markdown_whole_text() -> None:
+    result = run(
+        "report", PROJECT_RUBRIC, PROJECT_INPUTS, "-f", "markdown", "-d", "应急物资储备项目"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == PROJECT_MARKDOWN
+
+
+def test_markdown_is_the_default_format() -> None:
+    assert run("report", DEMO_RUBRIC, DEMO_INPUTS).stdout == DEMO_MARKDOWN
+
+
+# --------------------------------------------------------------------------- the sheet
+
+
+TINY = """\
+id: tiny
+title: 测试表
+version: "2"
+total: 10
+inputs:
+  cars: {label: 公务用车数, kind: count, required: false}
+  rate: {label: 完成率, kind: percent}
+  ok: {label: 制度健全, kind: boolean}
+derived:
+  car_rate: {label: 车辆使用率, formula: cars / 2, as_percent: true}
+indicators:
+  - id: top
+    name: "投入 | 管理"
+    weight: 10
+    children:
+      - id: mid
+        name: 预算
+        weight: 10
+        children:
+          - id: low
+            name: 执行
+            weight: 10
+            children:
+              - id: cars_used
+                name: 车辆
+                weight: 4
+                not_applicable: to_siblings
+                scoring: {method: proportional, value: car_rate}
+              - id: done
+                name: 完成率
+                weight: 4
+                standard: 按比例计分
+                scoring: {method: proportional, value: rate}
+              - id: rules
+                name: 制度
+                weight: 2
+                scoring:
+                  method: checklist
+                  items:
+                    - {text: 制度健全, met: ok, points: 2}
+grades:
+  - {name: 好, range: "[6, 10]"}
+  - {name: 差, range: "[0, 6)"}
+"""
+
+
+def test_a_fourth_level_gets_its_own_column() -> None:
+    rubric = perfscore.loads_rubric(TINY, name="tiny.yaml")
+    result = perfscore.compile_rubric(rubric).score({"rate": 50, "ok": False})
+    sheet = report.build_sheet(result, rubric, department="测试")
+    assert sheet.columns[:4] == ("一级指标", "二级指标", "三级指标", "四级指标")
+    assert sheet.levels == 4
+    leaves = [row for row in sheet.rows if row.role == "leaf"]
+    assert [row.indicator for row in leaves] == ["cars_used", "done", "rules"]
+    first = leaves[0].cells
+    assert first[0] == report.Cell("投入 | 管理", "level", rowspan=4)
+    assert first[1] == report.Cell("预算", "level", rowspan=3)
+    assert first[2] == report.Cell("执行", "level", rowspan=3)
+    assert first[3] == report.Cell("车辆", "level")
+    assert leaves[1].cells[:3] == (None, None, None)
+    subtotal = sheet.rows[3]
+    assert subtotal.role == "subtotal"
+    assert subtotal.cells[:4] == (None, report.Cell("小计", "label", colspan=3), None, None)
+    # the not-applicable leaf says why, and that its weight went elsewhere
+    assert first[7] is not None
+    assert first[7].text.startswith("分值 4 → 0；不适用：")
+    text = report.to_markdown(sheet)
+    assert "| 投入 \\| 管理 | 预算 | 执行 | 车辆 | 0 |" in text
+    ws = sheet_of(report.to_xlsx(sheet))
+    assert {"A4:A7", "B4:B6", "C4:C6", "B7:D7", "A8:D8", "A9:D9", "E9:H9"} <= merged(ws)
+
+
+def test_a_capped_grade_says_why() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    data, _ = load_document(ROOT / DEMO_INPUTS)
+    capped = perfscore.compile_rubric(rubric).score({**data, "noncompliant_cases": 6})
+    assert capped.grade == "合格"
+    sheet = report.build_sheet(capped, rubric)
+    grade = sheet.rows[-1].cells[3]
+    assert grade is not None
+    assert grade.text == "合格（由良好调整：审计发现严重违规，等次最高为合格）"
+    assert result.grade == "良好"
+
+
+def test_build_sheet_refuses_a_result_of_another_rubric() -> None:
+    rubric, _ = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    _, other = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
+    with pytest.raises(ValueError, match="scored with rubric 'mof-project-self-eval-2020'"):
+        report.build_sheet(other, rubric)
+
+
+def test_render_report_refuses_an_unknown_format() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    with pytest.raises(ValueError, match="unknown report format 'pdf'"):
+        report.render_report(result, rubric, "pdf")  # type: ignore[arg-type]
+
+
+def leaf(
+    steps: tuple[Step, ...],
+    score: str,
+    *,
+    weight: str = "10",
+    effective: str | None = None,
+    status: Status = Status.SCORED,
+    explained: bool = True,
+) -> IndicatorResult:
+    return IndicatorResult(
+        id="x",
+        name="X",
+        weight=Decimal(weight),
+        effective_weight=Decimal(effective or weight),
+        score=Decimal(score),
+        status=status,
+        depth=0,
+        parent=None,
+        children=(),
+        explanation=Explanation(steps=steps) if explained else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        pytest.param(
+            leaf((Step("band", "95 in [90, +∞): 10", Decimal(10)),), "10.00"), "—", id="full"
+        ),
+        pytest.param(
+            leaf(
+                (
+                    Step("deduction", "3 is 3 超过 0: 3 step(s)", Decimal(-3)),
+                    Step("floor", "floored at 0 (扣完为止)", Decimal(1)),
+                ),
+                "0.00",
+                weight="2",
+            ),
+            "扣2分：3 is 3 超过 0: 3 step(s)（-3）；floored at 0 (扣完为止)",
+            id="deduction-floored",
+        ),
+        pytest.param(
+            leaf(
+                (
+                    Step("item", "✓ 已制定", Decimal(3)),
+                    Step("item", "✗ 得到执行", Decimal(0)),
+                    Step("item", "✗ 合法合规", Decimal(0)),
+                ),
+                "3.00",
+                weight="9",
+            ),
+            "扣6分：✗ 得到执行；✗ 合法合规",
+            id="checklist-missed-items",
+        ),
+        pytest.param(
+            leaf((Step("level", "level 一般: 6", Decimal(6)),), "6.00"),
+            "扣4分：level 一般: 6",
+            id="no-negative-steps",
+        ),
+        pytest.param(leaf((), "7.50"), "扣2.5分", id="no-explanation-steps"),
+        pytest.param(
+            leaf(
+                (Step("band", "x in [0, 1]: 5", Decimal(5)),), "7.50", weight="5", effective="7.5"
+            ),
+            "分值 5 → 7.5",
+            id="weight-moved-full-marks",
+        ),
+        pytest.param(
+            leaf(
+                (Step("not_applicable", "not applicable: no value for cars → full marks"),),
+                "4.00",
+                weight="4",
+                status=Status.NOT_APPLICABLE,
+            ),
+            "不适用：not applicable: no value for cars → full marks",
+            id="not-applicable",
+        ),
+    ],
+)
+def test_deduction_text(node: IndicatorResult, expected: str) -> None:
+    assert report.deduction_text(node) == expected
+
+
+def test_deduction_text_without_explanation() -> None:
+    node = leaf((), "8.00", explained=False)
+    assert report.deduction_text(node) == "扣2分"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("大祥区应急管理局", "大祥区应急管理局"),
+        ("A/01: 局 (二)", "A_01_局_(二)"),
+        ('a\\b*c?"d<e>|f', "a_b_c_d_e_f"),
+        ("..", "report"),
+        ("", "report"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("x" * 300, "x" * 100),
+    ],
+)
+def test_safe_filename(name: str, expected: str) -> None:
+    assert report.safe_filename(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("a.xlsx", "xlsx"), ("a.HTM", "html"), ("a.html", "html"), ("a.md", "markdown"), ("a", None)],
+)
+def test_format_for_path(path: str, expected: str | None) -> None:
+    assert report.format_for_path(path) == expected
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_out_writes_the_file_and_infers_the_format(tmp_path: Path) -> None:
+    out = tmp_path / "demo.xlsx"
+    result = run("report", DEMO_RUBRIC, DEMO_INPUTS, "--out", str(out), "-d", "大祥区应急管理局")
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert os.listdir(tmp_path) == ["demo.xlsx"]  # no temporary file left behind
+    ws = sheet_of(out.read_bytes())
+    assert ws["A2"].value.startswith("被评价单位：大祥区应急管理局")
+    assert ws["F17"].value == pytest.approx(89.92)
+
+
+def test_html_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert run("report", DEMO_RUBRIC, DEMO_INPUTS, "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_xlsx_to_stdout_when_it_is_not_a_terminal() -> None:
+    result = run("report", DEMO_RUBRIC, DEMO_INPUTS, "--format", "xlsx")
+    assert result.exit_code == 0, result.output
+    assert sheet_of(result.stdout_bytes)["D18"].value == "良好"
+
+
+def test_bad_inputs_exit_1_with_located_issues(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("staff_authorized: 18\n", encoding="utf-8")
+    result = run("report", DEMO_RUBRIC, str(bad), "-o", str(tmp_path / "x.md"))
+    assert result.exit_code == 1
+    assert "missing required input 'staff_actual'" in result.stderr
+    assert not (tmp_path / "x.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "a.md", "--out-dir", "d"], "use --out for one department or --out-dir"),
+        (["--out-dir", "d", "-d", "x"], "--department names one department"),
+    ],
+)
+def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    args = [a if a not in ("a.md", "d") else str(tmp_path / a) for a in args]
+    result = run("report", DEMO_RUBRIC, "examples/demo", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_a_population_needs_out_dir(tmp_path: Path) -> None:
+    csv = tmp_path / "pop.csv"
+    csv.write_text("id\n1\n", encoding="utf-8")
+    result = run("report", DEMO_RUBRIC, str(csv))
+    assert result.exit_code == 2
+    assert "is a population: add --out-dir DIR" in result.stderr
+
+
+def test_out_dir_needs_a_population(tmp_path: Path) -> None:
+    result = run("report", DEMO_RUBRIC, DEMO_INPUTS, "--out-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "a population is a folder, .csv, .xlsx or .jsonl file" in result.stderr
+
+
+def population_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "population"
+    folder.mkdir()
+    demo = (ROOT / DEMO_INPUTS).read_text(encoding="utf-8")
+    (folder / "a.yaml").write_text("id: 大祥区/应急局\n" + demo, encoding="utf-8")
+    (folder / "b.yaml").write_text(demo.replace("staff_actual: 17", "staff_actual: 19"), "utf-8")
+    (folder / "c.yaml").write_text("staff_authorized: 18\nstaff_actual: lots\n", "utf-8")
+    (folder / "d.yaml").write_text("x: [1,\n", encoding="utf-8")
+    return folder
+
+
+def test_population_writes_one_report_per_good_department(tmp_path: Path) -> None:
+    out_dir = tmp_path / "reports"
+    result = run(
+        "report", DEMO_RUBRIC, str(population_folder(tmp_path)), "-f", "xlsx", "--out-dir",
+        str(out_dir),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert sorted(os.listdir(out_dir)) == ["b.xlsx", "大祥区_应急局.xlsx"]
+    ws = sheet_of((out_dir / "大祥区_应急局.xlsx").read_bytes())
+    assert ws["A2"].value.startswith("被评价单位：大祥区/应急局")
+    assert ws["F17"].value == pytest.approx(89.92)
+    b = sheet_of((out_dir / "b.xlsx").read_bytes())
+    assert b["F4"].value == 2.5  # 19 staff on 18 posts: 5.56 points over, 5 steps of 0.5
+    lines = result.stderr.splitlines()
+    assert lines[0] == "failed:"
+    assert lines[1] == f"  c ({tmp_path / 'population' / 'c.yaml'}):"
+    assert "    staff_actual: input 'staff_actual' (实际在职人数): 'lots' is not a number" in (
+        result.stderr
+    )
+    assert any(line.startswith("  d (") for line in lines)
+    assert "[yaml.syntax]" in result.stderr
+    assert lines[-1] == f"2 reports written to {out_dir}, 2 departments failed"
+    assert result.stdout == ""
+
+
+def test_population_from_csv_with_chinese_headings(tmp_path: Path) -> None:
+    csv = tmp_path / "pop.csv"
+    csv.write_text(
+        "部门,编制数,实际在职人数,sangong_last_year,sangong_this_year,key_project_spend,"
+        "project_spend_total,budget_initial,budget_adjustment,rules_exist,rules_lawful,"
+        "rules_executed,noncompliant_cases,disclosure,key_tasks_planned,key_tasks_done,"
+        "satisfaction\n"
+        "甲局,18,17,12.4,11.8,353.82,413.31,450,15.92,true,true,true,1,基本及时完整,12,11,92.5\n"
+        "乙局,18,17,12.4,11.8,353.82,413.31,450,15.92,true,true,true,1,及时完整,12,12,92.5\n",
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    result = run("report", DEMO_RUBRIC, str(csv), "--out-dir", str(out_dir), "-f", "html")
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out_dir)) == ["乙局.html", "甲局.html"]
+    assert "89.92" in (out_dir / "甲局.html").read_text(encoding="utf-8")
+    assert "被评价单位：乙局" in (out_dir / "乙局.html").read_text(encoding="utf-8")
+    assert result.stderr == f"2 reports written to {out_dir}\n"
+
+
+def test_population_ids_that_read_the_same_do_not_overwrite(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    demo = (ROOT / DEMO_INPUTS).read_text(encoding="utf-8")
+    (folder / "1.yaml").write_text("id: a/b\n" + demo, encoding="utf-8")
+    (folder / "2.yaml").write_text("id: a:b\n" + demo, encoding="utf-8")
+    out_dir = tmp_path / "out"
+    result = run("report", DEMO_RUBRIC, str(folder), "--out-dir", str(out_dir))
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out_dir)) == ["a_b-row2.md", "a_b.md"]
