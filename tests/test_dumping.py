@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 
 import perfscore
@@ -120,13 +119,6 @@ def test_hash_changes_with_content() -> None:
     assert content_hash(a) != content_hash(b)
 
 
-@pytest.mark.xfail(
-    reason="dumping.content_hash serialises decimals with to_str, keeping trailing zeros: "
-    "'weight: 10.5' and 'weight: 10.50' load as equal rubrics (==) but hash differently, "
-    "so their ScoreResults differ in rubric_hash (the docstring promises equal rubrics "
-    "hash equal)",
-    strict=True,
-)
 def test_equal_rubrics_hash_equal() -> None:
     text = one_leaf_rubric("{method: formula, expression: x}", weight="10.5")
     a = loads_rubric(text)

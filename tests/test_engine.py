@@ -340,12 +340,6 @@ def test_derived_cycle_is_a_load_error() -> None:
     assert cycle.location.path == ("derived", "a", "formula")
 
 
-@pytest.mark.xfail(
-    reason="engine._Compiler._derived_order drops only the first cycle member from the plan; "
-    "the others still compile, and their formulas then report the dropped (declared!) name "
-    "as \"unknown name 'a'\" with the hint \"declare it under 'inputs' or 'derived'\"",
-    strict=True,
-)
 def test_derived_cycle_reported_without_follow_on_issues() -> None:
     assert refused(CYCLE).codes == ("rubric.cycle",)
 
@@ -687,23 +681,12 @@ def test_zero_division_in_a_leaf_formula_is_located() -> None:
     assert (issue.location.line, issue.location.column) == (11, 42)
 
 
-@pytest.mark.xfail(
-    reason="engine.CompiledRubric._locate re-runs the leaf's formulas with Formula.interpret, "
-    "which leaks decimal.InvalidOperation for 0 ** 0: CompiledRubric.score raises a raw "
-    "InvalidOperation instead of an EvaluationError",
-    strict=True,
-)
 def test_zero_to_the_power_zero_in_a_leaf_is_an_evaluation_error() -> None:
     rubric = compiled(one_leaf_rubric("{method: formula, expression: x ** 0}"))
     with pytest.raises(EvaluationError):
         rubric.score({"x": 0})
 
 
-@pytest.mark.xfail(
-    reason="min()/max() with one argument compile, then CompiledRubric.score leaks the raw "
-    "TypeError of builtin min(Decimal) (engine._locate -> Formula.interpret re-raises it)",
-    strict=True,
-)
 def test_min_of_one_argument_in_a_leaf() -> None:
     try:
         rubric = compiled(one_leaf_rubric("{method: formula, expression: min(x)}"))
@@ -712,12 +695,6 @@ def test_min_of_one_argument_in_a_leaf() -> None:
     assert rubric.score({"x": 4})["a"].score == 4
 
 
-@pytest.mark.xfail(
-    reason="formula._pow lets 0 ** -1 give Decimal('Infinity'); a derived value x ** -1 with "
-    "x = 0 becomes Infinity, and 'd * 0' then leaks decimal.InvalidOperation from "
-    "CompiledRubric.score",
-    strict=True,
-)
 def test_zero_to_a_negative_power_in_a_derived_value() -> None:
     rubric = compiled(
         """
@@ -738,14 +715,6 @@ def test_zero_to_a_negative_power_in_a_derived_value() -> None:
     assert info.value.codes == ("evaluation.division_by_zero",)
 
 
-@pytest.mark.xfail(
-    reason="leaf weights finer than the score rounding are accepted, and rounding then "
-    "lifts a score above its weight: weight 0.5 with rounding.score.places 0 scores 1 "
-    "(engine.CompiledRubric._score rounds points, _aggregate rounds full marks, neither "
-    "caps at the weight); with two such leaves the total passes the rubric total and "
-    "scoring fails with evaluation.no_grade",
-    strict=True,
-)
 def test_leaf_weight_finer_than_score_rounding() -> None:
     text = """
         id: t
@@ -794,13 +763,6 @@ def test_total_finer_than_total_rounding() -> None:
     assert rubric.score({"x": 1}).grade == "ok"
 
 
-@pytest.mark.xfail(
-    reason="_fastpath._Gen.const shares one slot between equal Decimals of different "
-    "exponents: band points 0.10 and the 1-place quantum 0.1 become one constant, so the "
-    "generated code quantizes the total with Decimal('0.10') and gives 0.11, not 0.1 "
-    "(the fast path now serves explain=True too)",
-    strict=True,
-)
 def test_constants_equal_in_value_keep_their_exponent() -> None:
     # Points of 0.10 and a total rounded to 1 place (a quantum of 0.1) are equal numbers
     # with different exponents: the total must still be rounded to 1 place.

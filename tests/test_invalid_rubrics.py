@@ -29,13 +29,7 @@ INVALID = Path("tests") / "data" / "invalid"
 EXPECTED_SUFFIX = ".expected.txt"
 
 #: Fixtures whose expected text is what the message *should* be, not what it is today.
-KNOWN_WRONG: dict[str, str] = {
-    "rubric.cycle": (
-        "engine._Compiler._derived_order leaves the other members of a cycle in the plan; "
-        "their formulas and the leaf reading them then report the declared name "
-        "'staff_rate' as an unknown name, with the hint \"did you mean 'staff_actual'?\""
-    ),
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 
 def _fixtures() -> list[Path]:

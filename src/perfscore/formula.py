@@ -499,6 +499,12 @@ class _Checker:
         if node.keywords:
             self.issue("formula.forbidden", "keyword arguments not allowed", span, spec.signature)
             return None, None
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.issue(
+                    "formula.forbidden", "starred arguments not allowed in formulas", span, None
+                )
+                return None, None
         n = len(node.args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
             self.issue(
@@ -683,6 +689,10 @@ def _interpret(expr: Expr, values: Mapping[str, Value]) -> Value:
         return FUNCTIONS[expr.func].impl(*args)
     except decimal.Overflow:
         raise _Failure("evaluation.overflow", "number too large", expr.span, None) from None
+    except decimal.InvalidOperation:  # e.g. round() of a number with too many digits
+        raise _Failure(
+            "evaluation.arithmetic", f"{expr.func}() cannot be computed here", expr.span, None
+        ) from None
 
 
 def _generate(expr: Expr, consts: list[Value]) -> str:
@@ -831,6 +841,10 @@ class Formula:
         with decimal.localcontext(ENGINE_CONTEXT):
             try:
                 return _interpret(self.expr, values)
+            except KeyError as e:
+                raise EvaluationError(
+                    [Issue("evaluation.missing_value", f"no value for {e.args[0]!r}", self.origin)]
+                ) from None
             except _Failure as failure:
                 issue = make_issue(
                     failure.code,
