@@ -729,12 +729,12 @@ def test_leaf_weight_finer_than_score_rounding() -> None:
         grades:
           - {name: ok, range: "[0, 1]"}
         """
-    try:
-        rubric = compiled(text)
-    except RubricValidationError:
-        return  # refusing the rubric is a fix too
-    result = rubric.score({"x": 1})
-    assert all(node.score <= node.weight for node in result.leaves)
+    # Rounding would lift a score of 0.5 to 1, above its weight: refused at load.
+    error = refused(text)
+    assert error.codes == ("rubric.weight_precision", "rubric.weight_precision")
+    assert error.issues[0].message == (
+        "leaf 'a' has weight 0.5, finer than the 0 decimal place(s) scores are rounded to"
+    )
 
 
 @pytest.mark.xfail(

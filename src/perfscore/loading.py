@@ -116,18 +116,28 @@ class _Refused(Exception):
         self.code, self.message, self.mark, self.hint = code, message, mark, hint
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a document too deep or too large while composing it,
-    before it costs more time or memory (aliases are counted when expanded, by _Reader)."""
+_Parser: Any = yaml.parser.Parser
+if getattr(yaml, "__with_libyaml__", False):  # libyaml's parser: events, several times faster
+    import yaml.cyaml
+
+    _Parser = yaml.cyaml.CParser  # type: ignore[attr-defined]  # types-PyYAML hides it
+
+
+class _BoundedLoader(yaml.composer.Composer, _Parser, yaml.resolver.Resolver):  # type: ignore[misc]  # _Parser is chosen at import time
+    """YAML events (libyaml's parser when present) composed into nodes by PyYAML's own
+    composer, refusing a document too deep or too large while composing it, before it
+    costs more time or memory (aliases are counted when expanded, by _Reader)."""
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self.depth = 0
         self.composed = 0
 
     def mark(self) -> Any:
-        # types-PyYAML leaves peek_event untyped
-        return self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()
+        return event.start_mark
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self.composed += 1
@@ -281,6 +291,16 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(p for p in (e.context, e.problem) if p) or "not well-formed"
+        if "nesting depth" in message:  # libyaml's own bound on nesting
+            raise RubricSyntaxError(
+                [
+                    Issue(
+                        "yaml.too_deep",
+                        f"document nests deeper than {MAX_DEPTH} levels",
+                        _mark_location(file, mark),
+                    )
+                ]
+            ) from None
         raise RubricSyntaxError(
             [Issue("yaml.syntax", message, _mark_location(file, mark))]
         ) from None

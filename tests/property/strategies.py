@@ -101,8 +101,7 @@ def _args(inner: st.SearchStrategy[str], low: int, high: int) -> st.SearchStrate
 def number_formulas(depth: int = 4) -> st.SearchStrategy[str]:
     """Number-valued formulas of the allowed language, nested at most ``depth`` deep.
 
-    ``min`` / ``max`` always get two or more arguments: with one they fail (see the
-    xfailed test_formula.test_min_max_of_one_value), which is pinned there, not here.
+    ``min`` / ``max`` always get two or more arguments, as the language requires.
     """
     if depth == 0:
         return _number_leaf()
@@ -478,8 +477,8 @@ def rubric_data(draw: st.DrawFn, *, max_depth: int = 2) -> dict[str, Any]:
     """A small valid rubric as plain data: inputs, derived values, a tree, grade bands.
 
     Leaf weights never have more decimals than scores and the total are rounded to: a
-    weight of 0.5 with scores rounded to whole points lets a leaf score 1 (see the
-    xfailed tests in test_engine), a bug pinned there, not here.
+    finer weight is refused at load (rubric.weight_precision), and a finer total still
+    breaks grading (the xfailed test_engine.test_total_finer_than_total_rounding).
     """
     rounding: dict[str, Any] = {}
     if draw(st.booleans()):
