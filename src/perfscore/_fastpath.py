@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ROUNDING_MODES, ZERO, quantum
 from .formula import FUNCTIONS, _generate, _pow, compile_formula
 from .methods import ScoringMethod
@@ -173,7 +174,7 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     basis = "t" if rubric.rounding.grade_on == "rounded" else "u"
     grade_code = "_fallback()"
     for grade in reversed(compiled._grades):
-        test = _interval_code(gen, grade.range, basis)
+        test = python_test(grade.range, basis, gen.const)
         grade_code = f"{gen.const(grade.name)} if {test} else {grade_code}"
     emit(f"    g = {grade_code}")
     for cap in compiled._caps:
@@ -207,12 +208,3 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
 
 def _local(name: str) -> str:
     return f"_v_{name}"
-
-
-def _interval_code(gen: _Gen, interval: Any, x: str) -> str:
-    parts = []
-    if interval.lower is not None:
-        parts.append(f"{x} {'>=' if interval.include_lower else '>'} {gen.const(interval.lower)}")
-    if interval.upper is not None:
-        parts.append(f"{x} {'<=' if interval.include_upper else '<'} {gen.const(interval.upper)}")
-    return "(" + (" and ".join(parts) or "True") + ")"

@@ -9,6 +9,7 @@ Each given end must say whether it is included: nothing is assumed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -184,3 +185,14 @@ def _as_decimal(value: object, key: str) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"'{key}' must be a finite number")
     return number
+
+
+def python_test(interval: Interval, x: str, const: Callable[[Decimal], str]) -> str:
+    """Python source testing whether the number named ``x`` lies in ``interval``; ``const``
+    names a constant in the generated code."""
+    parts = []
+    if interval.lower is not None:
+        parts.append(f"{x} {'>=' if interval.include_lower else '>'} {const(interval.lower)}")
+    if interval.upper is not None:
+        parts.append(f"{x} {'<=' if interval.include_upper else '<'} {const(interval.upper)}")
+    return "(" + (" and ".join(parts) or "True") + ")"

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ._interval import Interval, interval_from_mapping
+from ._interval import Interval, interval_from_mapping, python_test
 from ._numbers import ZERO
 from .formula import Formula, Symbol, ValueType
 from .results import Step
@@ -285,15 +285,6 @@ class Deduction(ScoringMethod):
         )
 
 
-def _interval_test(gen: CodeGen, interval: Interval, x: str) -> str:
-    parts = []
-    if interval.lower is not None:
-        parts.append(f"{x} {'>=' if interval.include_lower else '>'} {gen.const(interval.lower)}")
-    if interval.upper is not None:
-        parts.append(f"{x} {'<=' if interval.include_upper else '<'} {gen.const(interval.upper)}")
-    return " and ".join(parts) or "True"
-
-
 # --------------------------------------------------------------------------- bands
 
 
@@ -401,7 +392,7 @@ class Bands(ScoringMethod):
         x = gen.temp()
         out = gen.fallback() if self.otherwise is None else gen.const(self.otherwise)
         for band in reversed(self.bands):
-            out = f"{gen.const(band.points)} if {_interval_test(gen, band.range, x)} else {out}"
+            out = f"{gen.const(band.points)} if {python_test(band.range, x, gen.const)} else {out}"
         return f"(({x} := {gen.expr(self.value)}), ({out}))[1]"
 
 

@@ -290,25 +290,7 @@ def _round_ratio(num: Array, den: Array, mode: str) -> Array:
 
 def _round_units(units: Array, step: int, mode: str) -> Array:
     """Exact integer rounding of ``units`` to a multiple of ``step`` (returned divided)."""
-    sign = np.sign(units)
-    mag = np.abs(units)
-    q, r = np.divmod(mag, step)
-    twice = 2 * r
-    if mode == "half_up":
-        up = twice >= step
-    elif mode == "half_down":
-        up = twice > step
-    elif mode == "half_even":
-        up = (twice > step) | ((twice == step) & (q % 2 == 1))
-    elif mode == "up":
-        up = r > 0
-    elif mode == "down":
-        up = np.zeros_like(r, dtype=bool)
-    elif mode == "ceiling":
-        up = (r > 0) & (sign > 0)
-    else:  # floor
-        up = (r > 0) & (sign < 0)
-    return sign * (q + up.astype(np.int64))
+    return _round_ratio(units, np.int64(step), mode)
 
 
 # --------------------------------------------------------------------------- formulas
