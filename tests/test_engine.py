@@ -683,16 +683,16 @@ def test_zero_division_in_a_leaf_formula_is_located() -> None:
 
 def test_zero_to_the_power_zero_in_a_leaf_is_an_evaluation_error() -> None:
     rubric = compiled(one_leaf_rubric("{method: formula, expression: x ** 0}"))
-    with pytest.raises(EvaluationError):
+    with pytest.raises(EvaluationError) as info:
         rubric.score({"x": 0})
+    assert info.value.codes == ("evaluation.arithmetic",)
+    assert info.value.issues[0].location.path == ("indicators", 0, "scoring", "expression")
 
 
-def test_min_of_one_argument_in_a_leaf() -> None:
-    try:
-        rubric = compiled(one_leaf_rubric("{method: formula, expression: min(x)}"))
-    except FormulaError:
-        return
-    assert rubric.score({"x": 4})["a"].score == 4
+def test_min_of_one_argument_in_a_leaf_is_a_load_error() -> None:
+    with pytest.raises(FormulaError) as info:
+        compiled(one_leaf_rubric("{method: formula, expression: min(x)}"))
+    assert info.value.codes == ("formula.arity",)
 
 
 def test_zero_to_a_negative_power_in_a_derived_value() -> None:

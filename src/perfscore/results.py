@@ -35,9 +35,10 @@ class Status(enum.StrEnum):
 class Step:
     """One line of an explanation: what fired (a band, a step, a checklist item) and its points.
 
-    ``kind`` is a stable word (``value``, ``band``, ``threshold``, ``deduction``, ``item``,
-    ``level``, ``case``, ``clamp``, ``not_applicable``, ``redistribution``, ``rounding``);
-    ``points`` is the signed effect on the score when there is one.
+    ``kind`` is a stable word: ``threshold``, ``deduction``, ``floor``, ``band``,
+    ``proportional``, ``item``, ``level``, ``case``, ``formula``, ``clamp``, ``row``,
+    ``not_applicable``, ``redistribution`` or ``rounding``; ``points`` is the signed effect
+    on the score when there is one.
     """
 
     kind: str
@@ -51,11 +52,10 @@ class Step:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(NamedTuple):
     """Why an indicator scored what it did: the values it read and the steps taken."""
 
-    values: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    values: Mapping[str, Value] = MappingProxyType({})
     steps: tuple[Step, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
