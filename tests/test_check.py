@@ -24,7 +24,7 @@ from perfscore import MethodContext, Scorer, ScoringMethod, register_method, tes
 from perfscore import methods as methods_module
 from perfscore.check import CheckReport, Finding, check_rubric, inputs_strategy
 from perfscore.cli import main
-from perfscore.methods import NUMBER
+from perfscore.methods import NUMBER, Bands
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "check"
@@ -80,6 +80,27 @@ def test_division_by_zero_with_smallest_inputs() -> None:
     assert report.exit_code == 1
 
 
+@pytest.fixture
+def claimed_tiers() -> Iterator[None]:
+    """Register 'claimed_tiers': bands whose 'monotone' claim is taken on trust (the
+    built-in bands refuse a false claim when the rubric loads, so the hunt needs this
+    to show what it finds in a method of someone else's)."""
+
+    class ClaimedTiers(Bands):
+        kind: ClassVar[str] = "claimed_tiers"
+        method: Literal["claimed_tiers"] = "claimed_tiers"  # type: ignore[assignment]
+
+        def compile(self, ctx: MethodContext) -> Scorer:
+            return Bands.compile(self.model_copy(update={"monotone": None}), ctx)
+
+    saved = dict(methods_module._REGISTRY)
+    register_method(ClaimedTiers)
+    yield
+    methods_module._REGISTRY.clear()
+    methods_module._REGISTRY.update(saved)
+
+
+@pytest.mark.usefixtures("claimed_tiers")
 def test_not_monotone_shows_both_sides() -> None:
     report = hunt("not_monotone.yaml")
     errors = [str(f) for f in report.errors]
@@ -175,6 +196,7 @@ def test_max_examples_bounds_the_hunt() -> None:
         hunt("clean.yaml", max_examples=0)
 
 
+@pytest.mark.usefixtures("claimed_tiers")
 def test_pasted_golden_case_passes(tmp_path: Path) -> None:
     report = hunt("not_monotone.yaml")
     cases = "\n".join(f.case for f in report.errors if f.case)

@@ -737,12 +737,6 @@ def test_leaf_weight_finer_than_score_rounding() -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="a rubric total finer than the total rounding is accepted: total 0.5 with "
-    "rounding.total.places 0 and grade_on: rounded rounds a full score to 1, which no "
-    "grade band (at most [0, 0.5]) holds: CompiledRubric.score raises evaluation.no_grade",
-    strict=True,
-)
 def test_total_finer_than_total_rounding() -> None:
     text = """
         id: t

@@ -460,11 +460,6 @@ def test_too_complex_refused() -> None:
     assert error.issues[0].message == f"formula has {MAX_NODES + 1} parts; at most 400 allowed"
 
 
-@pytest.mark.xfail(
-    reason="formula._Checker.check files one 'formula.too_deep' issue per subtree that "
-    "crosses MAX_DEPTH: a long sum '1+1+...+1' gets two identical issues",
-    strict=True,
-)
 def test_too_deep_reported_once() -> None:
     assert refused("+".join(["1"] * 60)).codes == ("formula.too_deep",)
 
@@ -570,12 +565,6 @@ def test_zero_to_a_negative_power() -> None:
     assert info.value.codes == ("evaluation.division_by_zero",)
 
 
-@pytest.mark.xfail(
-    reason="hex / octal / binary literals are accepted (formula._Checker._constant falls back "
-    "to Decimal(int(value))) but the reference evaluator reads Decimal('0x10') and fails: "
-    "the two evaluators disagree. Either refuse such literals or read them the same way",
-    strict=True,
-)
 @pytest.mark.parametrize("source", ["0x10", "0o17", "0b101"])
 def test_non_decimal_literals_agree_or_are_refused(source: str) -> None:
     try:

@@ -296,11 +296,6 @@ def test_bands_end_must_say_included() -> None:
     assert error.issues[0].message == "say whether 0 is included: add include_from: true or false"
 
 
-@pytest.mark.xfail(
-    reason="methods.Bands.compile never checks its 'monotone' claim: a table declared "
-    "'monotone: increasing' whose points fall as the value rises loads without an issue",
-    strict=True,
-)
 def test_bands_monotone_claim_is_checked() -> None:
     scoring = """
     method: bands

@@ -102,6 +102,11 @@ def _min_upper(a: Interval, b: Interval) -> tuple[Decimal | None, bool]:
 def _number(text: str, which: str) -> Decimal | None:
     t = text.strip().lower().replace("％", "%").rstrip("%").strip()
     if t in _INFINITE:
+        positive = not t.startswith("-")
+        if t and which == "lower" and positive and t.startswith("+"):
+            raise ValueError(f"the lower end cannot be {text.strip()!r}: write '-∞'")
+        if which == "upper" and not positive:
+            raise ValueError(f"the upper end cannot be {text.strip()!r}: write '+∞'")
         return None
     try:
         value = Decimal(t)
@@ -131,7 +136,12 @@ def parse_interval(text: str) -> Interval:
         raise ValueError(f"{text!r}: an unbounded upper end cannot be included; write '..., +∞)'")
     interval = Interval(lower, upper, include_lower, include_upper)
     if interval.is_empty():
-        raise ValueError(f"{text!r} is empty: its lower end is above its upper end")
+        reason = (
+            "its lower end is above its upper end"
+            if lower is not None and upper is not None and lower > upper
+            else "its ends are equal and not both included"
+        )
+        raise ValueError(f"{text!r} is empty: {reason}")
     return interval
 
 

@@ -436,6 +436,15 @@ class _Compiler:
 
         for i, top in enumerate(self.rubric.indicators):
             add(top, ("indicators", i), 0, None)
+        total_places = self.rubric.rounding.total.places
+        if self.rubric.total != self.rubric.total.quantize(Decimal(1).scaleb(-total_places)):
+            self.error(
+                ("total",),
+                "rubric.total_precision",
+                f"the rubric total {to_str(self.rubric.total)} is finer than the "
+                f"{total_places} decimal place(s) totals are rounded to",
+                "round the total, or keep more places in 'rounding.total'",
+            )
         top_total = sum((n.weight for n in self.rubric.indicators), ZERO)
         if top_total != self.rubric.total:
             self.error(

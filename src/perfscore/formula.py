@@ -262,12 +262,13 @@ class _Checker:
         self.nodes += 1
         span = self.span_of(node)
         if depth > MAX_DEPTH:
-            self.issue(
-                "formula.too_deep",
-                f"formula nests deeper than {MAX_DEPTH} levels",
-                span,
-                "split it into derived values",
-            )
+            if not any(i.code == "formula.too_deep" for i in self.issues):  # once is enough
+                self.issue(
+                    "formula.too_deep",
+                    f"formula nests deeper than {MAX_DEPTH} levels",
+                    span,
+                    "split it into derived values",
+                )
             return None, None
         if isinstance(node, ast.Constant):
             return self._constant(node, span)
@@ -326,8 +327,14 @@ class _Checker:
                     return None, ValueType.NUMBER
             try:
                 number = Decimal(text.replace("_", ""))
-            except decimal.InvalidOperation:
-                number = Decimal(int(value))
+            except decimal.InvalidOperation:  # 0x10, 0o17, 0b101
+                self.issue(
+                    "formula.forbidden",
+                    f"number {text!r} not allowed: write numbers in decimal",
+                    span,
+                    None,
+                )
+                return None, ValueType.NUMBER
             return Const(number, span), ValueType.NUMBER
         self.issue("formula.forbidden", f"literal {value!r} not allowed", span, None)
         return None, None

@@ -25,6 +25,7 @@ returns a scorer: ``scorer(values, explain) -> (score, steps)``, where ``score``
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol
@@ -325,6 +326,28 @@ def _check_disjoint(ctx: MethodContext, field: str, intervals: Sequence[Interval
                 )
 
 
+def _check_monotone_bands(ctx: MethodContext, bands: Sequence[Band], direction: str) -> None:
+    """A table declared monotone must not give fewer points to a higher (lower) band."""
+    low = Decimal("-Infinity")
+    order = sorted(
+        range(len(bands)),
+        key=lambda i: (
+            bands[i].range.lower if bands[i].range.lower is not None else low,
+            not bands[i].range.include_lower,
+        ),
+    )
+    for before, after in itertools.pairwise(order):
+        a, b = bands[before].points, bands[after].points
+        if (direction == "increasing" and b < a) or (direction == "decreasing" and b > a):
+            ctx.error(
+                ("bands", after, "points"),
+                "method.not_monotone",
+                f"bands are declared {direction}, but {bands[after].range} gives {b} "
+                f"after {bands[before].range} gives {a}",
+                "fix the points, or the 'monotone' claim",
+            )
+
+
 @register_method
 class Bands(ScoringMethod):
     """Ordered ranges of a value, each with its points; exact values as ``equals``."""
@@ -366,6 +389,8 @@ class Bands(ScoringMethod):
                 f"otherwise {self.otherwise} exceeds weight {weight}",
             )
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
+        if self.monotone is not None:
+            _check_monotone_bands(ctx, self.bands, self.monotone)
         table = tuple(
             (b.range, b.points, f" in {b.range}{f' ({b.text})' if b.text else ''}: {_d(b.points)}")
             for b in self.bands
