@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ._inputs import MAX_MAGNITUDE, MAX_PLACES
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ROUNDING_MODES, ZERO, quantum
 from .formula import FUNCTIONS, _generate, _pow, compile_formula
@@ -120,10 +121,20 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
         elif spec.kind in ("text", "table"):
             emit(f"    x = {coerce}(x)")
         else:
-            emit(f"    x = {coerce}(x)")
             integral = spec.kind in ("integer", "count")
-            if integral:
-                emit("    if x != x.to_integral_value(): _fallback()")
+            if "fraction" in spec.accept:  # the input's own rules decide, every time
+                emit(f"    x = {coerce}(x)")
+            else:
+                # The coercer's own first test, inline: a Decimal within the bounds every
+                # number keeps is taken as it is; anything else goes through the coercer.
+                magnitude = gen.const(MAX_MAGNITUDE)
+                places = gen.const(-MAX_PLACES)
+                whole = " and x == x.to_integral_value()" if integral else ""
+                emit(
+                    f"    if not (x.__class__ is {gen.const(Decimal)} and x.is_finite() and "
+                    f"-{magnitude} < x < {magnitude} and x.adjusted() >= {places}{whole}): "
+                    f"x = {coerce}(x)"
+                )
             low, high = spec.lower_bound, spec.max
             if low is not None and high is not None:
                 emit(f"    if not {gen.const(low)} <= x <= {gen.const(high)}: _fallback()")

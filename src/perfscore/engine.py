@@ -760,8 +760,9 @@ class CompiledRubric:
         explain: bool,
     ) -> ScoreResult:
         nodes = self._nodes
-        explanations: list[Explanation | None] = [None] * len(nodes)
+        explanations: Sequence[Explanation | None] = self._no_explanations
         if explain:
+            explanations = [None] * len(nodes)
             # The fast path computed every value and score; the steps come from the
             # leaves' scorers, run again on the same values with explanations on.
             with decimal.localcontext(ENGINE_CONTEXT):
@@ -800,17 +801,35 @@ class CompiledRubric:
                 for i, score, explanation in zip(self._node_info, scores, explanations, strict=True)
             )
 
-        return ScoreResult(
-            rubric_id=self.rubric.id,
-            rubric_version=self.rubric.version,
-            rubric_hash=self.hash,
+        # The fields every result of this rubric shares are filled in once (see
+        # _result_fields); a result is then made without running the frozen __init__.
+        result = object.__new__(ScoreResult)
+        result.__dict__.update(
+            self._result_fields,
             total=total,
             unrounded_total=unrounded,
-            max_total=self.rubric.total,
             grade=grade,
             values=MappingProxyType(values),
             nodes=build,
         )
+        return result
+
+    @cached_property
+    def _no_explanations(self) -> tuple[None, ...]:
+        return (None,) * len(self._nodes)
+
+    @cached_property
+    def _result_fields(self) -> dict[str, Any]:
+        """The fields of a :class:`ScoreResult` that are the same for every department."""
+        return {
+            "rubric_id": self.rubric.id,
+            "rubric_version": self.rubric.version,
+            "rubric_hash": self.hash,
+            "max_total": self.rubric.total,
+            "warnings": (),
+            "grade_before_caps": None,
+            "grade_caps": (),
+        }
 
     def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
         na_names = {k for k, v in values.items() if v is _NA}

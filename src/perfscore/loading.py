@@ -116,7 +116,16 @@ class _Refused(Exception):
         self.code, self.message, self.mark, self.hint = code, message, mark, hint
 
 
-_Parser: Any = yaml.parser.Parser
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's pure-Python parser, taking the stream as libyaml's CParser does."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+_Parser: Any = _PyParser
 if getattr(yaml, "__with_libyaml__", False):  # libyaml's parser: events, several times faster
     import yaml.cyaml
 
