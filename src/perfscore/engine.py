@@ -40,7 +40,7 @@ from .errors import (
 from .formula import Formula, Symbol, ValueType, compile_formula
 from .methods import NoMatch, Scorer
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
-from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
+from .results import Explanation, IndicatorResult, ScoreResult, Status, Step, ValuesRead
 
 __all__ = ["CompiledRubric", "compile_rubric"]
 
@@ -765,6 +765,7 @@ class CompiledRubric:
             explanations = [None] * len(nodes)
             # The fast path computed every value and score; the steps come from the
             # leaves' scorers, run again on the same values with explanations on.
+            frozen = MappingProxyType(values)
             with decimal.localcontext(ENGINE_CONTEXT):
                 for leaf in self._leaves:
                     points, steps = leaf.scorer(values, True)
@@ -772,8 +773,7 @@ class CompiledRubric:
                     if points != rounded:
                         text = f"{to_str(points)} rounded to {to_str(rounded)}"
                         steps = (*steps, Step("rounding", text))
-                    shown = MappingProxyType({name: values[name] for name in leaf.reads})
-                    explanations[leaf.index] = Explanation(shown, steps)
+                    explanations[leaf.index] = Explanation(ValuesRead(frozen, leaf.reads), steps)
             empty = Explanation(MappingProxyType({}), ())
             for i, node in enumerate(nodes):
                 if node.leaf is None:

@@ -52,6 +52,31 @@ class Step:
         return out
 
 
+class ValuesRead(Mapping[str, Value]):
+    """A read-only view of the values one indicator read, in the order it declares them:
+    a window on the department's values, made without copying them."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, values: Mapping[str, Value], names: tuple[str, ...]) -> None:
+        self._values = values
+        self._names = names
+
+    def __getitem__(self, name: str) -> Value:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"ValuesRead({dict(self)!r})"
+
+
 class Explanation(NamedTuple):
     """Why an indicator scored what it did: the values it read and the steps taken."""
 
