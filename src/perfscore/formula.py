@@ -824,21 +824,12 @@ class Formula:
 
     def locate_failure(self, values: Mapping[str, Value]) -> EvaluationError:
         """Re-run with the interpreter to say where a failed evaluation failed."""
-        with decimal.localcontext(ENGINE_CONTEXT):
-            try:
-                _interpret(self.expr, values)
-            except _Failure as failure:
-                issue = make_issue(
-                    failure.code,
-                    failure.message,
-                    self.source,
-                    failure.span,
-                    self.origin,
-                    failure.hint,
-                )
-                return EvaluationError([issue])
-            except _DECIMAL_FAILURES:
-                pass
+        try:
+            self.interpret(values)
+        except EvaluationError as error:
+            return error
+        except _DECIMAL_FAILURES:
+            pass
         return EvaluationError(
             [Issue("evaluation.arithmetic", "arithmetic failed", self.origin, None)]
         )
