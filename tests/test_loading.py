@@ -153,12 +153,6 @@ def test_deep_toml_refused_by_the_parser() -> None:
     assert error.codes == ("toml.too_deep",)
 
 
-@pytest.mark.xfail(
-    reason="loading._parse_toml enforces no nesting limit of its own: a TOML document nested "
-    "100 deep is accepted (only tomllib's RecursionError stops it), while YAML and JSON "
-    "refuse anything deeper than MAX_DEPTH = 64 with yaml.too_deep",
-    strict=True,
-)
 def test_toml_nesting_bounded_like_yaml() -> None:
     depth = MAX_DEPTH + 36
     error = syntax_error("a = " + "[" * depth + "]" * depth + "\n", "toml")

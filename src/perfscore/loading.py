@@ -345,7 +345,30 @@ def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise RubricSyntaxError(
             [Issue("toml.too_deep", "document nests too deeply", Location(file=file))]
         ) from None
+    if _depth(data) > MAX_DEPTH:
+        raise RubricSyntaxError(
+            [
+                Issue(
+                    "toml.too_deep",
+                    f"document nests deeper than {MAX_DEPTH} levels",
+                    Location(file=file),
+                )
+            ]
+        )
     return data, SourceMap(file, text.splitlines())
+
+
+def _depth(data: Any) -> int:
+    """How deep ``data`` nests (without recursion, whatever its depth)."""
+    deepest, pending = 0, [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            pending.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            pending.extend((v, depth + 1) for v in value)
+    return deepest
 
 
 _PARSERS: Final[dict[str, Callable[[str, str], tuple[Any, SourceMap]]]] = {
