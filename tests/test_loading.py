@@ -358,23 +358,11 @@ def test_every_problem_of_a_file_in_one_pass() -> None:
     }
 
 
-@pytest.mark.xfail(
-    reason="loading._pydantic_issues passes on pydantic's 'too_short' errors that follow from "
-    "items already reported: when the only indicator is invalid, the file also gets "
-    "'indicators: Tuple should have at least 1 item after validation, not 0'",
-    strict=True,
-)
 def test_no_follow_on_issue_when_the_only_indicator_is_invalid() -> None:
     error = invalid(one_leaf_rubric("{method: bandz, value: x}"))
     assert error.codes == ("schema.value",)
 
 
-@pytest.mark.xfail(
-    reason="loading._pydantic_issues keeps pydantic's '[key]' marker for a bad mapping key: "
-    "an input id 'Bad' is reported as \"inputs.Bad.[key]: String should match pattern "
-    "'^[a-z][a-z0-9_]*$'\" at the value (6:8), not the key (6:3), and without the id hint",
-    strict=True,
-)
 def test_bad_input_id_located_at_the_key() -> None:
     error = invalid(
         """

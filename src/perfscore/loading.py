@@ -469,7 +469,14 @@ _ID_HINT: Final = (
 def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
     issues: list[Issue] = []
     known = _known_keys()
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    locs = [tuple(err["loc"]) for err in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "too_short" and any(
+            other[: len(loc)] == loc and len(other) > len(loc) for other in locs
+        ):
+            continue  # the list is short only because its items were refused, reported below
         path: tuple[PathPart, ...] = tuple(p for p in err["loc"] if isinstance(p, str | int))
         path = tuple(p for p in path if not (isinstance(p, str) and p.startswith("function-")))
         kind = err["type"]
@@ -479,6 +486,17 @@ def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
         if message.startswith("Assertion failed, "):
             message = message[len("Assertion failed, ") :]
         hint = None
+        if path and path[-1] == "[key]":  # a bad mapping key (an input or derived id)
+            path = path[:-1]
+            issues.append(
+                Issue(
+                    "schema.invalid",
+                    f"{str(path[-1])!r} is not a valid id",
+                    source.locate(path, key=True),
+                    _ID_HINT,
+                )
+            )
+            continue
         if kind == "extra_forbidden":
             key = str(path[-1]) if path else "?"
             code, message = "schema.unknown_key", f"unknown key {key!r}"
