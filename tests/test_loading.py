@@ -296,12 +296,6 @@ def test_formula_issue_located_inside_the_string(written: str, column: int) -> N
     )
 
 
-@pytest.mark.xfail(
-    reason="loading.SourceMap.formula_origin takes a block scalar's start mark (the '|' or "
-    "'>' indicator) as the first character of the formula: an issue on the formula's "
-    "second line of a '|' block is reported at 12:2 instead of 13:10",
-    strict=True,
-)
 def test_formula_issue_located_inside_a_block_scalar() -> None:
     block = "|\n        (speed +\n         speeed)"
     text = (LEAF % block).replace("weigth", "weight")
@@ -311,12 +305,6 @@ def test_formula_issue_located_inside_a_block_scalar() -> None:
     assert (issue.location.line, issue.location.column) == (13, 10)
 
 
-@pytest.mark.xfail(
-    reason="a folded ('>-') or multi-line plain formula is joined into one line by YAML, but "
-    "its issues keep the first line's number and run past its end: 'speeed' on line 12 "
-    "is reported at 11:27, beyond the end of line 11 ('      expression: >-')",
-    strict=True,
-)
 def test_formula_issue_located_inside_a_folded_scalar() -> None:
     block = ">-\n        speed +\n        speeed"
     text = (LEAF % block).replace("weigth", "weight")

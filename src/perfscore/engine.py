@@ -230,12 +230,16 @@ class _Compiler:
         self, path: Sequence[PathPart], source: str, expect: ValueType | tuple[ValueType, ...]
     ) -> Formula:
         origin = self.locate(path)
+        position = None
         if self.rubric._source is not None:
             origin = self.rubric._source.formula_origin(tuple(path)) or origin
+            position = self.rubric._source.formula_position(tuple(path), source)
         if not self.spend(len(source), origin):
             return _PLACEHOLDER
         try:
-            return compile_formula(source, self.symbols, expect=expect, origin=origin)
+            return compile_formula(
+                source, self.symbols, expect=expect, origin=origin, position=position
+            )
         except FormulaError as e:
             self.issues.extend(e.issues)
             return _PLACEHOLDER

@@ -224,6 +224,7 @@ class _Checker:
     source: str
     symbols: Mapping[str, Symbol] | None
     origin: Location
+    position: Position | None = None
     issues: list[Issue] = field(default_factory=list)
     constants: list[Value] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
@@ -254,7 +255,9 @@ class _Checker:
         return base + len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
 
     def issue(self, code: str, message: str, span: tuple[int, int], hint: str | None) -> None:
-        self.issues.append(make_issue(code, message, self.source, span, self.origin, hint))
+        self.issues.append(
+            make_issue(code, message, self.source, span, self.origin, hint, self.position)
+        )
 
     # -- the walk -------------------------------------------------------------------
     def check(self, node: ast.AST, depth: int) -> tuple[Expr | None, ValueType | None]:
@@ -580,6 +583,10 @@ def _type_hint(got: ValueType, want: ValueType) -> str | None:
     return None
 
 
+#: Maps an offset in a formula's text to the (line, column) of that character in its file.
+Position = Callable[[int], tuple[int, int] | None]
+
+
 def make_issue(
     code: str,
     message: str,
@@ -587,18 +594,28 @@ def make_issue(
     span: tuple[int, int],
     origin: Location,
     hint: str | None,
+    position: Position | None = None,
 ) -> Issue:
-    """An issue pointing at ``span`` inside the formula ``source`` found at ``origin``."""
+    """An issue pointing at ``span`` inside the formula ``source`` found at ``origin``.
+
+    ``position``, when given, places the span in the file exactly, however the formula was
+    written there (over several lines, folded, in a block); otherwise the formula is taken
+    to start at ``origin``.
+    """
     line_start = source.rfind("\n", 0, span[0]) + 1
     line_end = source.find("\n", span[0])
     line_end = len(source) if line_end == -1 else line_end
     line_no = source.count("\n", 0, span[0])
+    line = None if origin.line is None else origin.line + line_no
     column = origin.column
     if column is not None:
         column = (column if line_no == 0 else 1) + span[0] - line_start
+    placed = position(span[0]) if position is not None else None
+    if placed is not None:
+        line, column = placed
     location = Location(
         file=origin.file,
-        line=None if origin.line is None else origin.line + line_no,
+        line=line,
         column=column,
         path=origin.path,
         source_line=source[line_start:line_end],
@@ -793,6 +810,7 @@ class Formula:
     type: ValueType
     origin: Location = field(default_factory=Location)
     _fn: Callable[[Mapping[str, Value]], Value] = field(repr=False, default=lambda v: ZERO)
+    _position: Position | None = field(repr=False, default=None)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Formula) and other.source == self.source
@@ -851,6 +869,7 @@ class Formula:
                     failure.span,
                     self.origin,
                     failure.hint,
+                    self._position,
                 )
                 raise EvaluationError([issue]) from None
 
@@ -868,11 +887,13 @@ def compile_formula(
     *,
     expect: ValueType | Sequence[ValueType] | None = None,
     origin: Location | None = None,
+    position: Position | None = None,
 ) -> Formula:
     """Parse and check ``source``; raise :class:`FormulaError` listing every problem.
 
     ``symbols`` are the names the formula may read (``None`` accepts any name as a number).
-    ``expect`` is the type (or types) the result must have.
+    ``expect`` is the type (or types) the result must have. ``origin`` and ``position``
+    say where the formula is, for the issues (see :func:`make_issue`).
     """
     origin = origin or Location()
     whole = (0, max(1, len(source)))
@@ -900,7 +921,11 @@ def compile_formula(
             offset += sum(len(line) + 1 for line in text.split("\n")[: e.lineno - 1])
         span = (min(offset, len(text) - 1), min(offset, len(text) - 1) + 1)
         raise FormulaError(
-            [make_issue("formula.syntax", f"invalid syntax: {e.msg}", text, span, origin, None)]
+            [
+                make_issue(
+                    "formula.syntax", f"invalid syntax: {e.msg}", text, span, origin, None, position
+                )
+            ]
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError(
@@ -910,7 +935,7 @@ def compile_formula(
                 )
             ]
         ) from None
-    checker = _Checker(text, symbols, origin)
+    checker = _Checker(text, symbols, origin, position)
     try:
         expr, result_type = checker.check(tree.body, 0)
     except RecursionError:
@@ -947,4 +972,5 @@ def compile_formula(
         type=result_type,
         origin=origin,
         _fn=_compile_function(expr),
+        _position=position,
     )

@@ -96,6 +96,47 @@ class SourceMap:
             probe = probe[:-1]
         return Location(file=self.file, line=line + 1, column=col + 1, path=path)
 
+    def formula_position(
+        self, path: tuple[PathPart, ...], text: str
+    ) -> Callable[[int], tuple[int, int] | None] | None:
+        """Where each character of the formula ``text`` (found at ``path``) is in the file.
+
+        The characters other than whitespace are matched, in order, with those of the
+        file from where the value starts: this follows a formula over several lines,
+        folded (``>``), in a block (``|``) or plain. Quoted strings with escapes are not
+        followed (None is returned for them).
+        """
+        source, local = self.resolve(path)
+        if source is not self:
+            return source.formula_position(local, text)
+        entry = self.values.get(local)
+        if entry is None:
+            return None
+        line, col, style = entry
+        if style == '"' and "\\" in (self.lines[line] if line < len(self.lines) else ""):
+            return None
+        if style in ("|", ">"):
+            line, col = line + 1, 0
+        elif style in ("'", '"'):
+            col += 1
+        lines = self.lines
+
+        def position(offset: int) -> tuple[int, int] | None:
+            wanted = sum(1 for ch in text.strip()[:offset] if not ch.isspace())
+            row, column = line, col
+            while row < len(lines):
+                current = lines[row]
+                while column < len(current):
+                    if not current[column].isspace():
+                        if wanted == 0:
+                            return row + 1, column + 1
+                        wanted -= 1
+                    column += 1
+                row, column = row + 1, 0
+            return None
+
+        return position
+
     def formula_origin(self, path: tuple[PathPart, ...]) -> Location | None:
         """Where a formula string starts, column adjusted past an opening quote."""
         source, path = self.resolve(path)
