@@ -1,0 +1,51 @@
+"""The docs keep up with the code: every rubric key and every issue code is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from perfscore import methods, model
+
+ROOT = Path(__file__).parents[1]
+SRC = ROOT / "src" / "perfscore"
+CODE = re.compile(
+    r"[\"'](?P<code>(?:formula|schema|yaml|toml|file|rubric|method|input|evaluation|grade|"
+    r"score|compose|case)\.[a-z_]+)[\"']"
+)
+
+
+def _models() -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    for module in (model, methods):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+                found.append(value)
+    found.extend(methods.method_kinds().values())
+    return found
+
+
+def test_every_rubric_key_is_in_the_format_reference() -> None:
+    text = (ROOT / "docs" / "rubric-format.md").read_text(encoding="utf-8")
+    missing = sorted(
+        {
+            (info.alias or name)
+            for cls in _models()
+            for name, info in cls.model_fields.items()
+            if f"`{info.alias or name}`" not in text
+        }
+    )
+    assert missing == []
+
+
+def test_every_issue_code_is_in_the_errors_page() -> None:
+    text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    codes = {
+        m.group("code")
+        for path in SRC.glob("*.py")
+        for m in CODE.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert codes, "no issue codes found: the pattern is stale"
+    assert sorted(c for c in codes if f"`{c}`" not in text) == []
