@@ -127,11 +127,12 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
             else:
                 # The coercer's own first test, inline: a Decimal within the bounds every
                 # number keeps is taken as it is; anything else goes through the coercer.
+                # (A NaN traps in the comparison, which sends the department to the engine.)
                 magnitude = gen.const(MAX_MAGNITUDE)
                 places = gen.const(-MAX_PLACES)
                 whole = " and x == x.to_integral_value()" if integral else ""
                 emit(
-                    f"    if not (x.__class__ is {gen.const(Decimal)} and x.is_finite() and "
+                    f"    if not (x.__class__ is {gen.const(Decimal)} and "
                     f"-{magnitude} < x < {magnitude} and x.adjusted() >= {places}{whole}): "
                     f"x = {coerce}(x)"
                 )

@@ -87,11 +87,16 @@ class _RowOutcome:
     values: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
 class _RowsStep(Step):
     """Carries a row group's rows from its scorer to the aggregation; never shown."""
 
     outcomes: tuple[_RowOutcome, ...] = ()
+
+    @classmethod
+    def carrying(cls, outcomes: tuple[_RowOutcome, ...]) -> _RowsStep:
+        step = cls("rows", "", None)
+        step.outcomes = outcomes
+        return step
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,7 +557,7 @@ class _Compiler:
                         )
                     ]
                 )
-            return total, (_RowsStep("rows", "", None, tuple(outcomes)),)
+            return total, (_RowsStep.carrying(tuple(outcomes)),)
 
         return score, (fraction,)
 

@@ -31,8 +31,7 @@ class Status(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One line of an explanation: what fired (a band, a step, a checklist item) and its points.
 
     ``kind`` is a stable word: ``threshold``, ``deduction``, ``floor``, ``band``,
