@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ._inputs import MAX_MAGNITUDE, MAX_PLACES
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ROUNDING_MODES, ZERO, quantum
-from .formula import FUNCTIONS, _generate, _pow, compile_formula
+from .formula import FUNCTIONS, PARSE_LOCK, _generate, _pow, compile_formula
 from .methods import ScoringMethod
 
 if TYPE_CHECKING:
@@ -206,7 +206,8 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
-    exec(compile(source, f"<perfscore fast path: {rubric.id}>", "exec"), namespace)
+    with PARSE_LOCK:  # compiling parses (see formula.parse_expression)
+        exec(compile(source, f"<perfscore fast path: {rubric.id}>", "exec"), namespace)
     inner: Callable[[Mapping[str, Any]], FastResult] = namespace["_fast"]
     context = ENGINE_CONTEXT
 

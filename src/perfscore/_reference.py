@@ -18,7 +18,7 @@ from typing import Any
 import simpleeval
 
 from ._numbers import ENGINE_CONTEXT
-from .formula import FUNCTIONS, _pow
+from .formula import FUNCTIONS, _pow, parse_expression
 
 _OPERATORS: dict[type[ast.AST], Any] = {
     ast.Add: operator.add,
@@ -52,7 +52,7 @@ class _DecimalLiterals(ast.NodeTransformer):
 def reference_evaluate(source: str, values: Mapping[str, Any]) -> Any:
     """Evaluate ``source`` with simpleeval, every numeric literal a Decimal."""
     text = source.strip()
-    tree = ast.parse(text, mode="eval")
+    tree = parse_expression(text)
     tree = _DecimalLiterals(text).visit(tree)
     evaluator = simpleeval.SimpleEval(
         operators=_OPERATORS,

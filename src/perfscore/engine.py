@@ -37,7 +37,7 @@ from .errors import (
     PathPart,
     RubricValidationError,
 )
-from .formula import Formula, Symbol, ValueType, compile_formula
+from .formula import Formula, Symbol, ValueType, compile_formula, parse_expression
 from .methods import NoMatch, Scorer
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import Explanation, IndicatorResult, ScoreResult, Status, Step, ValuesRead
@@ -670,7 +670,7 @@ class _Compiler:
 
 def _names(source: str) -> set[str]:
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = parse_expression(source.strip())
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}

@@ -25,6 +25,7 @@ import ast
 import decimal
 import enum
 import operator
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -587,6 +588,17 @@ def _type_hint(got: ValueType, want: ValueType) -> str | None:
 Position = Callable[[int], tuple[int, int] | None]
 
 
+PARSE_LOCK: Final = threading.Lock()
+
+
+def parse_expression(text: str) -> ast.Expression:
+    """``ast.parse`` in eval mode, one thread at a time: CPython 3.11 and 3.12 can fail
+    with "AST constructor recursion depth mismatch" (a SystemError) when threads parse at
+    once. Only loading parses; scoring runs generated code and takes no lock."""
+    with PARSE_LOCK:
+        return ast.parse(text, mode="eval")
+
+
 def make_issue(
     code: str,
     message: str,
@@ -789,7 +801,8 @@ def _namespace(consts: Sequence[Value]) -> dict[str, Any]:
 def _compile_function(expr: Expr) -> Callable[[Mapping[str, Value]], Value]:
     code, consts = python_source(expr)
     ns = _namespace(consts)
-    exec(f"def _formula(v):\n    return {code}\n", ns)  # source generated from checked IR only
+    with PARSE_LOCK:  # compiling parses too (see parse_expression)
+        exec(f"def _formula(v):\n    return {code}\n", ns)  # source generated from checked IR only
     fn: Callable[[Mapping[str, Value]], Value] = ns["_formula"]
     return fn
 
@@ -914,7 +927,7 @@ def compile_formula(
         )
     text = source.strip()
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = parse_expression(text)
     except SyntaxError as e:
         offset = max(0, (e.offset or 1) - 1)
         if e.lineno and e.lineno > 1:
