@@ -691,7 +691,6 @@ class CompiledRubric:
     _leaves: tuple[_Leaf, ...] = field(repr=False)
     _grades: tuple[_Grade, ...] = field(repr=False)
     _caps: tuple[_Cap, ...] = field(repr=False)
-    _has_na: bool = field(repr=False)
     _checks: tuple[_Check, ...] = field(repr=False, default=())
     _symbols: Mapping[str, Symbol] = field(repr=False, default_factory=dict)
     _fast: FastFunction | None = field(repr=False, default=None)
@@ -1328,7 +1327,6 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         _grades=tuple(grades),
         _caps=tuple(caps),
         _checks=tuple(checks),
-        _has_na=any(leaf.na_when is not None for leaf in leaves),
         _symbols=dict(compiler.symbols),
     )
     object.__setattr__(compiled, "_fast", build_fast_path(compiled))
