@@ -194,6 +194,10 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     for check in getattr(compiled, "_checks", ()):
         emit(f"    if {gen.formula_code(check.when.expr)}: _fallback()")
     emit(f"    return {values}, (" + ", ".join(names[i] for i in range(len(nodes))) + ",), u, t, g")
+    # The whole body runs in the engine's decimal context, whatever the caller's thread has.
+    context = gen.const(ENGINE_CONTEXT)
+    body = ["    " + line for line in lines[1:]]
+    lines = [lines[0], f"    with _localcontext({context}):", *body]
     source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
     for name in everything:  # formulas read values as locals, not from a dict
         source = source.replace(f"v[{name!r}]", _local(name))
@@ -203,18 +207,13 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
         "K": tuple(gen.consts),
         "_pow": _pow,
         "_fallback": _fallback,
+        "_localcontext": decimal.localcontext,
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
     with PARSE_LOCK:  # compiling parses (see formula.parse_expression)
         exec(compile(source, f"<perfscore fast path: {rubric.id}>", "exec"), namespace)
-    inner: Callable[[Mapping[str, Any]], FastResult] = namespace["_fast"]
-    context = ENGINE_CONTEXT
-
-    def fast(raw: Mapping[str, Any]) -> FastResult:
-        with decimal.localcontext(context):
-            return inner(raw)
-
+    fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
 

@@ -745,7 +745,7 @@ class CompiledRubric:
         otherwise, and always with explanations, the full engine does. Both give the same
         scores, total and grade.
         """
-        if self._fast is not None and isinstance(inputs, Mapping):
+        if self._fast is not None and (type(inputs) is dict or isinstance(inputs, Mapping)):
             try:
                 values, scores, unrounded, total, grade = self._fast(inputs)
             except _FAST_DECLINES:
