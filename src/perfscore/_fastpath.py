@@ -22,11 +22,11 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._inputs import MAX_MAGNITUDE, MAX_PLACES
 from ._interval import python_test
-from ._numbers import ENGINE_CONTEXT, HUNDRED, ROUNDING_MODES, ZERO, quantum
+from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_MODES, ZERO, quantum
 from .formula import FUNCTIONS, PARSE_LOCK, _generate, _pow, compile_formula
 from .methods import ScoringMethod
 
@@ -121,28 +121,7 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
         elif spec.kind in ("text", "table"):
             emit(f"    x = {coerce}(x)")
         else:
-            integral = spec.kind in ("integer", "count")
-            if "fraction" in spec.accept:  # the input's own rules decide, every time
-                emit(f"    x = {coerce}(x)")
-            else:
-                # The coercer's own first test, inline: a Decimal within the bounds every
-                # number keeps is taken as it is; anything else goes through the coercer.
-                # (A NaN traps in the comparison, which sends the department to the engine.)
-                magnitude = gen.const(MAX_MAGNITUDE)
-                places = gen.const(-MAX_PLACES)
-                whole = " and x == x.to_integral_value()" if integral else ""
-                emit(
-                    f"    if not (x.__class__ is {gen.const(Decimal)} and "
-                    f"-{magnitude} < x < {magnitude} and x.adjusted() >= {places}{whole}): "
-                    f"x = {coerce}(x)"
-                )
-            low, high = spec.lower_bound, spec.max
-            if low is not None and high is not None:
-                emit(f"    if not {gen.const(low)} <= x <= {gen.const(high)}: _fallback()")
-            elif low is not None:
-                emit(f"    if x < {gen.const(low)}: _fallback()")
-            elif high is not None:
-                emit(f"    if x > {gen.const(high)}: _fallback()")
+            _emit_number(gen, emit, spec, coerce)
         emit(f"    {_local(name)} = x")
     for d in compiled._derived:
         code = gen.formula_code(d.formula.expr)
@@ -216,6 +195,67 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
+
+
+def _emit_number(gen: _Gen, emit: Callable[[str], None], spec: Any, coerce: str) -> None:
+    """The lines that read one number input into ``x``.
+
+    The common case costs one test: a Decimal that the coercer would take as it is (finite,
+    below 10^15 in magnitude, at most 30 places, whole for whole-number kinds) and that lies
+    within the input's bounds. Anything else goes through the coercer and then the bounds,
+    which decline the department when they fail. A percent input given a nonzero figure
+    between -1 and 1 declines it too: the engine scores it and adds the
+    ``input.percent_fraction`` warning. (A NaN traps in the first comparison, which also
+    declines.)
+    """
+    low, high = spec.lower_bound, spec.max
+    slow: list[str] = []
+    if low is not None and high is not None:
+        slow.append(f"if not {gen.const(low)} <= x <= {gen.const(high)}: _fallback()")
+    elif low is not None:
+        slow.append(f"if x < {gen.const(low)}: _fallback()")
+    elif high is not None:
+        slow.append(f"if x > {gen.const(high)}: _fallback()")
+    fraction = (
+        f"if x and {gen.const(-ONE)} < x < {gen.const(ONE)}: _fallback()"
+        if spec.kind == "percent" and "fraction" not in spec.accept
+        else None
+    )
+    if "fraction" in spec.accept:  # the input's own rules decide, every time
+        emit(f"    x = {coerce}(x)")
+        for line in slow:
+            emit(f"    {line}")
+        return
+    # The fast test's range: the declared bounds where they are tighter than the magnitude
+    # every number keeps. A percent whose range starts at 0 or above starts it at 1 here,
+    # so that fractions of one take the slow branch, which tests for them.
+    floor = low if low is not None and low > -MAX_MAGNITUDE else None
+    fraction_after = fraction is not None
+    if fraction is not None and floor is not None and floor >= 0:
+        floor = max(floor, ONE)
+        slow.append(fraction)
+        fraction_after = False
+    lower = f"{gen.const(-MAX_MAGNITUDE)} <" if floor is None else f"{gen.const(floor)} <="
+    upper = (
+        f"< {gen.const(MAX_MAGNITUDE)}"
+        if high is None or high >= MAX_MAGNITUDE
+        else f"<= {gen.const(high)}"
+    )
+    tests = [f"x.__class__ is {gen.const(Decimal)}", f"{lower} x {upper}"]
+    # Past 1E-30 on either side a number has at most 30 places before its first digit.
+    if not ((floor is not None and floor >= _TINY) or (high is not None and high <= -_TINY)):
+        tests.append(f"x.adjusted() >= {gen.const(-MAX_PLACES)}")
+    if spec.kind in ("integer", "count"):
+        tests.append("x == x.to_integral_value()")
+    emit(f"    if not ({' and '.join(tests)}):")
+    emit(f"        x = {coerce}(x)")
+    for line in slow:
+        emit(f"        {line}")
+    if fraction is not None and fraction_after:
+        emit(f"    {fraction}")
+
+
+_TINY: Final = Decimal(1).scaleb(-MAX_PLACES)
 
 
 def _local(name: str) -> str:

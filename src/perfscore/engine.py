@@ -751,8 +751,9 @@ class CompiledRubric:
             except _FAST_DECLINES:
                 pass
             else:
-                result = self._fast_result(values, scores, unrounded, total, grade, explain)
-                return self._warn(result, values, source)
+                # No warnings to add: the fast path declines every department that would
+                # get one (a check that holds, a percent that may be a fraction of one).
+                return self._fast_result(values, scores, unrounded, total, grade, explain)
         values = self.validate_inputs(inputs, source=source)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain)
