@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfscore
+from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.loading import load_document
 from perfscore.results import ScoreResult
 
@@ -58,7 +59,8 @@ def _engine_or_error(compiled: perfscore.CompiledRubric, inputs: dict[str, objec
     """What the full engine makes of ``inputs``: its result with warnings, or its error."""
     try:
         values = compiled.validate_inputs(inputs)
-        result = _full_engine(compiled, dict(values), False)
+        with localcontext(ENGINE_CONTEXT):
+            result = compiled._score(dict(values), False)
         return compiled._warn(result, values, None)
     except perfscore.PerfscoreError as error:
         return type(error), str(error)

@@ -57,5 +57,19 @@ def normalize(value: Decimal) -> Decimal:
 
 
 def to_str(value: Decimal) -> str:
-    """A plain-notation string for a decimal, never ``1E+2``."""
-    return format(value, "f")
+    """A plain-notation string for a decimal, never ``1E+2``; its places kept (``5.00``)."""
+    # str() is several times faster than format(); it writes plain notation except for
+    # positive exponents and very small numbers, which have an E.
+    text = str(value)
+    return format(value, "f") if "E" in text else text
+
+
+def to_plain(value: Decimal) -> str:
+    """A decimal for reading: plain notation without trailing zeros (``5.50`` -> ``5.5``,
+    ``5.00`` -> ``5``, ``1E+2`` -> ``100``)."""
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

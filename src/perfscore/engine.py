@@ -771,22 +771,19 @@ class CompiledRubric:
         nodes = self._nodes
         explanations: Sequence[Explanation | None] = self._no_explanations
         if explain:
-            explanations = [None] * len(nodes)
             # The fast path computed every value and score; the steps come from the
             # leaves' scorers, run again on the same values with explanations on.
+            explanations = list(self._branch_explanations)
             frozen = MappingProxyType(values)
+            new = tuple.__new__
             with decimal.localcontext(ENGINE_CONTEXT):
-                for leaf in self._leaves:
-                    points, steps = leaf.scorer(values, True)
-                    rounded = scores[leaf.index]
+                for index, scorer, reads in self._leaf_scorers:
+                    points, steps = scorer(values, True)
+                    rounded = scores[index]
                     if points != rounded:
                         text = f"{to_str(points)} rounded to {to_str(rounded)}"
                         steps = (*steps, Step("rounding", text))
-                    explanations[leaf.index] = Explanation(ValuesRead(frozen, leaf.reads), steps)
-            empty = Explanation(MappingProxyType({}), ())
-            for i, node in enumerate(nodes):
-                if node.leaf is None:
-                    explanations[i] = empty
+                    explanations[index] = new(Explanation, (ValuesRead(frozen, reads), steps))
 
         def build() -> tuple[IndicatorResult, ...]:
             new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
@@ -826,6 +823,17 @@ class CompiledRubric:
     @cached_property
     def _no_explanations(self) -> tuple[None, ...]:
         return (None,) * len(self._nodes)
+
+    @cached_property
+    def _branch_explanations(self) -> tuple[Explanation | None, ...]:
+        """An empty explanation for every branch, None for every leaf."""
+        empty = Explanation(MappingProxyType({}), ())
+        return tuple(empty if node.leaf is None else None for node in self._nodes)
+
+    @cached_property
+    def _leaf_scorers(self) -> tuple[tuple[int, Scorer, tuple[str, ...]], ...]:
+        """Each leaf's node index, scorer and the names it reads."""
+        return tuple((leaf.index, leaf.scorer, leaf.reads) for leaf in self._leaves)
 
     @cached_property
     def _result_fields(self) -> dict[str, Any]:

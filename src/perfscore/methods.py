@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._interval import Interval, interval_from_mapping, python_test
-from ._numbers import ZERO
+from ._numbers import ZERO, to_plain
 from .formula import Formula, Symbol, ValueType
 from .results import Step
 
@@ -161,12 +161,7 @@ def method_class(kind: str) -> type[ScoringMethod] | None:
 
 def _d(x: object) -> str:
     """A number for an explanation line: plain notation, no trailing zeros."""
-    if isinstance(x, Decimal):
-        text = format(x, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    return str(x)
+    return to_plain(x) if isinstance(x, Decimal) else str(x)
 
 
 # --------------------------------------------------------------------------- deduction
