@@ -64,9 +64,11 @@ def to_str(value: Decimal) -> str:
     return format(value, "f") if "E" in text else text
 
 
-def to_plain(value: Decimal) -> str:
+def to_plain(value: object) -> str:
     """A decimal for reading: plain notation without trailing zeros (``5.50`` -> ``5.5``,
-    ``5.00`` -> ``5``, ``1E+2`` -> ``100``)."""
+    ``5.00`` -> ``5``, ``1E+2`` -> ``100``). Anything else as ``str()`` writes it."""
+    if not isinstance(value, Decimal):
+        return str(value)
     text = str(value)
     if "E" in text:
         text = format(value, "f")

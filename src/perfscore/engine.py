@@ -768,7 +768,6 @@ class CompiledRubric:
         grade: str,
         explain: bool,
     ) -> ScoreResult:
-        nodes = self._nodes
         explanations: Sequence[Explanation | None] = self._no_explanations
         if explain:
             # The fast path computed every value and score; the steps come from the

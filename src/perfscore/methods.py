@@ -159,9 +159,8 @@ def method_class(kind: str) -> type[ScoringMethod] | None:
     return _REGISTRY.get(kind)
 
 
-def _d(x: object) -> str:
-    """A number for an explanation line: plain notation, no trailing zeros."""
-    return to_plain(x) if isinstance(x, Decimal) else str(x)
+#: A number for an explanation line: plain notation, no trailing zeros.
+_d = to_plain
 
 
 # --------------------------------------------------------------------------- deduction

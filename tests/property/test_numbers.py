@@ -20,3 +20,8 @@ def test_number_text_is_the_plain_notation(value: Decimal) -> None:
     assert to_plain(value) == plain
     if value.is_finite():
         assert Decimal(to_plain(value)) == value
+
+
+@given(st.one_of(st.integers(), st.booleans(), st.text(max_size=5)))
+def test_plain_text_of_other_values_is_their_str(value: object) -> None:
+    assert to_plain(value) == str(value)
