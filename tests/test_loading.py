@@ -188,6 +188,16 @@ def test_yaml_syntax_error_located() -> None:
 def test_toml_syntax_error() -> None:
     error = syntax_error("id = \n", "toml")
     assert error.codes == ("toml.syntax",)
+    location = error.issues[0].location
+    assert (location.line, location.column, location.source_line) == (1, 6, "id = ")
+    assert "(at line" not in error.issues[0].message
+
+
+def test_toml_syntax_error_at_the_end_is_located_on_the_last_line() -> None:
+    error = syntax_error('id = "t"\ntitle = "never closed', "toml")
+    location = error.issues[0].location
+    assert (location.line, location.column) == (2, 22)
+    assert error.issues[0].message == "Unterminated string"
 
 
 def test_file_too_large(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -381,7 +382,7 @@ def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
-        raise RubricSyntaxError([Issue("toml.syntax", str(e), Location(file=file))]) from None
+        raise RubricSyntaxError([_toml_issue(str(e), text, file)]) from None
     except RecursionError:
         raise RubricSyntaxError(
             [Issue("toml.too_deep", "document nests too deeply", Location(file=file))]
@@ -397,6 +398,27 @@ def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
             ]
         )
     return data, SourceMap(file, text.splitlines())
+
+
+_TOML_PLACE: Final = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _toml_issue(message: str, text: str, file: str) -> Issue:
+    """tomllib's message, its place ``(at line 3, column 26)`` moved into the location."""
+    place = _TOML_PLACE.search(message)
+    if place is None:
+        return Issue("toml.syntax", message, Location(file=file))
+    lines = text.splitlines() or [""]
+    if place.group(1) is None:  # at the end of the document
+        line, column = len(lines), len(lines[-1]) + 1
+    else:
+        line, column = int(place.group(1)), int(place.group(2))
+    source = lines[line - 1] if 0 < line <= len(lines) else None
+    return Issue(
+        "toml.syntax",
+        message[: place.start()],
+        Location(file=file, line=line, column=column, source_line=source),
+    )
 
 
 def _depth(data: Any) -> int:
