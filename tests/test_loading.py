@@ -272,6 +272,44 @@ def test_unknown_key_located_at_the_key() -> None:
     )
 
 
+def _unknown_key_hint(text: str) -> str | None:
+    error = invalid(text)
+    return next(i for i in error.issues if i.code == "schema.unknown_key").hint
+
+
+def test_unknown_key_suggestions_come_from_the_keys_valid_there() -> None:
+    # 'weight' is a key of the format, but not of a scoring method: not suggested there.
+    hint = _unknown_key_hint(
+        one_leaf_rubric(
+            "{method: deduction, value: x, direction: over, weigth: 1, "
+            "deduct: {points: 1, steps: whole}}"
+        )
+    )
+    assert hint is not None
+    assert "'weight'" not in hint
+    assert hint.startswith("the keys here are ")
+    assert "threshold" in hint
+    assert "direction" in hint
+    assert "bands" not in hint
+    # The method's own keys are found by its 'method'.
+    assert (
+        _unknown_key_hint(
+            one_leaf_rubric(
+                "{method: deduction, value: x, direction: over, treshold: 1, "
+                "deduct: {points: 1, steps: whole}}"
+            )
+        )
+        == "did you mean 'threshold'?"
+    )
+    # A band takes the interval keys as well as its fields.
+    hint = _unknown_key_hint(
+        one_leaf_rubric('{method: bands, value: x, bands: [{range: "[0, 10]", points: 1, zz: 1}]}')
+    )
+    assert hint is not None
+    assert "include_from" in hint
+    assert "points" in hint
+
+
 def test_wrong_value_located_at_the_value() -> None:
     text = (LEAF % "speed").replace("weigth: 100", "weight: lots")
     error = invalid(text)

@@ -15,14 +15,15 @@ import dataclasses
 import datetime
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final, Literal
+from types import UnionType
+from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ._compose import compose_document
 from ._inputs import number_problem, shown
@@ -35,7 +36,7 @@ from .errors import (
     RubricSyntaxError,
     RubricValidationError,
 )
-from .methods import method_kinds
+from .methods import ScoringMethod, method_class, method_kinds
 from .model import Rubric
 
 __all__ = ["load_document", "load_rubric", "loads_rubric"]
@@ -508,9 +509,11 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
 # --------------------------------------------------------------------------- validation
 
 
-def _known_keys() -> set[str]:
-    from pydantic import BaseModel
+_INTERVAL_KEYS: Final = frozenset({"range", "equals", "from", "to", "include_from", "include_to"})
 
+
+def _known_keys() -> set[str]:
+    """Every key of the format, wherever it belongs."""
     from . import methods, model
 
     keys: set[str] = set()
@@ -521,7 +524,54 @@ def _known_keys() -> set[str]:
                     keys.add(info.alias or name)
     for cls in method_kinds().values():
         keys.update(cls.model_fields)
-    return keys | {"range", "equals", "from", "to", "include_from", "include_to"}
+    return keys | _INTERVAL_KEYS
+
+
+def _keys_at(path: tuple[PathPart, ...], data: Any) -> set[str] | None:
+    """The keys the mapping at ``path`` of ``data`` may hold, found by following the
+    rubric model down the path (a scoring method by its ``method``); None where no model
+    is known (an unknown method, a path the data does not have)."""
+    annotation: Any = Rubric
+    value = data
+    for part in path:
+        model = _model_for(annotation, value)
+        if model is not None:
+            fields = {info.alias or name: info for name, info in model.model_fields.items()}
+            if not isinstance(part, str) or part not in fields:
+                return None
+            annotation = fields[part].annotation
+        else:
+            origin, args = get_origin(annotation), get_args(annotation)
+            if origin in (tuple, list, Sequence) and isinstance(part, int) and args:
+                annotation = args[0]
+            elif origin in (dict, Mapping) and len(args) == 2:
+                annotation = args[1]
+            else:
+                return None
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            value = None
+    model = _model_for(annotation, value)
+    if model is None:
+        return None
+    keys = {info.alias or name for name, info in model.model_fields.items()}
+    return keys | _INTERVAL_KEYS if "range" in keys else keys
+
+
+def _model_for(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model class that validates ``value`` where ``annotation`` is declared."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        models = [m for m in get_args(annotation) if _model_for(m, value) is not None]
+        return _model_for(models[0], value) if len(models) == 1 else None
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return None
+    if annotation is ScoringMethod:  # the registered kind its 'method' names
+        kind = value.get("method") if isinstance(value, Mapping) else None
+        return method_class(kind) if isinstance(kind, str) else None
+    return annotation
 
 
 _ID_HINT: Final = (
@@ -529,7 +579,7 @@ _ID_HINT: Final = (
 )
 
 
-def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
+def _pydantic_issues(error: ValidationError, source: SourceMap, data: Any) -> list[Issue]:
     issues: list[Issue] = []
     known = _known_keys()
     errors = error.errors(include_url=False)
@@ -563,7 +613,10 @@ def _pydantic_issues(error: ValidationError, source: SourceMap) -> list[Issue]:
         if kind == "extra_forbidden":
             key = str(path[-1]) if path else "?"
             code, message = "schema.unknown_key", f"unknown key {key!r}"
-            hint = did_you_mean(key, known)
+            here = _keys_at(path[:-1], data)
+            hint = did_you_mean(key, here if here is not None else known)
+            if hint is None and here is not None:
+                hint = "the keys here are " + ", ".join(sorted(here))
             location = source.locate(path, key=True)
         elif kind == "missing":
             key = str(path[-1]) if path else "?"
@@ -620,7 +673,7 @@ def build_rubric(data: Any, source: SourceMap, file: Path | None = None) -> Rubr
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as e:
-        raise RubricValidationError(_pydantic_issues(e, source)) from None
+        raise RubricValidationError(_pydantic_issues(e, source, data)) from None
     except RecursionError:
         raise RubricSyntaxError(
             [Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]
