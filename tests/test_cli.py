@@ -335,7 +335,7 @@ def test_explain_one_leaf() -> None:
         "  取值 values:\n"
         "    noncompliant_cases = 1  (资金使用不合规事项数)\n"
         "  步骤 steps:\n"
-        "    deduction: 1 is 1 超过 0: 1 step(s) of 1 (whole) × 1 (-1)\n"
+        "    deduction: 1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档 (-1)\n"
     )
 
 
@@ -353,7 +353,7 @@ def test_explain_one_leaf_with_units() -> None:
         "    staff_actual = 17人  (实际在职人数)\n"
         "    staff_control_rate = 94.44%  (在职人员控制率)\n"
         "  步骤 steps:\n"
-        "    threshold: 94.44 ≤ 100: full marks 5\n"
+        "    threshold: 94.44 ≤ 100，得满分 5\n"
     )
 
 

@@ -40,7 +40,7 @@ def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
         "    staff_authorized = 18\n"
         "    staff_actual = 19\n"
         "    staff_control_rate = 105.56\n"
-        "    - 105.56 is 5.56 超过 100: 5 step(s) of 1 (whole) × 0.5  (-2.5)\n"
+        "    - 105.56 超过 100 达 5.56，每 1 扣 0.5 分（整档计，不足一档不扣），计 5 档  (-2.5)\n"
         "\n"
         "5 passed, 1 failed\n"
     )

@@ -600,8 +600,8 @@ def test_impact_summary(population: str) -> None:
     assert key_spend.id == "key_spend"
     assert key_spend.old_explanation is not None
     assert key_spend.new_explanation is not None
-    assert [s.text for s in key_spend.old_explanation.steps] == ["90 in [90, +∞): 10"]
-    assert [s.text for s in key_spend.new_explanation.steps] == ["90 in [90, +∞): 15"]
+    assert [s.text for s in key_spend.old_explanation.steps] == ["90 在 [90, +∞) 内，得 10 分"]
+    assert [s.text for s in key_spend.new_explanation.steps] == ["90 在 [90, +∞) 内，得 15 分"]
 
 
 def test_top_movers_ties_put_grade_changes_first_then_file_order() -> None:

@@ -20,6 +20,7 @@ from perfscore import (
     RubricValidationError,
     ScoreResult,
     Status,
+    Step,
     compile_rubric,
     content_hash,
 )
@@ -110,7 +111,7 @@ def test_explanation_off(demo_compiled: CompiledRubric, demo_inputs: Mapping[str
         "project_spend_total": D("413.31"),
         "key_spend_rate": D("85.61"),
     }
-    assert [s.text for s in explanation.steps] == ["85.61 in [80, 90): 4"]
+    assert [s.text for s in explanation.steps] == ["85.61 在 [80, 90) 内，得 4 分"]
 
 
 def test_to_dict_is_json_ready(
@@ -540,9 +541,7 @@ def test_not_applicable_full_marks() -> None:
     assert row(result, "a") == (D(20), D(10), Status.SCORED)
     assert result.total == D(60)
     assert result["b"].explanation is not None
-    assert [s.text for s in result["b"].explanation.steps] == [
-        "not applicable: no value for y → full marks"
-    ]
+    assert [s.text for s in result["b"].explanation.steps] == ["不适用（Y无值）：得满分"]
 
 
 def test_not_applicable_to_siblings() -> None:
@@ -565,8 +564,12 @@ def test_not_applicable_rescale() -> None:
     assert result.total == D("33.34")
     assert result["a"].explanation is not None
     assert result["a"].explanation.steps[-1].text == (
-        "weight 20 → 33.33 (not-applicable weight moved): 10.00 × 33.33 / 20 = 16.67"
+        "权重 20 → 33.33（承接不适用指标的权重）：10.00 × 33.33 / 20 = 16.67"
     )
+    assert result["b"].explanation is not None
+    assert [s.text for s in result["b"].explanation.steps] == [
+        "不适用（Y无值）：不计分，总分按比例折算"
+    ]
 
 
 def test_not_applicable_when_condition_and_leaf_policy() -> None:
@@ -591,6 +594,10 @@ def test_not_applicable_when_condition_and_leaf_policy() -> None:
         """
     ).score({"x": 25, "has_cars": False})
     assert result["cars"].status is Status.NOT_APPLICABLE
+    assert result["cars"].explanation is not None
+    assert [s.text for s in result["cars"].explanation.steps] == [
+        "不适用（not has_cars）：权重分配给同级指标"
+    ]
     assert row(result, "a") == (D(100), D(50), Status.SCORED)
     assert result.total == D(50)
 
@@ -713,6 +720,41 @@ def test_zero_to_a_negative_power_in_a_derived_value() -> None:
     with pytest.raises(EvaluationError) as info:
         rubric.score({"x": 0})
     assert info.value.codes == ("evaluation.division_by_zero",)
+
+
+@pytest.mark.parametrize(
+    ("rule", "x", "expected"),
+    [
+        ("{places: 2}", "3.456", "3.456 按四舍五入保留 2 位小数为 3.46"),
+        ("{places: 2, mode: half_even}", "3.455", "3.455 按四舍六入五成双保留 2 位小数为 3.46"),
+        ("{places: 1, mode: half_down}", "3.45", "3.45 按五舍六入保留 1 位小数为 3.4"),
+        ("{places: 2, mode: up}", "3.451", "3.451 按远离零进位保留 2 位小数为 3.46"),
+        ("{places: 2, mode: down}", "3.459", "3.459 按向零截断保留 2 位小数为 3.45"),
+        ("{places: 2, mode: ceiling}", "3.451", "3.451 按向上取整保留 2 位小数为 3.46"),
+        ("{places: 2, mode: floor}", "3.459", "3.459 按向下取整保留 2 位小数为 3.45"),
+        ("{places: 0}", "3.5", "3.5 按四舍五入保留整数为 4"),
+    ],
+)
+def test_rounding_step_names_the_rule(rule: str, x: str, expected: str) -> None:
+    rubric = compiled(
+        f"""
+        id: t
+        title: T
+        rounding: {{score: {rule}}}
+        inputs:
+          x: {{label: X, kind: number}}
+        indicators:
+          - {{id: a, name: A, weight: 100, scoring: {{method: formula, expression: x}}}}
+        grades:
+          - {{name: ok, range: "[0, 100]"}}
+        """
+    )
+    fast = rubric.score({"x": x})
+    full = rubric._score(rubric.validate_inputs({"x": x}), True)
+    for result in (fast, full):
+        explanation = result["a"].explanation
+        assert explanation is not None
+        assert explanation.steps[-1] == Step("rounding", expected)
 
 
 def test_leaf_weight_finer_than_score_rounding() -> None:

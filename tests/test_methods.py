@@ -160,19 +160,34 @@ def test_deduction_floor_and_cap(leaf: Leaf) -> None:
     compiled = leaf(scoring, weight="8")
     assert scores(compiled, x="97.5") == D(7)
     assert scores(compiled, x="90") == D(5)  # 4 points due, capped at 3
+    assert steps(compiled, x="90") == [
+        "90 低于 100 达 10，每 5 扣 2 分（按比例计），计 2 档，最多扣 3 分"
+    ]
+    assert steps(compiled, x="97.5") == [
+        "97.5 低于 100 达 2.5，每 5 扣 2 分（按比例计），计 0.5 档"
+    ]
     assert scores(compiled, x="0") == D(5)
     floored = leaf((UNDER % "whole") + "floor: 1\n", weight="8")
     assert scores(floored, x="50") == D(1)
-    assert steps(floored, x="50")[-1] == "floored at 1 (扣完为止)"
+    assert steps(floored, x="50")[-1] == "扣至 1 分为止"
 
 
 def test_deduction_explanation(leaf: Leaf) -> None:
     compiled = leaf(OVER_WHOLE, weight="5")
-    assert steps(compiled, x="100") == ["100 ≤ 100: full marks 5"]
-    assert steps(compiled, x="101.5") == ["101.5 is 1.5 超过 100: 1 step(s) of 1 (whole) × 0.5"]
+    assert steps(compiled, x="100") == ["100 ≤ 100，得满分 5"]
+    assert steps(compiled, x="101.5") == [
+        "101.5 超过 100 达 1.5，每 1 扣 0.5 分（整档计，不足一档不扣），计 1 档"
+    ]
+    assert steps(compiled, x="300") == [
+        "300 超过 100 达 200，每 1 扣 0.5 分（整档计，不足一档不扣），计 200 档",
+        "扣完为止，最低 0 分",
+    ]
     explanation = compiled.score({"x": "101.5"})["a"].explanation
     assert explanation is not None
     assert explanation.steps[0].points == D("-0.5")
+    partial = leaf(UNDER % "partial_up", weight="8")
+    assert steps(partial, x="97") == ["97 低于 100 达 3，每 5 扣 2 分（不足一档按一档计），计 1 档"]
+    assert steps(partial, x="100") == ["100 ≥ 100，得满分 8"]
 
 
 def test_deduction_floor_above_weight_refused() -> None:
@@ -244,7 +259,7 @@ def test_bands_lower_end_included(leaf: Leaf, x: str, expected: str) -> None:
 def test_bands_otherwise(leaf: Leaf) -> None:
     compiled = leaf(KEY_SPEND + "otherwise: 0\n", weight="5")
     assert scores(compiled, x="59.99") == 0
-    assert steps(compiled, x="59.99") == ["59.99 in no band: otherwise 0"]
+    assert steps(compiled, x="59.99") == ["59.99 不在任何区间，得 0 分"]
 
 
 def test_bands_without_otherwise_fail_when_no_band_holds(leaf: Leaf) -> None:
@@ -261,8 +276,8 @@ def test_bands_without_otherwise_fail_when_no_band_holds(leaf: Leaf) -> None:
 
 def test_bands_explanation(leaf: Leaf) -> None:
     compiled = leaf(ADJUST)
-    assert steps(compiled, x="0") == ["0 in =0: 10"]
-    assert steps(compiled, x="25") == ["25 in (20, 30] (偏高): 2"]
+    assert steps(compiled, x="0") == ["0 = 0，得 10 分"]
+    assert steps(compiled, x="25") == ["25 在 (20, 30] 内（偏高），得 2 分"]
 
 
 def test_bands_overlap_refused() -> None:
@@ -331,6 +346,13 @@ full_at: 100
 )
 def test_proportional(leaf: Leaf, x: str, expected: str) -> None:
     assert scores(leaf(PROPORTIONAL, weight="25"), x=x) == D(expected)
+
+
+def test_proportional_explanation(leaf: Leaf) -> None:
+    compiled = leaf(PROPORTIONAL, weight="25")
+    assert steps(compiled, x="120") == ["120 ≥ 100，得满分 25（满分为止）"]
+    assert steps(compiled, x="-3") == ["-3 ≤ 0，得 0 分"]
+    assert steps(compiled, x="80") == ["按比例得分 25 × 80 / 100"]
 
 
 def test_proportional_full_at_is_a_formula(leaf: Leaf) -> None:
@@ -428,6 +450,17 @@ def test_checklist_deduct(leaf: Leaf, p: bool, n: int, floor: str, expected: str
     assert compiled.score({"p": p, "n": n})["a"].score == D(expected)
 
 
+def test_checklist_deduct_explanation(leaf: Leaf) -> None:
+    compiled = leaf(DEDUCT % "0", weight="5", inputs=COUNTS)
+    explanation = compiled.score({"p": False, "n": 4})["a"].explanation
+    assert explanation is not None
+    assert [(s.kind, s.text, s.points) for s in explanation.steps] == [
+        ("item", "✗ 制度缺失", D(-2)),
+        ("item", "每例不合规：4 项 × 1 分", D(-4)),
+        ("floor", "扣完为止，最低 0 分", D(1)),
+    ]
+
+
 def test_checklist_count_needs_deduct_mode() -> None:
     scoring = (DEDUCT % "0").replace("mode: deduct", "mode: earn")
     error = refused(one_leaf_rubric(scoring, weight="5", inputs=COUNTS))
@@ -479,7 +512,7 @@ def test_levels_points(leaf: Leaf, level: str, expected: str) -> None:
     """
     compiled = leaf(scoring, weight="3", inputs=LEVELS_INPUT)
     assert compiled.score({"d": level})["a"].score == D(expected)
-    assert steps(compiled, d=level) == [f"level {level}: {expected}"]
+    assert steps(compiled, d=level) == [f"等级“{level}”，得 {expected} 分"]
 
 
 def test_levels_must_cover_every_option() -> None:
@@ -553,9 +586,9 @@ def test_cases_first_match_and_otherwise(
 
 def test_cases_explanation(leaf: Leaf) -> None:
     compiled = leaf(CASES % "otherwise: 1", weight="3", inputs=SURPLUS)
-    assert steps(compiled, surplus="0", last_year="1") == ["无结余: 3"]
-    assert steps(compiled, surplus="1", last_year="1") == ["surplus <= last_year: 2"]
-    assert steps(compiled, surplus="1.5", last_year="1") == ["no case holds: otherwise 1"]
+    assert steps(compiled, surplus="0", last_year="1") == ["无结余：得 3 分"]
+    assert steps(compiled, surplus="1", last_year="1") == ["surplus <= last_year：得 2 分"]
+    assert steps(compiled, surplus="1.5", last_year="1") == ["无一情形成立，得 1 分"]
 
 
 def test_cases_without_otherwise(leaf: Leaf) -> None:
@@ -601,7 +634,7 @@ def test_formula_is_clamped(leaf: Leaf, x: str, expected: str) -> None:
 
 def test_formula_clamp_is_explained(leaf: Leaf) -> None:
     compiled = leaf(FORMULA, weight="15")
-    assert steps(compiled, x="200") == ["x / 100 * 15 = 30", "clamped to [0, 15]"]
+    assert steps(compiled, x="200") == ["x / 100 * 15 = 30", "限定在 [0, 15] 内"]
     assert steps(compiled, x="50") == ["x / 100 * 15 = 7.5"]
 
 

@@ -120,8 +120,11 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
     assert ws["D18"].value == "良好"
     # deductions explained, full marks as a dash
     assert ws["G4"].value == "—"
-    assert ws["G6"].value == "扣1分：85.61 in [80, 90): 4"
-    assert ws["G10"].value == "扣1分：1 is 1 超过 0: 1 step(s) of 1 (whole) × 1（-1）"
+    assert ws["G6"].value == "扣1分：85.61 在 [80, 90) 内，得 4 分"
+    assert (
+        ws["G10"].value
+        == "扣1分：1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档（-1）"
+    )
     assert ws["A20"].value == DEMO_BANDS
 
 
@@ -182,7 +185,7 @@ def test_project_xlsx_row_groups_share_their_standard() -> None:
     assert ws["C16"].value == 100
     assert ws["E16"].value == pytest.approx(95.05)
     assert ws["C17"].value == "优"
-    assert ws["F6"].value == "扣1.5分：fraction = 0.9；15 × 0.9 = 13.50"
+    assert ws["F6"].value == "扣1.5分：得分比例 = 0.9；15 × 0.9 = 13.50"
 
 
 # --------------------------------------------------------------------------- html
@@ -322,14 +325,14 @@ DEMO_MARKDOWN = """\
 | :-- | :-- | :-- | --: | :-- | --: | :-- |
 | 投入 | 预算配置 | 财政供养人员控制率 | 5 | 以100%为标准，控制率≤100%计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
 |  |  | "三公经费"变动率 | 5 | 变动率≤0计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
-|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；<60%计0分。 | 4.00 | 扣1分：85.61 in [80, 90): 4 |
+|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；<60%计0分。 | 4.00 | 扣1分：85.61 在 [80, 90) 内，得 4 分 |
 |  | **小计** |  | **15** |  | **14.00** |  |
-| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；>30%计0分。 | 8.00 | 扣2分：3.54 in (0, 10]: 8 |
+| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；>30%计0分。 | 8.00 | 扣2分：3.54 在 (0, 10] 内，得 8 分 |
 |  | 预算管理 | 管理制度健全性 | 9 |  | 9.00 | — |
-|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：1 is 1 超过 0: 1 step(s) of 1 (whole) × 1（-1） |
-|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：level 基本及时完整: 6 |
+|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档（-1） |
+|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：等级“基本及时完整”，得 6 分 |
 |  | **小计** |  | **40** |  | **33.00** |  |
-| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：25 × 91.67 / 100；22.9175 rounded to 22.92 |
+| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：按比例得分 25 × 91.67 / 100；22.9175 按四舍五入保留 2 位小数为 22.92 |
 |  | **小计** |  | **25** |  | **22.92** |  |
 | 效果 | 履职效益 | 社会公众或服务对象满意度 | 20 | 满意度≥90%计满分；80%(含)-90%计16分；70%(含)-80%计12分；<70%计0分。 | 20.00 | — |
 |  | **小计** |  | **20** |  | **20.00** |  |
@@ -347,14 +350,14 @@ PROJECT_MARKDOWN = """\
 
 | 一级指标 | 二级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
 | :-- | :-- | --: | :-- | --: | :-- |
-| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：10 × 93 / 100 |
+| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：按比例得分 10 × 93 / 100 |
 | 产出指标 | 储备帐篷数量（顶） | 15 | 定量指标达到年度指标值计满分，未达到按实际完成值与指标值之比计分；定性指标按三档计分。 | 15.00 | — |
-|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：fraction = 0.9；15 × 0.9 = 13.50 |
+|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：得分比例 = 0.9；15 × 0.9 = 13.50 |
 |  | 物资验收合格率（%） | 10 |  | 10.00 | — |
-|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：fraction = 0.9；5 × 0.9 = 4.50 |
+|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：得分比例 = 0.9；5 × 0.9 = 4.50 |
 |  | 单位储备成本（元/件） | 5 |  | 5.00 | — |
 |  | **小计** | **50** |  | **48.00** |  |
-| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：fraction = 0.85；15 × 0.85 = 12.75 |
+| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：得分比例 = 0.85；15 × 0.85 = 12.75 |
 |  | 应急物资调拨响应时间（小时） | 15 |  | 15.00 | — |
 |  | **小计** | **30** |  | **27.75** |  |
 | 满意度指标 | 受助群众满意度（%） | 10 | 同产出指标；未设满意度指标的，其分值按比例转入其他一级指标。 | 10.00 | — |
@@ -453,7 +456,7 @@ def test_a_fourth_level_gets_its_own_column() -> None:
     assert subtotal.cells[:4] == (None, report.Cell("小计", "label", colspan=3), None, None)
     # the not-applicable leaf says why, and that its weight went elsewhere
     assert first[7] is not None
-    assert first[7].text.startswith("分值 4 → 0；不适用：")
+    assert first[7].text.startswith("分值 4 → 0；不适用（")
     text = report.to_markdown(sheet)
     assert "| 投入 \\| 管理 | 预算 | 执行 | 车辆 | 0 |" in text
     ws = sheet_of(report.to_xlsx(sheet))
@@ -512,18 +515,20 @@ def leaf(
     ("node", "expected"),
     [
         pytest.param(
-            leaf((Step("band", "95 in [90, +∞): 10", Decimal(10)),), "10.00"), "—", id="full"
+            leaf((Step("band", "95 在 [90, +∞) 内，得 10 分", Decimal(10)),), "10.00"),
+            "—",
+            id="full",
         ),
         pytest.param(
             leaf(
                 (
-                    Step("deduction", "3 is 3 超过 0: 3 step(s)", Decimal(-3)),
-                    Step("floor", "floored at 0 (扣完为止)", Decimal(1)),
+                    Step("deduction", "3 超过 0 达 3，每 1 扣 1 分，计 3 档", Decimal(-3)),
+                    Step("floor", "扣完为止，最低 0 分", Decimal(1)),
                 ),
                 "0.00",
                 weight="2",
             ),
-            "扣2分：3 is 3 超过 0: 3 step(s)（-3）；floored at 0 (扣完为止)",
+            "扣2分：3 超过 0 达 3，每 1 扣 1 分，计 3 档（-3）；扣完为止，最低 0 分",
             id="deduction-floored",
         ),
         pytest.param(
@@ -540,27 +545,45 @@ def leaf(
             id="checklist-missed-items",
         ),
         pytest.param(
-            leaf((Step("level", "level 一般: 6", Decimal(6)),), "6.00"),
-            "扣4分：level 一般: 6",
+            leaf((Step("level", "等级“一般”，得 6 分", Decimal(6)),), "6.00"),
+            "扣4分：等级“一般”，得 6 分",
             id="no-negative-steps",
         ),
         pytest.param(leaf((), "7.50"), "扣2.5分", id="no-explanation-steps"),
         pytest.param(
             leaf(
-                (Step("band", "x in [0, 1]: 5", Decimal(5)),), "7.50", weight="5", effective="7.5"
+                (Step("band", "1 在 [0, 1] 内，得 5 分", Decimal(5)),),
+                "7.50",
+                weight="5",
+                effective="7.5",
             ),
             "分值 5 → 7.5",
             id="weight-moved-full-marks",
         ),
         pytest.param(
             leaf(
-                (Step("not_applicable", "not applicable: no value for cars → full marks"),),
+                (Step("not_applicable", "不适用（公务用车数无值）：得满分"),),
                 "4.00",
                 weight="4",
                 status=Status.NOT_APPLICABLE,
             ),
-            "不适用：not applicable: no value for cars → full marks",
+            "不适用（公务用车数无值）：得满分",
             id="not-applicable",
+        ),
+        pytest.param(
+            leaf((), "4.00", weight="4", status=Status.NOT_APPLICABLE),
+            "不适用",
+            id="not-applicable-no-steps",
+        ),
+        pytest.param(
+            leaf(
+                (Step("not_applicable", "无相关业务"),),
+                "4.00",
+                weight="4",
+                status=Status.NOT_APPLICABLE,
+            ),
+            "不适用：无相关业务",
+            id="not-applicable-other-reason",
         ),
     ],
 )

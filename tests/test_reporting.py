@@ -151,8 +151,7 @@ def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rub
         "    cars = — (no value: not applicable)  (公务用车数)\n"
         "    car_rate = — (no value: not applicable)  (车辆使用率)\n"
         "  步骤 steps:\n"
-        "    not_applicable: not applicable: no value for cars, car_rate"
-        " → weight moved to its siblings"
+        "    not_applicable: 不适用（公务用车数、车辆使用率无值）：权重分配给同级指标"
     )
 
 
@@ -166,8 +165,8 @@ def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
         "  取值 values:\n"
         "    rate = 50\n"
         "  步骤 steps:\n"
-        "    proportional: 4 × 50 / 100\n"
-        "    redistribution: weight 4 → 6.67 (not-applicable weight moved): 2.00 × 6.67 / 4 = 3.34"
+        "    proportional: 按比例得分 4 × 50 / 100\n"
+        "    redistribution: 权重 4 → 6.67（承接不适用指标的权重）：2.00 × 6.67 / 4 = 3.34"
     )
 
 

@@ -26,7 +26,7 @@ from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
 from ._interval import Interval
-from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ZERO, round_decimal, to_str
+from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_NAMES, ZERO, round_decimal, to_str
 from ._suggest import did_you_mean
 from .dumping import content_hash
 from .errors import (
@@ -537,7 +537,7 @@ class _Compiler:
                 steps: tuple[Step, ...] = ()
                 if explain:
                     steps = (
-                        Step("row", f"fraction = {to_str(share)}"),
+                        Step("row", f"得分比例 = {to_str(share)}"),
                         Step("row", f"{to_str(weight)} × {to_str(clamped)} = {to_str(points)}"),
                     )
                 outcomes.append(
@@ -775,12 +775,13 @@ class CompiledRubric:
             explanations = list(self._branch_explanations)
             frozen = MappingProxyType(values)
             new = tuple.__new__
+            rounding_text = self._rounding_text
             with decimal.localcontext(ENGINE_CONTEXT):
                 for index, scorer, reads in self._leaf_scorers:
                     points, steps = scorer(values, True)
                     rounded = scores[index]
                     if points != rounded:
-                        text = f"{to_str(points)} rounded to {to_str(rounded)}"
+                        text = f"{to_str(points)}{rounding_text}{to_str(rounded)}"
                         steps = (*steps, Step("rounding", text))
                     explanations[index] = new(Explanation, (ValuesRead(frozen, reads), steps))
 
@@ -818,6 +819,20 @@ class CompiledRubric:
             nodes=build,
         )
         return result
+
+    @cached_property
+    def _rounding_text(self) -> str:
+        """The middle of a ``rounding`` step: ``3.456`` + this + ``3.46``."""
+        rule = self.rubric.rounding.score
+        places = f"保留 {rule.places} 位小数" if rule.places else "保留整数"
+        return f" 按{ROUNDING_NAMES[rule.mode]}{places}为 "
+
+    @cached_property
+    def _labels(self) -> Mapping[str, str]:
+        """The label of every input and derived value, by id (for not-applicable reasons)."""
+        labels = {name: spec.label for name, spec in self.rubric.inputs.items()}
+        labels.update((name, spec.label) for name, spec in self.rubric.derived.items())
+        return labels
 
     @cached_property
     def _no_explanations(self) -> tuple[None, ...]:
@@ -889,16 +904,16 @@ class CompiledRubric:
             i = leaf.index
             reason = None
             if na_names and not na_names.isdisjoint(leaf.reads):
-                missing = [n for n in leaf.reads if n in na_names]
-                reason = "not applicable: no value for " + ", ".join(missing)
+                labels = self._labels
+                missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
+                reason = "、".join(missing) + "无值"
             elif leaf.na_when is not None and leaf.na_when.evaluate(values):
-                reason = f"not applicable: {leaf.na_when.source}"
+                reason = leaf.na_when.source.strip()
             if reason is not None:
                 na[i] = leaf.na_policy
                 if explain:
-                    steps[i] = (
-                        Step("not_applicable", f"{reason} → {_POLICY_TEXT[leaf.na_policy]}"),
-                    )
+                    text = f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}"
+                    steps[i] = (Step("not_applicable", text),)
                 continue
             try:
                 points, why = leaf.scorer(values, explain)
@@ -937,7 +952,8 @@ class CompiledRubric:
             raw[i] = rounded
             if explain:
                 if rounded != points:
-                    why = (*why, Step("rounding", f"{to_str(points)} rounded to {to_str(rounded)}"))
+                    text = f"{to_str(points)}{self._rounding_text}{to_str(rounded)}"
+                    why = (*why, Step("rounding", text))
                 steps[i] = why
         return self._aggregate(values, raw, na, steps, explain, rows_out)
 
@@ -1044,8 +1060,8 @@ class CompiledRubric:
                         extra.setdefault(i, []).append(
                             Step(
                                 "redistribution",
-                                f"weight {to_str(weight)} → {to_str(effective[i])} "
-                                "(not-applicable weight moved): "
+                                f"权重 {to_str(weight)} → {to_str(effective[i])}"
+                                "（承接不适用指标的权重）："
                                 f"{to_str(points)} × {to_str(effective[i])} / {to_str(weight)} "
                                 f"= {to_str(scaled)}",
                             )
@@ -1279,10 +1295,11 @@ class CompiledRubric:
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
+#: What a not-applicable leaf gets, by policy: ``不适用（…）：`` + this.
 _POLICY_TEXT: Final = {
-    "full_marks": "full marks",
-    "to_siblings": "weight moved to its siblings",
-    "rescale": "left out; total rescaled",
+    "full_marks": "得满分",
+    "to_siblings": "权重分配给同级指标",
+    "rescale": "不计分，总分按比例折算",
 }
 
 

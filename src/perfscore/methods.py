@@ -28,7 +28,7 @@ import decimal
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -163,7 +163,19 @@ def method_class(kind: str) -> type[ScoringMethod] | None:
 _d = to_plain
 
 
+def _floor_text(floor: Decimal) -> str:
+    """The explanation of a score stopped by its floor (扣完为止)."""
+    return "扣完为止，最低 0 分" if floor == 0 else f"扣至 {_d(floor)} 分为止"
+
+
 # --------------------------------------------------------------------------- deduction
+
+#: How the steps of a deduction are counted, as an explanation says it.
+_STEP_MODES: Final = {
+    "whole": "整档计，不足一档不扣",
+    "partial_up": "不足一档按一档计",
+    "pro_rata": "按比例计",
+}
 
 
 class DeductionSteps(BaseModel):
@@ -217,12 +229,13 @@ class Deduction(ScoringMethod):
             self.deduct.steps,
         )
         floor, cap = self.floor, self.max_deduction
-        word = "超过" if over else "低于"
-        # Explanation text that does not change between departments, written once.
-        full_text = f" {'≤' if over else '≥'} {_d(threshold)}: full marks {_d(weight)}"
-        step_text = f" {word} {_d(threshold)}: "
-        unit_text = f" step(s) of {_d(per)} ({mode}) × {_d(points)}"
-        floor_text = f"floored at {_d(floor)} (扣完为止)"
+        # Explanation text that does not change between departments, written once:
+        # "176.92 超过 100 达 76.92，每 1 扣 0.5 分（整档计，不足一档不扣），计 76 档".
+        full_text = f" {'≤' if over else '≥'} {_d(threshold)}，得满分 {_d(weight)}"
+        step_text = f" {'超过' if over else '低于'} {_d(threshold)} 达 "
+        unit_text = f"，每 {_d(per)} 扣 {_d(points)} 分（{_STEP_MODES[mode]}），计 "
+        cap_text = "" if cap is None else f"，最多扣 {_d(cap)} 分"
+        floor_text = _floor_text(floor)
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -246,7 +259,9 @@ class Deduction(ScoringMethod):
                 result = floor
             if not explain:
                 return result, ()
-            text = f"{_d(x)} is {_d(gap)}{step_text}{_d(n)}{unit_text}"
+            text = f"{_d(x)}{step_text}{_d(gap)}{unit_text}{_d(n)} 档"
+            if cap is not None and n * points > cap:
+                text += cap_text
             if weight - lost < floor:
                 return result, (
                     Step("deduction", text, -lost),
@@ -385,11 +400,9 @@ class Bands(ScoringMethod):
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
         if self.monotone is not None:
             _check_monotone_bands(ctx, self.bands, self.monotone)
-        table = tuple(
-            (b.range, b.points, f" in {b.range}{f' ({b.text})' if b.text else ''}: {_d(b.points)}")
-            for b in self.bands
-        )
+        table = tuple((b.range, b.points, _band_text(b)) for b in self.bands)
         otherwise = self.otherwise
+        otherwise_text = "" if otherwise is None else f" 不在任何区间，得 {_d(otherwise)} 分"
         leaf = ctx.indicator_id
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
@@ -401,9 +414,7 @@ class Bands(ScoringMethod):
                     return points, (Step("band", _d(x) + text),)
             if otherwise is None:
                 raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
-            return otherwise, (
-                Step("band", f"{_d(x)} in no band: otherwise {_d(otherwise)}"),
-            ) if explain else ()
+            return otherwise, (Step("band", f"{_d(x)}{otherwise_text}"),) if explain else ()
 
         return score
 
@@ -413,6 +424,18 @@ class Bands(ScoringMethod):
         for band in reversed(self.bands):
             out = f"{gen.const(band.points)} if {python_test(band.range, x, gen.const)} else {out}"
         return f"(({x} := {gen.expr(self.value)}), ({out}))[1]"
+
+
+def _band_text(band: Band) -> str:
+    """What follows the value in a band's explanation: `` 在 [80, 90) 内（良好），得 3 分``."""
+    interval = band.range
+    label = f"（{band.text}）" if band.text else ""
+    if interval.is_point and interval.include_lower and interval.include_upper:
+        assert interval.lower is not None
+        where = f" = {_d(interval.lower)}"
+    else:
+        where = f" 在 {interval} 内"
+    return f"{where}{label}，得 {_d(band.points)} 分"
 
 
 class _NoMatch(Exception):
@@ -454,8 +477,8 @@ class Proportional(ScoringMethod):
         value = ctx.formula("value", self.value, NUMBER)
         full_at = ctx.formula("full_at", self.full_at, NUMBER)
         weight = ctx.weight
-        full_text = f": full marks {_d(weight)} (满分为止)"
-        weight_text = f"{_d(weight)} × "
+        full_text = f"，得满分 {_d(weight)}（满分为止）"
+        weight_text = f"按比例得分 {_d(weight)} × "
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -471,7 +494,7 @@ class Proportional(ScoringMethod):
             if x >= full:
                 text = f"{_d(x)} ≥ {_d(full)}{full_text}"
             elif x <= 0:
-                text = f"{_d(x)} ≤ 0: 0"
+                text = f"{_d(x)} ≤ 0，得 0 分"
             else:
                 text = f"{weight_text}{_d(x)} / {_d(full)}"
             return result, (Step("proportional", text),)
@@ -558,21 +581,22 @@ class Checklist(ScoringMethod):
             for i, (text, points, _, _) in enumerate(compiled)
         }
         items = tuple(
-            (i, text, points, formula, is_count)
+            (i, text, f" 项 × {_d(points)} 分", points, formula, is_count)
             for i, (text, points, formula, is_count) in enumerate(compiled)
         )
+        floor_text = _floor_text(floor)
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             steps: list[Step] = []
             result = ZERO if earn else weight
-            for i, text, points, formula, is_count in items:
+            for i, text, unit, points, formula, is_count in items:
                 got = formula.evaluate_unchecked(values)
                 if is_count:
                     lost = points * got  # type: ignore[operator]
                     if lost > 0:
                         result -= lost
                         if explain:
-                            steps.append(Step("item", f"{text}: {_d(got)} × {_d(points)}", -lost))
+                            steps.append(Step("item", f"{text}：{_d(got)}{unit}", -lost))
                 elif got:
                     if earn:
                         result += points
@@ -587,9 +611,7 @@ class Checklist(ScoringMethod):
                 result = weight
             if result < floor:
                 if explain:
-                    steps.append(
-                        Step("floor", f"floored at {_d(floor)} (扣完为止)", floor - result)
-                    )
+                    steps.append(Step("floor", floor_text, floor - result))
                 result = floor
             return result, tuple(steps)
 
@@ -670,7 +692,9 @@ class Levels(ScoringMethod):
                     "options are " + ", ".join(map(repr, symbol.options)),
                 )
         leaf = ctx.indicator_id
-        explained = {name: (Step("level", f"level {name}: {_d(p)}"),) for name, p in table.items()}
+        explained = {
+            name: (Step("level", f"等级“{name}”，得 {_d(p)} 分"),) for name, p in table.items()
+        }
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             level = value.evaluate_unchecked(values)
@@ -734,10 +758,11 @@ class Cases(ScoringMethod):
                 f"otherwise {self.otherwise} exceeds weight {weight}",
             )
         otherwise = self.otherwise
+        otherwise_text = "" if otherwise is None else f"无一情形成立，得 {_d(otherwise)} 分"
         leaf = ctx.indicator_id
 
         explained = tuple(
-            (condition, points, (Step("case", f"{text}: {_d(points)}"),))
+            (condition, points, (Step("case", f"{text}：得 {_d(points)} 分"),))
             for condition, points, text in compiled
         )
 
@@ -747,9 +772,7 @@ class Cases(ScoringMethod):
                     return points, steps if explain else ()
             if otherwise is None:
                 raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
-            return otherwise, (
-                Step("case", f"no case holds: otherwise {_d(otherwise)}"),
-            ) if explain else ()
+            return otherwise, (Step("case", otherwise_text),) if explain else ()
 
         return score
 
@@ -783,6 +806,7 @@ class FormulaMethod(ScoringMethod):
     def compile(self, ctx: MethodContext) -> Scorer:
         expression = ctx.formula("expression", self.expression, NUMBER)
         weight = ctx.weight
+        clamp_text = f"限定在 [0, {_d(weight)}] 内"
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = expression.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -791,7 +815,7 @@ class FormulaMethod(ScoringMethod):
                 return result, ()
             steps = [Step("formula", f"{expression.source} = {_d(x)}")]
             if result != x:
-                steps.append(Step("clamp", f"clamped to [0, {_d(weight)}]", result - x))
+                steps.append(Step("clamp", clamp_text, result - x))
             return result, tuple(steps)
 
         return score

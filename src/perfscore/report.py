@@ -173,7 +173,8 @@ def deduction_text(node: IndicatorResult, places: int = 2) -> str:
     weight_note = f"分值 {_amount(node.weight)} → {_amount(node.effective_weight)}"
     if node.status is Status.NOT_APPLICABLE:
         why = "；".join(_step_text(s, signed=False) for s in steps)
-        text = f"不适用：{why}" if why else "不适用"
+        # The engine's step already reads "不适用（reason）：policy"; say 不适用 only once.
+        text = why if why.startswith("不适用") else f"不适用：{why}" if why else "不适用"
         return f"{weight_note}；{text}" if moved else text
     lost = round_decimal(node.lost, places)
     if lost <= 0:

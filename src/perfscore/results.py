@@ -36,8 +36,9 @@ class Step(NamedTuple):
 
     ``kind`` is a stable word: ``threshold``, ``deduction``, ``floor``, ``band``,
     ``proportional``, ``item``, ``level``, ``case``, ``formula``, ``clamp``, ``row``,
-    ``not_applicable``, ``redistribution`` or ``rounding``; ``points`` is the signed effect
-    on the score when there is one.
+    ``not_applicable``, ``redistribution`` or ``rounding``; ``text`` says it in Chinese, as
+    an evaluation report's 扣分说明 would (``85 在 [80, 90) 内，得 3 分``); ``points`` is the
+    signed effect on the score when there is one.
     """
 
     kind: str
