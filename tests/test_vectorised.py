@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import decimal
+import math
+import operator
 import random
 from collections.abc import Mapping
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("numpy")
+
+import numpy as np
 
 import perfscore
 from perfscore import vectorised
 from perfscore.model import InputSpec
 from perfscore.testing import load_case_file
+
+from .property.strategies import (
+    BOOLEAN_NAMES,
+    CHOICE_NAME,
+    CHOICE_OPTIONS,
+    NUMBER_NAMES,
+    boolean_formulas,
+    department_inputs,
+    number_formulas,
+    number_values,
+    rubrics,
+    to_yaml,
+)
 
 ROOT = Path(__file__).parents[1]
 RUBRICS = {
@@ -148,3 +167,365 @@ def test_row_groups_are_refused() -> None:
     )
     with pytest.raises(vectorised.Unsupported):
         vectorised.compile_vectorised(compiled)
+
+
+# --------------------------------------------------------------------------- exactness
+# Rubrics whose values leave fixed point: the float path must still never decide a row
+# it cannot be sure of.
+
+
+def _rubric(derived: str, indicators: str, total: int, inputs: str = "") -> perfscore.Rubric:
+    return perfscore.loads_rubric(
+        f"""
+        id: t
+        title: T
+        total: {total}
+        inputs:
+          a: {{label: A, kind: number}}
+          b: {{label: B, kind: number}}
+          {inputs}
+        derived:
+          {derived}
+        indicators:
+          {indicators}
+        grades:
+          - {{name: ok, range: "[0, {total}]"}}
+        """
+    )
+
+
+def test_a_quotient_times_a_factor_that_cancels_is_left_to_floats() -> None:
+    # The engine computes 1 / 3 to 34 digits, so 1 / 3 * 3 is 0.999...9 and its floor 0;
+    # the exact product would say 1.
+    rubric = _rubric(
+        'r: {label: R, formula: "floor(a / 3 * b)", rounding: none}',
+        "- {id: x, name: X, weight: 100, scoring: {method: formula, expression: r}}",
+        100,
+    )
+    population = [{"a": Decimal(k), "b": Decimal(3 * m)} for k in range(1, 8) for m in (1, 2)]
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+def test_cancellation_in_floats_is_never_trusted() -> None:
+    # a / 3 + b / 3 - (a + b) / 3 is 0 (nearly, in the engine); in floats it is off by
+    # up to ~1e-6 at these magnitudes, far beyond a relative margin of 1e-9 around 0.
+    rubric = _rubric(
+        "v: {label: V, formula: a / 3 + b / 3 - (a + b) / 3, rounding: none}",
+        """- {id: x, name: X, weight: 10, scoring: {method: cases, otherwise: 0,
+                                                    cases: [{when: v < 0, points: 10}]}}
+          - {id: y, name: Y, weight: 10, scoring: {method: cases, otherwise: 0,
+                                                    cases: [{when: v > 0, points: 10}]}}
+          - {id: z, name: Z, weight: 10,
+             scoring: {method: formula, expression: v * 1000000000000 + 5}}""",
+        30,
+    )
+    rng = random.Random(5)
+    population = [
+        {
+            "a": Decimal(rng.randint(0, 10**12)).scaleb(-2),
+            "b": Decimal(rng.randint(0, 10**12)).scaleb(-2),
+        }
+        for _ in range(300)
+    ]
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+def test_clamp_with_bounds_the_wrong_way_round_gives_the_lower() -> None:
+    rubric = _rubric(
+        'v: {label: V, formula: "clamp(b, a, b)", rounding: none}',
+        "- {id: x, name: X, weight: 100, scoring: {method: formula, expression: v}}",
+        100,
+    )
+    population = [{"a": Decimal(a), "b": Decimal(b)} for a in (0, 1, 5, 50) for b in (0, 3, 60)]
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+def test_powers_the_engine_refuses_go_to_it() -> None:
+    # a fractional exponent, 0 ** 0 and 0 ** -1 are errors in the engine
+    rubric = _rubric(
+        "v: {label: V, formula: a ** b, rounding: none}",
+        "- {id: x, name: X, weight: 100, scoring: {method: formula, expression: v}}",
+        100,
+    )
+    values = [Decimal(x) for x in ("0", "0.1", "0.5", "1", "2", "-2", "3", "101", "-1")]
+    population = [{"a": a, "b": b} for a in values for b in values]
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+def test_figures_the_engine_refuses_or_rescales_are_read_as_it_reads_them() -> None:
+    rubric = _rubric(
+        "v: {label: V, formula: a + b + p + k, rounding: none}",
+        "- {id: x, name: X, weight: 100, scoring: {method: formula, expression: v}}",
+        100,
+        """p: {label: P, kind: percent, accept: [fraction]}
+          k: {label: K, kind: count, max: 5}""",
+    )
+    one = {"a": Decimal(1), "b": Decimal(2), "p": Decimal("0.253"), "k": Decimal(3)}  # 25.3 %
+    population = [
+        one,
+        {**one, "a": Decimal("1e15")},  # implausibly large
+        {**one, "a": Decimal(10**15 - 1), "b": Decimal(-(10**15) + 1)},
+        {**one, "a": Decimal("1e-31")},  # too many places
+        {**one, "k": Decimal("3.0000000000000001")},  # not whole, though its float is
+        {**one, "k": Decimal("5.0000000000000001")},  # above max, though its float is not
+        {**one, "k": Decimal("5.00")},
+    ]
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+# --------------------------------------------------------------------------- static bounds
+# Fixed-point values carry static bounds, derived from the inputs' extremes and the
+# constants, and every int64 operation is checked against them before it runs. Values at
+# the bounds (up to 2**53) must never wrap around: each step of a random chain of
+# operations is checked against exact rational arithmetic.
+
+SAFE = vectorised.SAFE_UNITS
+_MODES = ["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"]
+_ROUNDING = {
+    "half_up": "ROUND_HALF_UP",
+    "half_even": "ROUND_HALF_EVEN",
+    "half_down": "ROUND_HALF_DOWN",
+    "up": "ROUND_UP",
+    "down": "ROUND_DOWN",
+    "ceiling": "ROUND_CEILING",
+    "floor": "ROUND_FLOOR",
+}
+_EXTREMES = [SAFE - 1, -(SAFE - 1), 2**52, -(2**52), 2**31, 10**15 - 1, 1, 0, -1]
+
+
+def _exact_round(x: Fraction, places: int, mode: str) -> int:
+    """``x`` rounded to ``places`` decimals, in units: Decimal with ample digits."""
+    context = decimal.Context(prec=300, rounding=getattr(decimal, _ROUNDING[mode]))
+    value = context.divide(Decimal(x.numerator), Decimal(x.denominator))
+    return int(value.quantize(Decimal(1).scaleb(-places), context=context).scaleb(places))
+
+
+@st.composite
+def _fixed_point(draw: st.DrawFn, n: int) -> tuple[Any, list[Fraction]]:
+    """A fixed-point operand: a column with declared bounds (perhaps far looser than its
+    values, as derived bounds are) or a constant."""
+    places = draw(st.integers(0, vectorised.MAX_PLACES))
+    ends = st.one_of(st.sampled_from(_EXTREMES), st.integers(-(SAFE - 1), SAFE - 1))
+    lo, hi = sorted((draw(ends), draw(ends)))
+    if draw(st.integers(0, 4)) == 0:
+        units = draw(st.integers(lo, hi))
+        return vectorised._Num.exact(units, places, units, units), [Fraction(units, 10**places)] * n
+    inside = st.one_of(st.sampled_from([lo, hi]), st.integers(lo, hi))
+    column = draw(st.lists(inside, min_size=n, max_size=n))
+    num = vectorised._Num(None, np.array(column, dtype=np.int64), places, lo, hi)
+    return num, [Fraction(u, 10**places) for u in column]
+
+
+def _check(num: Any, exact: list[Fraction | None], n: int) -> None:
+    """``num`` holds ``exact`` (None: a row marked to the engine) within its bounds."""
+    if num.units is not None:
+        assert -SAFE < num.lo <= num.hi < SAFE
+        units = np.broadcast_to(np.asarray(num.units), (n,))
+        assert units.dtype == np.int64 or isinstance(num.units, int)
+        for u, x in zip(units.tolist(), exact, strict=True):
+            assert num.lo <= u <= num.hi
+            if x is not None:
+                assert Fraction(u, 10**num.places) == x
+    elif num.ratio is not None:
+        r = num.ratio
+        assert -SAFE < r.lo <= r.hi < SAFE
+        assert 1 <= r.dhi < SAFE
+        nums = np.broadcast_to(np.asarray(r.num), (n,)).tolist()
+        dens = np.broadcast_to(np.asarray(r.den), (n,)).tolist()
+        for a, b, x in zip(nums, dens, exact, strict=True):
+            assert r.lo <= a <= r.hi
+            assert 1 <= b <= r.dhi
+            if x is not None:
+                assert Fraction(a, b) == x
+    else:
+        fs = np.broadcast_to(np.asarray(num.f, dtype=np.float64), (n,)).tolist()
+        errs = np.broadcast_to(np.asarray(num.err, dtype=np.float64), (n,)).tolist()
+        for f, e, x in zip(fs, errs, exact, strict=True):
+            if x is not None and math.isfinite(f) and math.isfinite(e):
+                assert abs(Fraction(f) - x) <= Fraction(e), (f, e, x)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fixed_point_bounds_never_let_int64_wrap(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 6))
+    state = vectorised._State(n, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    pool = [data.draw(_fixed_point(n)) for _ in range(3)]
+    for _ in range(data.draw(st.integers(1, 8))):
+        (a, xa), (b, xb) = data.draw(st.sampled_from(pool)), data.draw(st.sampled_from(pool))
+        op = data.draw(
+            st.sampled_from(["+", "-", "*", "/", "round", "min", "max", "where", "neg", "cmp"])
+        )
+        known = [
+            None if state.fail[i] or state.uncertain[i] or p is None or q is None else (p, q)
+            for i, (p, q) in enumerate(zip(xa, xb, strict=True))
+        ]
+        if op in ("+", "-", "*"):
+            fn = {"+": vectorised._add, "-": vectorised._sub, "*": vectorised._mul}[op]
+            out = fn(a, b)
+            ref = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op]
+            exact = [None if k is None else ref(*k) for k in known]
+        elif op == "/":
+            out = vectorised._div(a, b, state.fail, None)
+            exact = [
+                None if k is None or state.fail[i] else k[0] / k[1] for i, k in enumerate(known)
+            ]
+        elif op == "round":
+            places, mode = data.draw(st.integers(0, 6)), data.draw(st.sampled_from(_MODES))
+            out = vectorised._quantize(a, places, mode, state, None)
+            exact = [
+                None
+                if k is None or state.fail[i] or state.uncertain[i]
+                else Fraction(_exact_round(k[0], places, mode), 10**places)
+                for i, k in enumerate(known)
+            ]
+        elif op in ("min", "max"):
+            out = vectorised._pick(op, a, b, state, None)
+            pick = min if op == "min" else max
+            exact = [
+                None if k is None or state.uncertain[i] else pick(k) for i, k in enumerate(known)
+            ]
+        elif op == "where":
+            test = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+            out = vectorised._where(test, a, b)
+            exact = [
+                None if k is None else k[0] if t else k[1] for k, t in zip(known, test, strict=True)
+            ]
+        elif op == "neg":
+            out = vectorised._sub(vectorised._const(Decimal(0)), a)
+            exact = [None if k is None else -k[0] for k in known]
+        else:
+            cmp_op = data.draw(st.sampled_from(sorted(vectorised._COMPARE)))
+            got = np.broadcast_to(vectorised._compare(cmp_op, a, b, state, None), (n,))
+            ref = {
+                "<": operator.lt,
+                "<=": operator.le,
+                ">": operator.gt,
+                ">=": operator.ge,
+                "==": operator.eq,
+                "!=": operator.ne,
+            }[cmp_op]
+            for i, k in enumerate(known):
+                if k is not None and not state.uncertain[i]:
+                    assert bool(got[i]) == ref(*k)
+            continue
+        _check(out, exact, n)
+        pool.append((out, exact))
+
+
+# --------------------------------------------------------------------------- random rubrics
+
+_HARD_VALUES = st.sampled_from(
+    [
+        Decimal(x)
+        for x in (
+            "0", "1", "3", "0.5", "1.5", "2.5", "-2.5", "0.125", "1e-9", "0.0000001",
+            "90071992547409.91", "-90071992547409.91", "999999999999999", "123456789012.345678",
+            "562949953421312", "-999999999999.999",
+        )
+    ]
+)  # fmt: skip
+
+
+@st.composite
+def _formula_rubrics(draw: st.DrawFn) -> perfscore.Rubric:
+    """Random formulas (every operator and function), random rounding, every method that
+    reads a number, over inputs that may be huge, tiny or on an edge."""
+    modes = st.sampled_from(_MODES)
+    rounding = draw(
+        st.one_of(
+            st.just("none"),
+            st.fixed_dictionaries({"places": st.integers(0, 4), "mode": modes}),
+        )
+    )
+    v: dict[str, Any] = {
+        "label": "v",
+        "formula": draw(number_formulas(3)),
+        "rounding": rounding,
+        "as_percent": draw(st.booleans()),
+    }
+    if draw(st.booleans()):
+        v["on_zero_division"] = draw(st.sampled_from([Decimal(0), Decimal(7), "not_applicable"]))
+    score = {"places": draw(st.integers(0, 3)), "mode": draw(modes)}
+    deduct = {
+        "points": draw(st.sampled_from([Decimal(1), Decimal("0.5"), Decimal("0.3")])),
+        "per": draw(st.sampled_from([Decimal(1), Decimal("0.5"), Decimal("0.01"), Decimal(3)])),
+        "steps": draw(st.sampled_from(["whole", "partial_up", "pro_rata"])),
+    }
+    data = {
+        "id": "f",
+        "title": "F",
+        "total": Decimal(400),
+        "rounding": {"score": score, "total": score},
+        "inputs": {
+            **{n: {"label": n, "kind": "number"} for n in NUMBER_NAMES},
+            **{n: {"label": n, "kind": "boolean"} for n in BOOLEAN_NAMES},
+            CHOICE_NAME: {"label": "s", "kind": "choice", "options": list(CHOICE_OPTIONS)},
+        },
+        "derived": {
+            "v": v,
+            "w": {"label": "w", "formula": draw(number_formulas(2)), "rounding": "none"},
+            "t": {"label": "t", "formula": draw(boolean_formulas(2)), "rounding": "none"},
+        },
+        "indicators": [
+            {"id": "i1", "name": "1", "weight": Decimal(100),
+             "scoring": {"method": "formula", "expression": "v"}},
+            {"id": "i2", "name": "2", "weight": Decimal(100),
+             "scoring": {"method": "formula", "expression": "w + 50"}},
+            {"id": "i3", "name": "3", "weight": Decimal(50),
+             "scoring": {"method": "cases", "cases": [{"when": "t", "points": Decimal(30)}],
+                         "otherwise": Decimal(0)}},
+            {"id": "i4", "name": "4", "weight": Decimal(50),
+             "scoring": {"method": "deduction", "value": "v", "deduct": deduct,
+                         "threshold": draw(st.sampled_from([Decimal(0), Decimal("0.5")])),
+                         "direction": draw(st.sampled_from(["over", "under"]))}},
+            {"id": "i5", "name": "5", "weight": Decimal(100),
+             "scoring": {"method": "proportional", "value": "w",
+                         "full_at": draw(st.sampled_from(["100", "v", "3"]))}},
+        ],
+        "grades": [{"name": "ok", "range": "[0, 400]"}],
+    }  # fmt: skip
+    try:
+        return perfscore.loads_rubric(to_yaml(data))
+    except perfscore.PerfscoreError:  # e.g. a derived value that is not a number
+        assume(False)
+        raise
+
+
+_formula_inputs = st.fixed_dictionaries(
+    {
+        **{n: st.one_of(number_values, _HARD_VALUES) for n in NUMBER_NAMES},
+        **{n: st.booleans() for n in BOOLEAN_NAMES},
+        CHOICE_NAME: st.sampled_from(CHOICE_OPTIONS),
+    }
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_formula_rubrics(), st.lists(_formula_inputs, min_size=1, max_size=20))
+def test_random_formulas_agree(rubric: perfscore.Rubric, population: list[dict[str, Any]]) -> None:
+    assert_agrees(perfscore.compile_rubric(rubric), population)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rubrics, st.lists(department_inputs(), min_size=1, max_size=30))
+def test_random_rubrics_agree(rubric: perfscore.Rubric, population: list[dict[str, Any]]) -> None:
+    """Every method, not-applicable policy, rounding rule and grade layout."""
+    compiled = perfscore.compile_rubric(rubric)
+    numbers = {k for k, spec in rubric.inputs.items() if spec.kind not in ("boolean", "choice")}
+    # Figures as Decimals (as read from a file), so that the vectorised path scores them.
+    population = [
+        {k: Decimal(v) if k in numbers and isinstance(v, str | int) else v for k, v in d.items()}
+        for d in population
+    ]
+    assert_agrees(compiled, population)
+
+
+def test_a_float_rounded_up_to_2_53_is_left_to_the_engine() -> None:
+    # 2**53 - 1 + 0.5 is 2**53 in floats: too large to keep as fixed point
+    state = vectorised._State(3, np.zeros(3, dtype=bool), np.zeros(3, dtype=bool))
+    value = vectorised._float(np.array([2.0**53 - 1, 1.5, -(2.0**53) + 1]), 0.0)
+    out = vectorised._quantize(value, 0, "half_up", state, None)
+    assert state.fail.tolist() == [True, False, True]
+    assert -SAFE < out.lo <= out.hi < SAFE
+    assert int(out.units[1]) == 2
