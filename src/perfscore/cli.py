@@ -159,10 +159,13 @@ def _is_population(inputs: Path, out: Path | None) -> bool:
 
 
 def _count_hint(inputs: Path) -> int | None:
-    """About how many departments ``inputs`` holds (for the progress bar), or None."""
+    """About how many departments ``inputs`` holds (for the progress bar), or None.
+
+    Only a regular file is read ahead: a named pipe can be read once, and counting its
+    lines would leave nothing to score (opening it again waits for another writer)."""
     if inputs.is_dir():
         return sum(1 for f in inputs.iterdir() if f.is_file() and f.suffix.lower() in FILE_SUFFIXES)
-    if inputs.suffix.lower() not in _POPULATION_SUFFIXES:
+    if inputs.suffix.lower() not in _POPULATION_SUFFIXES or not inputs.is_file():
         return None
     lines, last = 0, b"\n"
     with inputs.open("rb") as handle:
