@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import threading
 from collections.abc import Mapping
@@ -927,3 +928,35 @@ def test_scoring_does_not_touch_the_callers_inputs(
 def test_compiled_rubric_is_immutable(demo_compiled: CompiledRubric) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         demo_compiled.hash = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({}, id="fast-path"),
+        pytest.param({"satisfaction": Decimal("0.5")}, id="warning"),
+        pytest.param(
+            {"sangong_last_year": Decimal(0), "project_spend_total": Decimal(0)},
+            id="division-by-zero-allowed",
+        ),
+    ],
+)
+def test_scoring_leaves_no_reference_cycles(
+    demo_compiled: perfscore.CompiledRubric,
+    demo_inputs: Mapping[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    # A department's values and results are freed as soon as nothing holds them, not at
+    # the next run of the garbage collector: a batch of a million departments keeps its
+    # memory flat without waiting for it.
+    inputs = {**demo_inputs, **changes}
+    for explain in (False, True):
+        demo_compiled.score(inputs, explain=explain)  # caches filled once, outside the count
+    gc.collect()
+    gc.disable()
+    try:
+        for explain in (False, True, False):
+            demo_compiled.score(inputs, explain=explain)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -858,6 +858,11 @@ class Formula:
         try:
             self.interpret(values)
         except EvaluationError as error:
+            # A report, not a live exception: without its traceback and the arithmetic
+            # error it replaced, it holds no frames (the caller's among them, a cycle that
+            # would keep a department's values until the garbage collector runs).
+            error.__traceback__ = None
+            error.__context__ = None
             return error
         except _DECIMAL_FAILURES:
             pass
