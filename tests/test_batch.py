@@ -18,6 +18,7 @@ import stat
 import sys
 import threading
 import tracemalloc
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +34,7 @@ from hypothesis import strategies as st
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 import perfscore
-from perfscore import batch
+from perfscore import batch, population
 from perfscore._numbers import to_str
 from perfscore.batch import (
     BatchRecord,
@@ -45,7 +46,7 @@ from perfscore.batch import (
 )
 from perfscore.cli import main
 from perfscore.loading import load_document
-from perfscore.population import Department
+from perfscore.population import Department, UnsafeWorkbook, check_workbook, read_population
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_RUBRIC = REPO_ROOT / "examples" / "demo" / "rubric.yaml"
@@ -755,6 +756,58 @@ def test_retained_and_peak_memory_do_not_grow_with_the_population(
     assert len(read_back(out, "csv")) == 4 * n
     assert large[0] - small[0] < GROWTH_BOUND, f"retained: {small[0]} -> {large[0]} bytes"
     assert large[1] - small[1] < GROWTH_BOUND, f"peak: {small[1]} -> {large[1]} bytes"
+
+
+def repacked_workbook(source: Path, path: Path, part: str, text: str) -> Path:
+    """``source`` with its part ``part`` replaced by ``text``, packed as XLSX packs."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            new.writestr(info.filename, text if info.filename == part else old.read(info))
+    return path
+
+
+def sheet_bomb(tmp_path: Path) -> Path:
+    """A well-formed population workbook whose sheet, 24 MB of XML, packs to about 25 kB."""
+    source = tmp_path / "source.xlsx"
+    write_batch(perfscore.compile_rubric(perfscore.load_rubric(DEMO_RUBRIC)), [], source)
+    cell = '<c r="A1" t="inlineStr"><is><t>' + "a" * 24_000_000 + "</t></is></c>"
+    sheet = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData><row r="1">{cell}</row></sheetData></worksheet>'
+    )
+    return repacked_workbook(source, tmp_path / "bomb.xlsx", "xl/worksheets/sheet1.xml", sheet)
+
+
+def test_a_workbook_that_unpacks_like_a_zip_bomb_is_refused_unread(tmp_path: Path) -> None:
+    bomb = sheet_bomb(tmp_path)
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(UnsafeWorkbook, match=r"sheet1\.xml unpacks to [0-9,]+ times") as info:
+        next(read_population(bomb))
+    assert info.value.path == bomb
+    out = tmp_path / "scores.csv"
+    result = run("score", DEMO_RUBRIC, bomb, "--out", out)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot read {bomb}: its part xl/worksheets/")
+    assert "as a zip bomb does" in result.stderr
+    assert not out.exists()
+
+
+def test_a_part_read_whole_is_bounded_and_a_streamed_sheet_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pop.xlsx"
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(DEMO_RUBRIC))
+    write_batch(
+        compiled, batch.score_many(compiled, jsonl_population(tmp_path / "p.jsonl", 50)), path
+    )
+    sizes = {i.filename: i.file_size for i in zipfile.ZipFile(path).infolist()}
+    bound = max(v for k, v in sizes.items() if not k.startswith("xl/worksheets/")) + 1
+    assert sizes["xl/worksheets/sheet1.xml"] > bound
+    monkeypatch.setattr(population, "MAX_XLSX_PART", bound)  # the sheet is larger, no other
+    check_workbook(path)  # the sheet is streamed: no bound on its size
+    assert len(list(read_population(path))) == 50
+    with pytest.raises(UnsafeWorkbook, match=r"xl/worksheets/sheet1.xml unpacks to [0-9,]+ bytes"):
+        check_workbook(path, streamed=False)
 
 
 # --------------------------------------------------------------------------- command line

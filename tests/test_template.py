@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 import perfscore
-from perfscore import InputError
+from perfscore import InputError, population
 from perfscore.cli import main
 from perfscore.template import (
     DATA_SHEET,
@@ -237,6 +238,23 @@ def test_reading_something_else_is_an_input_error(tmp_path: Path) -> None:
     broken.write_bytes(b"not a workbook")
     with pytest.raises(InputError, match="cannot read the workbook"):
         read_template_xlsx(broken)
+
+
+def test_a_form_that_unpacks_beyond_what_is_read_whole_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A form is read whole, sheets included: every part is bounded, not only the shared
+    # strings and styles that a population read row by row holds whole.
+    form = tmp_path / "form.xlsx"
+    xlsx_template(perfscore.load_rubric(DEMO), form)
+    sizes = {i.filename: i.file_size for i in zipfile.ZipFile(form).infolist()}
+    sheets = [k for k in sizes if k.startswith("xl/worksheets/")]
+    bound = max(v for k, v in sizes.items() if k not in sheets) + 1
+    assert max(sizes[k] for k in sheets) > bound
+    monkeypatch.setattr(population, "MAX_XLSX_PART", bound)
+    with pytest.raises(InputError, match=r"xl/worksheets/sheet\d\.xml unpacks to") as caught:
+        read_template_xlsx(form)
+    assert caught.value.codes == ("input.xlsx",)
 
 
 # --------------------------------------------------------------------------- CLI

@@ -42,7 +42,7 @@ from .engine import compile_rubric
 from .errors import Issue, Location, PerfscoreError
 from .loading import SourceMap, load_document, load_rubric
 from .model import Rubric
-from .population import FILE_SUFFIXES
+from .population import FILE_SUFFIXES, UnsafeWorkbook
 from .results import ScoreResult
 
 __all__ = ["main"]
@@ -255,7 +255,7 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
         else:
             click.echo(f"error: {e}; {out} was not written", err=True)
         sys.exit(1)
-    except (UnicodeDecodeError, zipfile.BadZipFile) as e:
+    except (UnicodeDecodeError, zipfile.BadZipFile, UnsafeWorkbook) as e:
         hint = " (save it as UTF-8)" if isinstance(e, UnicodeDecodeError) else ""
         click.echo(f"error: cannot read {inputs}: {e}{hint}; {out} was not written", err=True)
         sys.exit(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,10 +23,26 @@ from typing import Any, Final
 
 from .errors import Issue, Location, PerfscoreError
 
-__all__ = ["Department", "population_format", "read_population"]
+__all__ = [
+    "Department",
+    "UnsafeWorkbook",
+    "check_workbook",
+    "population_format",
+    "read_population",
+]
 
 ID_COLUMNS: Final = ("id", "department", "department_id", "部门", "部门名称", "单位", "单位名称")
 FILE_SUFFIXES: Final = (".yaml", ".yml", ".json")
+
+#: An XLSX part that is read whole (shared strings, styles, the workbook; every sheet of a
+#: form read by the template reader) may unpack to at most this. Population sheets are
+#: streamed row by row and have no such bound.
+MAX_XLSX_PART: Final = 64 * 1024 * 1024
+#: A part that unpacks to more than this many times its packed size is refused: sheets
+#: written by spreadsheet programs pack about 5 to 20 to 1, a zip bomb about 1000 to 1.
+MAX_XLSX_RATIO: Final = 200
+#: Parts smaller than this unpacked are not held to the ratio.
+_RATIO_FROM: Final = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -141,9 +158,46 @@ def _csv(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
             yield Department(dept_id, row, f"{path}:{row}", record)
 
 
+class UnsafeWorkbook(ValueError):
+    """An XLSX file that would unpack to far more than it holds: refused unread.
+    ``path`` is the file; the message says which part and the fix."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+def check_workbook(path: str | Path, *, streamed: bool = True) -> None:
+    """Refuse an XLSX file that unpacks to more than it could reasonably hold, before
+    openpyxl reads it: a part read whole above :data:`MAX_XLSX_PART`, or any part packed
+    more than :data:`MAX_XLSX_RATIO` to 1. With ``streamed`` (a population, read row by
+    row) sheets have no size bound; without it every part has. Raises
+    :class:`UnsafeWorkbook`, or :class:`zipfile.BadZipFile` for a file that is no XLSX.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for part in archive.infolist():
+            size, packed = part.file_size, max(part.compress_size, 1)
+            whole = not (streamed and part.filename.startswith("xl/worksheets/"))
+            if whole and size > MAX_XLSX_PART:
+                raise UnsafeWorkbook(
+                    path,
+                    f"its part {part.filename} unpacks to {size:,} bytes, more than "
+                    f"the {MAX_XLSX_PART:,} perfscore reads whole; split the workbook, "
+                    "or save it as CSV",
+                )
+            if size > _RATIO_FROM and size > MAX_XLSX_RATIO * packed:
+                raise UnsafeWorkbook(
+                    path,
+                    f"its part {part.filename} unpacks to {size // packed:,} times "
+                    f"its packed size (at most {MAX_XLSX_RATIO} is read), as a zip bomb "
+                    "does; save the workbook again from a spreadsheet program, or as CSV",
+                )
+
+
 def _xlsx(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
     import openpyxl
 
+    check_workbook(path)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from ._numbers import to_str
 from .errors import InputError, Issue, Location
 from .model import NUMERIC_KINDS, InputSpec, Rubric
+from .population import check_workbook
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -313,6 +314,7 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
 
     file = str(path)
     try:
+        check_workbook(path, streamed=False)  # read whole, every sheet included
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of error for a bad file
         raise InputError(
