@@ -54,3 +54,37 @@ def test_dask_map_partitions_agrees_with_the_row_engine() -> None:
         assert Decimal(result.loc[dept_id, "total"]) == expected.total
         assert result.loc[dept_id, "grade"] == expected.grade
         assert Decimal(result.loc[dept_id, "social_benefit"]) == expected["social_benefit"].score
+
+
+def test_partition_of_typed_columns_with_gaps_agrees_with_the_row_engine() -> None:
+    text = RUBRIC.read_text(encoding="utf-8")
+    population = _population()[:12]
+    frame = pandas.DataFrame(population)
+    # nullable integers with a gap, a text choice with a gap and one unknown option
+    frame["special_funds_late"] = pandas.array(
+        [None if i == 3 else i % 7 for i in range(12)], dtype="Int64"
+    )
+    frame.loc[4, "social_benefit"] = None
+    frame.loc[6, "social_benefit"] = "极好"
+    result = score_partition(frame, text).set_index("id")
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    for i, row in enumerate(population):
+        dept_id = str(row["id"])
+        inputs = {k: v for k, v in row.items() if k != "id"}
+        inputs["satisfaction"] = Decimal(repr(inputs["satisfaction"]))
+        if i == 3:
+            del inputs["special_funds_late"]
+        if i == 4:
+            del inputs["social_benefit"]
+        if i == 6:
+            inputs["social_benefit"] = "极好"
+        try:
+            expected = compiled.score(inputs, explain=False)
+        except perfscore.PerfscoreError:
+            assert result.loc[dept_id, "status"] == "failed", dept_id
+            continue
+        assert result.loc[dept_id, "status"] == "ok", dept_id
+        assert Decimal(result.loc[dept_id, "total"]) == expected.total
+        assert result.loc[dept_id, "grade"] == expected.grade
+    assert result.loc["d5", "status"] == "failed"
+    assert result.loc["d6", "status"] == "failed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import importlib.util
 import math
 import operator
 import random
@@ -522,3 +523,327 @@ def test_a_float_rounded_up_to_2_53_is_left_to_the_engine() -> None:
     assert state.fail.tolist() == [True, False, True]
     assert -SAFE < out.lo <= out.hi < SAFE
     assert int(out.units[1]) == 2
+
+
+# --------------------------------------------------------------------------- columns from arrays
+# Populations that arrive as columns: every row agrees with the row engine, and with the
+# same records through columns_from_records.
+
+try:
+    import pyarrow as pa
+except ImportError:  # pragma: no cover - pyarrow is optional (perfscore[parquet])
+    pa = None
+requires_arrow = pytest.mark.skipif(pa is None, reason="needs pyarrow")
+
+GARBAGE: list[Any] = ["garbage", "12", " 3 ", True, 1.5, float("nan"), [1], "", "-"]
+
+
+def assert_arrays_agree(
+    compiled: perfscore.CompiledRubric,
+    arrays: Mapping[str, Any],
+    population: list[dict[str, Any]],
+) -> vectorised.VectorResult:
+    """``arrays`` hold ``population`` (its records, a null being a key left out)."""
+    columns = vectorised.columns_from_arrays(arrays, compiled)
+    assert columns.rows == len(population)
+    scorer = vectorised.compile_vectorised(compiled)
+    result = scorer.score(columns)
+    via_records = scorer.score(vectorised.columns_from_records(population, compiled))
+    totals, grades = result.total, result.grade
+    assert totals == via_records.total
+    assert grades == via_records.grade
+    for i, department in enumerate(population):
+        try:
+            row = compiled.score(department, explain=False)
+        except perfscore.PerfscoreError:
+            assert totals[i] is None, (i, department)
+            assert isinstance(result.exact_rows[i], perfscore.PerfscoreError)
+            continue
+        assert (totals[i], grades[i]) == (row.total, row.grade), (i, department)
+        for leaf in row.leaves:
+            assert result.leaf_score(leaf.id, i) == leaf.score, (i, leaf.id)
+    for i in result.exact_rows:  # a row the engine rescored had exactly its record
+        assert columns.records[i] == population[i], i
+    return result
+
+
+def _int_edges(spec: InputSpec) -> list[int]:
+    out = [0, 1, 2, 5, 30, 99, 100, 101, 10**15 - 1, 10**15, -(10**15) + 1, -(10**15), -1]
+    for bound in (spec.lower_bound, spec.max):
+        if bound is not None:
+            out += [
+                math.floor(bound) - 1,
+                math.floor(bound),
+                math.ceil(bound),
+                math.ceil(bound) + 1,
+            ]
+    return out
+
+
+@st.composite
+def _number_column(draw: st.DrawFn, spec: InputSpec, n: int) -> tuple[Any, list[Any]]:
+    """A column for a number input in one of the forms columns arrive in, and the values
+    its records hold (None: absent)."""
+    form = draw(st.sampled_from(["int64", "decimal128", "arrow_int", "float64", "object"]))
+    edges = _edge_values(spec)
+    if form == "int64":
+        values: list[Any] = draw(
+            st.lists(st.sampled_from(_int_edges(spec)), min_size=n, max_size=n)
+        )
+        return np.array(values, dtype=np.int64), values
+    if form == "arrow_int":
+        ints = st.one_of(st.sampled_from(_int_edges(spec)), st.none())
+        values = draw(st.lists(ints, min_size=n, max_size=n))
+        return pa.array(values, type=pa.int64()), values
+    if form == "decimal128":
+        scale = draw(st.integers(0, 3))
+        precision = draw(st.sampled_from([18, 38]))
+        quantum = Decimal(1).scaleb(-scale)
+        big = [Decimal(10**15), Decimal(10**15) - quantum, Decimal(-(10**15))]
+        if precision == 38:
+            big.append(Decimal(10**20))
+        big = [x for x in big if abs(x.scaleb(scale)) < 10**precision]
+        pick = st.one_of(st.sampled_from(edges), st.sampled_from(big), st.none())
+        raw = draw(st.lists(pick, min_size=n, max_size=n))
+        values = [
+            None if x is None else x.quantize(quantum, rounding=decimal.ROUND_DOWN) for x in raw
+        ]
+        column = pa.array(values, type=pa.decimal128(precision, scale))
+        if draw(st.booleans()):  # in chunks, and sliced
+            column = pa.chunked_array([column.slice(0, n // 2), column.slice(n // 2)])
+        return column, values
+    if form == "float64":
+        floats = draw(st.lists(st.sampled_from([float(e) for e in edges]), min_size=n, max_size=n))
+        return np.array(floats, dtype=np.float64), floats
+    pick = st.one_of(st.sampled_from(edges), st.sampled_from(_int_edges(spec)), st.none())
+    values = draw(st.lists(st.one_of(pick, st.sampled_from(GARBAGE)), min_size=n, max_size=n))
+    return np.fromiter(values, dtype=object, count=n), values
+
+
+@st.composite
+def _column(draw: st.DrawFn, spec: InputSpec, n: int) -> tuple[Any, list[Any]]:
+    if spec.kind == "boolean":
+        if draw(st.integers(0, 3)):
+            values: list[Any] = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+            return np.array(values, dtype=bool), values
+        pick = st.one_of(st.booleans(), st.none(), st.sampled_from(GARBAGE))
+        values = draw(st.lists(pick, min_size=n, max_size=n))
+        if draw(st.booleans()) and all(isinstance(v, bool) or v is None for v in values):
+            return pa.array(values, type=pa.bool_()), values
+        return np.fromiter(values, dtype=object, count=n), values
+    if spec.kind == "choice":
+        options = [*(spec.options or ()), "unknown", " " + (spec.options or ("x",))[0]]
+        form = draw(st.sampled_from(["unicode", "object", "arrow", "dictionary"]))
+        if form == "unicode":
+            values = draw(st.lists(st.sampled_from(options), min_size=n, max_size=n))
+            return np.array(values, dtype=str), values
+        pick = st.one_of(st.sampled_from(options), st.none())
+        if form == "object":
+            pick = st.one_of(pick, st.sampled_from([1, True, Decimal(1), [1]]))
+        values = draw(st.lists(pick, min_size=n, max_size=n))
+        if form == "object":
+            return np.fromiter(values, dtype=object, count=n), values
+        column = pa.array(values, type=pa.string())
+        return (column.dictionary_encode() if form == "dictionary" else column), values
+    return draw(_number_column(spec, n))
+
+
+@st.composite
+def _populations(
+    draw: st.DrawFn, rubric: perfscore.Rubric
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    n = draw(st.integers(1, 12))
+    arrays: dict[str, Any] = {}
+    population: list[dict[str, Any]] = [{} for _ in range(n)]
+    for k, (name, spec) in enumerate(rubric.inputs.items()):
+        if k and draw(st.integers(0, 30)) == 0:
+            continue  # a missing column: absent in every row
+        if draw(st.integers(0, 2)):  # most columns hold plausible values only
+            if spec.kind == "boolean":
+                plausible: st.SearchStrategy[Any] = st.booleans()
+            elif spec.kind == "choice":
+                plausible = st.sampled_from(spec.options or ("",))
+            else:
+                plausible = st.sampled_from(_edge_values(spec))
+            values = draw(st.lists(plausible, min_size=n, max_size=n))
+            if spec.kind in ("count", "integer") and all(v is not None for v in values):
+                arrays[name], values = np.array([int(v) for v in values], dtype=np.int64), values
+                values = [int(v) for v in values]
+            else:
+                arrays[name] = np.fromiter(values, dtype=object, count=n)
+        else:
+            arrays[name], values = draw(_column(spec, n))
+        for record, value in zip(population, values, strict=True):
+            if value is not None:
+                record[name] = value
+    return arrays, population
+
+
+@requires_arrow
+@pytest.mark.parametrize("name", sorted(RUBRICS))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_columns_from_arrays_of_mixed_types(name: str, data: st.DataObject) -> None:
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRICS[name]))
+    arrays, population = data.draw(_populations(compiled.rubric))
+    assert_arrays_agree(compiled, arrays, population)
+
+
+def _valid_population(compiled: perfscore.CompiledRubric, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(5)
+    out = []
+    for _ in range(n):
+        dept: dict[str, Any] = {}
+        for name, spec in compiled.rubric.inputs.items():
+            if spec.kind == "boolean":
+                dept[name] = rng.random() < 0.8
+            elif spec.kind == "choice":
+                dept[name] = rng.choice(spec.options or ("",))
+            else:
+                dept[name] = rng.choice([*_int_edges(spec)[:7], int(spec.lower_bound or 0) + 3])
+                low, high = spec.lower_bound, spec.max
+                if (low is not None and dept[name] < low) or (
+                    high is not None and dept[name] > high
+                ):
+                    dept[name] = math.ceil(low) if low is not None else 0
+        out.append(dept)
+    return out
+
+
+def _as_arrays(
+    compiled: perfscore.CompiledRubric, population: list[dict[str, Any]]
+) -> dict[str, Any]:
+    arrays: dict[str, Any] = {}
+    for name, spec in compiled.rubric.inputs.items():
+        values = [d[name] for d in population]
+        if spec.kind == "boolean":
+            arrays[name] = np.array(values, dtype=bool)
+        elif spec.kind == "choice":
+            arrays[name] = pa.array(values, type=pa.string())
+        else:
+            arrays[name] = np.array(values, dtype=np.int64)
+    return arrays
+
+
+def _arrays_of(
+    compiled: perfscore.CompiledRubric, population: list[dict[str, Any]]
+) -> vectorised.Columns:
+    return vectorised.columns_from_arrays(_as_arrays(compiled, population), compiled)
+
+
+@requires_arrow
+def test_integer_columns_at_and_around_the_bounds(compiled: perfscore.CompiledRubric) -> None:
+    candidates = _valid_population(compiled, 50)
+    plain = vectorised.compile_vectorised(compiled).score(_arrays_of(compiled, candidates))
+    base = next(d for i, d in enumerate(candidates) if i not in plain.exact_rows)
+    population = [base]
+    for name, spec in compiled.rubric.inputs.items():
+        if spec.kind in ("boolean", "choice", "text", "table"):
+            continue
+        edges = [10**15 - 1, 10**15, -(10**15), -(10**15) + 1]
+        for bound in (spec.lower_bound, spec.max):
+            if bound is not None:
+                edges += [
+                    math.ceil(bound) - 1,
+                    math.ceil(bound),
+                    math.floor(bound),
+                    math.floor(bound) + 1,
+                ]
+        population += [{**base, name: value} for value in edges]
+    arrays = _as_arrays(compiled, population)
+    result = assert_arrays_agree(compiled, arrays, population)
+    scorer = vectorised.compile_vectorised(compiled)
+    via_records = scorer.score(vectorised.columns_from_records(population, compiled))
+    assert set(result.exact_rows) == set(via_records.exact_rows)
+    assert 0 not in result.exact_rows  # the plausible row is scored by numpy
+    # the same figures as decimal128 at 2 places
+    decimals = {
+        k: pa.array([Decimal(int(x)) for x in v], type=pa.decimal128(38, 2))
+        if isinstance(v, np.ndarray) and v.dtype == np.int64
+        else v
+        for k, v in arrays.items()
+    }
+    assert_arrays_agree(compiled, decimals, population)
+
+
+def _benchmark_population(
+    compiled: perfscore.CompiledRubric, n: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """benchmarks/run.py's population, as int64 and decimal128 columns."""
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    population: list[dict[str, Any]] = module.generate(compiled.rubric, n)
+    arrays: dict[str, Any] = {}
+    for name, input_spec in compiled.rubric.inputs.items():
+        values = [d[name] for d in population]
+        if input_spec.kind == "boolean":
+            arrays[name] = np.array(values, dtype=bool)
+        elif input_spec.kind == "choice":
+            arrays[name] = pa.array(values, type=pa.string())
+        elif input_spec.kind in ("count", "integer"):
+            arrays[name] = np.array([int(v) for v in values], dtype=np.int64)
+            for d in population:
+                d[name] = int(d[name])
+        else:
+            arrays[name] = pa.array(values, type=pa.decimal128(18, 2))
+    return arrays, population
+
+
+@requires_arrow
+def test_the_benchmark_population_as_columns(compiled: perfscore.CompiledRubric) -> None:
+    arrays, population = _benchmark_population(compiled, 500)
+    result = assert_arrays_agree(compiled, arrays, population)
+    via_records = vectorised.compile_vectorised(compiled).score(
+        vectorised.columns_from_records(population, compiled)
+    )
+    assert set(result.exact_rows) == set(via_records.exact_rows)
+    columns = vectorised.columns_from_arrays(arrays, compiled)
+    assert set(columns.units) == set(vectorised.columns_from_records(population, compiled).units)
+    if compiled.rubric.id.startswith("shaoyang") or len(compiled.rubric.inputs) > 50:
+        assert result.rows_from_engine == 0
+
+
+@requires_arrow
+def test_array_records_are_built_on_demand() -> None:
+    arrays = {
+        "a": np.array([1, 2], dtype=np.int64),
+        "b": pa.array([Decimal("1.50"), None], type=pa.decimal128(10, 2)),
+        "c": np.array([True, False]),
+        "d": pa.chunked_array([pa.array(["x"]), pa.array([None], type=pa.string())]),
+        "e": np.array([1.25, float("nan")]),
+        "f": [Decimal("2"), None],
+    }
+    records = vectorised.ArrayRecords({k: vectorised._as_column(v) for k, v in arrays.items()}, 2)
+    assert len(records) == 2
+    first, second = records[0], records[-1]
+    assert first == {"a": 1, "b": Decimal("1.50"), "c": True, "d": "x", "e": 1.25, "f": Decimal(2)}
+    assert [type(first[k]) for k in "abcdef"] == [int, Decimal, bool, str, float, Decimal]
+    assert set(second) == {"a", "c", "e"}
+    assert math.isnan(second["e"])
+    with pytest.raises(IndexError):
+        records[2]
+
+
+def test_columns_of_different_lengths_are_refused(compiled: perfscore.CompiledRubric) -> None:
+    name = next(iter(compiled.rubric.inputs))
+    with pytest.raises(ValueError, match="different lengths"):
+        vectorised.columns_from_arrays({name: [1, 2], "other": [1]}, compiled)
+
+
+@requires_arrow
+def test_unknown_columns_send_their_rows_to_the_engine(compiled: perfscore.CompiledRubric) -> None:
+    arrays, population = _benchmark_population(compiled, 3)
+    plain = vectorised.compile_vectorised(compiled).score(
+        vectorised.columns_from_arrays(arrays, compiled)
+    )
+    arrays["not_an_input"] = np.array([None, 7, None], dtype=object)
+    population[1]["not_an_input"] = 7
+    result = assert_arrays_agree(compiled, arrays, population)
+    assert set(result.exact_rows) == set(plain.exact_rows) | {1}

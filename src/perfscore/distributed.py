@@ -82,6 +82,7 @@ def result_columns(rubric_text: str) -> pandas.DataFrame:
 
 def score_partition(frame: pandas.DataFrame, rubric_text: str) -> pandas.DataFrame:
     """Score one partition of departments (rows) with the vectorised path."""
+    import numpy
     import pandas
 
     from . import vectorised
@@ -90,18 +91,26 @@ def score_partition(frame: pandas.DataFrame, rubric_text: str) -> pandas.DataFra
     compiled = _compiled(rubric_text)
     inputs = set(compiled.rubric.inputs)
     id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
-    records: list[dict[str, Any]] = []
-    ids: list[str] = []
-    for position, row in enumerate(frame.itertuples(index=False, name=None)):
-        record = dict(zip(frame.columns, row, strict=True))
-        ids.append(str(record.pop(id_column)) if id_column else str(frame.index[position]))
-        records.append(
-            {k: _cell(v) for k, v in record.items() if k in inputs and _cell(v) is not None}
-        )
+    if id_column:
+        ids = [str(v) for v in frame[id_column].tolist()]
+    else:
+        ids = [str(v) for v in frame.index]
     out = result_columns(rubric_text)
-    if not records:
+    if not ids:
         return out
-    columns = vectorised.columns_from_records(records, compiled)
+    # Integer and boolean columns go to the vectorised path as they are; any other column
+    # is read cell by cell as before (exact decimals, an empty cell absent).
+    arrays: dict[str, Any] = {}
+    for name in frame.columns:
+        if name == id_column or name not in inputs:
+            continue
+        column = frame[name]
+        if isinstance(column.dtype, numpy.dtype) and column.dtype.kind in "iub":
+            arrays[name] = column.to_numpy()
+        else:
+            cells = [_cell(v) for v in column.tolist()]
+            arrays[name] = numpy.fromiter(cells, dtype=object, count=len(cells))
+    columns = vectorised.columns_from_arrays(arrays, compiled)
     result = vectorised.compile_vectorised(compiled).score(columns)
     totals, grades = result.total, result.grade
     leaves = [leaf.node.id for leaf in compiled._leaves]

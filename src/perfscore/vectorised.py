@@ -45,12 +45,15 @@ from .methods import Bands, Cases, Checklist, Deduction, FormulaMethod, Levels, 
 
 if TYPE_CHECKING:
     from .engine import CompiledRubric
+    from .model import InputSpec
     from .results import ScoreResult
 
 __all__ = [
+    "ArrayRecords",
     "Columns",
     "VectorResult",
     "VectorisedScorer",
+    "columns_from_arrays",
     "columns_from_records",
     "compile_vectorised",
 ]
@@ -80,7 +83,8 @@ class Columns:
     :data:`MAX_PLACES` places, exact int64 ``units`` at ``places``; booleans are bool
     arrays; choices are int codes (index into the input's options, -1 when unknown).
     ``invalid`` marks rows with a missing or unusable value: the row engine scores those.
-    ``records`` keeps the original rows, for the row engine.
+    ``records`` keeps the original rows, for the row engine (from
+    :func:`columns_from_arrays`, an :class:`ArrayRecords` building each on demand).
     """
 
     rows: int
@@ -106,68 +110,306 @@ def columns_from_records(records: Sequence[Mapping[str, Any]], compiled: Compile
         if not declared.issuperset(record):
             cols.invalid[i] = True
     for name, spec in compiled.rubric.inputs.items():
-        raw = [r.get(name) for r in records]
+        _column_from_values(cols, name, spec, [r.get(name) for r in records])
+    return cols
+
+
+def _column_from_values(cols: Columns, name: str, spec: InputSpec, raw: Sequence[Any]) -> None:
+    """One input's column from its raw values, one Python value a row (None: absent), as
+    the row engine would read them: fills ``cols`` and marks the rows it cannot take."""
+    n = cols.rows
+    if spec.kind == "boolean":
+        arr = np.zeros(n, dtype=bool)
+        for i, x in enumerate(raw):
+            if x is True or x is False:
+                arr[i] = x
+            else:
+                cols.invalid[i] = True
+        cols.bools[name] = arr
+    elif spec.kind == "choice":
+        index = {o: k for k, o in enumerate(spec.options or ())}
+        codes = np.array(
+            [index.get(x, -1) if isinstance(x, str) else -1 for x in raw], dtype=np.int64
+        )
+        cols.invalid |= codes < 0
+        cols.codes[name] = codes
+    elif spec.kind in ("text", "table"):
+        cols.invalid[:] = True  # not vectorised: the row engine scores every row
+    else:
+        floats = np.empty(n, dtype=np.float64)
+        decimals: list[Decimal | None] = []
+        fraction = "fraction" in spec.accept
+        integral = spec.kind in ("integer", "count")
+        for i, x in enumerate(raw):
+            value: Decimal | None
+            if isinstance(x, Decimal):
+                value = x
+            elif isinstance(x, int) and not isinstance(x, bool):
+                value = Decimal(x)
+            else:
+                value = None
+            # The row engine's own rules: a figure it refuses (not finite, 10**15 or
+            # more, too many places) is its to report; a percent read as a fraction
+            # of one is scaled as it scales it.
+            if value is None or number_problem(value) is not None:
+                cols.invalid[i] = True
+                value = None
+            elif fraction:
+                value = value.scaleb(2, ENGINE_CONTEXT)
+            elif integral and value != value.to_integral_value():
+                cols.invalid[i] = True  # 3.0000000000000001 is 3.0 as a float
+            decimals.append(value)
+            floats[i] = float(value) if value is not None else 0.0
+        low, high = spec.lower_bound, spec.max
+        if low is not None:
+            cols.invalid |= floats < float(low) - 1e-9 * max(1.0, abs(float(low)))
+        if high is not None:
+            cols.invalid |= floats > float(high) + 1e-9 * max(1.0, abs(float(high)))
+        # Exact bound checks near the edges are left to the row engine: mark those rows.
+        for bound, is_low in ((low, True), (high, False)):
+            if bound is not None:
+                near = np.abs(floats - float(bound)) <= 1e-9 * max(1.0, abs(float(bound)))
+                cols.invalid |= near & np.array(
+                    [d is None or (d < bound if is_low else d > bound) for d in decimals],
+                    dtype=bool,
+                )
+        cols.floats[name] = floats
+        places = max((_places(d) for d in decimals if d is not None), default=0)
+        if places <= MAX_PLACES:
+            scale = Decimal(10) ** places
+            units = [int(d * scale) if d is not None else 0 for d in decimals]
+            if all(abs(u) < SAFE_UNITS for u in units):
+                cols.units[name] = (np.array(units, dtype=np.int64), places)
+
+
+# --------------------------------------------------------------------------- arrays
+
+#: Figures of this magnitude or more are the row engine's to refuse (``number_problem``).
+_MAGNITUDE = 10**15
+_INT64_MAX = 2**63 - 1
+
+
+def _is_arrow(values: Any) -> bool:
+    return type(values).__module__.startswith("pyarrow")
+
+
+def _as_column(values: Any) -> Any:
+    """A column as a 1-d numpy array or a pyarrow Array (chunks combined)."""
+    if _is_arrow(values):
+        if hasattr(values, "combine_chunks"):  # a ChunkedArray
+            values = values.combine_chunks()
+        return values
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError("a column must be one-dimensional")
+        return values
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
+        if isinstance(dtype, np.dtype):
+            return values.to_numpy()
+        # extension dtypes (nullable integers, strings, categories): their values as
+        # objects, missing ones None
+        return values.to_numpy(dtype=object, na_value=None)
+    items = list(values)
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as the Python value a record would hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _py_values(column: Any) -> list[Any]:
+    """Every value of a column as a record would hold it (None: absent)."""
+    if _is_arrow(column):
+        return list(column.to_pylist())
+    if column.dtype == object:
+        return [_py(x) for x in column]
+    return list(column.tolist())
+
+
+def _py_value(column: Any, i: int) -> Any:
+    if _is_arrow(column):
+        return column[i].as_py()
+    return _py(column[i])
+
+
+class ArrayRecords(Sequence[Mapping[str, Any]]):
+    """The rows of columns as records, built only for the rows asked for: row ``i`` is a
+    dict of every column's value in that row as a Python value (int, Decimal, bool, str,
+    float), a null (None, an Arrow null) leaving its key out, as a record lacking it."""
+
+    def __init__(self, columns: Mapping[str, Any], rows: int) -> None:
+        self.columns, self.rows = columns, rows
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.rows))]
+        if i < 0:
+            i += self.rows
+        if not 0 <= i < self.rows:
+            raise IndexError(i)
+        record = {}
+        for name, column in self.columns.items():
+            value = _py_value(column, i)
+            if value is not None:
+                record[name] = value
+        return record
+
+
+def _null_mask(column: Any) -> Array:
+    if _is_arrow(column):
+        return np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if column.dtype == object:
+        return np.fromiter((x is None for x in column), dtype=bool, count=len(column))
+    return np.zeros(len(column), dtype=bool)
+
+
+def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
+    """An integer or decimal column as exact int64 units: ``(units, null, places)``, or
+    None when its type does not allow it (the values then go one by one)."""
+    if _is_arrow(column):
+        import pyarrow as pa
+
+        kind = column.type
+        null = _null_mask(column)
+        if pa.types.is_integer(kind):
+            if pa.types.is_uint64(kind):
+                return None
+            filled = column.fill_null(0) if column.null_count else column
+            values = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.int64)
+            return values, null, 0
+        if pa.types.is_decimal128(kind) and 0 <= kind.scale <= MAX_PLACES:
+            # 16-byte little-endian two's complement: the unscaled integer fits int64
+            # exactly when the high word is the sign extension of the low word.
+            buffer = column.buffers()[1]
+            words = np.frombuffer(buffer, dtype=np.int64)
+            words = words[2 * column.offset : 2 * (column.offset + len(column))].reshape(-1, 2)
+            low, high = words[:, 0], words[:, 1]
+            fits = (high == (low >> 63)) | null
+            if not fits.all():
+                return None
+            return np.where(null, 0, low), null, kind.scale
+        return None
+    if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
+        return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0
+    return None
+
+
+def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
+    """A number input from exact integers or decimals with numpy only; False when the
+    column's type does not allow it."""
+    if "fraction" in spec.accept:
+        return False
+    exact = _exact_ints(column)
+    if exact is None:
+        return False
+    units, null, places = exact
+    scale = 10**places
+    # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
+    # each comparison is one of two int64 numbers.
+    limit = min(_MAGNITUDE * scale, _INT64_MAX)
+    bad = null | (units <= -limit) | (units >= limit)
+    if spec.kind in ("integer", "count") and places:
+        bad |= units % scale != 0
+    # The declared bounds, exactly: units < low * scale is units < ceil(low * scale).
+    low, high = spec.lower_bound, spec.max
+    if low is not None:
+        bad |= units < min(max(math.ceil(low * scale), -limit), limit)
+    if high is not None:
+        bad |= units > max(min(math.floor(high * scale), limit), -limit)
+    units = np.where(bad, 0, units)
+    if len(units) and int(np.abs(units).max()) >= SAFE_UNITS:
+        return False  # a float from them would be rounded twice: the values go one by one
+    cols.invalid |= bad
+    cols.units[name] = (units, places)
+    cols.floats[name] = units / float(scale)  # both exact: one correct rounding
+    return True
+
+
+def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
+    """Option codes of a column of strings (-1: unknown, null or not a string), looked
+    up once per distinct value; None when the column's type does not allow it."""
+    if _is_arrow(column):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None
+        found = pc.index_in(column, value_set=pa.array(list(options), type=column.type))
+        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    index = {o: k for k, o in enumerate(options)}
+    if column.dtype.kind == "U":
+        uniques, inverse = np.unique(column, return_inverse=True)
+    elif column.dtype == object:
+        try:
+            import pandas
+
+            inverse, uniques = pandas.factorize(column)
+        except (ImportError, TypeError):  # no pandas, or values it cannot hash
+            return None
+    else:
+        return None
+    table = np.array(
+        [index.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
+        dtype=np.int64,
+    )
+    # pandas marks nulls -1: the table's last entry, -1 too
+    return table[np.asarray(inverse, dtype=np.int64).reshape(-1)]
+
+
+def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> Columns:
+    """Turn a population given as columns into :class:`Columns`, with numpy operations.
+
+    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series,
+    pyarrow Arrays or ChunkedArrays, or plain sequences. These go without Python work per
+    row: numpy bool arrays for booleans; numpy or Arrow integers and Arrow decimal128
+    (scale at most :data:`MAX_PLACES`) for numbers, their declared bounds checked
+    exactly; numpy or Arrow strings, and object arrays (with pandas), for choices. Any
+    other column (float64, objects, nullable pandas types) is read value by value exactly
+    as :func:`columns_from_records` reads it; a float is the row engine's to read.
+
+    A null (None, an Arrow null) is an absent value, and a missing column is absent in
+    every row: the row engine reports those rows, as for records lacking the key. A NaN
+    in a float array is a value, which the row engine refuses. ``records`` builds a row's
+    record only when the row engine needs it (:class:`ArrayRecords`).
+    """
+    columns = {name: _as_column(values) for name, values in arrays.items()}
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=ArrayRecords(columns, n))
+    inputs = compiled.rubric.inputs
+    for name, column in columns.items():
+        if name not in inputs:  # an unknown input, where given: the row engine reports it
+            cols.invalid |= ~_null_mask(column)
+    for name, spec in inputs.items():
+        column = columns.get(name)
+        if column is None:
+            _column_from_values(cols, name, spec, [None] * n)
+            continue
         if spec.kind == "boolean":
-            arr = np.zeros(n, dtype=bool)
-            for i, x in enumerate(raw):
-                if x is True or x is False:
-                    arr[i] = x
-                else:
-                    cols.invalid[i] = True
-            cols.bools[name] = arr
+            if not _is_arrow(column) and column.dtype == np.bool_:
+                cols.bools[name] = column
+                continue
+            if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
+                cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+                continue
         elif spec.kind == "choice":
-            index = {o: k for k, o in enumerate(spec.options or ())}
-            arr = np.array(
-                [index.get(x, -1) if isinstance(x, str) else -1 for x in raw], dtype=np.int64
-            )
-            cols.invalid |= arr < 0
-            cols.codes[name] = arr
-        elif spec.kind in ("text", "table"):
-            cols.invalid[:] = True  # not vectorised: the row engine scores every row
-        else:
-            floats = np.empty(n, dtype=np.float64)
-            decimals: list[Decimal | None] = []
-            fraction = "fraction" in spec.accept
-            integral = spec.kind in ("integer", "count")
-            for i, x in enumerate(raw):
-                value: Decimal | None
-                if isinstance(x, Decimal):
-                    value = x
-                elif isinstance(x, int) and not isinstance(x, bool):
-                    value = Decimal(x)
-                else:
-                    value = None
-                # The row engine's own rules: a figure it refuses (not finite, 10**15 or
-                # more, too many places) is its to report; a percent read as a fraction
-                # of one is scaled as it scales it.
-                if value is None or number_problem(value) is not None:
-                    cols.invalid[i] = True
-                    value = None
-                elif fraction:
-                    value = value.scaleb(2, ENGINE_CONTEXT)
-                elif integral and value != value.to_integral_value():
-                    cols.invalid[i] = True  # 3.0000000000000001 is 3.0 as a float
-                decimals.append(value)
-                floats[i] = float(value) if value is not None else 0.0
-            low, high = spec.lower_bound, spec.max
-            if low is not None:
-                cols.invalid |= floats < float(low) - 1e-9 * max(1.0, abs(float(low)))
-            if high is not None:
-                cols.invalid |= floats > float(high) + 1e-9 * max(1.0, abs(float(high)))
-            # Exact bound checks near the edges are left to the row engine: mark those rows.
-            for bound, is_low in ((low, True), (high, False)):
-                if bound is not None:
-                    near = np.abs(floats - float(bound)) <= 1e-9 * max(1.0, abs(float(bound)))
-                    cols.invalid |= near & np.array(
-                        [d is None or (d < bound if is_low else d > bound) for d in decimals]
-                    )
-            cols.floats[name] = floats
-            places = max((_places(d) for d in decimals if d is not None), default=0)
-            if places <= MAX_PLACES:
-                scale = Decimal(10) ** places
-                units = [int(d * scale) if d is not None else 0 for d in decimals]
-                if all(abs(u) < SAFE_UNITS for u in units):
-                    cols.units[name] = (np.array(units, dtype=np.int64), places)
+            codes = _choice_codes(column, spec.options or ())
+            if codes is not None:
+                cols.invalid |= codes < 0
+                cols.codes[name] = codes
+                continue
+        elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
+            continue
+        _column_from_values(cols, name, spec, _py_values(column))
     return cols
 
 
