@@ -230,11 +230,10 @@ def _emit_number(gen: _Gen, emit: Callable[[str], None], spec: Any, coerce: str)
     # every number keeps. A percent whose range starts at 0 or above starts it at 1 here,
     # so that fractions of one take the slow branch, which tests for them.
     floor = low if low is not None and low > -MAX_MAGNITUDE else None
-    fraction_after = fraction is not None
     if fraction is not None and floor is not None and floor >= 0:
         floor = max(floor, ONE)
         slow.append(fraction)
-        fraction_after = False
+        fraction = None  # tested in the slow branch only
     lower = f"{gen.const(-MAX_MAGNITUDE)} <" if floor is None else f"{gen.const(floor)} <="
     upper = (
         f"< {gen.const(MAX_MAGNITUDE)}"
@@ -251,7 +250,7 @@ def _emit_number(gen: _Gen, emit: Callable[[str], None], spec: Any, coerce: str)
     emit(f"        x = {coerce}(x)")
     for line in slow:
         emit(f"        {line}")
-    if fraction is not None and fraction_after:
+    if fraction is not None:  # a range reaching below 0: every value is tested
         emit(f"    {fraction}")
 
 

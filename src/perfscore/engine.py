@@ -775,14 +775,12 @@ class CompiledRubric:
             explanations = list(self._branch_explanations)
             frozen = MappingProxyType(values)
             new = tuple.__new__
-            rounding_text = self._rounding_text
             with decimal.localcontext(ENGINE_CONTEXT):
                 for index, scorer, reads in self._leaf_scorers:
                     points, steps = scorer(values, True)
                     rounded = scores[index]
                     if points != rounded:
-                        text = f"{to_str(points)}{rounding_text}{to_str(rounded)}"
-                        steps = (*steps, Step("rounding", text))
+                        steps = (*steps, self._rounding_step(points, rounded))
                     explanations[index] = new(Explanation, (ValuesRead(frozen, reads), steps))
 
         def build() -> tuple[IndicatorResult, ...]:
@@ -826,6 +824,10 @@ class CompiledRubric:
         rule = self.rubric.rounding.score
         places = f"保留 {rule.places} 位小数" if rule.places else "保留整数"
         return f" 按{ROUNDING_NAMES[rule.mode]}{places}为 "
+
+    def _rounding_step(self, points: Decimal, rounded: Decimal) -> Step:
+        """The step that says a leaf's score was rounded by the rubric's score rounding."""
+        return Step("rounding", f"{to_str(points)}{self._rounding_text}{to_str(rounded)}")
 
     @cached_property
     def _labels(self) -> Mapping[str, str]:
@@ -952,8 +954,7 @@ class CompiledRubric:
             raw[i] = rounded
             if explain:
                 if rounded != points:
-                    text = f"{to_str(points)}{self._rounding_text}{to_str(rounded)}"
-                    why = (*why, Step("rounding", text))
+                    why = (*why, self._rounding_step(points, rounded))
                 steps[i] = why
         return self._aggregate(values, raw, na, steps, explain, rows_out)
 
