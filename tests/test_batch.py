@@ -34,9 +34,12 @@ from hypothesis import strategies as st
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 import perfscore
-from perfscore import batch, population
 from perfscore._numbers import to_str
-from perfscore.batch import (
+from perfscore.cli import main
+from perfscore.loading import load_document
+from perfscore.population import Department, UnsafeWorkbook, batch, check_workbook, read_population
+from perfscore.population import readers as population
+from perfscore.population.batch import (
     BatchRecord,
     FailedDepartment,
     ScoredDepartment,
@@ -44,9 +47,6 @@ from perfscore.batch import (
     score_many,
     write_batch,
 )
-from perfscore.cli import main
-from perfscore.loading import load_document
-from perfscore.population import Department, UnsafeWorkbook, check_workbook, read_population
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_RUBRIC = REPO_ROOT / "examples" / "demo" / "rubric.yaml"
@@ -724,7 +724,7 @@ def test_retained_and_peak_memory_do_not_grow_with_the_population(
     # second, it would fill rich's caches the more the longer a run takes.
     from rich.progress import Progress
 
-    from perfscore import cli
+    from perfscore.cli import app as cli
 
     monkeypatch.setattr(cli, "Progress", functools.partial(Progress, auto_refresh=False))
     real_score_many = batch.score_many
@@ -996,7 +996,7 @@ def test_cli_parquet_without_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_the_progress_bar_does_not_read_a_pipe_ahead(tmp_path: Path) -> None:
     # A population streamed through a named pipe can be read once: counting its lines
     # for the progress bar drained it, and the command then waited for another writer.
-    from perfscore.cli import _count_hint
+    from perfscore.cli.app import _count_hint
 
     fifo = tmp_path / "pop.jsonl"
     os.mkfifo(fifo)
@@ -1017,7 +1017,7 @@ def test_the_progress_bar_does_not_read_a_pipe_ahead(tmp_path: Path) -> None:
 
 
 def test_progress_passes_every_record_through(compiled: perfscore.CompiledRubric) -> None:
-    from perfscore.cli import _with_progress
+    from perfscore.cli.app import _with_progress
 
     inputs = department(0)
     inputs.pop("id")

@@ -22,7 +22,7 @@ from hypothesis import given
 import perfscore
 from perfscore import MethodContext, Scorer, ScoringMethod, register_method, testing
 from perfscore import methods as methods_module
-from perfscore.check import CheckReport, Finding, check_rubric, inputs_strategy
+from perfscore.authoring.check import CheckReport, Finding, check_rubric, inputs_strategy
 from perfscore.cli import main
 from perfscore.methods import NUMBER, Bands
 

@@ -25,9 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import perfscore
-from perfscore._cli_diff import diff_command
-from perfscore._report_html import histogram_bins, render_html
-from perfscore.diff import (
+from perfscore.authoring.diff import (
     CHANGE_KINDS,
     DepartmentFailure,
     DepartmentImpact,
@@ -36,7 +34,9 @@ from perfscore.diff import (
     format_key,
     population_labels,
 )
+from perfscore.cli.diff import diff_command
 from perfscore.population import Department, read_population
+from perfscore.render.diff_page import histogram_bins, render_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = "tests/data/diff"

@@ -22,9 +22,9 @@ from click.testing import CliRunner, Result
 from openpyxl.worksheet.worksheet import Worksheet
 
 import perfscore
-from perfscore import report
 from perfscore.cli import main
 from perfscore.loading import load_document
+from perfscore.render import scoresheet as report
 from perfscore.results import Explanation, IndicatorResult, ScoreResult, Status, Step
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import perfscore
-from perfscore import reporting
 from perfscore.errors import Issue, Location
+from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
 
 # Four levels deep; a leaf whose weight moves to its siblings when it has no value; names

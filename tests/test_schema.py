@@ -14,9 +14,9 @@ from jsonschema import Draft202012Validator
 
 import perfscore
 from perfscore._interval import parse_interval
+from perfscore.authoring.schema import INTERVAL_PATTERN, inputs_schema, rubric_schema
 from perfscore.cli import main
 from perfscore.methods import method_kinds
-from perfscore.schema import INTERVAL_PATTERN, inputs_schema, rubric_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_FILES = sorted(

@@ -15,15 +15,16 @@ import yaml
 from click.testing import CliRunner, Result
 
 import perfscore
-from perfscore import InputError, population
-from perfscore.cli import main
-from perfscore.template import (
+from perfscore import InputError
+from perfscore.authoring.template import (
     DATA_SHEET,
     HEADERS,
     read_template_xlsx,
     xlsx_template,
     yaml_template,
 )
+from perfscore.cli import main
+from perfscore.population import readers as population
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo" / "rubric.yaml"

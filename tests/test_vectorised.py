@@ -22,8 +22,9 @@ pytest.importorskip("numpy")
 import numpy as np
 
 import perfscore
-from perfscore import formula, vectorised
+from perfscore import formula
 from perfscore.model import InputSpec
+from perfscore.population import vectorised
 from perfscore.testing import load_case_file
 
 from .property.strategies import (

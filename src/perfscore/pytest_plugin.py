@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from .authoring.cases import CASE_SUFFIXES, CaseResult, GoldenCase, load_case_file, run_case
 from .errors import PerfscoreError
-from .testing import CASE_SUFFIXES, CaseResult, GoldenCase, load_case_file, run_case
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

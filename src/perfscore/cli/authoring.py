@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from . import reporting
-from .errors import Issue, PerfscoreError
-from .loading import load_rubric
-from .model import Rubric
+from perfscore.errors import Issue, PerfscoreError
+from perfscore.loading import load_rubric
+from perfscore.model import Rubric
+from perfscore.render import text as reporting
 
 if TYPE_CHECKING:
-    from .check import CheckReport
+    from perfscore.authoring.check import CheckReport
 
 __all__ = ["check_command", "render_check", "schema_command", "template_command"]
 
@@ -104,7 +104,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     """
     loaded = _load(rubric)
     try:
-        from .check import check_rubric
+        from perfscore.authoring.check import check_rubric
     except ImportError as e:  # pragma: no cover - hypothesis is installed with perfscore[test]
         click.echo(f"perfscore check needs Hypothesis: pip install hypothesis ({e})", err=True)
         sys.exit(2)
@@ -127,7 +127,7 @@ def schema_command() -> None:
 @schema_command.command("rubric")
 def _schema_rubric() -> None:
     """The JSON Schema of rubric files."""
-    from .schema import rubric_schema
+    from perfscore.authoring.schema import rubric_schema
 
     click.echo(json.dumps(rubric_schema(), ensure_ascii=False, indent=2))
 
@@ -136,7 +136,7 @@ def _schema_rubric() -> None:
 @click.argument("rubric", type=_FILE)
 def _schema_inputs(rubric: Path) -> None:
     """The JSON Schema of RUBRIC's input files (one department's inputs)."""
-    from .schema import inputs_schema
+    from perfscore.authoring.schema import inputs_schema
 
     loaded = _load(rubric)
     schema = inputs_schema(loaded, rubric_path=str(rubric))
@@ -168,7 +168,7 @@ def template_command(rubric: Path, format_: str, out: Path | None) -> None:
 
     The XLSX form, once filled in, scores directly: perfscore score RUBRIC FORM.xlsx
     """
-    from .template import xlsx_template, yaml_template
+    from perfscore.authoring.template import xlsx_template, yaml_template
 
     loaded = _load(rubric)
     if format_ == "yaml":

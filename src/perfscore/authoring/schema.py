@@ -23,10 +23,10 @@ from typing import Any, Final
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from ._interval import Interval
-from ._numbers import to_str
-from .methods import method_kinds
-from .model import ID_PATTERN, InputSpec, Rubric
+from perfscore._interval import Interval
+from perfscore._numbers import to_str
+from perfscore.methods import method_kinds
+from perfscore.model import ID_PATTERN, InputSpec, Rubric
 
 __all__ = ["DRAFT", "INTERVAL_PATTERN", "inputs_schema", "rubric_schema"]
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 import sys
 import textwrap
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from click.core import ParameterSource
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,88 +34,18 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from . import __version__, batch, reporting
-from ._suggest import did_you_mean
-from .engine import compile_rubric
-from .errors import Issue, Location, PerfscoreError
-from .loading import SourceMap, load_document, load_rubric
-from .model import Rubric
-from .population import FILE_SUFFIXES, UnsafeWorkbook
-from .results import ScoreResult
+from perfscore import __version__
+from perfscore._suggest import did_you_mean
+from perfscore.engine import compile_rubric
+from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.loading import load_rubric
+from perfscore.population import batch
+from perfscore.population.readers import FILE_SUFFIXES, UnsafeWorkbook
+from perfscore.render import text as reporting
+
+from .common import FILE, fail, load_and_score, show
 
 __all__ = ["main"]
-
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _fail(issues: Sequence[Issue], *, err: bool) -> NoReturn:
-    click.echo(reporting.render_issues(issues), err=err)
-    sys.exit(1)
-
-
-def _show(renderable: RenderableType) -> None:
-    """Print a rich renderable: styled on a terminal, plain fixed-width text otherwise."""
-    if sys.stdout.isatty():
-        Console(highlight=False).print(renderable)
-    else:
-        click.echo(reporting.render_plain(renderable))
-
-
-def _span(source: SourceMap, path: tuple[str | int, ...], *, key: bool) -> tuple[int, int, int]:
-    """(line, start, end), 0-based, of a key or of a one-line value in the inputs file."""
-    if key or path not in source.values:
-        line, start = source.keys[path]
-        return line, start, start + len(str(path[-1]))
-    line, start, style = source.values[path]
-    text = source.lines[line] if line < len(source.lines) else ""
-    if style in ("'", '"'):
-        close = text.find(style, start + 1)
-        end = len(text) if close < 0 else close + 1
-    else:  # a plain scalar ends at a comment, or at the end of a JSON / flow entry
-        stops = [i for i in (text.find(c, start) for c in (" #", ",", "}", "]")) if i >= 0]
-        end = len(text[: min(stops, default=len(text))].rstrip())
-    return line, start, max(end, start + 1)
-
-
-def _locate_inputs(issues: Sequence[Issue], file: str, source: SourceMap) -> list[Issue]:
-    """Give input issues about one key the line, column and a caret under it (an unknown
-    key) or under its value (a value of the wrong kind, out of bounds)."""
-    located = []
-    for issue in issues:
-        loc = issue.location
-        if loc.file == file and loc.line is None and loc.path in source.keys:
-            line, start, end = _span(source, loc.path, key=issue.code == "input.unknown")
-            text = source.lines[line] if line < len(source.lines) else None
-            loc = replace(
-                loc,
-                line=line + 1,
-                column=start + 1,
-                source_line=text,
-                span=(start, end) if text is not None else None,
-            )
-            issue = replace(issue, location=loc)
-        located.append(issue)
-    return located
-
-
-def _load_and_score(rubric_path: Path, inputs_path: Path) -> tuple[Rubric, ScoreResult]:
-    """Load both files and score; print every issue to stderr and exit 1 on a problem."""
-    try:
-        rubric = load_rubric(rubric_path)
-        if inputs_path.suffix.lower() == ".xlsx":  # a form made by `perfscore template`
-            from .template import read_template_xlsx
-
-            data, source = read_template_xlsx(inputs_path), SourceMap(str(inputs_path), [])
-        else:
-            data, source = load_document(inputs_path)
-    except PerfscoreError as e:
-        _fail(e.issues, err=True)
-    file = str(inputs_path)
-    try:
-        result = compile_rubric(rubric).score(data, source=file)
-    except PerfscoreError as e:
-        _fail(_locate_inputs(e.issues, file, source), err=True)
-    return rubric, result
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,13 +56,13 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("rubric", type=_FILE)
+@click.argument("rubric", type=FILE)
 def validate(rubric: Path) -> None:
     """Check RUBRIC and list every problem in it (exit 1 if there is any)."""
     try:
         loaded = load_rubric(rubric)
     except PerfscoreError as e:
-        _fail(e.issues, err=False)
+        fail(e.issues, err=False)
     click.echo(reporting.render_rubric_summary(loaded))
     origins = loaded.indicator_origins
     if origins:
@@ -237,7 +165,7 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
     try:
         compiled = compile_rubric(load_rubric(rubric_path))
     except PerfscoreError as e:
-        _fail(e.issues, err=True)
+        fail(e.issues, err=True)
     records = batch.score_many(compiled, inputs)
 
     def write(records: Iterable[batch.BatchRecord]) -> batch.BatchSummary:
@@ -268,7 +196,7 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
 
 
 @main.command()
-@click.argument("rubric", type=_FILE)
+@click.argument("rubric", type=FILE)
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--format",
@@ -315,18 +243,18 @@ def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Pat
             "--out writes the scores of a population: INPUTS must be a folder, "
             "or a .csv, .tsv, .xlsx or .jsonl file"
         )
-    _, result = _load_and_score(rubric, inputs)
+    _, result = load_and_score(rubric, inputs)
     if format_ == "json":
         click.echo(reporting.render_json(result))
     elif format_ == "markdown":
         click.echo(reporting.render_markdown(result))
     else:
-        _show(reporting.score_table(result))
+        show(reporting.score_table(result))
 
 
 @main.command()
-@click.argument("rubric", type=_FILE)
-@click.argument("inputs", type=_FILE)
+@click.argument("rubric", type=FILE)
+@click.argument("inputs", type=FILE)
 @click.option(
     "--indicator",
     "-i",
@@ -335,12 +263,12 @@ def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Pat
 )
 def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     """Explain the score of every leaf: the standard, the values read and each step."""
-    loaded, result = _load_and_score(rubric, inputs)
+    loaded, result = load_and_score(rubric, inputs)
     if indicator is not None:
         ids = [node.id for node in result.indicators]
         if indicator not in ids:
             hint = did_you_mean(indicator, ids) or "indicators are: " + ", ".join(ids)
-            _fail(
+            fail(
                 [
                     Issue(
                         "cli.unknown_indicator",
@@ -364,7 +292,7 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
 )
 def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""
-    from . import testing
+    from perfscore.authoring import cases as testing
 
     outcomes = testing.run_paths(paths or (Path("."),))
     if not outcomes:
@@ -392,16 +320,16 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
         sys.exit(1)
 
 
-from ._cli_report import report_command  # noqa: E402  (imports helpers defined above)
+from .report import report_command  # noqa: E402  (imports helpers defined above)
 
 main.add_command(report_command)
 
-from ._cli_authoring import check_command, schema_command, template_command  # noqa: E402
+from .authoring import check_command, schema_command, template_command  # noqa: E402
 
 main.add_command(check_command)
 main.add_command(schema_command)
 main.add_command(template_command)
 
-from ._cli_diff import diff_command  # noqa: E402
+from .diff import diff_command  # noqa: E402
 
 main.add_command(diff_command)

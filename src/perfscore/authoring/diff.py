@@ -41,14 +41,14 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 
-from ._interval import Interval
-from ._numbers import ZERO, round_decimal, to_str
-from .engine import compile_rubric
-from .errors import Issue, Location, PathPart, PerfscoreError
-from .methods import Band
-from .model import GradeBand, Indicator, Rubric
-from .population import Department
-from .results import Explanation, IndicatorResult, ScoreResult
+from perfscore._interval import Interval
+from perfscore._numbers import ZERO, round_decimal, to_str
+from perfscore.engine import compile_rubric
+from perfscore.errors import Issue, Location, PathPart, PerfscoreError
+from perfscore.methods import Band
+from perfscore.model import GradeBand, Indicator, Rubric
+from perfscore.population.readers import Department
+from perfscore.results import Explanation, IndicatorResult, ScoreResult
 
 __all__ = [
     "CHANGE_KINDS",

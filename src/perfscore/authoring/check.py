@@ -57,14 +57,14 @@ from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from ._interval import Interval
-from ._numbers import normalize, to_str
-from .engine import CompiledRubric, compile_rubric
-from .errors import EvaluationError, FormulaError, InputError, Issue, PathPart, format_path
-from .formula import Formula, Symbol, ValueType, compile_formula
-from .methods import Bands, Cases, Deduction, Levels, ScoringMethod
-from .model import Indicator, InputSpec, Rubric
-from .results import ScoreResult, Status
+from perfscore._interval import Interval
+from perfscore._numbers import normalize, to_str
+from perfscore.engine import CompiledRubric, compile_rubric
+from perfscore.errors import EvaluationError, FormulaError, InputError, Issue, PathPart, format_path
+from perfscore.formula import Formula, Symbol, ValueType, compile_formula
+from perfscore.methods import Bands, Cases, Deduction, Levels, ScoringMethod
+from perfscore.model import Indicator, InputSpec, Rubric
+from perfscore.results import ScoreResult, Status
 
 __all__ = [
     "ERROR_KINDS",

@@ -41,9 +41,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from ._numbers import normalize, round_decimal, to_str
-from .model import Rubric
-from .results import IndicatorResult, ScoreResult, Status, Step
+from perfscore._numbers import normalize, round_decimal, to_str
+from perfscore.model import Rubric
+from perfscore.results import IndicatorResult, ScoreResult, Status, Step
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

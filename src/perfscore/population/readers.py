@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from .errors import Issue, Location, PerfscoreError
+from perfscore.errors import Issue, Location, PerfscoreError
 
 __all__ = [
     "Department",
@@ -96,7 +96,7 @@ def read_population(
 
 
 def _folder(path: Path) -> Iterator[Department]:
-    from .loading import load_document
+    from perfscore.loading import load_document
 
     files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in FILE_SUFFIXES)
     for row, file in enumerate(files, start=1):

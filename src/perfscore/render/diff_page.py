@@ -19,8 +19,8 @@ from decimal import Decimal
 from html import escape
 from typing import Final
 
-from ._numbers import ZERO, to_str
-from .diff import (
+from perfscore._numbers import ZERO, to_str
+from perfscore.authoring.diff import (
     Change,
     DepartmentFailure,
     DepartmentImpact,
@@ -30,8 +30,8 @@ from .diff import (
     ScoreChange,
     value_text,
 )
-from .errors import Location
-from .results import Explanation
+from perfscore.errors import Location
+from perfscore.results import Explanation
 
 __all__ = [
     "change_cells",

@@ -22,10 +22,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ._numbers import to_str
-from .errors import Issue
-from .model import Indicator, Rubric
-from .results import IndicatorResult, ScoreResult, Status
+from perfscore._numbers import to_str
+from perfscore.errors import Issue
+from perfscore.model import Indicator, Rubric
+from perfscore.results import IndicatorResult, ScoreResult, Status
 
 __all__ = [
     "FORMATS",

@@ -30,11 +30,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final, Protocol, TypeAlias
 
-from ._numbers import to_str
-from .engine import CompiledRubric
-from .errors import Issue, PerfscoreError, format_path
-from .population import Department, read_population
-from .results import ScoreResult
+from perfscore._numbers import to_str
+from perfscore.engine import CompiledRubric
+from perfscore.errors import Issue, PerfscoreError, format_path
+from perfscore.results import ScoreResult
+
+from .readers import Department, read_population
 
 __all__ = [
     "FIXED_COLUMNS",

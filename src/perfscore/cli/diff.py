@@ -35,17 +35,9 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
-from ._numbers import to_str
-from ._report_html import (
-    change_cells,
-    explanation_lines,
-    histogram_bins,
-    render_html,
-    score_text,
-    signed,
-)
-from .diff import (
+from perfscore import __version__
+from perfscore._numbers import to_str
+from perfscore.authoring.diff import (
     DepartmentFailure,
     DepartmentImpact,
     ImpactAnalysis,
@@ -54,11 +46,19 @@ from .diff import (
     diff_rubrics,
     population_labels,
 )
-from .errors import Issue, PerfscoreError
-from .loading import load_rubric
-from .model import Rubric
-from .population import population_format, read_population
-from .reporting import PLAIN_WIDTH, render_issues, render_plain
+from perfscore.errors import Issue, PerfscoreError
+from perfscore.loading import load_rubric
+from perfscore.model import Rubric
+from perfscore.population.readers import population_format, read_population
+from perfscore.render.diff_page import (
+    change_cells,
+    explanation_lines,
+    histogram_bins,
+    render_html,
+    score_text,
+    signed,
+)
+from perfscore.render.text import PLAIN_WIDTH, render_issues, render_plain
 
 __all__ = ["FAIL_ON", "FORMATS", "diff_command"]
 

@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from ._numbers import to_str
-from .errors import InputError, Issue, Location
-from .model import NUMERIC_KINDS, InputSpec, Rubric
-from .population import check_workbook
+from perfscore._numbers import to_str
+from perfscore.errors import InputError, Issue, Location
+from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
+from perfscore.population.readers import check_workbook
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

@@ -23,8 +23,10 @@ from typing import cast
 
 import click
 
-from . import report
-from .errors import Issue, PerfscoreError, format_path
+from perfscore.errors import Issue, PerfscoreError, format_path
+from perfscore.render import scoresheet as report
+
+from .common import fail, load_and_score
 
 __all__ = ["report_command"]
 
@@ -91,10 +93,9 @@ def report_command(
         raise click.UsageError(
             f"{inputs} is a population: add --out-dir DIR to write one report per department"
         )
-    from .cli import _load_and_score
 
     chosen = _format(format_, out)
-    loaded, result = _load_and_score(rubric, inputs)
+    loaded, result = load_and_score(rubric, inputs)
     name = department if department is not None else inputs.stem
     if out is not None:
         report.write_report(result, loaded, out, chosen, department=name)
@@ -113,10 +114,9 @@ def report_command(
 def _population(
     rubric_path: Path, population: Path, format_: report.ReportFormat, out_dir: Path
 ) -> None:
-    from .cli import _fail
-    from .engine import compile_rubric
-    from .loading import load_rubric
-    from .population import population_format, read_population
+    from perfscore.engine import compile_rubric
+    from perfscore.loading import load_rubric
+    from perfscore.population.readers import population_format, read_population
 
     try:
         population_format(population)
@@ -126,7 +126,7 @@ def _population(
         rubric = load_rubric(rubric_path)
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
-        _fail(e.issues, err=True)
+        fail(e.issues, err=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     labels = {spec.label: name for name, spec in rubric.inputs.items()}
     suffix = report.SUFFIXES[format_]

@@ -1,0 +1,1528 @@
+"""The vectorised path: a whole population scored at once with numpy, exactly.
+
+:func:`compile_vectorised` turns a compiled rubric (its own internal form: formula IR,
+scoring methods, rounding, grade bands) into a scorer of columns. A number travels in
+the first of these forms that holds it:
+
+* **fixed point**: int64 units of ``10**-places`` (``95.10`` is ``9510`` at 2 places),
+  exact, for a decimal on a known grid (inputs, rounded values, constants, sums,
+  differences and products of those). Each carries static bounds (Python ints) derived
+  from the inputs' extremes and the constants, and every int64 operation is checked
+  against them before it runs: nothing wraps around, and no per-operation reduction
+  over the data is needed;
+* **exact quotient** ``num / den`` of fixed-point values, the row engine's one decimal
+  division: rounding it, or comparing it, is exact integer arithmetic;
+* **float64**, for what leaves both (a product of a quotient, a power), with a bound on
+  its distance from the exact value carried along, row by row.
+
+A float is computed only when something needs it. Every decision taken from a float (a
+rounding, a comparison, a floor) is checked against its edge: where the value may lie on
+either side (its error bound plus a small margin), the row is marked *uncertain*.
+Uncertain rows, and rows the fast form does not cover (a missing, invalid or implausible
+input, a value not applicable, a division by zero, a power the engine refuses), are
+scored again by the exact row engine and its result replaces theirs. So the vectorised
+path agrees exactly with the row engine, decimal rounding and band ends included, and the
+tests check it on golden cases, random rubrics and formulas, and values at the bounds.
+
+numpy is an optional dependency (``pip install perfscore[vector]``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from perfscore._inputs import number_problem
+from perfscore._numbers import ENGINE_CONTEXT
+from perfscore.errors import PerfscoreError
+from perfscore.formula import (
+    MAX_EXPONENT,
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    IfElse,
+    Name,
+    Unary,
+)
+from perfscore.methods import (
+    Bands,
+    Cases,
+    Checklist,
+    Deduction,
+    FormulaMethod,
+    Levels,
+    Proportional,
+)
+
+if TYPE_CHECKING:
+    from perfscore.engine import CompiledRubric
+    from perfscore.model import InputSpec
+    from perfscore.results import ScoreResult
+
+__all__ = [
+    "ArrayRecords",
+    "Columns",
+    "VectorResult",
+    "VectorisedScorer",
+    "columns_from_arrays",
+    "columns_from_records",
+    "compile_vectorised",
+]
+
+#: Relative margin around an edge inside which a float decision is not trusted.
+TOLERANCE = 1e-9
+MAX_PLACES = 6
+#: Fixed-point values (and quotients' numerators and denominators) stay below this:
+#: they convert to float64 exactly, and a quotient's rounding agrees with the engine's.
+SAFE_UNITS = 2**53
+
+Array = Any  # numpy arrays; numpy's own typing is too loose to help here
+
+
+class Unsupported(Exception):
+    """The rubric uses something the vectorised path does not compile."""
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass
+class Columns:
+    """A population as columns: ``rows`` departments, one array per input.
+
+    Numbers are float64 arrays with, where every value is a decimal with at most
+    :data:`MAX_PLACES` places, exact int64 ``units`` at ``places``; booleans are bool
+    arrays; choices are int codes (index into the input's options, -1 when unknown).
+    ``invalid`` marks rows with a missing or unusable value: the row engine scores those.
+    ``records`` keeps the original rows, for the row engine (from
+    :func:`columns_from_arrays`, an :class:`ArrayRecords` building each on demand).
+    """
+
+    rows: int
+    floats: dict[str, Array] = field(default_factory=dict)
+    units: dict[str, tuple[Array, int]] = field(default_factory=dict)
+    bools: dict[str, Array] = field(default_factory=dict)
+    codes: dict[str, Array] = field(default_factory=dict)
+    invalid: Array = None
+    records: Sequence[Mapping[str, Any]] = ()
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def columns_from_records(records: Sequence[Mapping[str, Any]], compiled: CompiledRubric) -> Columns:
+    """Turn department dicts (as given to ``score``) into :class:`Columns`."""
+    n = len(records)
+    cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=records)
+    declared = set(compiled.rubric.inputs)
+    for i, record in enumerate(records):
+        if not declared.issuperset(record):
+            cols.invalid[i] = True
+    for name, spec in compiled.rubric.inputs.items():
+        _column_from_values(cols, name, spec, [r.get(name) for r in records])
+    return cols
+
+
+def _column_from_values(cols: Columns, name: str, spec: InputSpec, raw: Sequence[Any]) -> None:
+    """One input's column from its raw values, one Python value a row (None: absent), as
+    the row engine would read them: fills ``cols`` and marks the rows it cannot take."""
+    n = cols.rows
+    if spec.kind == "boolean":
+        arr = np.zeros(n, dtype=bool)
+        for i, x in enumerate(raw):
+            if x is True or x is False:
+                arr[i] = x
+            else:
+                cols.invalid[i] = True
+        cols.bools[name] = arr
+    elif spec.kind == "choice":
+        index = {o: k for k, o in enumerate(spec.options or ())}
+        codes = np.array(
+            [index.get(x, -1) if isinstance(x, str) else -1 for x in raw], dtype=np.int64
+        )
+        cols.invalid |= codes < 0
+        cols.codes[name] = codes
+    elif spec.kind in ("text", "table"):
+        cols.invalid[:] = True  # not vectorised: the row engine scores every row
+    else:
+        floats = np.empty(n, dtype=np.float64)
+        decimals: list[Decimal | None] = []
+        fraction = "fraction" in spec.accept
+        integral = spec.kind in ("integer", "count")
+        for i, x in enumerate(raw):
+            value: Decimal | None
+            if isinstance(x, Decimal):
+                value = x
+            elif isinstance(x, int) and not isinstance(x, bool):
+                value = Decimal(x)
+            else:
+                value = None
+            # The row engine's own rules: a figure it refuses (not finite, 10**15 or
+            # more, too many places) is its to report; a percent read as a fraction
+            # of one is scaled as it scales it.
+            if value is None or number_problem(value) is not None:
+                cols.invalid[i] = True
+                value = None
+            elif fraction:
+                value = value.scaleb(2, ENGINE_CONTEXT)
+            elif integral and value != value.to_integral_value():
+                cols.invalid[i] = True  # 3.0000000000000001 is 3.0 as a float
+            decimals.append(value)
+            floats[i] = float(value) if value is not None else 0.0
+        low, high = spec.lower_bound, spec.max
+        if low is not None:
+            cols.invalid |= floats < float(low) - 1e-9 * max(1.0, abs(float(low)))
+        if high is not None:
+            cols.invalid |= floats > float(high) + 1e-9 * max(1.0, abs(float(high)))
+        # Exact bound checks near the edges are left to the row engine: mark those rows.
+        for bound, is_low in ((low, True), (high, False)):
+            if bound is not None:
+                near = np.abs(floats - float(bound)) <= 1e-9 * max(1.0, abs(float(bound)))
+                cols.invalid |= near & np.array(
+                    [d is None or (d < bound if is_low else d > bound) for d in decimals],
+                    dtype=bool,
+                )
+        cols.floats[name] = floats
+        places = max((_places(d) for d in decimals if d is not None), default=0)
+        if places <= MAX_PLACES:
+            scale = Decimal(10) ** places
+            units = [int(d * scale) if d is not None else 0 for d in decimals]
+            if all(abs(u) < SAFE_UNITS for u in units):
+                cols.units[name] = (np.array(units, dtype=np.int64), places)
+
+
+# --------------------------------------------------------------------------- arrays
+
+#: Figures of this magnitude or more are the row engine's to refuse (``number_problem``).
+_MAGNITUDE = 10**15
+_INT64_MAX = 2**63 - 1
+
+
+def _is_arrow(values: Any) -> bool:
+    return type(values).__module__.startswith("pyarrow")
+
+
+def _as_column(values: Any) -> Any:
+    """A column as a 1-d numpy array or a pyarrow Array (chunks combined)."""
+    if _is_arrow(values):
+        if hasattr(values, "combine_chunks"):  # a ChunkedArray
+            values = values.combine_chunks()
+        return values
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError("a column must be one-dimensional")
+        return values
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
+        if isinstance(dtype, np.dtype):
+            return values.to_numpy()
+        # extension dtypes (nullable integers, strings, categories): their values as
+        # objects, missing ones None
+        return values.to_numpy(dtype=object, na_value=None)
+    items = list(values)
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as the Python value a record would hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _py_values(column: Any) -> list[Any]:
+    """Every value of a column as a record would hold it (None: absent)."""
+    if _is_arrow(column):
+        return list(column.to_pylist())
+    if column.dtype == object:
+        return [_py(x) for x in column]
+    return list(column.tolist())
+
+
+def _py_value(column: Any, i: int) -> Any:
+    if _is_arrow(column):
+        return column[i].as_py()
+    return _py(column[i])
+
+
+class ArrayRecords(Sequence[Mapping[str, Any]]):
+    """The rows of columns as records, built only for the rows asked for: row ``i`` is a
+    dict of every column's value in that row as a Python value (int, Decimal, bool, str,
+    float), a null (None, an Arrow null) leaving its key out, as a record lacking it."""
+
+    def __init__(self, columns: Mapping[str, Any], rows: int) -> None:
+        self.columns, self.rows = columns, rows
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.rows))]
+        if i < 0:
+            i += self.rows
+        if not 0 <= i < self.rows:
+            raise IndexError(i)
+        record = {}
+        for name, column in self.columns.items():
+            value = _py_value(column, i)
+            if value is not None:
+                record[name] = value
+        return record
+
+
+def _null_mask(column: Any) -> Array:
+    if _is_arrow(column):
+        return np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if column.dtype == object:
+        return np.fromiter((x is None for x in column), dtype=bool, count=len(column))
+    return np.zeros(len(column), dtype=bool)
+
+
+def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
+    """An integer or decimal column as exact int64 units: ``(units, null, places)``, or
+    None when its type does not allow it (the values then go one by one)."""
+    if _is_arrow(column):
+        import pyarrow as pa
+
+        kind = column.type
+        null = _null_mask(column)
+        if pa.types.is_integer(kind):
+            if pa.types.is_uint64(kind):
+                return None
+            filled = column.fill_null(0) if column.null_count else column
+            values = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.int64)
+            return values, null, 0
+        if pa.types.is_decimal128(kind) and 0 <= kind.scale <= MAX_PLACES:
+            # 16-byte little-endian two's complement: the unscaled integer fits int64
+            # exactly when the high word is the sign extension of the low word.
+            buffer = column.buffers()[1]
+            words = np.frombuffer(buffer, dtype=np.int64)
+            words = words[2 * column.offset : 2 * (column.offset + len(column))].reshape(-1, 2)
+            low, high = words[:, 0], words[:, 1]
+            fits = (high == (low >> 63)) | null
+            if not fits.all():
+                return None
+            return np.where(null, 0, low), null, kind.scale
+        return None
+    if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
+        return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0
+    return None
+
+
+def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
+    """A number input from exact integers or decimals with numpy only; False when the
+    column's type does not allow it."""
+    if "fraction" in spec.accept:
+        return False
+    exact = _exact_ints(column)
+    if exact is None:
+        return False
+    units, null, places = exact
+    scale = 10**places
+    # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
+    # each comparison is one of two int64 numbers.
+    limit = min(_MAGNITUDE * scale, _INT64_MAX)
+    bad = null | (units <= -limit) | (units >= limit)
+    if spec.kind in ("integer", "count") and places:
+        bad |= units % scale != 0
+    # The declared bounds, exactly: units < low * scale is units < ceil(low * scale).
+    low, high = spec.lower_bound, spec.max
+    if low is not None:
+        bad |= units < min(max(math.ceil(low * scale), -limit), limit)
+    if high is not None:
+        bad |= units > max(min(math.floor(high * scale), limit), -limit)
+    units = np.where(bad, 0, units)
+    if len(units) and int(np.abs(units).max()) >= SAFE_UNITS:
+        return False  # a float from them would be rounded twice: the values go one by one
+    cols.invalid |= bad
+    cols.units[name] = (units, places)
+    cols.floats[name] = units / float(scale)  # both exact: one correct rounding
+    return True
+
+
+def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
+    """Option codes of a column of strings (-1: unknown, null or not a string), looked
+    up once per distinct value; None when the column's type does not allow it."""
+    if _is_arrow(column):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None
+        found = pc.index_in(column, value_set=pa.array(list(options), type=column.type))
+        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    index = {o: k for k, o in enumerate(options)}
+    if column.dtype.kind == "U":
+        uniques, inverse = np.unique(column, return_inverse=True)
+    elif column.dtype == object:
+        try:
+            import pandas
+
+            inverse, uniques = pandas.factorize(column)
+        except (ImportError, TypeError):  # no pandas, or values it cannot hash
+            return None
+    else:
+        return None
+    table = np.array(
+        [index.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
+        dtype=np.int64,
+    )
+    # pandas marks nulls -1: the table's last entry, -1 too
+    return table[np.asarray(inverse, dtype=np.int64).reshape(-1)]
+
+
+def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> Columns:
+    """Turn a population given as columns into :class:`Columns`, with numpy operations.
+
+    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series,
+    pyarrow Arrays or ChunkedArrays, or plain sequences. These go without Python work per
+    row: numpy bool arrays for booleans; numpy or Arrow integers and Arrow decimal128
+    (scale at most :data:`MAX_PLACES`) for numbers, their declared bounds checked
+    exactly; numpy or Arrow strings, and object arrays (with pandas), for choices. Any
+    other column (float64, objects, nullable pandas types) is read value by value exactly
+    as :func:`columns_from_records` reads it; a float is the row engine's to read.
+
+    A null (None, an Arrow null) is an absent value, and a missing column is absent in
+    every row: the row engine reports those rows, as for records lacking the key. A NaN
+    in a float array is a value, which the row engine refuses. ``records`` builds a row's
+    record only when the row engine needs it (:class:`ArrayRecords`).
+    """
+    columns = {name: _as_column(values) for name, values in arrays.items()}
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=ArrayRecords(columns, n))
+    inputs = compiled.rubric.inputs
+    for name, column in columns.items():
+        if name not in inputs:  # an unknown input, where given: the row engine reports it
+            cols.invalid |= ~_null_mask(column)
+    for name, spec in inputs.items():
+        column = columns.get(name)
+        if column is None:
+            _column_from_values(cols, name, spec, [None] * n)
+            continue
+        if spec.kind == "boolean":
+            if not _is_arrow(column) and column.dtype == np.bool_:
+                cols.bools[name] = column
+                continue
+            if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
+                cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+                continue
+        elif spec.kind == "choice":
+            codes = _choice_codes(column, spec.options or ())
+            if codes is not None:
+                cols.invalid |= codes < 0
+                cols.codes[name] = codes
+                continue
+        elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
+            continue
+        _column_from_values(cols, name, spec, _py_values(column))
+    return cols
+
+
+# --------------------------------------------------------------------------- values
+
+#: A bound on the relative error of one float64 rounding (twice the unit roundoff: the
+#: row engine's 34-digit roundings, far smaller, fit in the slack).
+ROUNDING = 2.0**-52
+
+#: Bound under which an int64 intermediate (a product compared, a doubled remainder)
+#: cannot overflow: every int64 operation is checked against its static bound first.
+INT64_ROOM = 2**62
+
+
+def _fits(lo: int, hi: int, limit: int = SAFE_UNITS) -> bool:
+    return -limit < lo and hi < limit
+
+
+def _int_bounds(values: Array | int) -> tuple[int, int]:
+    """The actual smallest and largest value (one reduction each, on arrays)."""
+    if isinstance(values, np.ndarray):
+        if values.size == 0:
+            return 0, 0
+        return int(values.min()), int(values.max())
+    return int(values), int(values)
+
+
+class _Ratio:
+    """An exact quotient ``num / den`` with ``den >= 1``; ``lo <= num <= hi`` and
+    ``den <= dhi``, all bounds (Python ints) below :data:`SAFE_UNITS`. ``num`` and ``den``
+    are int64 arrays or Python ints (a Python int broadcasts like a column)."""
+
+    __slots__ = ("den", "dhi", "hi", "lo", "num")
+
+    def __init__(self, num: Array | int, den: Array | int, lo: int, hi: int, dhi: int) -> None:
+        self.num, self.den, self.lo, self.hi, self.dhi = num, den, lo, hi, dhi
+
+
+class _Num:
+    """A numeric vector, in the first of these forms that applies:
+
+    * ``units``: exact fixed point, units of ``10**-places``, an int64 array or a Python
+      int (a constant), with static bounds ``lo <= units <= hi`` below
+      :data:`SAFE_UNITS` (so every int64 operation is checked for overflow before it
+      runs, without looking at the data);
+    * ``ratio``: an exact quotient (:class:`_Ratio`) the row engine computes with one
+      decimal division, correctly rounded to 34 digits (possibly scaled by a power of
+      ten or negated, which keeps it so). Rounding it or comparing it is exact integer
+      arithmetic, and agrees with the engine: two different quotients of numbers below
+      2**53 differ by far more than a 34-digit rounding, and an exact quotient on a
+      decimal edge is short enough for the engine to hold exactly;
+    * float64 only.
+
+    ``f``, the float64 form, is computed on first use only: exact values rarely need it.
+    ``err`` bounds, per row, how far ``f`` may be from the exact value (the row engine's);
+    a float decision is trusted only where the value is further than that from its edge.
+    ``err`` None means ``f`` is the exact value correctly rounded (one rounding).
+    """
+
+    __slots__ = ("_err", "_f", "hi", "lo", "places", "ratio", "tight", "units")
+
+    def __init__(
+        self,
+        f: Array | float | None = None,
+        units: Array | int | None = None,
+        places: int = 0,
+        lo: int = 0,
+        hi: int = 0,
+        ratio: _Ratio | None = None,
+        tight: bool = False,
+        err: Array | float | None = None,
+    ) -> None:
+        self._f = f
+        self._err = err
+        self.units = units
+        self.places = places
+        self.lo, self.hi = lo, hi
+        self.ratio = ratio
+        #: ``lo``/``hi`` are the actual extremes (not only bounds) of ``units``
+        self.tight = tight
+
+    @property
+    def f(self) -> Array | float:
+        f = self._f
+        if f is None:
+            # Exact integers below 2**53 convert to float64 exactly: one rounding in all.
+            if self.units is not None:
+                f = self.units / float(10**self.places)
+            else:
+                assert self.ratio is not None
+                f = self.ratio.num / self.ratio.den
+            self._f = f
+        return f
+
+    @property
+    def err(self) -> Array | float:
+        err = self._err
+        if err is None:
+            err = self._err = np.abs(self.f) * ROUNDING
+        return err
+
+    @staticmethod
+    def exact(units: Array | int, places: int, lo: int, hi: int) -> _Num:
+        if isinstance(units, int | np.integer):  # a constant: its bounds are itself
+            units = int(units)
+            return _Num(None, units, places, units, units, tight=True)
+        return _Num(None, units, places, lo, hi)
+
+
+def _const(value: Decimal) -> _Num:
+    """A constant: a Python int of units where it fits, which numpy broadcasts."""
+    places = _places(value)
+    if places <= MAX_PLACES:
+        u = int(value.scaleb(places))
+        if abs(u) < SAFE_UNITS:
+            return _Num(float(value), u, places, u, u, tight=True)
+    return _Num(float(value))
+
+
+_ZERO = _const(Decimal(0))
+
+
+def _tighten(v: _Num) -> _Num:
+    """Replace ``v``'s static bounds by the actual extremes of its units (in place: the
+    extremes are bounds too, only tighter)."""
+    if v.units is not None and not v.tight:
+        v.lo, v.hi = _int_bounds(v.units)
+        v.tight = True
+    return v
+
+
+def _aligned(v: _Num, places: int) -> tuple[Array | int, int, int] | None:
+    """``v``'s units at ``places`` (>= v.places) with their bounds, if they fit."""
+    assert v.units is not None
+    k = 10 ** (places - v.places)
+    if k == 1:
+        return v.units, v.lo, v.hi
+    if not _fits(v.lo * k, v.hi * k):
+        _tighten(v)
+        if not _fits(v.lo * k, v.hi * k):
+            return None
+    return v.units * k, v.lo * k, v.hi * k
+
+
+_Pair = tuple[Array | int, Array | int, int, int, int, int, int]
+
+
+def _exact_pair(a: _Num, b: _Num) -> _Pair | None:
+    """Both values as units at the same places, with bounds: ``(ua, ub, places, alo, ahi,
+    blo, bhi)``, or None when either is not exact or would not fit."""
+    if a.units is None or b.units is None:
+        return None
+    places = max(a.places, b.places)
+    if places > MAX_PLACES:
+        return None
+    left = _aligned(a, places)
+    right = _aligned(b, places) if left is not None else None
+    if left is None or right is None:
+        return None
+    return left[0], right[0], places, left[1], left[2], right[1], right[2]
+
+
+def _as_ratio(v: _Num) -> _Ratio | None:
+    if v.ratio is not None:
+        return v.ratio
+    if v.units is not None:
+        scale = 10**v.places
+        return _Ratio(v.units, scale, v.lo, v.hi, scale)
+    return None
+
+
+@dataclass
+class _State:
+    n: int
+    uncertain: Array
+    fail: Array
+
+
+def _mark(target: Array, active: Array | None, cond: Any) -> None:
+    """``target |= cond`` on the active rows (``active`` None: every row)."""
+    if isinstance(cond, np.bool_ | bool):
+        if not cond:
+            return
+        cond = np.True_
+    target |= cond if active is None else (active & cond)
+
+
+def _unsure(a: _Num, b: _Num) -> Any:
+    """Rows where floats cannot tell ``a`` from ``b``: closer than their error bounds plus
+    a margin (NaN anywhere counts as unsure)."""
+    fa, fb = a.f, b.f
+    margin = a.err + b.err + TOLERANCE * np.maximum(1.0, np.maximum(np.abs(fa), np.abs(fb)))
+    return ~(np.abs(fa - fb) > margin)
+
+
+def _float(f: Any, err: Any) -> _Num:
+    """A float-only value; ``err`` bounds its distance from the exact value."""
+    return _Num(f, err=err)
+
+
+def _f_add(a: _Num, b: _Num, *, subtract: bool) -> _Num:
+    f = a.f - b.f if subtract else a.f + b.f
+    return _float(f, a.err + b.err + np.abs(f) * ROUNDING)
+
+
+def _f_mul(a: _Num, b: _Num) -> _Num:
+    fa, fb, ea, eb = a.f, b.f, a.err, b.err
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = fa * fb
+        err = np.abs(fa) * eb + np.abs(fb) * ea + ea * eb + np.abs(f) * ROUNDING
+    return _float(f, err)
+
+
+def _f_div(a: _Num, b: _Num, zero: Any) -> _Num:
+    """``a / b`` in floats (0 where ``zero``): ``|a/b - fa/fb| <= (ea + |fa/fb| eb) /
+    (|fb| - eb)``, unbounded where ``eb >= |fb|``."""
+    fb, eb = b.f, b.err
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe = np.where(zero, 1.0, fb)
+        f = np.where(zero, 0.0, a.f / safe)
+        room = np.abs(safe) - eb
+        err = (
+            np.where(room > 0, (a.err + np.abs(f) * eb) / np.where(room > 0, room, 1.0), np.inf)
+            + np.abs(f) * ROUNDING
+        )
+    return _float(f, err)
+
+
+_COMPARE = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+
+
+def _compare(op: str, a: _Num, b: _Num, state: _State, active: Array | None) -> Any:
+    """``a op b`` per row: exact on fixed point and on quotients (cross-multiplied);
+    from floats otherwise, the rows within the margin of equality marked uncertain."""
+    ufunc = _COMPARE[op]
+    exact = _exact_pair(a, b)
+    if exact is not None:
+        return ufunc(exact[0], exact[1])
+    cross = _cross(a, b)
+    if cross is not None:
+        return ufunc(cross[0], cross[1])
+    _mark(state.uncertain, active, _unsure(a, b))
+    return ufunc(a.f, b.f)
+
+
+def _cross(a: _Num, b: _Num) -> tuple[Any, Any] | None:
+    """``(na * db, nb * da)``: the exact comparison of two quotients (dens positive), when
+    the products stay inside int64. The row engine's one rounded division cannot cross
+    the other value: two different quotients of numbers below 2**53 differ by far more
+    than a 34-digit rounding."""
+    if a.ratio is None and b.ratio is None:
+        return None
+    ra, rb = _as_ratio(a), _as_ratio(b)
+    if ra is None or rb is None:
+        return None
+    if not (max(-ra.lo, ra.hi) * rb.dhi < INT64_ROOM and max(-rb.lo, rb.hi) * ra.dhi < INT64_ROOM):
+        return None
+    return ra.num * rb.den, rb.num * ra.den
+
+
+def _where(test: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``test`` holds, else ``b``, keeping the exact form both share."""
+    if isinstance(test, np.bool_ | bool):
+        return a if test else b
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        raise Unsupported("a choice picked by a condition")
+    if not isinstance(a, _Num):
+        return np.where(test, a, b)
+    exact = _exact_pair(a, b)
+    if exact is not None:
+        ua, ub, places, alo, ahi, blo, bhi = exact
+        return _Num.exact(np.where(test, ua, ub), places, min(alo, blo), max(ahi, bhi))
+    if a.ratio is not None or b.ratio is not None:
+        ra, rb = _as_ratio(a), _as_ratio(b)
+        if ra is not None and rb is not None:
+            return _Num(ratio=_where_ratio(test, ra, rb))
+    return _float(np.where(test, a.f, b.f), np.where(test, a.err, b.err))
+
+
+def _where_ratio(test: Array, ra: _Ratio, rb: _Ratio) -> _Ratio:
+    lo, hi = min(ra.lo, rb.lo), max(ra.hi, rb.hi)
+    if isinstance(ra.den, int) and isinstance(rb.den, int):
+        # Constant denominators: bring both to their lcm and keep a constant one, which
+        # divides fast when the ratio is rounded.
+        den = math.lcm(ra.den, rb.den)
+        ka, kb = den // ra.den, den // rb.den
+        k = max(ka, kb)
+        if den < SAFE_UNITS and _fits(lo * k, hi * k):
+            na = ra.num if ka == 1 else ra.num * ka
+            nb = rb.num if kb == 1 else rb.num * kb
+            return _Ratio(
+                np.where(test, na, nb),
+                den,
+                min(ra.lo * ka, rb.lo * kb),
+                max(ra.hi * ka, rb.hi * kb),
+                den,
+            )
+    return _Ratio(
+        np.where(test, ra.num, rb.num), np.where(test, ra.den, rb.den), lo, hi, max(ra.dhi, rb.dhi)
+    )
+
+
+def _add(a: _Num, b: _Num) -> _Num:
+    return _add_sub(a, b, subtract=False)
+
+
+def _sub(a: _Num, b: _Num) -> _Num:
+    return _add_sub(a, b, subtract=True)
+
+
+def _add_sub(a: _Num, b: _Num, *, subtract: bool) -> _Num:
+    exact = _exact_pair(a, b)
+    if exact is not None:
+        ua, ub, places, alo, ahi, blo, bhi = exact
+        # Operands below 2**53: the result is below 2**54, no int64 overflow.
+        if subtract:
+            units, lo, hi = ua - ub, alo - bhi, ahi - blo
+        else:
+            units, lo, hi = ua + ub, alo + blo, ahi + bhi
+        out = _Num.exact(units, places, lo, hi)
+        if _fits(lo, hi) or _fits(*_int_bounds(_tighten(out).units)):
+            return out
+    return _f_add(a, b, subtract=subtract)
+
+
+def _product_bounds(alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int]:
+    products = (alo * blo, alo * bhi, ahi * blo, ahi * bhi)
+    return min(products), max(products)
+
+
+def _shift_factor(v: _Num) -> bool:
+    """A constant ``±10**k`` or 0. The row engine's quotient times it is still the
+    correctly rounded quotient (of the scaled numerator): a ratio stays one. Any other
+    factor breaks that (``1 / 3 * 3`` is 0.999... in the engine, ``1 / 3 * 2`` is not
+    the engine's ``2 / 3``), so such products are left to floats."""
+    u = v.units
+    if v.ratio is not None or not isinstance(u, int):
+        return False
+    u = abs(u)
+    while u >= 10 and u % 10 == 0:
+        u //= 10
+    return u in (0, 1)
+
+
+def _mul(a: _Num, b: _Num) -> _Num:
+    if a.units is not None and b.units is not None and a.places + b.places <= MAX_PLACES:
+        lo, hi = _product_bounds(a.lo, a.hi, b.lo, b.hi)
+        if not _fits(lo, hi):
+            _tighten(a), _tighten(b)
+            lo, hi = _product_bounds(a.lo, a.hi, b.lo, b.hi)
+        if _fits(lo, hi, INT64_ROOM):
+            out = _Num.exact(a.units * b.units, a.places + b.places, lo, hi)
+            if _fits(lo, hi) or _fits(*_int_bounds(_tighten(out).units)):
+                return out
+    for x, y in ((a, b), (b, a)):
+        r = x.ratio
+        if r is not None and y.units is not None and _shift_factor(y):
+            assert isinstance(y.units, int)
+            scale = 10**y.places
+            lo, hi = _product_bounds(r.lo, r.hi, y.units, y.units)
+            if _fits(lo, hi) and r.dhi * scale < SAFE_UNITS:
+                den = r.den * scale if scale != 1 else r.den
+                return _Num(ratio=_Ratio(r.num * y.units, den, lo, hi, r.dhi * scale))
+    return _f_mul(a, b)
+
+
+def _div(a: _Num, b: _Num, fail: Array | None, active: Array | None) -> _Num:
+    """``a / b``; rows dividing by zero are marked in ``fail`` (when given)."""
+    if a.units is not None and b.units is not None:
+        ka, kb = 10**a.places, 10**b.places
+        nlo, nhi = a.lo * kb, a.hi * kb
+        dmag = max(-b.lo, b.hi) * ka
+        if not (_fits(nlo, nhi) and dmag < SAFE_UNITS):
+            _tighten(a), _tighten(b)
+            nlo, nhi = a.lo * kb, a.hi * kb
+            dmag = max(-b.lo, b.hi) * ka
+        if _fits(nlo, nhi) and dmag < SAFE_UNITS:
+            num = a.units * kb if kb != 1 else a.units
+            den = b.units * ka if ka != 1 else b.units
+            if isinstance(den, int) and den == 0:  # a constant zero
+                if fail is not None:
+                    _mark(fail, active, np.True_)
+                return _Num.exact(0, 0, 0, 0)
+            if b.lo > 0:  # positive: nothing to fix
+                return _Num(ratio=_Ratio(num, den, nlo, nhi, dmag))
+            if b.hi < 0:
+                return _Num(ratio=_Ratio(-num, -den, -nhi, -nlo, dmag))
+            is_zero = den == 0
+            if fail is not None:
+                _mark(fail, active, is_zero)
+            negative = den < 0
+            den = np.where(is_zero, 1, np.abs(den))
+            num = np.where(negative, -num, num)
+            mag = max(-nlo, nhi)
+            return _Num(ratio=_Ratio(num, den, -mag, mag, max(dmag, 1)))
+    # b is 0 exactly where its float is (a correctly rounded ratio is 0 only when exactly
+    # 0); a float-only b near 0 is left to the row engine.
+    zero: Any = b.f == 0
+    if fail is not None:
+        unsure = zero if b.units is not None or b.ratio is not None else _unsure(b, _ZERO)
+        _mark(fail, active, unsure)
+    return _f_div(a, b, zero)
+
+
+def _quantize(v: _Num, places: int, mode: str, state: _State, active: Array | None) -> _Num:
+    """Round to ``places`` decimals like ``Decimal.quantize`` with ``mode``."""
+    if v.units is not None:
+        if v.places <= places:
+            aligned = _aligned(v, places)
+            if aligned is not None:
+                return _Num.exact(aligned[0], places, aligned[1], aligned[2])
+        else:
+            step = 10 ** (v.places - places)
+            units = _round_div(v.units, step, mode, nonneg=v.lo >= 0)
+            return _Num.exact(units, places, v.lo // step, -(-v.hi // step))
+    r = _as_ratio(v)
+    if r is not None:
+        k = 10**places
+        if not _fits(r.lo * k, r.hi * k) and isinstance(r.num, np.ndarray):
+            r = _Ratio(r.num, r.den, *_int_bounds(r.num), r.dhi)
+        if _fits(r.lo * k, r.hi * k):
+            # |num / den| <= |num| (den >= 1); the scaled numerator below 2**53 also keeps
+            # the engine's 34-digit quotient on the same side of every rounding edge.
+            units = _round_div(r.num * k if k != 1 else r.num, r.den, mode, nonneg=r.lo >= 0)
+            return _Num.exact(units, places, min(r.lo * k, 0), max(r.hi * k, 0))
+    return _quantize_float(v, places, mode, state, active)
+
+
+def _quantize_float(v: _Num, places: int, mode: str, state: _State, active: Array | None) -> _Num:
+    """Round from the float: rows whose value may lie on the other side of a rounding edge
+    (within its error bound and a margin) are marked uncertain."""
+    scale = float(10**places)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = v.f * scale
+        ay = np.abs(y)
+        margin = v.err * scale + ay * ROUNDING + TOLERANCE * np.maximum(1.0, ay)
+    base = np.floor(ay)
+    frac = ay - base
+    if mode in ("half_up", "half_even", "half_down"):
+        edge = ~(np.abs(frac - 0.5) > margin)
+        if mode == "half_up":
+            rounded = np.floor(ay + 0.5)
+        elif mode == "half_down":
+            rounded = np.ceil(ay - 0.5)
+        else:
+            rounded = np.round(ay)
+    else:
+        edge = ~((frac > margin) & (1 - frac > margin))
+        away = {"up": True, "down": False}.get(mode)
+        if away is None:  # ceiling / floor depend on the sign
+            rounded = np.where((y >= 0) == (mode == "ceiling"), np.ceil(ay), base)
+        else:
+            rounded = np.ceil(ay) if away else base
+    _mark(state.uncertain, active, edge)
+    big = ~(rounded < SAFE_UNITS)  # NaN too
+    _mark(state.fail, active, big)
+    units = np.where(big, 0.0, np.sign(y) * rounded).astype(np.int64)
+    lo, hi = _int_bounds(units)
+    return _Num(None, units, places, lo, hi, tight=True)
+
+
+def _round_div(num: Array | int, den: Array | int, mode: str, *, nonneg: bool) -> Any:
+    """Exact rounding of ``num / den`` (den >= 1, |num| and den below 2**53) to a whole
+    number, like ``Decimal.quantize`` with ``mode``."""
+    if isinstance(den, int) and den == 1:
+        return num
+    if nonneg:
+        if mode == "half_up":  # floor(x + 1/2), the new array reused in place
+            twice = num * 2
+            twice += den
+            twice //= den * 2
+            return twice
+        if mode in ("floor", "down"):
+            return num // den
+        if mode in ("ceiling", "up"):
+            return -(-num // den)
+    q = num // den  # floor, for either sign
+    r = num - q * den  # 0 <= r < den
+    if mode == "floor":
+        return q
+    if mode in ("half_up", "half_down", "half_even"):
+        twice = 2 * r
+        # a tie goes to the even neighbour, away from zero (half_up) or towards it
+        tie_up = q % 2 == 1 if mode == "half_even" else num > 0 if mode == "half_up" else num < 0
+        up = (twice > den) | ((twice == den) & tie_up)
+    elif mode == "ceiling":
+        up = r > 0
+    elif mode == "up":
+        up = (r > 0) & (num > 0)
+    else:  # down
+        up = (r > 0) & (num < 0)
+    return q + up
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+class _Evaluator:
+    def __init__(self, cols: Columns, state: _State, scorer: VectorisedScorer) -> None:
+        self.cols = cols
+        self.values: dict[str, Any] = {}
+        self.state = state
+        self.n = cols.rows
+        self.options = scorer.options
+        self.symbols = scorer.compiled._symbols
+        self.formula_cache = scorer.formula_cache
+        self.consts = scorer.consts
+        self.tables = scorer.tables
+
+    def const(self, value: Decimal) -> _Num:
+        # Equal values share an entry whatever their places (1.0 and 1): either is exact.
+        num = self.consts.get(value)
+        if num is None:
+            num = self.consts[value] = _const(value)
+        return num
+
+    def formula(self, source: str, active: Array | None) -> Any:
+        expr = self.formula_cache.get(source)
+        if expr is None:
+            from perfscore.formula import compile_formula
+
+            expr = self.formula_cache[source] = compile_formula(source, self.symbols).expr
+        return self.eval(expr, active)
+
+    def name(self, ident: str) -> Any:
+        values = self.values
+        if ident in values:
+            return values[ident]
+        cols = self.cols
+        value: Any
+        if ident in cols.bools:
+            value = cols.bools[ident]
+        elif ident in cols.codes:
+            value = ("code", ident, cols.codes[ident])
+        elif ident in cols.units:
+            units, places = cols.units[ident]
+            units = np.asarray(units, dtype=np.int64)
+            lo, hi = _int_bounds(units)
+            if _fits(lo, hi) and places <= MAX_PLACES:
+                value = _Num(cols.floats[ident], units, places, lo, hi, tight=True)
+            else:
+                value = _Num(cols.floats[ident])
+        elif ident in cols.floats:
+            value = _Num(cols.floats[ident])
+        else:
+            raise Unsupported(f"name {ident!r}")
+        values[ident] = value
+        return value
+
+    def eval(self, expr: Any, active: Array | None) -> Any:
+        state = self.state
+        if isinstance(expr, Const):
+            value = expr.value
+            if isinstance(value, bool):
+                return np.bool_(value)
+            if isinstance(value, str):
+                return ("text", value)
+            return self.const(value)
+        if isinstance(expr, Name):
+            return self.name(expr.id)
+        if isinstance(expr, Unary):
+            x = self.eval(expr.operand, active)
+            if expr.op == "not":
+                return ~x
+            if expr.op == "-":
+                if x.units is not None:
+                    return _Num.exact(-x.units, x.places, -x.hi, -x.lo)
+                if x.ratio is not None:
+                    r = x.ratio
+                    return _Num(ratio=_Ratio(-r.num, r.den, -r.hi, -r.lo, r.dhi))
+                return _float(-x.f, x.err)
+            return x
+        if isinstance(expr, Binary):
+            a, b = self.eval(expr.left, active), self.eval(expr.right, active)
+            op = expr.op
+            if op == "+":
+                return _add(a, b)
+            if op == "-":
+                return _sub(a, b)
+            if op == "*":
+                return _mul(a, b)
+            if op == "/":
+                return _div(a, b, state.fail, active)
+            return _power(a, b, state, active)
+        if isinstance(expr, Compare):
+            left = self.eval(expr.operands[0], active)
+            result = None
+            for op, operand in zip(expr.ops, expr.operands[1:], strict=True):
+                right = self.eval(operand, active)
+                test = self._compare(op, left, right, active)
+                result = test if result is None else result & test
+                left = right
+            return result
+        if isinstance(expr, BoolOp):
+            parts = [self.eval(v, active) for v in expr.values]
+            out = parts[0]
+            for p in parts[1:]:
+                out = (out & p) if expr.op == "and" else (out | p)
+            return out
+        if isinstance(expr, IfElse):
+            test = self.eval(expr.test, active)
+            if isinstance(test, np.bool_ | bool):
+                return self.eval(expr.body if test else expr.orelse, active)
+            body = self.eval(expr.body, test if active is None else active & test)
+            orelse = self.eval(expr.orelse, ~test if active is None else active & ~test)
+            return _where(test, body, orelse)
+        if isinstance(expr, Call):
+            return self.call(expr, active)
+        raise Unsupported(type(expr).__name__)
+
+    def _compare(self, op: str, a: Any, b: Any, active: Array | None) -> Any:
+        if isinstance(a, tuple) or isinstance(b, tuple):
+            code = a if isinstance(a, tuple) and a[0] == "code" else b
+            text = b if code is a else a
+            options = self.options[code[1]]
+            k = options.index(text[1]) if text[1] in options else -2
+            eq = code[2] == k
+            return eq if op == "==" else ~eq
+        if isinstance(a, _Num):
+            return _compare(op, a, b, self.state, active)
+        return (a == b) if op == "==" else (a != b)
+
+    def call(self, expr: Call, active: Array | None) -> _Num:
+        args = [self.eval(a, active) for a in expr.args]
+        name = expr.func
+        state = self.state
+        if name in ("min", "max"):
+            out = args[0]
+            for other in args[1:]:
+                out = _pick(name, out, other, state, active)
+            return out  # type: ignore[no-any-return]
+        if name == "abs":
+            x = args[0]
+            if x.units is not None:
+                return _Num.exact(np.abs(x.units), x.places, *_abs_bounds(x.lo, x.hi))
+            if x.ratio is not None:
+                r = x.ratio
+                return _Num(ratio=_Ratio(np.abs(r.num), r.den, *_abs_bounds(r.lo, r.hi), r.dhi))
+            return _float(np.abs(x.f), x.err)
+        if name == "clamp":
+            # lo if x < lo else hi if x > hi else x: lo wins when lo > hi, as in the engine
+            x, lo, hi = args
+            low = _compare("<", x, lo, state, active)
+            return _where(low, lo, _pick("min", x, hi, state, active))  # type: ignore[no-any-return]
+        if name == "round":
+            second = expr.args[1] if len(expr.args) > 1 else None
+            places = int(second.value) if isinstance(second, Const) else 0
+            return _quantize(args[0], places, "half_up", state, active)
+        return _quantize(args[0], 0, "floor" if name == "floor" else "ceiling", state, active)
+
+
+def _power(a: _Num, b: _Num, state: _State, active: Array | None) -> _Num:
+    """``a ** b`` in floats, never exact. The row engine refuses an exponent that is not
+    a whole number within ±MAX_EXPONENT, and ``0 ** b`` for ``b <= 0``: those rows
+    (and any exponent not known exactly) are left to it."""
+    if b.units is None:  # an exponent not known exactly: every row to the engine
+        _mark(state.fail, active, np.True_)
+        return _Num.exact(0, 0, 0, 0)
+    scale = 10**b.places
+    limit = MAX_EXPONENT * scale
+    fa, ea = a.f, a.err
+    k = np.abs(b.f)  # a whole number where the row is not refused
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        f = np.power(fa, b.f)
+        # |a**k - fa**k| <= |fa**k| ((1 - r)**-|k| - 1), r = ea / |fa|, for either sign of
+        # k; and np.power's own error of a few units in the last place.
+        r = ea / np.abs(fa)
+        grow = np.expm1(-k * np.log1p(-np.minimum(r, 1.0)))
+        err = np.abs(f) * (grow + 4 * ROUNDING)
+    bad: Any = ~np.isfinite(f) | ~np.isfinite(err)
+    bad = bad | (b.units % scale != 0) | (b.units > limit) | (b.units < -limit)
+    zero_base = a.units == 0 if a.units is not None else _unsure(a, _ZERO)
+    _mark(state.fail, active, bad | (zero_base & (b.units <= 0)))
+    return _float(np.where(bad, 0.0, f), np.where(bad, 0.0, err))
+
+
+def _abs_bounds(lo: int, hi: int) -> tuple[int, int]:
+    if lo >= 0:
+        return lo, hi
+    if hi <= 0:
+        return -hi, -lo
+    return 0, max(-lo, hi)
+
+
+def _pick(which: str, a: _Num, b: _Num, state: _State, active: Array | None) -> _Num:
+    """``min(a, b)`` or ``max(a, b)``: on ties the two are equal, so which one is kept
+    does not matter."""
+    exact = _exact_pair(a, b)
+    if exact is not None:
+        ua, ub, places, alo, ahi, blo, bhi = exact
+        if which == "min":
+            if ahi <= blo:
+                return a if a.places == places else _Num.exact(ua, places, alo, ahi)
+            if bhi <= alo:
+                return b if b.places == places else _Num.exact(ub, places, blo, bhi)
+            return _Num.exact(np.minimum(ua, ub), places, min(alo, blo), min(ahi, bhi))
+        if alo >= bhi:
+            return a if a.places == places else _Num.exact(ua, places, alo, ahi)
+        if blo >= ahi:
+            return b if b.places == places else _Num.exact(ub, places, blo, bhi)
+        return _Num.exact(np.maximum(ua, ub), places, max(alo, blo), max(ahi, bhi))
+    keep_a = _compare("<=" if which == "min" else ">=", a, b, state, active)
+    return _where(keep_a, a, b)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def _select(pieces: list[tuple[Any, _Num]], default: _Num, n: int) -> _Num:
+    """The value of the first piece whose mask holds, else ``default``. The masks are
+    disjoint (each piece excludes the ones before it)."""
+    consts = [default, *(v for _, v in pieces)]
+    ints = [_int_units(v) for v in consts]
+    if (
+        0 < len(pieces) < 255
+        and not any(isinstance(m, np.bool_ | bool) for m, _ in pieces)
+        and (places := max(v.places for v in consts)) <= MAX_PLACES
+    ):
+        table: list[int] = [
+            u * 10 ** (places - v.places)
+            for u, v in zip(ints, consts, strict=True)
+            if u is not None
+        ]
+        if len(table) == len(consts) and all(abs(t) < SAFE_UNITS for t in table):
+            # The index of the piece that holds (0: none), then one lookup.
+            code = np.zeros(n, dtype=np.uint8)
+            for k, (mask, _) in enumerate(pieces, start=1):
+                code += mask.view(np.uint8) * np.uint8(k)
+            units = np.take(np.array(table, dtype=np.int64), code)
+            return _Num.exact(units, places, min(table), max(table))
+    out = default
+    for mask, value in reversed(pieces):
+        out = _where(mask, value, out)
+    return out
+
+
+def _int_units(v: _Num) -> int | None:
+    """The units of a constant, or None."""
+    return v.units if isinstance(v.units, int) else None
+
+
+def _bool_code(masks: Sequence[Any], n: int) -> Array:
+    """Per row, the number whose bit ``k`` says whether ``masks[k]`` holds (at most 16)."""
+    offset = 0
+    code = np.zeros(n, dtype=np.uint16)
+    for k, mask in enumerate(masks):
+        if isinstance(mask, np.bool_ | bool):
+            offset |= int(bool(mask)) << k
+        else:
+            code += mask.view(np.uint8) * np.uint16(1 << k)
+    if offset:
+        code += np.uint16(offset)
+    return code
+
+
+def _method(method: Any, weight: Decimal, ev: _Evaluator, state: _State) -> _Num:
+    n = ev.n
+    w = ev.const(weight)
+    zero = ev.const(Decimal(0))
+    formula = ev.formula
+    if isinstance(method, Deduction):
+        return _deduction(method, w, ev, state)
+    if isinstance(method, Bands):
+        x = formula(method.value, None)
+        matched: Any = None
+        pieces = []
+        for band in method.bands:
+            inside: Any = np.True_
+            iv = band.range
+            if iv.lower is not None:
+                inside = inside & _compare(
+                    ">=" if iv.include_lower else ">", x, ev.const(iv.lower), state, None
+                )
+            if iv.upper is not None:
+                inside = inside & _compare(
+                    "<=" if iv.include_upper else "<", x, ev.const(iv.upper), state, None
+                )
+            pieces.append((inside if matched is None else inside & ~matched, ev.const(band.points)))
+            matched = inside if matched is None else matched | inside
+        if method.otherwise is None:
+            _mark(state.fail, None, ~matched)
+            default = zero
+        else:
+            default = ev.const(method.otherwise)
+        return _select(_broadcast_masks(pieces, n), default, n)
+    if isinstance(method, Proportional):
+        x = formula(method.value, None)
+        full_at = formula(method.full_at, None)
+        top = _compare(">=", x, full_at, state, None)
+        bottom = _compare("<=", x, zero, state, None)
+        zero_full = _compare("==", full_at, zero, state, None)
+        _mark(state.fail, None, ~top & ~bottom & zero_full)
+        share = _div(_mul(w, x), full_at, None, None)
+        return _where(top, w, _where(bottom, zero, share))  # type: ignore[no-any-return]
+    if isinstance(method, Checklist):
+        return _checklist(method, weight, w, ev, state)
+    if isinstance(method, Levels):
+        code = formula(method.value, None)
+        if not (isinstance(code, tuple) and code[0] == "code"):
+            raise Unsupported("levels over a computed value")
+        options = ev.options[code[1]]
+        if any(o not in method.levels for o in options):
+            raise Unsupported("levels with options left out")
+        table = [method.levels[o] for o in options]
+        level_points = [weight * t if method.scale == "fraction" else t for t in table]
+        places = max(_places(p) for p in level_points)
+        ints = [int(p.scaleb(places)) for p in level_points]
+        if places > MAX_PLACES or any(abs(u) >= SAFE_UNITS for u in ints):
+            raise Unsupported("levels with points of too many digits")
+        # Unknown codes (-1) are rows the row engine scores; "clip" keeps them in range.
+        units = np.take(np.array(ints, dtype=np.int64), code[2], mode="clip")
+        return _Num.exact(units, places, min(ints), max(ints))
+    if isinstance(method, Cases):
+        default = zero if method.otherwise is None else ev.const(method.otherwise)
+        matched = None
+        pieces = []
+        for case in method.cases:
+            when = formula(case.when, None)
+            pieces.append((when if matched is None else when & ~matched, ev.const(case.points)))
+            matched = when if matched is None else matched | when
+        if method.otherwise is None:
+            _mark(state.fail, None, ~matched)
+        return _select(_broadcast_masks(pieces, n), default, n)
+    if isinstance(method, FormulaMethod):
+        x = formula(method.expression, None)
+        return _pick("min", _pick("max", x, zero, state, None), w, state, None)
+    raise Unsupported(f"method {getattr(method, 'method', '?')}")
+
+
+def _broadcast_masks(pieces: list[tuple[Any, _Num]], n: int) -> list[tuple[Any, _Num]]:
+    """Pieces whose mask is a constant become full masks (a constant is rare here)."""
+    return [(np.full(n, bool(m)) if isinstance(m, np.bool_ | bool) else m, v) for m, v in pieces]
+
+
+def _deduction(method: Deduction, w: _Num, ev: _Evaluator, state: _State) -> _Num:
+    x = ev.formula(method.value, None)
+    t = ev.const(method.threshold)
+    gap = _sub(x, t) if method.direction == "over" else _sub(t, x)
+    per = ev.const(method.deduct.per)
+    points = ev.const(method.deduct.points)
+    floor = ev.const(method.floor)
+    cap = None if method.max_deduction is None else ev.const(method.max_deduction)
+    steps = method.deduct.steps
+    exact = _exact_pair(gap, per) if steps != "pro_rata" else None
+    if exact is not None and exact[5] > 0:
+        # Whole steps on fixed point: where the value is within the threshold the count
+        # is 0, nothing is lost and the score is the weight (the floor is at most the
+        # weight), exactly the row engine's "full marks" branch.
+        g, p, _, glo, ghi, _, _ = exact
+        g, glo, ghi = np.maximum(g, 0) if glo < 0 else g, max(glo, 0), max(ghi, 0)
+        if steps == "whole":
+            count = g // p if p != 1 else g
+            count_hi = ghi // p
+        else:
+            count = -(-g // p) if p != 1 else g
+            count_hi = -(-ghi // p)
+        lost = _mul(_Num.exact(count, 0, glo // p, count_hi), points)
+        if cap is not None:
+            lost = _pick("min", lost, cap, state, None)
+        return _pick("max", _sub(w, lost), floor, state, None)
+    zero = ev.const(Decimal(0))
+    full = _compare("<=", gap, zero, state, None)
+    live = ~full
+    # per > 0 (checked at load)
+    count = _f_div(gap, per, np.False_)
+    if steps != "pro_rata":
+        mode = "floor" if steps == "whole" else "ceiling"
+        count = _quantize_float(count, 0, mode, state, live)
+    lost = _mul(count, points)
+    if cap is not None:
+        lost = _where(_compare(">", lost, cap, state, live), cap, lost)
+    result = _sub(w, lost)
+    result = _where(_compare("<", result, floor, state, live), floor, result)
+    return _where(full, w, result)  # type: ignore[no-any-return]
+
+
+def _checklist_table(
+    method: Checklist, w: _Num, floor: _Num, ev: _Evaluator
+) -> tuple[Array, int, int, int] | None:
+    """For a checklist of conditions only: its score for each combination of items met
+    (bit k: item k), computed once as the row engine computes it, in Python ints."""
+    if any(item.count is not None for item in method.items) or len(method.items) > 12:
+        return None
+    consts = [w, floor, *(ev.const(item.points) for item in method.items)]
+    places = max(c.places for c in consts)
+    scaled = [_int_units(c) for c in consts]
+    if places > MAX_PLACES or any(u is None for u in scaled):
+        return None
+    ints: list[int] = [
+        u * 10 ** (places - c.places) for u, c in zip(scaled, consts, strict=True) if u is not None
+    ]
+    wu, fu, pu = ints[0], ints[1], ints[2:]
+    earn = method.mode == "earn"
+    table = []
+    for code in range(1 << len(pu)):
+        met = [code >> k & 1 == 1 for k in range(len(pu))]
+        if earn:
+            got = sum(p for p, m in zip(pu, met, strict=True) if m)
+        else:
+            got = wu - sum(p for p, m in zip(pu, met, strict=True) if not m)
+        table.append(max(min(got, wu), fu))  # capped at the weight, then floored
+    if any(abs(t) >= SAFE_UNITS for t in table):
+        return None
+    return np.array(table, dtype=np.int64), places, min(table), max(table)
+
+
+def _checklist(method: Checklist, weight: Decimal, w: _Num, ev: _Evaluator, state: _State) -> _Num:
+    n = ev.n
+    earn = method.mode == "earn"
+    zero = ev.const(Decimal(0))
+    floor = ev.const(method.floor)
+    key = ("checklist", id(method), weight)  # a method object may serve leaves of two weights
+    if key not in ev.tables:
+        ev.tables[key] = _checklist_table(method, w, floor, ev)
+    table = ev.tables[key]
+    if table is not None:
+        # Only conditions: the score of each combination of items met, looked up.
+        units, places, lo, hi = table
+        masks = [ev.formula(item.met, None) for item in method.items]  # type: ignore[arg-type]
+        return _Num.exact(np.take(units, _bool_code(masks, n)), places, lo, hi)
+    total = zero
+    for item in method.items:
+        p = ev.const(item.points)
+        if item.count is not None:
+            count = ev.formula(item.count, None)
+            lost = _mul(p, count)
+            lost = _where(_compare(">", lost, zero, state, None), lost, zero)
+            total = _add(total, lost)
+        else:
+            met = ev.formula(item.met, None)  # type: ignore[arg-type]
+            total = _add(total, _where(met if earn else ~met, p, zero))
+    result = total if earn else _sub(w, total)
+    return _pick("max", _pick("min", result, w, state, None), floor, state, None)
+
+
+# --------------------------------------------------------------------------- scorer
+
+
+@dataclass
+class VectorResult:
+    """Totals, grades and leaf scores of a population, exact.
+
+    ``total_units`` / ``places`` hold the totals as fixed point; ``grade_index`` indexes
+    ``grade_names``; ``exact_rows`` holds the row engine's results for the rows it scored.
+    """
+
+    total_units: Array
+    places: int
+    grade_index: Array
+    grade_names: tuple[str, ...]
+    leaf_units: dict[str, Array]
+    exact_rows: dict[int, ScoreResult | PerfscoreError]
+    leaf_places: int = 2
+
+    def leaf_score(self, leaf: str, row: int) -> Decimal | None:
+        """One leaf's score for one department, as a Decimal."""
+        exact = self.exact_rows.get(row)
+        if exact is not None:
+            return None if isinstance(exact, PerfscoreError) else exact[leaf].score
+        return Decimal(int(self.leaf_units[leaf][row])).scaleb(-self.leaf_places)
+
+    @property
+    def rows_from_engine(self) -> int:
+        return len(self.exact_rows)
+
+    @property
+    def total(self) -> list[Decimal | None]:
+        """Every total as a Decimal (None for a row the engine refused)."""
+        out: list[Decimal | None] = [Decimal(int(u)).scaleb(-self.places) for u in self.total_units]
+        for i, r in self.exact_rows.items():
+            out[i] = None if isinstance(r, PerfscoreError) else r.total
+        return out
+
+    @property
+    def grade(self) -> list[str | None]:
+        out: list[str | None] = [self.grade_names[int(g)] for g in self.grade_index]
+        for i, r in self.exact_rows.items():
+            out[i] = None if isinstance(r, PerfscoreError) else r.grade
+        return out
+
+
+class VectorisedScorer:
+    """Scores :class:`Columns` with numpy; see the module docstring."""
+
+    def __init__(self, compiled: CompiledRubric) -> None:
+        self.compiled = compiled
+        rubric = compiled.rubric
+        if any(leaf.node.rows is not None for leaf in compiled._leaves):
+            raise Unsupported("row groups")
+        self.options = {
+            k: list(v.options or ()) for k, v in rubric.inputs.items() if v.kind == "choice"
+        }
+        self.rounding = rubric.rounding
+        self.formula_cache: dict[str, Any] = {}
+        self.consts: dict[Decimal, _Num] = {}
+        #: lookup tables of leaves, computed on first use (constants of the rubric only)
+        self.tables: dict[tuple[str, int, Decimal], Any] = {}
+
+    def score(self, cols: Columns) -> VectorResult:
+        compiled, n = self.compiled, cols.rows
+        state = _State(n, np.zeros(n, dtype=bool), np.array(cols.invalid, dtype=bool))
+        ev = _Evaluator(cols, state, self)
+        derived = ev.values
+        for d in compiled._derived:
+            value = ev.eval(d.formula.expr, None)
+            if isinstance(value, _Num):
+                if d.as_percent:
+                    value = _mul(value, ev.const(Decimal(100)))
+                if d.rounding is not None:
+                    value = _quantize(value, d.rounding.places, d.rounding.mode, state, None)
+            derived[d.id] = value
+        rule = self.rounding.score
+        places = rule.places
+        leaf_units: dict[str, Array] = {}
+        # One block for every leaf's scores (a row each): one allocation, not one per leaf.
+        block = np.empty((len(compiled._leaves), n), dtype=np.int64)
+        for k, leaf in enumerate(compiled._leaves):
+            if leaf.na_when is not None:
+                _mark(state.fail, None, ev.eval(leaf.na_when.expr, None))
+            raw = _method(leaf.node.scoring, leaf.node.weight, ev, state)
+            score = _quantize(raw, places, rule.mode, state, None)
+            aligned = _aligned(score, places) if score.units is not None else None
+            if aligned is None:  # too large to be a score: the row engine says why
+                _mark(state.fail, None, np.True_)
+                block[k] = 0
+            else:
+                block[k] = aligned[0]
+            leaf_units[leaf.node.id] = block[k]
+        # Leaf scores of rows scored here lie within [0, weight]; a row with a value outside
+        # (whose sum could wrap around) is a row the engine scores anyway.
+        unrounded = block.sum(axis=0) if len(block) else np.zeros(n, dtype=np.int64)
+        total_rule = self.rounding.total
+        if total_rule.places >= places:
+            total_units = unrounded * 10 ** (total_rule.places - places)
+        else:
+            total_units = _round_div(
+                unrounded, 10 ** (places - total_rule.places), total_rule.mode, nonneg=False
+            )
+        total_places = total_rule.places
+        basis, basis_places = (
+            (total_units, total_places)
+            if self.rounding.grade_on == "rounded"
+            else (unrounded, places)
+        )
+        grade_index = np.full(n, -1, dtype=np.int64)
+        names = tuple(g.name for g in compiled._grades)
+        scale = 10**basis_places
+        for k, grade in enumerate(compiled._grades):
+            inside: Any = np.True_
+            iv = grade.range
+            if iv.lower is not None:
+                lo = _grid_bound(iv.lower * scale, include=iv.include_lower, lower=True)
+                inside = inside & (basis >= lo)
+            if iv.upper is not None:
+                hi = _grid_bound(iv.upper * scale, include=iv.include_upper, lower=False)
+                inside = inside & (basis <= hi)
+            grade_index = np.where((grade_index < 0) & inside, k, grade_index)
+        state.fail |= grade_index < 0
+        # Grade caps lower the grade where their condition holds; the grades are ordered
+        # best first, so "at most" is "an index no smaller than".
+        for cap in compiled._caps:
+            limit = names.index(cap.max_grade)
+            hit = ev.eval(cap.when.expr, None) & (grade_index >= 0) & (grade_index < limit)
+            grade_index = np.where(hit, limit, grade_index)
+        redo = np.flatnonzero(state.fail | state.uncertain)
+        exact: dict[int, ScoreResult | PerfscoreError] = {}
+        for i in redo.tolist():
+            try:
+                exact[i] = compiled.score(cols.records[i], explain=False)
+            except PerfscoreError as error:
+                exact[i] = error
+        return VectorResult(
+            total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
+        )
+
+
+def _grid_bound(edge: Decimal, *, include: bool, lower: bool) -> int:
+    """The whole number of units a bound admits: ``x > 89.5`` on whole units is
+    ``x >= 90``, ``x < 90`` is ``x <= 89``."""
+    if edge == edge.to_integral_value():
+        whole = int(edge)
+        if include:
+            return whole
+        return whole + 1 if lower else whole - 1
+    return math.ceil(edge) if lower else math.floor(edge)
+
+
+def compile_vectorised(compiled: CompiledRubric) -> VectorisedScorer:
+    """The vectorised scorer of a compiled rubric. Raises :class:`Unsupported` for rubrics
+    it does not cover (row groups, scoring methods of your own)."""
+    return VectorisedScorer(compiled)
