@@ -17,6 +17,7 @@ SRC = Path(perfscore.__file__).parent
 #: is one entry for all its modules, which may import each other. A module may import
 #: only from its own entry's layer or the layers below it.
 LAYERS: list[set[str]] = [
+    {"i18n"},
     {"errors", "_numbers", "_suggest", "_interval"},
     {"results", "formula", "_reference"},
     {"methods"},

@@ -17,8 +17,11 @@ arise, and never leak out of the package.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from perfscore import i18n
 
 __all__ = [
     "EvaluationError",
@@ -76,12 +79,51 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem: a stable ``code``, a message, where it is, and how to fix it."""
+    """One problem: a stable ``code``, a message, where it is, and how to fix it.
+
+    ``params`` holds the values the message is made of, as JSON-ready data (text, numbers
+    written as text, lists), so that a caller can write its own text. An issue made with
+    :meth:`of` takes its message and hint from the catalogue (:mod:`perfscore.i18n`), and
+    :meth:`message_in` / :meth:`hint_in` write them again in any language.
+    """
 
     code: str
     message: str
     location: Location = field(default_factory=Location)
     hint: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(
+        cls,
+        code: str,
+        location: Location | None = None,
+        /,
+        *,
+        lang: str | None = None,
+        **params: Any,
+    ) -> Issue:
+        """An issue whose message is the catalogue's text for ``code`` and whose hint is
+        the text for ``code + ".hint"`` when the catalogue has one, in ``lang`` (default:
+        the language in force)."""
+        message = i18n.tr(code, lang, **params)
+        hint_key = f"{code}.hint"
+        hint = i18n.tr(hint_key, lang, **params) if i18n.has(hint_key) else None
+        return cls(code, message, location or Location(), hint, params)
+
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang``: from the catalogue when the issue was made from it,
+        else the message as it was written."""
+        if i18n.has(self.code) and (self.params or not i18n.placeholders(i18n.tr(self.code))):
+            return i18n.tr(self.code, lang, **self.params)
+        return self.message
+
+    def hint_in(self, lang: str) -> str | None:
+        """The hint in ``lang``, as :meth:`message_in` writes the message."""
+        key = f"{self.code}.hint"
+        if i18n.has(key) and i18n.has(self.code):
+            return i18n.tr(key, lang, **self.params)
+        return self.hint
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message} [{self.code}]"
