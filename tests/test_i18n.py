@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from perfscore import i18n
@@ -55,6 +57,12 @@ def test_an_explicit_language_wins_and_an_unknown_one_is_refused(
     assert i18n.current_lang() == "zh"
     with pytest.raises(ValueError, match="unknown language 'klingon'"):
         i18n.resolve_lang("klingon")
+
+
+def test_each_language_has_the_same_catalogue_files() -> None:
+    root = Path(i18n.__file__).parent
+    files = {lang: sorted(p.name for p in (root / lang).glob("*.po")) for lang in i18n.LANGS}
+    assert all(names == files[i18n.LANGS[0]] for names in files.values()), files
 
 
 def test_a_missing_key_is_an_error() -> None:

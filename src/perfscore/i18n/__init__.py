@@ -1,9 +1,11 @@
 """One catalogue of every text a person reads, in 简体中文 and English.
 
-The texts live in gettext catalogues beside this module (``zh.po``, ``en.po``), one entry
-per key. A key is stable and English (an issue code such as ``input.out_of_bounds``, its
-hint ``input.out_of_bounds.hint``, or a namespaced label such as ``report.total``); the
-text is a ``str.format`` template whose ``{names}`` are filled from parameters::
+The texts live in gettext catalogues beside this module, one folder per language
+(``zh/*.po``, ``en/*.po``; a file per part of the package, the same files in each
+folder), one entry per key. A key is stable and English (an issue code such as
+``input.out_of_bounds``, its hint ``input.out_of_bounds.hint``, or a namespaced label such
+as ``report.total``); the text is a ``str.format`` template whose ``{names}`` are
+filled from parameters::
 
     >>> from perfscore.i18n import tr
     >>> tr("lang.name", "en")
@@ -109,12 +111,17 @@ def _catalogue(lang: Lang) -> Mapping[str, str]:
         if lang not in _CATALOGUES:
             from babel.messages.pofile import read_po
 
-            with (_HERE / f"{lang}.po").open("rb") as f:
-                catalog = read_po(f, locale=lang, charset="utf-8")
             entries: dict[str, str] = {}
-            for message in catalog:
-                if message.id and isinstance(message.id, str) and isinstance(message.string, str):
-                    entries[message.id] = message.string
+            for path in sorted((_HERE / lang).glob("*.po")):
+                with path.open("rb") as f:
+                    catalog = read_po(f, locale=lang, charset="utf-8")
+                for message in catalog:
+                    key, text = message.id, message.string
+                    if not (key and isinstance(key, str) and isinstance(text, str)):
+                        continue
+                    if key in entries:
+                        raise RuntimeError(f"{path}: key {key!r} is in another file too")
+                    entries[key] = text
             _CATALOGUES[lang] = entries
         return _CATALOGUES[lang]
 
