@@ -49,6 +49,6 @@ def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
     assert (suite.get("tests"), suite.get("failures")) == ("6", "1")
 
 
-def test_no_case_files_is_a_failure(tmp_path: Path) -> None:
+def test_no_case_files_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
