@@ -5,6 +5,8 @@
     perfscore check RUBRIC [--seed N] [--max-examples N]     hunt for defects (exit 1 on errors)
     perfscore schema rubric                                 JSON Schema of rubric files
     perfscore schema inputs RUBRIC                          JSON Schema of RUBRIC's input files
+    perfscore schema result                                 JSON Schema of a result (-f json)
+    perfscore schema error                                  JSON Schema of an error (-f json)
     perfscore template RUBRIC [--format yaml|xlsx] [--out FILE]   an input template to fill in
 
 ``check`` exits 1 when it finds an error (an evaluation error, a score out of range, a
@@ -127,6 +129,22 @@ def _schema_rubric() -> None:
     from perfscore.authoring.schema import rubric_schema
 
     click.echo(json.dumps(rubric_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("result")
+def _schema_result() -> None:
+    """The JSON Schema of a result (perfscore score -f json, ScoreResult.to_dict)."""
+    from perfscore.authoring.schema import result_schema
+
+    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("error")
+def _schema_error() -> None:
+    """The JSON Schema of an error (what -f json prints on failure, PerfscoreError.to_dict)."""
+    from perfscore.authoring.schema import error_schema
+
+    click.echo(json.dumps(error_schema(), ensure_ascii=False, indent=2))
 
 
 @schema_command.command("inputs")
