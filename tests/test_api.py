@@ -94,6 +94,47 @@ def test_typed_code_using_the_api_checks_clean(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def _pyright(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("pyright") is None:
+        pytest.skip("pyright is not installed (pip install -e '.[dev]')")
+    (tmp_path / "snippet.py").write_text(code, encoding="utf-8")
+    config = {"extraPaths": [str(SRC)], "pythonVersion": "3.11", "typeCheckingMode": "strict"}
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    try:
+        run = subprocess.run(
+            ["pyright", "--pythonpath", sys.executable, "--outputjson", "snippet.py"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=600,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("pyright did not answer in time (it fetches its program on first use)")
+    if not run.stdout.lstrip().startswith("{"):
+        pytest.skip(f"pyright could not run: {(run.stderr or run.stdout).strip()[:200]}")
+    return run
+
+
+def test_pyright_sees_the_real_types_and_refuses_a_misspelt_name(tmp_path: Path) -> None:
+    names = [name for name in perfscore.__all__ if name != "__version__"]
+    code = (
+        "import perfscore\n\n"
+        + "".join(f"reveal_type(perfscore.{n})\n" for n in names)
+        + 'perfscore.load_rubrik("rubric.yaml")\n'
+    )
+    report = json.loads(_pyright(tmp_path, code).stdout)
+    diagnostics = report["generalDiagnostics"]
+    revealed = [d["message"] for d in diagnostics if d["severity"] == "information"]
+    errors = [d for d in diagnostics if d["severity"] == "error"]
+    assert len(revealed) == len(names)
+    assert not [m for m in revealed if m.endswith('is "Any"')]
+    assert 'Type of "perfscore.load_rubric" is "(path: str | Path) -> Rubric"' in revealed
+    assert {e["range"]["start"]["line"] for e in errors} == {len(names) + 2}  # that line only
+    (missing,) = [e for e in errors if e["rule"] == "reportAttributeAccessIssue"]
+    assert '"load_rubrik" is not a known attribute of module "perfscore"' in missing["message"]
+
+
 def test_import_stays_lazy() -> None:
     code = (
         "import sys, perfscore\n"
