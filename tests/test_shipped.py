@@ -229,3 +229,25 @@ def test_every_command_help_shows_the_exit_codes(monkeypatch: pytest.MonkeyPatch
             assert f"\n  {code}  " in tail, (command, tail)
     assert "golden cases that failed" in run("test", "--help").stdout
     assert "a --fail-on condition holds" in run("diff", "--help").stdout
+
+
+@pytest.mark.parametrize(("rubric", "inputs"), PAIRS, ids=IDS)
+def test_validate_json_names_the_rubric_it_checked(rubric: str, inputs: str) -> None:
+    result = run("validate", rubric, "-f", "json")
+    assert result.exit_code == 0, result.output
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(rubric))
+    assert json.loads(result.stdout) == {
+        "rubric": {"id": compiled.id, "version": compiled.version, "hash": compiled.hash},
+        "issues": [],
+    }
+
+
+def test_validate_json_of_an_invalid_rubric_is_the_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [\n", encoding="utf-8")
+    result = run("validate", str(broken), "-f", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    ERROR.validate(data)
+    assert [issue["code"] for issue in data["issues"]] == ["yaml.syntax"]
+    assert result.stderr.endswith("1 problem found\n")

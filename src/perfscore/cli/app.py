@@ -19,6 +19,7 @@ write issues to stderr so that stdout only ever holds the result.
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 import zipfile
@@ -61,12 +62,28 @@ def main() -> None:
 
 @main.command()
 @click.argument("rubric", type=FILE)
-def validate(rubric: Path) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the rubric's id, version and content hash, or the error object "
+    "(perfscore schema error).",
+)
+def validate(rubric: Path, format_: str) -> None:
     """Check RUBRIC and list every problem in it (exit 3 if there is any)."""
     try:
         loaded = load_rubric(rubric)
     except PerfscoreError as e:
         fail(e, err=False)
+    if format_ == "json":
+        from perfscore.dumping import content_hash
+
+        about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
+        click.echo(json.dumps({"rubric": about, "issues": []}, ensure_ascii=False, indent=2))
+        return
     click.echo(reporting.render_rubric_summary(loaded))
     origins = loaded.indicator_origins
     if origins:
