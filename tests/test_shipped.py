@@ -221,14 +221,29 @@ def test_schema_command_prints_the_versioned_schema(kind: str) -> None:
 
 def test_every_command_help_shows_the_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERFSCORE_LANG", "en")
-    commands = ["validate", "score", "explain", "report", "test", "diff", "check", "template"]
+    commands = [
+        [],
+        ["validate"],
+        ["score"],
+        ["explain"],
+        ["report"],
+        ["test"],
+        ["diff"],
+        ["check"],
+        ["template"],
+        ["schema"],
+        ["schema", "inputs"],
+        ["schema", "result"],
+    ]
     for command in commands:
-        text = run(command, "--help").stdout
+        text = run(*command, "--help").stdout
         tail = text[text.index("Exit codes:") :]
         for code in ("0", "1", "2", "3"):
             assert f"\n  {code}  " in tail, (command, tail)
     assert "golden cases that failed" in run("test", "--help").stdout
     assert "a --fail-on condition holds" in run("diff", "--help").stdout
+    assert "1  not used by this command" in run("schema", "result", "--help").stdout
+    assert "failed golden cases, a --fail-on" in run("--help").stdout
 
 
 @pytest.mark.parametrize(("rubric", "inputs"), PAIRS, ids=IDS)

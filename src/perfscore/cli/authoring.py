@@ -118,7 +118,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
 # --------------------------------------------------------------------------- schema
 
 
-@click.group("schema", cls=Group)
+@click.group("schema", cls=Group, found=None)
 def schema_command() -> None:
     """Print a JSON Schema (draft 2020-12), e.g. for editor completion."""
 

@@ -122,14 +122,19 @@ class Command(click.Command):
 
 
 class Group(click.Group):
-    """A group whose commands (and sub-groups) are :class:`Command` s."""
+    """A group whose commands (and sub-groups) are :class:`Command` s; its ``--help`` ends
+    with the exit codes too, ``found`` saying what 1 means for its commands."""
 
     command_class = Command
+
+    def __init__(self, *args: Any, found: str | None = "cli.exit.found.any", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.found = found
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         with formatter.section(tr("cli.exit.title")):
-            formatter.write_dl(exit_code_rows(None))
+            formatter.write_dl(exit_code_rows(self.found))
 
 
 Group.group_class = Group
