@@ -266,3 +266,21 @@ def test_validate_json_of_an_invalid_rubric_is_the_error(tmp_path: Path) -> None
     ERROR.validate(data)
     assert [issue["code"] for issue in data["issues"]] == ["yaml.syntax"]
     assert result.stderr.endswith("1 problem found\n")
+
+
+def test_warnings_in_a_result_have_the_issue_shape() -> None:
+    data, _ = load_document(ROOT / "examples/demo/inputs.yaml")
+    compiled = perfscore.compile_rubric(perfscore.load_rubric("examples/demo/rubric.yaml"))
+    result = compiled.score({**data, "satisfaction": "0.9"}, source="inputs.yaml")
+    assert [w.code for w in result.warnings] == ["input.percent_fraction"]
+    out = result.to_dict()
+    RESULT.validate(out)
+    (warning,) = out["warnings"]
+    assert warning == {**result.warnings[0].to_dict(), "severity": "warning"}
+    assert warning["location"] == {
+        "file": "inputs.yaml",
+        "line": None,
+        "column": None,
+        "path": ["satisfaction"],
+    }
+    assert set(warning) == {"code", "severity", "message", "hint", "params", "location"}
