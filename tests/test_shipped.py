@@ -284,3 +284,36 @@ def test_warnings_in_a_result_have_the_issue_shape() -> None:
         "path": ["satisfaction"],
     }
     assert set(warning) == {"code", "severity", "message", "hint", "params", "location"}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "{rubric}"],
+        ["score", "{rubric}", "{inputs}"],
+        ["score", "{rubric}", "{population}", "--out", "{out}"],
+        ["explain", "{rubric}", "{inputs}"],
+        ["report", "{rubric}", "{inputs}"],
+        ["report", "{rubric}", "{population}", "--out-dir", "{out}"],
+        ["diff", "{rubric}", "{good}"],
+        ["check", "{rubric}"],
+        ["template", "{rubric}"],
+        ["schema", "inputs", "{rubric}"],
+    ],
+    ids=lambda command: " ".join(c for c in command if not c.startswith("{")),
+)
+def test_every_command_exits_3_for_an_invalid_rubric(command: list[str], tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = (ROOT / "examples/demo/rubric.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("weight: 5", "weight: 6", 1), encoding="utf-8")
+    places = {
+        "rubric": str(broken),
+        "inputs": "examples/demo/inputs.yaml",
+        "population": "examples/demo/departments.csv",
+        "out": str(tmp_path / "out.csv"),
+        "good": "examples/demo/rubric.yaml",
+    }
+    result = run(*(part.format(**places) for part in command))
+    assert result.exit_code == 3, result.output
+    assert "[rubric.weight_sum]" in result.output
+    assert "Traceback" not in result.output

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from perfscore import Rubric, Symbol, ValueType, compile_rubric
+from perfscore import Issue, Location, Rubric, Symbol, ValueType, compile_rubric
 
 D = Decimal
 
@@ -673,3 +673,43 @@ def rubric_with_tables(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]
     if draw(st.booleans()):
         inputs["memo"] = draw(st.text(max_size=20))
     return data, inputs
+
+
+# --------------------------------------------------------------------------- issues
+
+_PARAM_SCALARS = st.one_of(
+    st.text(max_size=12),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
+    decimals(-1000, 1000, places=4),
+)
+params_values = st.recursive(
+    _PARAM_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def issues(draw: st.DrawFn) -> Issue:
+    """Any issue: a code, a message, a hint or none, parameters of every JSON-able kind and
+    a location with or without each part."""
+    optional_int = st.one_of(st.none(), st.integers(1, 10**6))
+    location = Location(
+        file=draw(st.one_of(st.none(), st.text(min_size=1, max_size=20))),
+        line=draw(optional_int),
+        column=draw(optional_int),
+        path=tuple(draw(st.lists(st.one_of(st.text(max_size=8), st.integers(0, 99)), max_size=4))),
+    )
+    code = draw(st.from_regex(r"[a-z]{1,8}(\.[a-z_]{1,10}){0,2}", fullmatch=True))
+    return Issue(
+        code,
+        draw(st.text(max_size=40)),
+        location,
+        draw(st.one_of(st.none(), st.text(max_size=20))),
+        draw(st.dictionaries(st.text(min_size=1, max_size=8), params_values, max_size=4)),
+        draw(st.sampled_from(["error", "warning"])),
+    )
