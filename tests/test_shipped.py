@@ -317,3 +317,36 @@ def test_every_command_exits_3_for_an_invalid_rubric(command: list[str], tmp_pat
     assert result.exit_code == 3, result.output
     assert "[rubric.weight_sum]" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["diff", "examples/demo/rubric.yaml", "examples/demo/rubric.yaml", "--out", "{out}"],
+        ["report", *PAIRS[2], "--out", "{out}"],
+        ["template", "examples/demo/rubric.yaml", "--out", "{out}"],
+        ["test", "examples/demo", "--junit-xml", "{out}"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_an_output_that_cannot_be_written_is_a_usage_error(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFSCORE_LANG", "en")
+    out = tmp_path / "missing" / "out.file"
+    result = run(*(part.format(out=out) for part in command))
+    assert result.exit_code == 2, result.output
+    assert "cannot write this file: No such file or directory [cli.cannot_write]" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_output_that_cannot_be_written_is_json_with_json(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "diff.json"
+    good = "examples/demo/rubric.yaml"
+    result = run("diff", good, good, "-f", "json", "--out", str(out))
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    ERROR.validate(data)
+    (issue,) = data["issues"]
+    assert (issue["code"], issue["location"]["file"]) == ("cli.cannot_write", str(out))
+    assert issue["params"] == {"file": str(out), "reason": "No such file or directory"}

@@ -32,7 +32,7 @@ import click
 from rich.console import Console, RenderableType
 
 from perfscore.engine import compile_rubric
-from perfscore.errors import Issue, PerfscoreError
+from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.model import Rubric
@@ -119,6 +119,17 @@ class Command(click.Command):
             click.echo(json.dumps(failure.to_dict(), ensure_ascii=False, indent=2))
             error.show()  # on stderr, as click writes it
             sys.exit(int(ExitCode.USAGE))
+        except OSError as error:
+            # Rubrics and inputs that cannot be read are issues (file.unreadable, exit 3)
+            # before this; what is left is a file the command was asked to write.
+            name = error.filename if isinstance(error.filename, str) else ""
+            issue = Issue.of(
+                "cli.cannot_write",
+                Location(file=name or None),
+                file=name or "?",
+                reason=error.strerror or str(error),
+            )
+            fail(UsageFailure([issue]), code=ExitCode.USAGE)
 
 
 class Group(click.Group):
