@@ -106,7 +106,7 @@ def _pyright(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
             capture_output=True,
             text=True,
             cwd=tmp_path,
-            timeout=600,
+            timeout=180,
             check=False,
         )
     except subprocess.TimeoutExpired:
