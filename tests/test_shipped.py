@@ -350,3 +350,16 @@ def test_an_output_that_cannot_be_written_is_json_with_json(tmp_path: Path) -> N
     (issue,) = data["issues"]
     assert (issue["code"], issue["location"]["file"]) == ("cli.cannot_write", str(out))
     assert issue["params"] == {"file": str(out), "reason": "No such file or directory"}
+
+
+def test_new_help_texts_follow_the_language_when_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFSCORE_LANG", "en")
+    english = run("schema", "result", "--help").stdout
+    assert "The JSON Schema of a result" in english
+    assert "Exit codes:" in english
+    monkeypatch.setenv("PERFSCORE_LANG", "zh")
+    chinese = run("schema", "result", "--help").stdout
+    assert "评分结果的 JSON Schema" in chinese
+    assert "退出码:" in chinese
+    assert "JSON Schema（-f json" in run("schema", "--help").stdout
+    assert "json：输出评分规则的 id" in run("validate", "--help").stdout

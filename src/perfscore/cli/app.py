@@ -43,12 +43,13 @@ from perfscore import __version__
 from perfscore._suggest import did_you_mean
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.population import batch
 from perfscore.population.readers import FILE_SUFFIXES, UnsafeWorkbook
 from perfscore.render import text as reporting
 
-from .common import FILE, ExitCode, Group, UsageFailure, fail, load_and_score, show
+from .common import FILE, ExitCode, Group, Option, UsageFailure, fail, load_and_score, show
 
 __all__ = ["main"]
 
@@ -66,11 +67,11 @@ def main() -> None:
     "--format",
     "-f",
     "format_",
+    cls=Option,
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: the rubric's id, version and content hash, or the error object "
-    "(perfscore schema error).",
+    help_key="cli.help.validate.format",
 )
 def validate(rubric: Path, format_: str) -> None:
     """Check RUBRIC and list every problem in it (exit 3 if there is any)."""
@@ -333,7 +334,7 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
         junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")
     summary = f"{passed} passed, {failed} failed"
     if unusable:
-        summary += f", {unusable} file{'' if unusable == 1 else 's'} could not be used"
+        summary += tr("cli.test.unusable", count=unusable)
     click.echo(summary)
     if unusable:
         sys.exit(int(ExitCode.INVALID))

@@ -131,17 +131,15 @@ def _schema_rubric() -> None:
     click.echo(json.dumps(rubric_schema(), ensure_ascii=False, indent=2))
 
 
-@schema_command.command("result")
+@schema_command.command("result", help_key="cli.help.schema.result")
 def _schema_result() -> None:
-    """The JSON Schema of a result (perfscore score -f json, ScoreResult.to_dict)."""
     from perfscore.authoring.schema import result_schema
 
     click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
 
 
-@schema_command.command("error")
+@schema_command.command("error", help_key="cli.help.schema.error")
 def _schema_error() -> None:
-    """The JSON Schema of an error (what -f json prints on failure, PerfscoreError.to_dict)."""
     from perfscore.authoring.schema import error_schema
 
     click.echo(json.dumps(error_schema(), ensure_ascii=False, indent=2))

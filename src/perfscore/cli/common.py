@@ -44,6 +44,7 @@ __all__ = [
     "Command",
     "ExitCode",
     "Group",
+    "Option",
     "UsageFailure",
     "exit_code_rows",
     "fail",
@@ -100,9 +101,24 @@ class Command(click.Command):
 
     ``found`` is the catalogue key saying what exit code 1 means for this command."""
 
-    def __init__(self, *args: Any, found: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, found: str | None = None, help_key: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.found = found
+        self.help_key = help_key
+
+    def _translate(self) -> None:
+        if self.help_key is not None:  # the help text from the catalogue, in the language now
+            self.help = tr(self.help_key)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._translate()
+        super().format_help_text(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self._translate()
+        return super().get_short_help_str(limit)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
@@ -130,6 +146,19 @@ class Command(click.Command):
                 reason=error.strerror or str(error),
             )
             fail(UsageFailure([issue]), code=ExitCode.USAGE)
+
+
+class Option(click.Option):
+    """An option whose help text comes from the catalogue (``help_key``) when shown."""
+
+    def __init__(self, *args: Any, help_key: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_key = help_key
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.help_key is not None:
+            self.help = tr(self.help_key)
+        return super().get_help_record(ctx)
 
 
 class Group(click.Group):
