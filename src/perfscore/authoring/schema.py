@@ -460,7 +460,7 @@ def _value_schema() -> dict[str, Any]:
 def _issue_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "One problem (Issue.to_dict): the same shape for errors and warnings.",
+        "description": tr("schema.issue.description"),
         "required": ["code", "severity", "message", "hint", "params", "location"],
         "properties": {
             "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
