@@ -99,7 +99,9 @@ class Command(click.Command):
     """A command whose ``--help`` ends with the exit codes, and whose usage errors are
     written as JSON too when it was asked for JSON.
 
-    ``found`` is the catalogue key saying what exit code 1 means for this command."""
+    ``found`` is the catalogue key saying what exit code 1 means for this command;
+    ``help_key``, when given, the catalogue key of its help text (shown in the language in
+    force when the help is shown)."""
 
     def __init__(
         self, *args: Any, found: str | None = None, help_key: str | None = None, **kwargs: Any
