@@ -786,7 +786,7 @@ def test_a_workbook_that_unpacks_like_a_zip_bomb_is_refused_unread(tmp_path: Pat
     assert info.value.path == bomb
     out = tmp_path / "scores.csv"
     result = run("score", DEMO_RUBRIC, bomb, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith(f"error: cannot read {bomb}: its part xl/worksheets/")
     assert "as a zip bomb does" in result.stderr
     assert not out.exists()
@@ -940,12 +940,12 @@ def test_cli_usage_errors(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.yaml", "pop.jsonl"]
 
 
-def test_cli_broken_rubric_exits_1(tmp_path: Path) -> None:
+def test_cli_broken_rubric_exits_3(tmp_path: Path) -> None:
     rubric = tmp_path / "rubric.yaml"
     rubric.write_text("id: [\n", encoding="utf-8")
     population = jsonl_population(tmp_path / "pop.jsonl", 1)
     result = run("score", rubric, population, "--out", tmp_path / "s.csv")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.endswith("1 problem found\n")
     assert not (tmp_path / "s.csv").exists()
 
@@ -954,7 +954,7 @@ def test_cli_cannot_write(tmp_path: Path) -> None:
     population = jsonl_population(tmp_path / "pop.jsonl", 1)
     out = tmp_path / "missing" / "s.csv"
     result = run("score", DEMO_RUBRIC, population, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {out}: No such file or directory\n"
 
 
@@ -963,7 +963,7 @@ def test_cli_population_not_utf8(tmp_path: Path) -> None:
     population.write_bytes("部门,staff_actual\n应急管理局,17\n".encode("gbk"))
     out = tmp_path / "s.csv"
     result = run("score", DEMO_RUBRIC, population, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith(f"error: cannot read {population}: 'utf-8' codec")
     assert result.stderr.endswith(f"(save it as UTF-8); {out} was not written\n")
     assert not out.exists()
@@ -974,7 +974,7 @@ def test_cli_output_format_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     population = jsonl_population(tmp_path / "pop.jsonl", 2)
     out = tmp_path / "s.xlsx"
     result = run("score", DEMO_RUBRIC, population, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "error: an XLSX sheet holds at most 1 departments; write CSV, JSONL or Parquet "
         f"instead; {out} was not written\n"
@@ -986,7 +986,7 @@ def test_cli_parquet_without_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     population = jsonl_population(tmp_path / "pop.jsonl", 1)
     result = run("score", DEMO_RUBRIC, population, "--out", tmp_path / "s.parquet")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "error: Parquet output needs pyarrow: pip install 'perfscore[parquet]'\n"
     )

@@ -317,7 +317,7 @@ def test_cli_broken_rubric_lists_its_issues(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: x\ntitle: X\n", encoding="utf-8")
     result = run("check", str(broken))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "missing required key 'indicators'" in result.stderr
 
 

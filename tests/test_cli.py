@@ -129,7 +129,7 @@ grades:
 def test_validate_lists_every_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", BROKEN)
     result = run("validate", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == ""
     assert result.stdout == (
         f"{path}:9:13: indicators[0].weight: indicator 'top' (投入) has weight 10, "
@@ -147,7 +147,7 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
 def test_validate_syntax_error(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.yaml", "id: [unclosed\n")
     result = run("validate", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout.startswith(f"{path}:2:1: ")
     assert result.stdout.endswith("[yaml.syntax]\n1 problem found\n")
 
@@ -223,8 +223,13 @@ def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
 def test_score_unknown_input(tmp_path: Path) -> None:
     inputs = write(tmp_path, "inputs.yaml", demo_inputs(staff_actual="staf_actual"))
     result = run("score", RUBRIC, inputs, "--format", "json")
-    assert result.exit_code == 1
-    assert result.stdout == ""  # stdout holds only results
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)  # with -f json, the failure is JSON on stdout too
+    assert error["type"] == "InputError"
+    assert [(i["code"], i["location"]["path"], i["location"]["line"]) for i in error["issues"]] == [
+        ("input.unknown", ["staf_actual"], 3),
+        ("input.missing", ["staff_actual"], None),
+    ]
     assert result.stderr == (
         f"{inputs}:3:1: staf_actual: unknown input 'staf_actual' [input.unknown]\n"
         "    staf_actual: 17\n"
@@ -249,7 +254,7 @@ def test_score_bad_values_point_at_the_value(tmp_path: Path) -> None:
         ),
     )
     result = run("score", RUBRIC, inputs)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == (
         f"{inputs}:14:13: disclosure: input 'disclosure' (预决算信息公开情况): 'yes' is not "
         "one of '及时完整', '基本及时完整', '不及时或不完整' [input.type]\n"
@@ -293,7 +298,7 @@ def test_score_json_inputs(tmp_path: Path) -> None:
 def test_score_refuses_hostile_inputs(tmp_path: Path) -> None:
     inputs = write(tmp_path, "inputs.yaml", "staff_actual: !!python/object:os.system x\n")
     result = run("score", RUBRIC, inputs)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == (
         f"{inputs}:1:15: tag 'tag:yaml.org,2002:python/object:os.system' is not allowed "
         "[yaml.tag]\n"
@@ -305,7 +310,7 @@ def test_score_refuses_hostile_inputs(tmp_path: Path) -> None:
 def test_score_inputs_not_a_mapping(tmp_path: Path) -> None:
     inputs = write(tmp_path, "inputs.yaml", "- 1\n- 2\n")
     result = run("score", RUBRIC, inputs)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == (
         f"{inputs}: inputs must be a mapping of input id to value, not list [input.not_mapping]\n"
         "1 problem found\n"
@@ -315,7 +320,7 @@ def test_score_inputs_not_a_mapping(tmp_path: Path) -> None:
 def test_score_broken_rubric(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", BROKEN)
     result = run("score", path, INPUTS)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr.endswith("2 problems found\n")
     assert "Traceback" not in result.output
@@ -376,9 +381,10 @@ def test_explain_all() -> None:
     assert result.stdout == expected("explain_all.txt", result.stdout)
 
 
-def test_explain_unknown_indicator() -> None:
+def test_explain_unknown_indicator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFSCORE_LANG", "en")
     result = run("explain", RUBRIC, INPUTS, "--indicator", "staf_control")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
         f"{RUBRIC}: no indicator has id 'staf_control' [cli.unknown_indicator]\n"
@@ -389,5 +395,5 @@ def test_explain_unknown_indicator() -> None:
 
 def test_explain_unknown_indicator_far_from_any() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "zzz")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "    hint: indicators are: input, budget_allocation, staff_control, " in result.stderr

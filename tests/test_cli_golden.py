@@ -6,6 +6,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from perfscore.cli import main
@@ -49,6 +50,23 @@ def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
     assert (suite.get("tests"), suite.get("failures")) == ("6", "1")
 
 
-def test_no_case_files_is_a_failure(tmp_path: Path) -> None:
+def test_no_case_files_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
+
+
+def test_a_case_file_that_cannot_be_used_exits_3_even_beside_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFSCORE_LANG", "en")
+    cases = _copy_demo(tmp_path)
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text.replace("staff_control: 2.5", "staff_control: 3"), encoding="utf-8")
+    (tmp_path / "broken.cases.yaml").write_text("rubric: rubric.yaml\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 3
+    assert result.output.endswith("5 passed, 1 failed, 1 case file(s) could not be used\n")
+    assert "broken.cases.yaml: cannot be used:" in result.output
+    cases.write_text(text, encoding="utf-8")
+    (tmp_path / "broken.cases.yaml").unlink()
+    assert CliRunner().invoke(main, ["test", str(tmp_path)]).exit_code == 0

@@ -904,7 +904,7 @@ def test_cli_invalid_rubrics_list_every_issue(tmp_path: Path) -> None:
     broken_new = tmp_path / "new.yaml"
     broken_new.write_text(BASE.replace("value: y", "value: yy"), encoding="utf-8")
     result = run(str(broken_old), str(broken_new))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout == ""
     assert "rubric.weight_sum" in result.stderr
     assert "unknown name 'yy'" in result.stderr

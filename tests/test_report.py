@@ -647,11 +647,11 @@ def test_xlsx_to_stdout_when_it_is_not_a_terminal() -> None:
     assert sheet_of(result.stdout_bytes)["D18"].value == "良好"
 
 
-def test_bad_inputs_exit_1_with_located_issues(tmp_path: Path) -> None:
+def test_bad_inputs_exit_3_with_located_issues(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("staff_authorized: 18\n", encoding="utf-8")
     result = run("report", DEMO_RUBRIC, str(bad), "-o", str(tmp_path / "x.md"))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "missing required input 'staff_actual'" in result.stderr
     assert not (tmp_path / "x.md").exists()
 

@@ -180,7 +180,7 @@ def test_cli_names_missing_values_of_a_form(tmp_path: Path) -> None:
     del values["satisfaction"]
     fill(path, values)
     result = run("score", str(DEMO), str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith(
         f"{path}: satisfaction: missing required input 'satisfaction' (社会公众满意度)"
     )

@@ -18,6 +18,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # Type checkers read the real types from here; at run time ``__getattr__`` below
+    # imports each name on first use. ``__getattr__`` exists only at run time, so that a
+    # misspelt name (``perfscore.load_rubrik``) is an error to mypy and pyright, not Any.
+    from .authoring.schema import inputs_schema
     from .dumping import content_hash, dump_rubric
     from .engine import CompiledRubric, compile_rubric
     from .errors import (
@@ -67,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "compile_rubric": "engine",
     "content_hash": "dumping",
     "dump_rubric": "dumping",
+    "inputs_schema": "authoring.schema",
     "load_rubric": "loading",
     "loads_rubric": "loading",
     "method_kinds": "methods",
@@ -104,6 +109,7 @@ __all__ = [
     "compile_rubric",
     "content_hash",
     "dump_rubric",
+    "inputs_schema",
     "load_rubric",
     "loads_rubric",
     "method_kinds",
@@ -111,16 +117,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'perfscore' has no attribute {name!r}")
-    from importlib import import_module
+if not TYPE_CHECKING:
 
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'perfscore' has no attribute {name!r}")
+        from importlib import import_module
 
+        value = getattr(import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_EXPORTS))

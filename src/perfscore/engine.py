@@ -681,9 +681,16 @@ def _names(source: str) -> set[str]:
 
 @dataclass(frozen=True, eq=False)
 class CompiledRubric:
-    """A checked rubric, ready to score many departments. Immutable; safe across threads."""
+    """A checked rubric, ready to score many departments. Immutable; safe across threads.
+
+    ``rubric`` is the :class:`Rubric` it was compiled from; ``hash`` is the rubric's
+    content hash (:func:`perfscore.content_hash`, ``sha256:`` and 64 hex digits), the same
+    for the same content whatever its file format, layout or comments. Every result
+    records it.
+    """
 
     rubric: Rubric
+    #: The rubric's content hash, ``sha256:`` and 64 hex digits (:func:`perfscore.content_hash`).
     hash: str
     _inputs: tuple[InputRule, ...] = field(repr=False)
     _derived: tuple[_Derived, ...] = field(repr=False)
@@ -713,14 +720,18 @@ class CompiledRubric:
 
     @property
     def id(self) -> str:
+        """The rubric's ``id`` (e.g. ``shaoyang-dept-overall-2023``)."""
         return self.rubric.id
 
     @property
     def version(self) -> str:
+        """The rubric's declared ``version`` (text, as the rubric writes it)."""
         return self.rubric.version
 
     @property
     def input_specs(self) -> Mapping[str, InputSpec]:
+        """The declared inputs, input id -> its spec (kind, label, unit, bounds, ...), in
+        the order the rubric declares them: what :meth:`score` accepts."""
         return self.rubric.inputs
 
     # -- inputs ---------------------------------------------------------------------

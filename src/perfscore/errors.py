@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final, Literal
 
 from perfscore import i18n
+from perfscore._numbers import to_str
 
 __all__ = [
     "EvaluationError",
@@ -36,6 +38,12 @@ __all__ = [
 ]
 
 PathPart = str | int
+Severity = Literal["error", "warning"]
+
+#: The version of the shape :meth:`Issue.to_dict` and :meth:`PerfscoreError.to_dict` write
+#: (``perfscore schema error`` prints its JSON Schema). It changes only when a key is
+#: removed or changes meaning; new keys may appear within a version.
+ERROR_FORMAT_VERSION: Final = 1
 
 
 def format_path(path: Sequence[PathPart]) -> str:
@@ -76,6 +84,16 @@ class Location:
             head += f": {format_path(self.path)}"
         return head
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``file``, ``line``, ``column`` (``None`` when unknown) and
+        ``path``, the place inside the document as a list of keys and indexes."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": list(self.path),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Issue:
@@ -92,6 +110,7 @@ class Issue:
     location: Location = field(default_factory=Location)
     hint: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    severity: Severity = "error"
 
     @classmethod
     def of(
@@ -124,6 +143,20 @@ class Issue:
         if i18n.has(key) and i18n.has(self.code):
             return i18n.tr(key, lang, **self.params)
         return self.hint
+
+    def to_dict(self, *, severity: Severity | None = None) -> dict[str, Any]:
+        """JSON-ready data, the same shape for errors and for warnings in results:
+        ``code``, ``severity`` (``error`` or ``warning``; ``severity`` overrides the issue's
+        own), ``message``, ``hint`` (or ``None``), ``params`` (the values the message is
+        made of) and ``location`` (see :meth:`Location.to_dict`)."""
+        return {
+            "code": self.code,
+            "severity": severity or self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "params": {key: _jsonable(value) for key, value in self.params.items()},
+            "location": self.location.to_dict(),
+        }
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message} [{self.code}]"
@@ -158,6 +191,19 @@ class PerfscoreError(Exception):
     def codes(self) -> tuple[str, ...]:
         """The issue codes, in order: handy in tests and in callers' dispatch."""
         return tuple(issue.code for issue in self.issues)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``format`` (:data:`ERROR_FORMAT_VERSION`), ``type`` (the class
+        name, e.g. ``RubricValidationError``), ``code`` (the class's general code, e.g.
+        ``invalid``), ``message`` (every issue as text) and ``issues``, each as
+        :meth:`Issue.to_dict` writes it. ``perfscore schema error`` prints its JSON Schema."""
+        return {
+            "format": ERROR_FORMAT_VERSION,
+            "type": type(self).__name__,
+            "code": self.default_code,
+            "message": str(self),
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
 
 
 class RubricError(PerfscoreError):
@@ -194,3 +240,18 @@ class EvaluationError(PerfscoreError):
     """Scoring failed at run time, e.g. a division by zero without a declared fallback."""
 
     default_code = "evaluation"
+
+
+def _jsonable(value: Any) -> Any:
+    """A parameter as JSON: text, whole numbers, booleans and ``None`` as they are, other
+    numbers (decimals) as text, lists and mappings element by element."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Decimal) and value.is_finite():
+        return to_str(value)
+    return str(value)

@@ -177,6 +177,8 @@ class ScoreResult:
     __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, indicator_id: str) -> IndicatorResult:
+        """The node (leaf or branch) whose id is ``indicator_id``: ``result["staff_control"]``.
+        Raises ``KeyError`` when the rubric has no such indicator."""
         for node in self.indicators:
             if node.id == indicator_id:
                 return node
@@ -187,6 +189,8 @@ class ScoreResult:
 
     @property
     def leaves(self) -> tuple[IndicatorResult, ...]:
+        """The scored leaves (nodes without children) in document order: the rows of the
+        评分表 that carry a scoring standard; their scores add up to the total."""
         return tuple(n for n in self.indicators if n.is_leaf)
 
     @property
@@ -200,7 +204,10 @@ class ScoreResult:
         return {n.id: n.score for n in self.indicators if n.children}
 
     def to_dict(self, *, explanations: bool = True) -> dict[str, Any]:
-        """A JSON-ready dict; decimals as strings."""
+        """A JSON-ready dict (``json.dumps`` takes it as it is): decimals as strings, a
+        table input's rows as lists of objects, each warning as :meth:`Issue.to_dict`
+        writes it (with ``severity`` ``warning``). ``explanations=False`` leaves out each
+        indicator's ``explanation``. ``perfscore schema result`` prints its JSON Schema."""
         indicators = []
         for node in self.indicators:
             data = node.to_dict()
@@ -221,13 +228,17 @@ class ScoreResult:
             "grade_caps": list(self.grade_caps),
             "indicators": indicators,
             "values": {k: _jsonable(v) for k, v in self.values.items()},
-            "warnings": [
-                {"code": w.code, "message": w.message, "hint": w.hint} for w in self.warnings
-            ],
+            "warnings": [w.to_dict(severity="warning") for w in self.warnings],
         }
 
 
-def _jsonable(value: Value) -> Any:
+def _jsonable(value: object) -> Any:
+    """A value as JSON: decimals as text; a table's rows (a sequence of mappings) as a list
+    of objects, each value converted the same way."""
     if isinstance(value, Decimal):
         return to_str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     return value

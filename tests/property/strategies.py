@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from perfscore import Rubric, Symbol, ValueType, compile_rubric
+from perfscore import Issue, Location, Rubric, Symbol, ValueType, compile_rubric
 
 D = Decimal
 
@@ -578,3 +578,138 @@ def department_inputs(draw: st.DrawFn) -> dict[str, Any]:
     if style == "string":
         inputs = {k: text(v) if isinstance(v, Decimal) else v for k, v in inputs.items()}
     return inputs
+
+
+# --------------------------------------------------------------------------- every input kind
+
+#: Inputs of the kinds :data:`INPUTS` leaves out (money, integer, text, table), read by a
+#: row group (:func:`rubric_with_tables`); the table's columns hold every other kind.
+TABLE_INPUTS: dict[str, dict[str, Any]] = {
+    "m": {"label": "金额", "kind": "money", "min": 0},
+    "i": {"label": "整数", "kind": "integer", "min": -100, "max": 100},
+    "memo": {"label": "说明", "kind": "text", "required": False},
+    "t": {
+        "label": "自定指标",
+        "kind": "table",
+        "columns": {
+            "name": {"label": "指标名称", "kind": "text"},
+            "grade": {"label": "等级", "kind": "choice", "options": list(CHOICE_OPTIONS)},
+            "amount": {"label": "数量", "kind": "number", "min": 0, "default": 0},
+            "share": {"label": "得分率", "kind": "percent", "min": 0, "max": 100},
+            "done": {"label": "完成", "kind": "boolean", "default": False},
+            "cost": {"label": "成本", "kind": "money", "min": 0, "default": 0},
+            "count": {"label": "件数", "kind": "count", "default": 0},
+            "points": {"label": "分值", "kind": "number", "min": 0},
+        },
+    },
+}
+_ROW_FRACTIONS = (
+    "share / 100",
+    "1 if done else share / 100",
+    "amount / (amount + 1)",
+    "1 if grade == '好' else 0.5 if grade == '中' else 0",
+    "cost / (cost + count + 1) if m > 0 else 1",
+)
+
+
+@st.composite
+def rubric_with_tables(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A valid rubric as plain data that declares every input kind (a row group reads a
+    table input), with inputs for it: ``(rubric data, inputs)``."""
+    data = draw(rubric_data(max_depth=1))
+    weight = D(draw(st.integers(1, 10)))
+    group = {
+        "id": "rows",
+        "name": "自定指标",
+        "weight": weight,
+        "rows": {
+            "table": "t",
+            "name": "name",
+            "weight": "points",
+            "fraction": draw(st.sampled_from(_ROW_FRACTIONS)),
+        },
+    }
+    data["indicators"] = [*data["indicators"], group]
+    data["total"] += weight
+    data["inputs"] = {**data["inputs"], **TABLE_INPUTS}
+    data["grades"] = [
+        {"name": b.name, "range": b.notation} for b in draw(grade_layouts(data["total"]))
+    ]
+    inputs = draw(department_inputs())
+    count = draw(st.integers(1, min(4, int(weight))))
+    cuts = (
+        sorted(
+            draw(st.sets(st.integers(1, int(weight) - 1), min_size=count - 1, max_size=count - 1))
+        )
+        if count > 1
+        else []
+    )
+    bounds = [0, *cuts, int(weight)]
+    rows = []
+    for k in range(count):
+        row: dict[str, Any] = {
+            "name": draw(
+                st.text(
+                    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                    min_size=1,
+                    max_size=8,
+                )
+            ),
+            "grade": draw(st.sampled_from(CHOICE_OPTIONS)),
+            "share": draw(decimals(0, 100, places=2)),
+            "points": D(bounds[k + 1] - bounds[k]),
+        }
+        if draw(st.booleans()):
+            row["amount"] = draw(decimals(0, 1000, places=3))
+            row["done"] = draw(st.booleans())
+            row["cost"] = draw(decimals(0, 1000, places=2))
+            row["count"] = draw(st.integers(0, 100))
+        rows.append(row)
+    inputs.update(
+        m=draw(decimals(0, 100000, places=2)),
+        i=draw(st.integers(-100, 100)),
+        t=rows,
+    )
+    if draw(st.booleans()):
+        inputs["memo"] = draw(st.text(max_size=20))
+    return data, inputs
+
+
+# --------------------------------------------------------------------------- issues
+
+_PARAM_SCALARS = st.one_of(
+    st.text(max_size=12),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
+    decimals(-1000, 1000, places=4),
+)
+params_values = st.recursive(
+    _PARAM_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def issues(draw: st.DrawFn) -> Issue:
+    """Any issue: a code, a message, a hint or none, parameters of every JSON-able kind and
+    a location with or without each part."""
+    optional_int = st.one_of(st.none(), st.integers(1, 10**6))
+    location = Location(
+        file=draw(st.one_of(st.none(), st.text(min_size=1, max_size=20))),
+        line=draw(optional_int),
+        column=draw(optional_int),
+        path=tuple(draw(st.lists(st.one_of(st.text(max_size=8), st.integers(0, 99)), max_size=4))),
+    )
+    code = draw(st.from_regex(r"[a-z]{1,8}(\.[a-z_]{1,10}){0,2}", fullmatch=True))
+    return Issue(
+        code,
+        draw(st.text(max_size=40)),
+        location,
+        draw(st.one_of(st.none(), st.text(max_size=20))),
+        draw(st.dictionaries(st.text(min_size=1, max_size=8), params_values, max_size=4)),
+        draw(st.sampled_from(["error", "warning"])),
+    )

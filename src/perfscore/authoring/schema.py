@@ -1,4 +1,5 @@
-"""JSON Schemas (draft 2020-12) of rubric files and of one rubric's input files.
+"""JSON Schemas (draft 2020-12) of rubric files, of one rubric's input files, and of what
+perfscore writes: results (:func:`result_schema`) and errors (:func:`error_schema`).
 
 :func:`rubric_schema` is built from the pydantic models of :mod:`perfscore.model`, so it
 follows the rubric format as the loader reads it: ``scoring`` is a ``oneOf`` over the
@@ -25,10 +26,20 @@ from pydantic_core import core_schema
 
 from perfscore._interval import Interval
 from perfscore._numbers import to_str
+from perfscore.errors import ERROR_FORMAT_VERSION
+from perfscore.i18n import tr
 from perfscore.methods import method_kinds
 from perfscore.model import ID_PATTERN, InputSpec, Rubric
 
-__all__ = ["DRAFT", "INTERVAL_PATTERN", "inputs_schema", "rubric_schema"]
+__all__ = [
+    "DRAFT",
+    "INTERVAL_PATTERN",
+    "RESULT_FORMAT_VERSION",
+    "error_schema",
+    "inputs_schema",
+    "result_schema",
+    "rubric_schema",
+]
 
 DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -419,4 +430,172 @@ def inputs_schema(rubric: Rubric, *, rubric_path: str | None = None) -> dict[str
             name for name, spec in inputs.items() if spec.required and spec.default is None
         ],
         "additionalProperties": False,
+    }
+
+
+# --------------------------------------------------------------------------- results, errors
+
+#: The version of the result JSON that :func:`result_schema` describes (``perfscore schema
+#: result``; errors have :data:`perfscore.errors.ERROR_FORMAT_VERSION`). Within a version
+#: keys are only added, never removed or changed in meaning, so a reader must ignore keys
+#: it does not know; every object of these schemas allows them.
+RESULT_FORMAT_VERSION: Final = 1
+
+_DECIMAL_TEXT: Final = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+_NULLABLE_TEXT: Final = {"type": ["string", "null"]}
+
+
+def _value_schema() -> dict[str, Any]:
+    """An input or derived value: a decimal as text, a boolean, text, ``null`` (not
+    applicable) or a table's rows (objects of such values)."""
+    scalar = {"type": ["string", "boolean", "null"]}
+    return {
+        "anyOf": [
+            scalar,
+            {"type": "array", "items": {"type": "object", "additionalProperties": scalar}},
+        ]
+    }
+
+
+def _issue_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": tr("schema.issue.description"),
+        "required": ["code", "severity", "message", "hint", "params", "location"],
+        "properties": {
+            "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
+            "severity": {"enum": ["error", "warning"]},
+            "message": {"type": "string"},
+            "hint": _NULLABLE_TEXT,
+            "params": {"type": "object"},
+            "location": {
+                "type": "object",
+                "required": ["file", "line", "column", "path"],
+                "properties": {
+                    "file": _NULLABLE_TEXT,
+                    "line": {"type": ["integer", "null"], "minimum": 1},
+                    "column": {"type": ["integer", "null"], "minimum": 1},
+                    "path": {"type": "array", "items": {"type": ["string", "integer"]}},
+                },
+            },
+        },
+    }
+
+
+def _schema_head(kind: str, version: int) -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:perfscore:schema:{kind}:{version}",
+        "title": tr(f"schema.{kind}.title", version=str(version)),
+    }
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema of a scored result, as :meth:`ScoreResult.to_dict` writes it (and
+    ``perfscore score -f json``): version :data:`RESULT_FORMAT_VERSION`."""
+    step = {
+        "type": "object",
+        "required": ["kind", "text"],
+        "properties": {
+            "kind": {"type": "string"},
+            "text": {"type": "string"},
+            "points": _DECIMAL_TEXT,
+        },
+    }
+    indicator = {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "weight",
+            "effective_weight",
+            "score",
+            "status",
+            "depth",
+            "parent",
+            "children",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "weight": _DECIMAL_TEXT,
+            "effective_weight": _DECIMAL_TEXT,
+            "score": _DECIMAL_TEXT,
+            "status": {"enum": ["scored", "not_applicable"]},
+            "depth": {"type": "integer", "minimum": 0},
+            "parent": _NULLABLE_TEXT,
+            "children": {"type": "array", "items": {"type": "string"}},
+            "explanation": {
+                "type": "object",
+                "required": ["values", "steps"],
+                "properties": {
+                    "values": {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}},
+                    "steps": {"type": "array", "items": step},
+                },
+            },
+        },
+    }
+    return {
+        **_schema_head("result", RESULT_FORMAT_VERSION),
+        "type": "object",
+        "required": [
+            "rubric",
+            "total",
+            "unrounded_total",
+            "max_total",
+            "grade",
+            "grade_before_caps",
+            "grade_caps",
+            "indicators",
+            "values",
+            "warnings",
+        ],
+        "properties": {
+            "rubric": {
+                "type": "object",
+                "required": ["id", "version", "hash"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "version": {"type": "string"},
+                    "hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+                },
+            },
+            "total": _DECIMAL_TEXT,
+            "unrounded_total": _DECIMAL_TEXT,
+            "max_total": _DECIMAL_TEXT,
+            "grade": {"type": "string"},
+            "grade_before_caps": _NULLABLE_TEXT,
+            "grade_caps": {"type": "array", "items": {"type": "string"}},
+            "indicators": {"type": "array", "items": indicator},
+            "values": {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}},
+            "warnings": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        {"$ref": "#/$defs/issue"},
+                        {"properties": {"severity": {"const": "warning"}}},
+                    ]
+                },
+            },
+        },
+        "$defs": {"issue": _issue_schema(), "value": _value_schema()},
+    }
+
+
+def error_schema() -> dict[str, Any]:
+    """The JSON Schema of an error, as :meth:`PerfscoreError.to_dict` writes it (and every
+    command given ``-f json`` prints on failure): version
+    :data:`~perfscore.errors.ERROR_FORMAT_VERSION`."""
+    return {
+        **_schema_head("error", ERROR_FORMAT_VERSION),
+        "type": "object",
+        "required": ["format", "type", "code", "message", "issues"],
+        "properties": {
+            "format": {"const": ERROR_FORMAT_VERSION},
+            "type": {"type": "string"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "issues": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/issue"}},
+        },
+        "$defs": {"issue": _issue_schema()},
     }

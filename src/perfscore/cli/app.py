@@ -7,8 +7,11 @@ Commands::
     perfscore score RUBRIC PATH --out FILE         score a population into CSV, XLSX, JSONL, Parquet
     perfscore explain RUBRIC INPUTS [--indicator ID]  why each leaf scored what it did
 
-Exit codes: 0 success; 1 the rubric or the inputs have problems (each is printed as
-``file:line:col: path: message [code]``, never as a traceback); 2 usage errors (click's).
+Exit codes, the same for every command (:class:`~perfscore.cli.common.ExitCode`): 0
+success; 1 the check asked for found something (failed cases, rows that failed, a
+``--fail-on`` condition); 2 usage; 3 a rubric or an input that is invalid (each issue is
+printed as ``file:line:col: path: message [code]``, never as a traceback; with ``-f json``
+as JSON on stdout too).
 
 ``validate`` writes its issues to stdout (they are its output); ``score`` and ``explain``
 write issues to stderr so that stdout only ever holds the result.
@@ -16,10 +19,12 @@ write issues to stderr so that stdout only ever holds the result.
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -38,17 +43,18 @@ from perfscore import __version__
 from perfscore._suggest import did_you_mean
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.population import batch
 from perfscore.population.readers import FILE_SUFFIXES, UnsafeWorkbook
 from perfscore.render import text as reporting
 
-from .common import FILE, fail, load_and_score, show
+from .common import FILE, ExitCode, Group, Option, UsageFailure, fail, load_and_score, show
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="perfscore")
 def main() -> None:
     """Score Chinese public-finance performance evaluations (部门整体支出绩效评价)
@@ -57,12 +63,28 @@ def main() -> None:
 
 @main.command()
 @click.argument("rubric", type=FILE)
-def validate(rubric: Path) -> None:
-    """Check RUBRIC and list every problem in it (exit 1 if there is any)."""
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    cls=Option,
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help_key="cli.help.validate.format",
+)
+def validate(rubric: Path, format_: str) -> None:
+    """Check RUBRIC and list every problem in it (exit 3 if there is any)."""
     try:
         loaded = load_rubric(rubric)
     except PerfscoreError as e:
-        fail(e.issues, err=False)
+        fail(e, err=False)
+    if format_ == "json":
+        from perfscore.dumping import content_hash
+
+        about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
+        click.echo(json.dumps({"rubric": about, "issues": []}, ensure_ascii=False, indent=2))
+        return
     click.echo(reporting.render_rubric_summary(loaded))
     origins = loaded.indicator_origins
     if origins:
@@ -152,20 +174,20 @@ def _summary_text(summary: batch.BatchSummary) -> str:
 
 def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
     """Score every department of ``inputs`` into ``out``; summary on stderr; exit 1 if
-    any department failed."""
+    any department failed, 3 if the rubric or the whole of ``inputs`` cannot be used."""
     try:
         batch.check_output(out)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
     except ImportError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.USAGE))
     if out.resolve() == inputs.resolve():
         raise click.UsageError("--out FILE would overwrite INPUTS; write somewhere else")
     try:
         compiled = compile_rubric(load_rubric(rubric_path))
     except PerfscoreError as e:
-        fail(e.issues, err=True)
+        fail(e)
     records = batch.score_many(compiled, inputs)
 
     def write(records: Iterable[batch.BatchRecord]) -> batch.BatchSummary:
@@ -180,22 +202,22 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
         name = Path(e.filename).name if isinstance(e.filename, str) else ""
         if name.startswith(f".{out.name}."):  # the temporary file beside FILE
             click.echo(f"error: cannot write {out}: {e.strerror or e}", err=True)
-        else:
-            click.echo(f"error: {e}; {out} was not written", err=True)
-        sys.exit(1)
+            sys.exit(int(ExitCode.USAGE))
+        click.echo(f"error: {e}; {out} was not written", err=True)
+        sys.exit(int(ExitCode.INVALID))
     except (UnicodeDecodeError, zipfile.BadZipFile, UnsafeWorkbook) as e:
         hint = " (save it as UTF-8)" if isinstance(e, UnicodeDecodeError) else ""
         click.echo(f"error: cannot read {inputs}: {e}{hint}; {out} was not written", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.INVALID))
     except ValueError as e:  # a limit of the output format, e.g. the rows of an XLSX sheet
         click.echo(f"error: {e}; {out} was not written", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.USAGE))
     click.echo(_summary_text(summary), err=True)
     if not summary.ok:
-        sys.exit(1)
+        sys.exit(int(ExitCode.FOUND))
 
 
-@main.command()
+@main.command(found="cli.exit.found.score")
 @click.argument("rubric", type=FILE)
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -223,7 +245,8 @@ def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Pat
     population: a folder of such files, a CSV or TSV with one department per row, JSONL
     with one per line, or (with --out) an XLSX sheet with one per row. A population
     needs --out; the summary goes to stderr, and the exit code is 1 if any department
-    could not be scored.
+    could not be scored. With -f json a rubric or inputs that cannot be used are written
+    as JSON on stdout (exit 3).
     """
     if _is_population(inputs, out):
         if out is None:
@@ -268,21 +291,14 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
         ids = [node.id for node in result.indicators]
         if indicator not in ids:
             hint = did_you_mean(indicator, ids) or "indicators are: " + ", ".join(ids)
-            fail(
-                [
-                    Issue(
-                        "cli.unknown_indicator",
-                        f"no indicator has id {indicator!r}",
-                        Location(file=str(rubric)),
-                        hint,
-                    )
-                ],
-                err=True,
+            issue = Issue.of(
+                "cli.unknown_indicator", Location(file=str(rubric)), indicator=indicator
             )
+            fail(UsageFailure([replace(issue, hint=hint)]), code=ExitCode.USAGE)
     click.echo(reporting.render_explanation(result, indicator, rubric=loaded))
 
 
-@main.command("test")
+@main.command("test", found="cli.exit.found.test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--junit-xml",
@@ -294,14 +310,15 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""
     from perfscore.authoring import cases as testing
 
-    outcomes = testing.run_paths(paths or (Path("."),))
+    searched = paths or (Path("."),)
+    outcomes = testing.run_paths(searched)
     if not outcomes:
-        click.echo("no golden-case files (*.cases.yaml) found", err=True)
-        sys.exit(1)
-    passed = failed = 0
+        names = ", ".join(str(p) for p in searched)
+        fail(UsageFailure([Issue.of("cli.no_cases", paths=names)]), code=ExitCode.USAGE)
+    passed = failed = unusable = 0
     for path, outcome in outcomes.items():
         if isinstance(outcome, PerfscoreError):
-            failed += 1
+            unusable += 1
             click.echo(f"{path}: cannot be used:")
             for issue in outcome.issues:
                 click.echo(f"  {issue}")
@@ -315,9 +332,14 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
                 click.echo()
     if junit is not None:
         junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")
-    click.echo(f"{passed} passed, {failed} failed")
+    summary = f"{passed} passed, {failed} failed"
+    if unusable:
+        summary += tr("cli.test.unusable", count=unusable)
+    click.echo(summary)
+    if unusable:
+        sys.exit(int(ExitCode.INVALID))
     if failed:
-        sys.exit(1)
+        sys.exit(int(ExitCode.FOUND))
 
 
 from .report import report_command  # noqa: E402  (imports helpers defined above)

@@ -5,10 +5,13 @@
     perfscore check RUBRIC [--seed N] [--max-examples N]     hunt for defects (exit 1 on errors)
     perfscore schema rubric                                 JSON Schema of rubric files
     perfscore schema inputs RUBRIC                          JSON Schema of RUBRIC's input files
+    perfscore schema result                                 JSON Schema of a result (-f json)
+    perfscore schema error                                  JSON Schema of an error (-f json)
     perfscore template RUBRIC [--format yaml|xlsx] [--out FILE]   an input template to fill in
 
 ``check`` exits 1 when it finds an error (an evaluation error, a score out of range, a
-leaf that is not monotone as declared) and 0 when it finds only warnings or nothing.
+leaf that is not monotone as declared) and 0 when it finds only warnings or nothing; every
+command exits 3 when RUBRIC is invalid (see :class:`~perfscore.cli.common.ExitCode`).
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
-from perfscore.errors import Issue, PerfscoreError
+from perfscore.errors import PerfscoreError
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
-from perfscore.render import text as reporting
+
+from .common import Command, ExitCode, Group, fail
 
 if TYPE_CHECKING:
     from perfscore.authoring.check import CheckReport
@@ -34,16 +38,11 @@ __all__ = ["check_command", "render_check", "schema_command", "template_command"
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _fail(issues: tuple[Issue, ...]) -> NoReturn:
-    click.echo(reporting.render_issues(issues), err=True)
-    sys.exit(1)
-
-
 def _load(path: Path) -> Rubric:
     try:
         return load_rubric(path)
     except PerfscoreError as e:
-        _fail(e.issues)
+        fail(e)
 
 
 # --------------------------------------------------------------------------- check
@@ -81,7 +80,7 @@ def render_check(report: CheckReport, rubric: str) -> str:
     return "\n".join(lines)
 
 
-@click.command("check")
+@click.command("check", cls=Command, found="cli.exit.found.check")
 @click.argument("rubric", type=_FILE)
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed: the same seed, the same hunt."
@@ -107,11 +106,11 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
         from perfscore.authoring.check import check_rubric
     except ImportError as e:  # pragma: no cover - hypothesis is installed with perfscore[test]
         click.echo(f"perfscore check needs Hypothesis: pip install hypothesis ({e})", err=True)
-        sys.exit(2)
+        sys.exit(int(ExitCode.USAGE))
     try:
         report = check_rubric(loaded, seed=seed, max_examples=max_examples)
     except PerfscoreError as e:
-        _fail(e.issues)
+        fail(e)
     click.echo(render_check(report, str(rubric)))
     sys.exit(report.exit_code)
 
@@ -119,7 +118,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
 # --------------------------------------------------------------------------- schema
 
 
-@click.group("schema")
+@click.group("schema", cls=Group, found=None)
 def schema_command() -> None:
     """Print a JSON Schema (draft 2020-12), e.g. for editor completion."""
 
@@ -130,6 +129,20 @@ def _schema_rubric() -> None:
     from perfscore.authoring.schema import rubric_schema
 
     click.echo(json.dumps(rubric_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("result", help_key="cli.help.schema.result")
+def _schema_result() -> None:
+    from perfscore.authoring.schema import result_schema
+
+    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("error", help_key="cli.help.schema.error")
+def _schema_error() -> None:
+    from perfscore.authoring.schema import error_schema
+
+    click.echo(json.dumps(error_schema(), ensure_ascii=False, indent=2))
 
 
 @schema_command.command("inputs")
@@ -146,7 +159,7 @@ def _schema_inputs(rubric: Path) -> None:
 # --------------------------------------------------------------------------- template
 
 
-@click.command("template")
+@click.command("template", cls=Command)
 @click.argument("rubric", type=_FILE)
 @click.option(
     "--format",

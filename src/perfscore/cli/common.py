@@ -1,33 +1,209 @@
-"""Helpers every command shares: load and score with located input issues, fail with the
-issues printed, show a rich renderable. Commands import these; nothing here imports a
-command, so a walk from one command to a helper only goes down."""
+"""Helpers every command shares: the exit-code scheme, failing with the issues as text or
+JSON, loading and scoring with located input issues, showing a rich renderable. Commands
+import these; nothing here imports a command, so a walk from one command to a helper only
+goes down.
+
+One exit-code scheme holds for every command (:class:`ExitCode`)::
+
+    0  success
+    1  the check asked for found something (failed cases, a --fail-on condition, rows
+       of a population that failed, errors found by check)
+    2  usage: a wrong option or argument, an output that cannot be written, a missing
+       optional dependency
+    3  a rubric or an input that is invalid or cannot be read
+
+Commands are :class:`Command` objects (a :class:`Group` makes its commands so): their
+``--help`` ends with this table, saying what 1 means for the command (``found=``, a
+catalogue key), and with ``-f json`` a failure is written as JSON on stdout too
+(:meth:`perfscore.PerfscoreError.to_dict`), the text on stderr.
+"""
 
 from __future__ import annotations
 
+import enum
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console, RenderableType
 
 from perfscore.engine import compile_rubric
-from perfscore.errors import Issue, PerfscoreError
+from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.model import Rubric
 from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
 
-__all__ = ["FILE", "fail", "load_and_score", "locate_inputs", "show"]
+__all__ = [
+    "FILE",
+    "Command",
+    "ExitCode",
+    "Group",
+    "Option",
+    "UsageFailure",
+    "exit_code_rows",
+    "fail",
+    "load_and_score",
+    "locate_inputs",
+    "show",
+    "wants_json",
+]
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def fail(issues: Sequence[Issue], *, err: bool) -> NoReturn:
-    click.echo(reporting.render_issues(issues), err=err)
-    sys.exit(1)
+class ExitCode(enum.IntEnum):
+    """The exit code of every ``perfscore`` command."""
+
+    OK = 0
+    #: The check asked for found something: failed cases, a ``--fail-on`` condition,
+    #: rows of a population that failed, errors found by ``check``.
+    FOUND = 1
+    #: Usage: a wrong option or argument, an output that cannot be written, a missing
+    #: optional dependency.
+    USAGE = 2
+    #: A rubric or an input that is invalid or cannot be read.
+    INVALID = 3
+
+
+class UsageFailure(PerfscoreError):
+    """A usage error, as data: what ``-f json`` writes when a command is used wrongly."""
+
+    default_code = "usage"
+
+
+def exit_code_rows(found: str | None) -> list[tuple[str, str]]:
+    """The exit-code table as (code, meaning) rows, in the language in force; ``found`` is
+    the catalogue key of what 1 means for a command (``None``: it does not use 1)."""
+    what = tr("cli.exit.found", what=tr(found)) if found else tr("cli.exit.found.none")
+    return [
+        (str(int(ExitCode.OK)), tr("cli.exit.ok")),
+        (str(int(ExitCode.FOUND)), what),
+        (str(int(ExitCode.USAGE)), tr("cli.exit.usage")),
+        (str(int(ExitCode.INVALID)), tr("cli.exit.invalid")),
+    ]
+
+
+def wants_json(ctx: click.Context | None = None) -> bool:
+    """Whether the command was asked for JSON (``-f json``)."""
+    ctx = ctx or click.get_current_context(silent=True)
+    return ctx is not None and ctx.params.get("format_") == "json"
+
+
+class Command(click.Command):
+    """A command whose ``--help`` ends with the exit codes, and whose usage errors are
+    written as JSON too when it was asked for JSON.
+
+    ``found`` is the catalogue key saying what exit code 1 means for this command;
+    ``help_key``, when given, the catalogue key of its help text (shown in the language in
+    force when the help is shown)."""
+
+    def __init__(
+        self, *args: Any, found: str | None = None, help_key: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.found = found
+        self.help_key = help_key
+
+    def _translate(self) -> None:
+        if self.help_key is not None:  # the help text from the catalogue, in the language now
+            self.help = tr(self.help_key)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._translate()
+        super().format_help_text(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self._translate()
+        return super().get_short_help_str(limit)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        with formatter.section(tr("cli.exit.title")):
+            formatter.write_dl(exit_code_rows(self.found))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            if not wants_json(ctx):
+                raise
+            failure = UsageFailure([Issue.of("cli.usage", message=error.format_message())])
+            click.echo(json.dumps(failure.to_dict(), ensure_ascii=False, indent=2))
+            error.show()  # on stderr, as click writes it
+            sys.exit(int(ExitCode.USAGE))
+        except OSError as error:
+            # Rubrics and inputs that cannot be read are issues (file.unreadable, exit 3)
+            # before this; what is left is a file the command was asked to write.
+            name = error.filename if isinstance(error.filename, str) else ""
+            issue = Issue.of(
+                "cli.cannot_write",
+                Location(file=name or None),
+                file=name or "?",
+                reason=error.strerror or str(error),
+            )
+            fail(UsageFailure([issue]), code=ExitCode.USAGE)
+
+
+class Option(click.Option):
+    """An option whose help text comes from the catalogue (``help_key``) when shown."""
+
+    def __init__(self, *args: Any, help_key: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_key = help_key
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.help_key is not None:
+            self.help = tr(self.help_key)
+        return super().get_help_record(ctx)
+
+
+class Group(click.Group):
+    """A group whose commands (and sub-groups) are :class:`Command` s; its ``--help`` ends
+    with the exit codes too, ``found`` saying what 1 means for its commands."""
+
+    command_class = Command
+
+    def __init__(self, *args: Any, found: str | None = "cli.exit.found.any", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.found = found
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        with formatter.section(tr("cli.exit.title")):
+            formatter.write_dl(exit_code_rows(self.found))
+
+
+Group.group_class = Group
+
+
+def fail(
+    error: PerfscoreError | Sequence[Issue],
+    *,
+    code: ExitCode = ExitCode.INVALID,
+    as_json: bool | None = None,
+    err: bool = True,
+) -> NoReturn:
+    """Print every issue and exit with ``code`` (default: 3, invalid).
+
+    With ``as_json`` (default: the command was given ``-f json``) the error goes to stdout
+    as one JSON object (:meth:`PerfscoreError.to_dict`), the text to stderr; otherwise the
+    text goes to stderr, or to stdout when ``err`` is false (``validate``, whose output
+    the issues are)."""
+    if not isinstance(error, PerfscoreError):
+        error = PerfscoreError(error)
+    if as_json is None:
+        as_json = wants_json()
+    if as_json:
+        click.echo(json.dumps(error.to_dict(), ensure_ascii=False, indent=2))
+        err = True
+    click.echo(reporting.render_issues(error.issues), err=err)
+    sys.exit(int(code))
 
 
 def show(renderable: RenderableType) -> None:
@@ -76,7 +252,8 @@ def locate_inputs(issues: Sequence[Issue], file: str, source: SourceMap) -> list
 
 
 def load_and_score(rubric_path: Path, inputs_path: Path) -> tuple[Rubric, ScoreResult]:
-    """Load both files and score; print every issue to stderr and exit 1 on a problem."""
+    """Load both files and score; on a problem, print every issue (as JSON too with
+    ``-f json``) and exit 3."""
     try:
         rubric = load_rubric(rubric_path)
         if inputs_path.suffix.lower() == ".xlsx":  # a form made by `perfscore template`
@@ -86,10 +263,10 @@ def load_and_score(rubric_path: Path, inputs_path: Path) -> tuple[Rubric, ScoreR
         else:
             data, source = load_document(inputs_path)
     except PerfscoreError as e:
-        fail(e.issues, err=True)
+        fail(e)
     file = str(inputs_path)
     try:
         result = compile_rubric(rubric).score(data, source=file)
     except PerfscoreError as e:
-        fail(locate_inputs(e.issues, file, source), err=True)
+        fail(type(e)(locate_inputs(e.issues, file, source)))
     return rubric, result

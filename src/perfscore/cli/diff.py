@@ -13,8 +13,10 @@ JSON lists every department, streamed as it is scored; the other formats list th
 departments that changed (total, grade or any leaf) and the failures, kept in a temporary
 spool file rather than in memory.
 
-Exit codes: 0; 1 when a rubric has problems (every issue of both files is printed to
-stderr) or when a ``--fail-on`` condition holds (said on stderr); 2 usage errors.
+Exit codes (:class:`~perfscore.cli.common.ExitCode`): 0; 1 when a ``--fail-on``
+condition holds (said on stderr); 2 usage errors; 3 when a rubric has problems: every
+issue of both files is printed to stderr and, with ``-f json``, written as one JSON error
+object (:meth:`~perfscore.PerfscoreError.to_dict`) where the comparison would have gone.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from perfscore.authoring.diff import (
     diff_rubrics,
     population_labels,
 )
-from perfscore.errors import Issue, PerfscoreError
+from perfscore.errors import Issue, PerfscoreError, RubricError
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 from perfscore.population.readers import population_format, read_population
@@ -58,7 +60,9 @@ from perfscore.render.diff_page import (
     score_text,
     signed,
 )
-from perfscore.render.text import PLAIN_WIDTH, render_issues, render_plain
+from perfscore.render.text import PLAIN_WIDTH, render_plain
+
+from .common import Command, ExitCode, fail
 
 __all__ = ["FAIL_ON", "FORMATS", "diff_command"]
 
@@ -141,8 +145,9 @@ class _Sink:
 # --------------------------------------------------------------------------- loading
 
 
-def _load(old: Path, new: Path) -> tuple[Rubric, Rubric]:
-    """Both rubrics, or every issue of both files on stderr and exit 1."""
+def _load(old: Path, new: Path, *, as_json: bool, out: Path | None) -> tuple[Rubric, Rubric]:
+    """Both rubrics, or every issue of both files on stderr (and as JSON on stdout or in
+    ``out`` when ``as_json``) and exit 3."""
     rubrics: list[Rubric] = []
     issues: list[Issue] = []
     for path in (old, new):
@@ -151,8 +156,11 @@ def _load(old: Path, new: Path) -> tuple[Rubric, Rubric]:
         except PerfscoreError as error:
             issues.extend(error.issues)
     if issues:
-        click.echo(render_issues(issues), err=True)
-        sys.exit(1)
+        invalid = RubricError(issues)
+        if as_json and out is not None:
+            out.write_text(_dump(invalid.to_dict()) + "\n", encoding="utf-8")
+            fail(invalid, as_json=False)
+        fail(invalid, as_json=as_json)
     return rubrics[0], rubrics[1]
 
 
@@ -494,7 +502,7 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
     return reasons
 
 
-@click.command("diff")
+@click.command("diff", cls=Command, found="cli.exit.found.diff")
 @click.argument("old", type=_FILE)
 @click.argument("new", type=_FILE)
 @click.option(
@@ -548,7 +556,7 @@ def diff_command(
             population_format(population)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="'--population'") from None
-    old_rubric, new_rubric = _load(old, new)
+    old_rubric, new_rubric = _load(old, new, as_json=format_ == "json", out=out)
     diff = diff_rubrics(old_rubric, new_rubric)
     analysis: ImpactAnalysis | None = None
     outcomes: Iterable[DepartmentImpact | DepartmentFailure] = ()
@@ -595,4 +603,4 @@ def diff_command(
     reasons = _verdict(fail_on, diff, summary)
     if reasons:
         click.echo("perfscore diff: " + "; ".join(reasons) + " (--fail-on)", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.FOUND))

@@ -13,6 +13,7 @@ With ``--out-dir``, POPULATION is a folder of input files, a CSV or XLSX sheet o
 file (see :mod:`perfscore.population`); each department's report is written as
 ``DIR/<id>.<suffix>`` (the id made safe as a file name). Departments that cannot be read
 or scored are listed with their reasons at the end, on stderr; exit 1 if there was any.
+A rubric or inputs that cannot be used exit 3 (see :class:`~perfscore.cli.common.ExitCode`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import click
 from perfscore.errors import Issue, PerfscoreError, format_path
 from perfscore.render import scoresheet as report
 
-from .common import fail, load_and_score
+from .common import Command, ExitCode, fail, load_and_score
 
 __all__ = ["report_command"]
 
@@ -37,7 +38,7 @@ def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
     return (report.format_for_path(out) if out is not None else None) or "markdown"
 
 
-@click.command("report")
+@click.command("report", cls=Command, found="cli.exit.found.report")
 @click.argument("rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -126,7 +127,7 @@ def _population(
         rubric = load_rubric(rubric_path)
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
-        fail(e.issues, err=True)
+        fail(e)
     out_dir.mkdir(parents=True, exist_ok=True)
     labels = {spec.label: name for name, spec in rubric.inputs.items()}
     suffix = report.SUFFIXES[format_]
@@ -162,7 +163,7 @@ def _population(
         summary += f", {len(failed)} department{'' if len(failed) == 1 else 's'} failed"
     click.echo(summary, err=True)
     if failed:
-        sys.exit(1)
+        sys.exit(int(ExitCode.FOUND))
 
 
 def _reason(issue: Issue) -> str:
