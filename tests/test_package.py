@@ -28,7 +28,16 @@ LAYERS: list[set[str]] = [
     {"authoring"},
     {"render"},
     # the command line, and the public facades that re-export a module from its folder
-    {"cli", "__init__", "__main__", "testing", "vectorised", "distributed", "pytest_plugin"},
+    {
+        "cli",
+        "service",
+        "__init__",
+        "__main__",
+        "testing",
+        "vectorised",
+        "distributed",
+        "pytest_plugin",
+    },
 ]
 
 
