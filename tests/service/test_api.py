@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import yaml
 
 import perfscore
 from perfscore.loading import load_document
+from perfscore.service.app import KEY_SECONDS
 
 from .conftest import ROOT, SEED, SHAOYANG, Api, make_api
 
@@ -81,6 +83,7 @@ def test_a_missing_or_wrong_key_is_401_as_a_problem(api: Api, header: str | None
 def test_a_revoked_key_no_longer_works(api: Api) -> None:
     assert api.client.get("/v1/rubrics", headers=api.headers()).status_code == 200
     assert api.store.revoke_key(api.key_a)
+    time.sleep(KEY_SECONDS)  # a worker keeps a key's answer this long
     assert api.client.get("/v1/rubrics", headers=api.headers()).status_code == 401
     assert not api.store.revoke_key(api.key_a)
 

@@ -55,6 +55,8 @@ _BATCH_FORMATS: Final = {
     "text/csv": "csv",
 }
 _RECORD_CHUNK: Final = 500
+#: How long a worker keeps a key's tenant before asking the database again.
+KEY_SECONDS: Final = 1.0
 
 
 def _lang(request: Request) -> str:
@@ -124,6 +126,10 @@ class _LRU:
         self.size = size
         self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def has(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
 
     def get_or_make(self, key: Any, make: Callable[[], T]) -> T:
         with self._lock:
@@ -201,10 +207,30 @@ class Service:
         self.compiled = _LRU(settings.compiled_cache)
         self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
         self.writer = RecordWriter(self.store)
+        self._keys: dict[str, tuple[str, float]] = {}
+        self._keys_lock = threading.Lock()
 
     def close(self) -> None:
         self.writer.close()
         self.store.close()
+
+    def tenant_for(self, key: str) -> str | None:
+        """The tenant of a live key. Answers are kept for :data:`KEY_SECONDS`, so a key
+        revoked from the command line stops working within that time."""
+        now = time.monotonic()
+        with self._keys_lock:
+            kept = self._keys.get(key)
+            if kept is not None and kept[1] > now:
+                return kept[0]
+        tenant = self.store.tenant_for_key(key)
+        with self._keys_lock:
+            if tenant is None:
+                self._keys.pop(key, None)
+            else:
+                self._keys[key] = (tenant, now + KEY_SECONDS)
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+        return tenant
 
     # -- rubrics -----------------------------------------------------------------------
 
@@ -220,14 +246,23 @@ class Service:
         return build_rubric(data, source)
 
     def stored_in_force(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
-        versions = [r for r in self.store.rubrics(tenant, rubric_id) if r.in_force(on)]
+        """The version of ``rubric_id`` in force on ``on``: the tenant's newest published
+        version whose dates hold ``on``; else the shipped rubric of that id, if allowed.
+        Its text is read only when the compiled rubric is not cached already."""
+        every = self.store.versions(tenant, rubric_id)
+        versions = [r for r in every if r.in_force(on)]
         if versions:
-            return max(versions, key=lambda r: r.created_at)
+            chosen = max(versions, key=lambda r: r.created_at)
+            if self.compiled.has(chosen.content_hash):
+                return chosen
+            found = self.store.rubric(tenant, rubric_id, chosen.version)
+            if found is not None:
+                return found
         if self.settings.allow_shipped:
             shipped = _shipped().get(rubric_id)
             if shipped is not None:
                 return shipped
-        if self.store.rubrics(tenant, rubric_id):
+        if every:
             raise Problem(404, "not-in-force", rubric=rubric_id, on=on.isoformat())
         raise Problem(404, "rubric-not-found", rubric=rubric_id)
 
@@ -236,7 +271,13 @@ class Service:
         from perfscore.loading import loads_rubric
 
         def make() -> Any:
-            rubric = loads_rubric(stored.text, format="yaml", name=stored.rubric_id)
+            text = stored.text
+            if not text:  # chosen without its text, and no longer cached: read it now
+                found = self.store.rubric(stored.tenant_id, stored.rubric_id, stored.version)
+                if found is None:
+                    raise Problem(404, "rubric-not-found", rubric=stored.rubric_id)
+                text = found.text
+            rubric = loads_rubric(text, format="yaml", name=stored.rubric_id)
             return rubric, compile_rubric(rubric)
 
         return self.compiled.get_or_make(stored.content_hash, make)
@@ -367,7 +408,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
         key = key.strip()
         svc = service()
-        found = await anyio.to_thread.run_sync(svc.store.tenant_for_key, key)
+        found = await anyio.to_thread.run_sync(svc.tenant_for, key)
         if found is None:
             raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
         wait = svc.limiter.take(key)
@@ -456,6 +497,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 status=str(getattr(status, "value", status)),
                 created_at=dt.datetime.now(dt.UTC),
             )
+            from perfscore.engine import compile_rubric
+
+            # scoring with it next needs no second load: the posted rubric is the stored one
+            svc.compiled.get_or_make(stored.content_hash, lambda: (rubric, compile_rubric(rubric)))
             try:
                 created = svc.store.put_rubric(stored)
             except Conflict:
