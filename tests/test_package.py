@@ -89,7 +89,7 @@ def test_modules_import_only_from_lower_layers(path: Path) -> None:
 
 
 def test_every_folder_is_one_layer_entry() -> None:
-    folders = {p.parent.name for p in MODULES if p.parent != SRC}
+    folders = {_entry(p) for p in MODULES if p.parent != SRC}
     for folder in folders:
         _layer(folder)
 

@@ -52,10 +52,25 @@ def _pg_database() -> str:
         ),
     ]
 )
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'service.db'}"
-    return _pg_database()
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    url = _pg_database()
+    yield url
+    _drop(url.rsplit("/", 1)[1])
+
+
+def _drop(name: str) -> None:
+    import sqlalchemy as sa
+
+    assert PG_URL is not None
+    admin = sa.create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 class Api:
