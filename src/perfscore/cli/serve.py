@@ -13,6 +13,8 @@ import click
 
 from perfscore.i18n import tr
 
+from .common import Command, ExitCode, Group, Option
+
 __all__ = ["keys_command", "serve_command"]
 
 _DEFAULT_DB = "sqlite:///perfscore.db"
@@ -28,12 +30,14 @@ def _need_extra() -> None:
             f"perfscore serve: {error.name} is not installed: pip install 'perfscore[serve]'",
             err=True,
         )
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
 
 
-@click.command("serve", help=tr("cli.serve.help"))
-@click.option("--db", default=_DEFAULT_DB, show_default=True, help=tr("cli.serve.db"))
-@click.option("--host", default="127.0.0.1", show_default=True, help=tr("cli.serve.host"))
+@click.command("serve", cls=Command, found=None, help_key="cli.serve.help")
+@click.option("--db", cls=Option, default=_DEFAULT_DB, show_default=True, help_key="cli.serve.db")
+@click.option(
+    "--host", cls=Option, default="127.0.0.1", show_default=True, help_key="cli.serve.host"
+)
 @click.option(
     "--port",
     default=8000,
@@ -48,7 +52,7 @@ def _need_extra() -> None:
     type=click.IntRange(1, 64),
     help=tr("cli.serve.workers"),
 )
-@click.option("--no-shipped", is_flag=True, help=tr("cli.serve.no_shipped"))
+@click.option("--no-shipped", cls=Option, is_flag=True, help_key="cli.serve.no_shipped")
 def serve_command(db: str, host: str, port: int, workers: int, no_shipped: bool) -> None:
     _need_extra()
     import uvicorn
@@ -70,14 +74,14 @@ def serve_command(db: str, host: str, port: int, workers: int, no_shipped: bool)
     )
 
 
-@click.group("keys", help=tr("cli.keys.help"))
+@click.group("keys", cls=Group, found=None, help=tr("cli.keys.help"))
 def keys_command() -> None:
     pass
 
 
-@keys_command.command("create", help=tr("cli.keys.create.help"))
+@keys_command.command("create", cls=Command, found=None, help_key="cli.keys.create.help")
 @click.argument("tenant")
-@click.option("--db", default=_DEFAULT_DB, show_default=True, help=tr("cli.serve.db"))
+@click.option("--db", cls=Option, default=_DEFAULT_DB, show_default=True, help_key="cli.serve.db")
 def create(tenant: str, db: str) -> None:
     _need_extra()
     from perfscore.service.store import Store
@@ -89,9 +93,9 @@ def create(tenant: str, db: str) -> None:
         store.close()
 
 
-@keys_command.command("revoke", help=tr("cli.keys.revoke.help"))
+@keys_command.command("revoke", cls=Command, found=None, help_key="cli.keys.revoke.help")
 @click.argument("key")
-@click.option("--db", default=_DEFAULT_DB, show_default=True, help=tr("cli.serve.db"))
+@click.option("--db", cls=Option, default=_DEFAULT_DB, show_default=True, help_key="cli.serve.db")
 def revoke(key: str, db: str) -> None:
     _need_extra()
     from perfscore.service.store import Store
@@ -103,5 +107,5 @@ def revoke(key: str, db: str) -> None:
         store.close()
     if not done:
         click.echo(f"perfscore keys revoke: {tr('cli.keys.unknown')}", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.INVALID)
     click.echo(tr("cli.keys.revoked"))
