@@ -355,3 +355,8 @@ main.add_command(template_command)
 from .diff import diff_command  # noqa: E402
 
 main.add_command(diff_command)
+
+from .serve import keys_command, serve_command  # noqa: E402
+
+main.add_command(serve_command)
+main.add_command(keys_command)

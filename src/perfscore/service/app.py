@@ -1,0 +1,755 @@
+"""The HTTP service: rubrics stored per tenant, scored on request, every score recorded.
+
+Built on FastAPI (OpenAPI 3.1 at ``/openapi.json``, a docs page at ``/docs``); the
+blocking work (loading, scoring, the database) runs in worker threads under a time limit.
+Errors are RFC 9457 problem details carrying perfscore's issues (:mod:`.problems`), in
+Chinese or English by ``Accept-Language``.
+"""
+
+# no ``from __future__ import annotations``: FastAPI reads the endpoints' annotations,
+# some of which name types local to create_app
+
+import asyncio
+import datetime as dt
+import json
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Final, TypeVar
+
+import anyio
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from perfscore import __version__
+from perfscore.errors import Issue, PerfscoreError
+from perfscore.i18n import use_lang
+
+from .problems import Problem, issue_dict, problem_response
+from .settings import ServiceSettings
+from .store import Conflict, Store, StoredRubric, canonical_json
+
+__all__ = ["create_app"]
+
+T = TypeVar("T")
+
+_FORMATS: Final = {
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+    "application/json": "json",
+    "application/toml": "toml",
+    "text/toml": "toml",
+}
+_BATCH_FORMATS: Final = {
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-seq": "jsonl",
+    "text/csv": "csv",
+}
+_RECORD_CHUNK: Final = 500
+#: How long a worker keeps a key's tenant before asking the database again.
+KEY_SECONDS: Final = 1.0
+
+
+def _lang(request: Request) -> str:
+    """The first language of ``Accept-Language`` that perfscore writes; else Chinese."""
+    header = request.headers.get("accept-language", "")
+    ranked = []
+    for i, part in enumerate(header.split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, q = piece.partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, i, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        head = tag.split("-")[0]
+        if head in ("zh", "en"):
+            return head
+    return "zh"
+
+
+class _Bucket:
+    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
+
+    __slots__ = ("stamp", "tokens")
+
+    def __init__(self, burst: float) -> None:
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+
+class RateLimiter:
+    """Per-key request rate, in this process (each worker keeps its own)."""
+
+    def __init__(self, rate: float, burst: int, *, size: int = 10_000) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.size = size
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0 when a request may go; else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = _Bucket(self.burst)
+                if len(self._buckets) > self.size:
+                    self._buckets.popitem(last=False)
+            else:
+                self._buckets.move_to_end(key)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+            bucket.stamp = now
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return 0.0
+            return (1 - bucket.tokens) / self.rate
+
+
+class _LRU:
+    """A bounded map, least recently used out first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def has(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def get_or_make(self, key: Any, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[no-any-return]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+class RecordWriter:
+    """Score records written in groups: requests that arrive together share one commit,
+    and each is answered only after its commit returned (an acknowledged record is on
+    disk)."""
+
+    def __init__(self, store: Store, *, wait: float = 0.002, most: int = 512) -> None:
+        self.store = store
+        self.wait = wait
+        self.most = most
+        self._pending: list[tuple[str, dict[str, Any], Future[str]]] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="perfscore-records", daemon=True)
+        self._thread.start()
+
+    def submit(self, tenant: str, item: dict[str, Any]) -> Future[str]:
+        future: Future[str] = Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the record writer is closed")
+            self._pending.append((tenant, item, future))
+            self._cond.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending and self._closed:
+                    return
+            time.sleep(self.wait)  # let the requests arriving now join this commit
+            with self._cond:
+                batch, self._pending = self._pending[: self.most], self._pending[self.most :]
+            by_tenant: dict[str, list[tuple[dict[str, Any], Future[str]]]] = {}
+            for tenant, item, future in batch:
+                by_tenant.setdefault(tenant, []).append((item, future))
+            for tenant, entries in by_tenant.items():
+                try:
+                    ids = self.store.put_records(tenant, [item for item, _ in entries])
+                except Exception as error:
+                    for _, future in entries:
+                        future.set_exception(error)
+                else:
+                    for (_, future), record_id in zip(entries, ids, strict=True):
+                        future.set_result(record_id)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+
+class Service:
+    """What one worker process holds: settings, the store, caches, the record writer."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.store = Store(settings.db_url)
+        self.compiled = _LRU(settings.compiled_cache)
+        self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+        self.writer = RecordWriter(self.store)
+        self._keys: dict[str, tuple[str, float]] = {}
+        self._keys_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.writer.close()
+        self.store.close()
+
+    def tenant_for(self, key: str) -> str | None:
+        """The tenant of a live key. Answers are kept for :data:`KEY_SECONDS`, so a key
+        revoked from the command line stops working within that time."""
+        now = time.monotonic()
+        with self._keys_lock:
+            kept = self._keys.get(key)
+            if kept is not None and kept[1] > now:
+                return kept[0]
+        tenant = self.store.tenant_for_key(key)
+        with self._keys_lock:
+            if tenant is None:
+                self._keys.pop(key, None)
+            else:
+                self._keys[key] = (tenant, now + KEY_SECONDS)
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+        return tenant
+
+    # -- rubrics -----------------------------------------------------------------------
+
+    def load(self, tenant: str, raw: bytes, fmt: str, name: str) -> Any:
+        """Load a posted rubric. Its references resolve among the shipped rubrics only
+        when the service allows them; a tenant's own rubrics are referenced by their
+        composed text, stored whole, so a stored version never changes under it."""
+        from perfscore.loading import build_rubric, parse_document
+
+        data, source = parse_document(raw, name, fmt)
+        if not self.settings.allow_shipped and _references(data):
+            raise Problem(422, "references-refused")
+        return build_rubric(data, source)
+
+    def stored_in_force(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
+        """The version of ``rubric_id`` in force on ``on``: the tenant's newest published
+        version whose dates hold ``on``; else the shipped rubric of that id, if allowed.
+        Its text is read only when the compiled rubric is not cached already."""
+        every = self.store.versions(tenant, rubric_id)
+        versions = [r for r in every if r.in_force(on)]
+        if versions:
+            chosen = max(versions, key=lambda r: r.created_at)
+            if self.compiled.has(chosen.content_hash):
+                return chosen
+            found = self.store.rubric(tenant, rubric_id, chosen.version)
+            if found is not None:
+                return found
+        if self.settings.allow_shipped:
+            shipped = _shipped().get(rubric_id)
+            if shipped is not None:
+                return shipped
+        if every:
+            raise Problem(404, "not-in-force", rubric=rubric_id, on=on.isoformat())
+        raise Problem(404, "rubric-not-found", rubric=rubric_id)
+
+    def compile(self, stored: StoredRubric) -> Any:
+        from perfscore.engine import compile_rubric
+        from perfscore.loading import loads_rubric
+
+        def make() -> Any:
+            text = stored.text
+            if not text:  # chosen without its text, and no longer cached: read it now
+                found = self.store.rubric(stored.tenant_id, stored.rubric_id, stored.version)
+                if found is None:
+                    raise Problem(404, "rubric-not-found", rubric=stored.rubric_id)
+                text = found.text
+            rubric = loads_rubric(text, format="yaml", name=stored.rubric_id)
+            return rubric, compile_rubric(rubric)
+
+        return self.compiled.get_or_make(stored.content_hash, make)
+
+
+_SHIPPED: dict[str, StoredRubric] | None = None
+
+
+def _shipped() -> dict[str, StoredRubric]:
+    """The rubrics shipped with perfscore, by id (for tenants allowed to use them)."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        from perfscore.dumping import content_hash
+        from perfscore.loading import load_rubric
+
+        root = Path(__file__).resolve().parents[1] / "rubrics"
+        if not root.is_dir():
+            root = Path(__file__).resolve().parents[3] / "rubrics"
+        found: dict[str, StoredRubric] = {}
+        for path in sorted(root.rglob("*.yaml")):
+            if path.name.endswith(".cases.yaml"):
+                continue
+            try:
+                rubric = load_rubric(path)
+            except PerfscoreError:
+                continue
+            if not rubric.indicators:
+                continue
+            found[rubric.id] = StoredRubric(
+                tenant_id="",
+                rubric_id=rubric.id,
+                version=rubric.version,
+                content_hash=content_hash(rubric),
+                format="yaml",
+                text=path.read_text(encoding="utf-8"),
+                title=rubric.title,
+                effective_from=None,
+                effective_until=None,
+                status="published",
+                created_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            )
+        _SHIPPED = found
+    return _SHIPPED
+
+
+def _references(data: Any) -> bool:
+    """Whether a document names another (``extends``, ``uses``, ``ref``) anywhere."""
+    if isinstance(data, dict):
+        return any(k in ("extends", "uses", "ref") or _references(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_references(v) for v in data)
+    return False
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "too-large", limit=limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "too-large", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _date(on: str | None) -> dt.date:
+    if on is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(on)
+    except ValueError:
+        raise Problem(400, "bad-date", value=on) from None
+
+
+def _json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The ASGI application. One :class:`Service` (store, caches) per application."""
+    settings = settings or ServiceSettings.from_env()
+    state: dict[str, Service] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state["service"] = Service(settings)
+        try:
+            yield
+        finally:
+            state.pop("service").close()
+
+    app = FastAPI(
+        title="perfscore",
+        version=__version__,
+        summary="Score public-finance performance evaluations (部门整体支出绩效评价).",
+        lifespan=lifespan,
+    )
+    from .metrics import Metrics
+
+    metrics = Metrics()
+
+    def service() -> Service:
+        return state["service"]
+
+    async def run(fn: Callable[[], T]) -> T:
+        try:
+            with anyio.fail_after(settings.request_seconds):
+                return await anyio.to_thread.run_sync(fn)
+        except TimeoutError:
+            raise Problem(503, "timeout", seconds=settings.request_seconds) from None
+
+    async def tenant(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+        key = key.strip()
+        svc = service()
+        found = await anyio.to_thread.run_sync(svc.tenant_for, key)
+        if found is None:
+            raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+        wait = svc.limiter.take(key)
+        if wait:
+            raise Problem(429, "rate-limited", headers={"Retry-After": str(max(1, round(wait)))})
+        return found
+
+    Tenant = Annotated[str, Depends(tenant)]
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, problem: Problem) -> JSONResponse:
+        return problem_response(problem, _lang(request), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http")
+        return problem_response(
+            Problem(error.status_code, kind, code=error.status_code),
+            _lang(request),
+            request.url.path,
+        )
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.observe(
+            getattr(route, "path", "unmatched"),
+            request.method,
+            response.status_code,
+            time.perf_counter() - start,
+        )
+        return response
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, str]:
+        """The service answers and its database too."""
+        svc = service()
+
+        def ping() -> None:
+            import sqlalchemy as sa
+
+            with svc.store.engine.connect() as c:
+                c.execute(sa.text("SELECT 1"))
+
+        await run(ping)
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["service"], response_class=PlainTextResponse)
+    async def metrics_endpoint() -> Response:
+        """Prometheus metrics of this worker process."""
+        body, media = metrics.render()
+        return Response(body, media_type=media)
+
+    @app.post("/v1/rubrics", tags=["rubrics"], status_code=201)
+    async def post_rubric(request: Request, tenant: Tenant) -> Response:
+        """Validate and store a rubric (the body: YAML, JSON or TOML by Content-Type)."""
+        fmt = _FORMATS.get(_media(request))
+        if fmt is None:
+            raise Problem(415, "unsupported-media", media=_media(request) or "-")
+        svc = service()
+        raw = await _body(request, settings.max_body_bytes)
+        lang = _lang(request)
+
+        def store() -> tuple[StoredRubric, bool]:
+            from perfscore.dumping import content_hash, dump_rubric
+
+            with use_lang(lang):
+                try:
+                    rubric = svc.load(tenant, raw, fmt, "<request>")
+                except PerfscoreError as error:
+                    raise Problem(422, "invalid-rubric", issues=error.issues) from None
+            effective = getattr(rubric, "effective", None)
+            status = getattr(rubric, "status", None) or "published"
+            stored = StoredRubric(
+                tenant_id=tenant,
+                rubric_id=rubric.id,
+                version=rubric.version,
+                content_hash=content_hash(rubric),
+                format="yaml",
+                text=dump_rubric(rubric, "yaml"),
+                title=rubric.title,
+                effective_from=getattr(effective, "from_", None) if effective else None,
+                effective_until=getattr(effective, "until", None) if effective else None,
+                status=str(getattr(status, "value", status)),
+                created_at=dt.datetime.now(dt.UTC),
+            )
+            from perfscore.engine import compile_rubric
+
+            # scoring with it next needs no second load: the posted rubric is the stored one
+            svc.compiled.get_or_make(stored.content_hash, lambda: (rubric, compile_rubric(rubric)))
+            try:
+                created = svc.store.put_rubric(stored)
+            except Conflict:
+                raise Problem(
+                    409, "version-conflict", rubric=rubric.id, version=rubric.version
+                ) from None
+            return stored, created
+
+        stored, created = await run(store)
+        return _json_response(stored.summary(), 201 if created else 200)
+
+    @app.get("/v1/rubrics", tags=["rubrics"])
+    async def list_rubrics(tenant: Tenant) -> Response:
+        """The tenant's rubrics, every version."""
+        svc = service()
+        found = await run(lambda: svc.store.rubrics(tenant))
+        return _json_response({"rubrics": [r.summary() for r in found]})
+
+    @app.get("/v1/rubrics/{rubric_id}/versions/{version}", tags=["rubrics"])
+    async def get_version(rubric_id: str, version: str, tenant: Tenant) -> Response:
+        """One stored version: its summary and its composed text (YAML)."""
+        svc = service()
+        stored = await run(lambda: svc.store.rubric(tenant, rubric_id, version))
+        if stored is None:
+            raise Problem(404, "rubric-not-found", rubric=f"{rubric_id}@{version}")
+        return _json_response({**stored.summary(), "text": stored.text})
+
+    @app.get("/v1/rubrics/{rubric_id}/input-schema", tags=["rubrics"])
+    async def input_schema(
+        rubric_id: str, tenant: Tenant, on: Annotated[str | None, Query()] = None
+    ) -> Response:
+        """The JSON Schema of a department's inputs under the version in force on ``on``."""
+        from perfscore.authoring.schema import inputs_schema
+
+        svc = service()
+        day = _date(on)
+
+        def make() -> Any:
+            stored = svc.stored_in_force(tenant, rubric_id, day)
+            rubric, _ = svc.compile(stored)
+            return inputs_schema(rubric)
+
+        return _json_response(await run(make))
+
+    def _score_one(svc: Service, stored: StoredRubric, inputs: Any, lang: str) -> dict[str, Any]:
+        if not isinstance(inputs, dict):
+            raise Problem(422, "inputs-not-object")
+        _, compiled = svc.compile(stored)
+        with use_lang(lang):
+            try:
+                result = compiled.score(inputs, source="<request>")
+            except PerfscoreError as error:
+                raise Problem(422, "invalid-inputs", issues=error.issues) from None
+        data: dict[str, Any] = result.to_dict()
+        return data
+
+    def _record(
+        stored: StoredRubric, inputs: Any, result: dict[str, Any], kind: str
+    ) -> dict[str, Any]:
+        import hashlib
+
+        return {
+            "kind": kind,
+            "rubric_id": stored.rubric_id,
+            "rubric_version": stored.version,
+            "rubric_hash": stored.content_hash,
+            "inputs_hash": result.get("inputs_hash")
+            or "sha256:" + hashlib.sha256(canonical_json(inputs).encode()).hexdigest(),
+            "perfscore_version": __version__,
+            "inputs": inputs,
+            "result": result,
+        }
+
+    @app.post("/v1/rubrics/{rubric_id}/score", tags=["scoring"])
+    async def score(
+        rubric_id: str, request: Request, tenant: Tenant, on: Annotated[str | None, Query()] = None
+    ) -> Response:
+        """Score one department (the body: its inputs as a JSON object) under the version
+        in force on ``on`` (default today); the result is recorded."""
+        svc = service()
+        day = _date(on)
+        raw = await _body(request, settings.max_body_bytes)
+        try:
+            inputs = json.loads(raw)
+        except ValueError:
+            raise Problem(400, "bad-json") from None
+        lang = _lang(request)
+
+        def work() -> dict[str, Any]:
+            stored = svc.stored_in_force(tenant, rubric_id, day)
+            result = _score_one(svc, stored, inputs, lang)
+            return _record(stored, inputs, result, "score")
+
+        item = await run(work)
+        record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
+        return _json_response({**item["result"], "record_id": record_id})
+
+    @app.post("/v1/rubrics/{rubric_id}/score-batch", tags=["scoring"])
+    async def score_batch(
+        rubric_id: str, request: Request, tenant: Tenant, on: Annotated[str | None, Query()] = None
+    ) -> StreamingResponse:
+        """Score many departments: JSON lines (``application/x-ndjson``) or CSV
+        (``text/csv``) in, one JSON line per department out, in input order."""
+        kind = _BATCH_FORMATS.get(_media(request))
+        if kind is None:
+            raise Problem(415, "unsupported-media", media=_media(request) or "-")
+        svc = service()
+        day = _date(on)
+        lang = _lang(request)
+        stored = await run(lambda: svc.stored_in_force(tenant, rubric_id, day))
+        _, compiled = await run(lambda: svc.compile(stored))
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (closed by the stream)
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_batch_bytes:
+                spool.close()
+                raise Problem(413, "too-large", limit=settings.max_batch_bytes)
+            spool.write(chunk)
+        spool.seek(0)
+        lines = _count_rows(spool, kind)
+        if lines > settings.max_batch_rows:
+            spool.close()
+            raise Problem(413, "too-many-rows", limit=settings.max_batch_rows)
+        spool.seek(0)
+
+        def stream() -> Iterator[bytes]:
+            from perfscore.population import batch
+
+            try:
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / f"population.{kind}"
+                    with path.open("wb") as f:
+                        while block := spool.read(1 << 20):
+                            f.write(block)
+                    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+                    for outcome in batch.score_many(compiled, path):
+                        if isinstance(outcome, batch.ScoredDepartment):
+                            result = outcome.result.to_dict()
+                            line = {"row": outcome.row, "id": outcome.id, "status": "scored"}
+                            item = _record(stored, dict(outcome.result.values), result, "score")
+                            pending.append((line, item))
+                            if len(pending) >= _RECORD_CHUNK:
+                                yield from _flush(svc, tenant, pending)
+                        else:
+                            yield from _flush(svc, tenant, pending)
+                            issues = [issue_dict(i, lang) for i in outcome.issues]
+                            failed = {
+                                "row": outcome.row,
+                                "id": outcome.id,
+                                "status": "failed",
+                                "issues": issues,
+                            }
+                            yield (json.dumps(failed, ensure_ascii=False) + "\n").encode()
+                    yield from _flush(svc, tenant, pending)
+            finally:
+                spool.close()
+
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
+
+    @app.post("/v1/diff", tags=["rubrics"])
+    async def diff(request: Request, tenant: Tenant) -> Response:
+        """Two stored versions and a population (a JSON array of inputs objects) → the
+        structural changes and the impact, the JSON of ``perfscore diff -f json``."""
+        svc = service()
+        raw = await _body(request, settings.max_body_bytes * 16)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise Problem(400, "bad-json") from None
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(side), dict) for side in ("old", "new")
+        ):
+            raise Problem(422, "bad-diff-request")
+        population = body.get("population", [])
+        if not isinstance(population, list) or len(population) > settings.max_population_rows:
+            raise Problem(413, "too-many-rows", limit=settings.max_population_rows)
+
+        def work() -> dict[str, Any]:
+            from perfscore.authoring.diff import ImpactAnalysis, diff_rubrics
+            from perfscore.population.readers import Department
+
+            sides = []
+            for side in ("old", "new"):
+                ref = body[side]
+                found = svc.store.rubric(tenant, str(ref.get("id")), str(ref.get("version")))
+                if found is None:
+                    raise Problem(
+                        404, "rubric-not-found", rubric=f"{ref.get('id')}@{ref.get('version')}"
+                    )
+                sides.append(svc.compile(found)[0])
+            old, new = sides
+            changes = diff_rubrics(old, new)
+            out: dict[str, Any] = changes.to_dict()
+            if population:
+                analysis = ImpactAnalysis(old, new, top=int(body.get("top", 10)))
+                departments = (
+                    Department(
+                        id=str(i + 1),
+                        row=i + 1,
+                        source="<request>",
+                        inputs=inputs if isinstance(inputs, dict) else None,
+                        issues=()
+                        if isinstance(inputs, dict)
+                        else (Issue("input.not_mapping", "a department must be a JSON object"),),
+                    )
+                    for i, inputs in enumerate(population)
+                )
+                out["departments"] = [o.to_dict() for o in analysis.run(departments)]
+                out["summary"] = analysis.summary().to_dict()
+            return out
+
+        return _json_response(await run(work))
+
+    @app.get("/v1/records/{record_id}", tags=["records"])
+    async def get_record(record_id: str, tenant: Tenant) -> Response:
+        """A stored score record: inputs, result, hashes, perfscore's version, time."""
+        svc = service()
+        found = await run(lambda: svc.store.record(tenant, record_id))
+        if found is None:
+            raise Problem(404, "record-not-found", record=record_id)
+        return _json_response(found.to_dict())
+
+    app.state.service = service
+    return app
+
+
+def _flush(
+    svc: Service, tenant: str, pending: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> Iterator[bytes]:
+    """Commit the pending records, then write their lines (each with its record id)."""
+    if not pending:
+        return
+    ids = svc.store.put_records(tenant, [item for _, item in pending])
+    for (line, item), record_id in zip(pending, ids, strict=True):
+        out = {**line, "record_id": record_id, "result": item["result"]}
+        yield (json.dumps(out, ensure_ascii=False) + "\n").encode()
+    pending.clear()
+
+
+def _count_rows(spool: Any, kind: str) -> int:
+    """Rows of a JSONL or CSV body (CSV: records after the heading), without parsing."""
+    count = 0
+    for line in spool:
+        if line.strip():
+            count += 1
+    return count - 1 if kind == "csv" and count else count
+
+
+def app_from_env() -> FastAPI:
+    """The application for ``uvicorn --factory`` (workers read the settings from env)."""
+    return create_app(ServiceSettings.from_env())
