@@ -687,6 +687,9 @@ class CompiledRubric:
     content hash (:func:`perfscore.content_hash`, ``sha256:`` and 64 hex digits), the same
     for the same content whatever its file format, layout or comments. Every result
     records it.
+
+    It pickles as its rubric, and is compiled again when unpickled (in a worker process,
+    once per rubric it receives): the compiled functions themselves do not pickle.
     """
 
     rubric: Rubric
@@ -717,6 +720,9 @@ class CompiledRubric:
             )
             for node in nodes
         )
+
+    def __reduce__(self) -> tuple[Any, tuple[Rubric]]:
+        return compile_rubric, (self.rubric,)
 
     @property
     def id(self) -> str:

@@ -360,6 +360,16 @@ class Rubric(_Model):
                 return node
         raise KeyError(indicator_id)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without its compiled form (functions made at run time, which do not
+        pickle): :func:`~perfscore.compile_rubric` compiles it again where it is
+        unpickled, on first use."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private is not None and private.get("_compiled") is not None:
+            state["__pydantic_private__"] = {**private, "_compiled": None}
+        return state
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rubric):
             return NotImplemented
