@@ -74,6 +74,9 @@ _DESCRIPTIONS: Final[dict[str, dict[str, str]]] = {
         "indicators": "the indicator tree (一级 → 二级 → 三级指标)",
         "grades": "grade bands (等次) covering every total from 0 to the full score",
         "grade_caps": "rules that cap the grade after banding (veto items)",
+        "effective": "the dates the rubric is in force, days included",
+        "status": "draft (never in force), published (the default), or retired (withdrawn; "
+        "still the rubric of its past dates, so it needs effective.until)",
     },
     "InputSpec": {
         "label": "the Chinese name shown to people (e.g. 编制数)",
