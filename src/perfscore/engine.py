@@ -22,6 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
+from . import __version__
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
@@ -879,7 +880,14 @@ class CompiledRubric:
             "warnings": (),
             "grade_before_caps": None,
             "grade_caps": (),
+            "perfscore_version": __version__,
+            "input_ids": self._input_ids,
         }
+
+    @cached_property
+    def _input_ids(self) -> tuple[str, ...]:
+        """The ids of the rubric's inputs, in declaration order (for the inputs hash)."""
+        return tuple(self.rubric.inputs)
 
     def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
         na_names = {k for k, v in values.items() if v is _NA}
@@ -1214,6 +1222,8 @@ class CompiledRubric:
             warnings=tuple(warnings),
             grade_before_caps=grade_before_caps if applied else None,
             grade_caps=tuple(applied),
+            perfscore_version=__version__,
+            input_ids=self._input_ids,
         )
 
     def _effective_weights(self, na: Mapping[int, str]) -> list[Decimal]:

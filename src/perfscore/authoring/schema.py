@@ -543,6 +543,8 @@ def result_schema() -> dict[str, Any]:
         "type": "object",
         "required": [
             "rubric",
+            "perfscore_version",
+            "inputs_hash",
             "total",
             "unrounded_total",
             "max_total",
@@ -562,6 +564,16 @@ def result_schema() -> dict[str, Any]:
                     "version": {"type": "string"},
                     "hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
                 },
+            },
+            "perfscore_version": {
+                "type": "string",
+                "description": "the version of perfscore that computed the result",
+            },
+            "inputs_hash": {
+                "type": "string",
+                "pattern": "^sha256:[0-9a-f]{64}$",
+                "description": "sha256 of the inputs as the rubric read them, written "
+                "canonically (keys sorted, numbers by value)",
             },
             "total": _DECIMAL_TEXT,
             "unrounded_total": _DECIMAL_TEXT,

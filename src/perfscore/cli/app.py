@@ -391,3 +391,7 @@ from .serve import keys_command, serve_command  # noqa: E402
 
 main.add_command(serve_command)
 main.add_command(keys_command)
+
+from .verify import verify_command  # noqa: E402
+
+main.add_command(verify_command)

@@ -53,6 +53,7 @@ __all__ = [
     "fail",
     "load_and_score",
     "locate_inputs",
+    "read_inputs",
     "rubric_in_force",
     "show",
     "wants_json",
@@ -290,6 +291,16 @@ def rubric_in_force(
     return registry.in_force(rubric_id, on)
 
 
+def read_inputs(path: Path) -> tuple[Any, SourceMap]:
+    """One department's inputs: a YAML or JSON file, or a form made by ``perfscore
+    template`` (XLSX). Raises :class:`~perfscore.errors.PerfscoreError`."""
+    if path.suffix.lower() == ".xlsx":
+        from perfscore.authoring.template import read_template_xlsx
+
+        return read_template_xlsx(path), SourceMap(str(path), [])
+    return load_document(path)
+
+
 def load_and_score(
     rubric_path: Path,
     inputs_path: Path,
@@ -303,12 +314,7 @@ def load_and_score(
     ``rubric_path`` may be a folder of rubrics with ``on`` (see :func:`rubric_in_force`)."""
     try:
         rubric = rubric_in_force(rubric_path, on, rubric_id)
-        if inputs_path.suffix.lower() == ".xlsx":  # a form made by `perfscore template`
-            from perfscore.authoring.template import read_template_xlsx
-
-            data, source = read_template_xlsx(inputs_path), SourceMap(str(inputs_path), [])
-        else:
-            data, source = load_document(inputs_path)
+        data, source = read_inputs(inputs_path)
     except PerfscoreError as e:
         fail(e)
     file = str(inputs_path)
