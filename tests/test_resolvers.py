@@ -246,3 +246,17 @@ def test_mapping_resolver_finds_only_what_it_holds(reference: str) -> None:
     except LookupError:
         return
     assert document.key == "shared.yaml"
+
+
+def test_one_rubric_file_named_by_reference(tmp_path: Path) -> None:
+    """``resolve_reference`` names one file (a golden-case file's rubric): a shipped one,
+    or one beside the referring file, never elsewhere."""
+    from perfscore._compose import resolve_reference
+
+    shipped = resolve_reference("perfscore:mof/project-self-eval-2020", None)
+    assert shipped.name == "project-self-eval-2020.yaml"
+    (tmp_path / "r.yaml").write_text(BASE, encoding="utf-8")
+    assert resolve_reference("r", tmp_path / "cases.yaml") == tmp_path / "r.yaml"
+    for bad, referrer in (("../r", tmp_path / "x.yaml"), ("r", None), ("nothing", tmp_path)):
+        with pytest.raises(ValueError, match=r"."):
+            resolve_reference(bad, referrer)

@@ -22,9 +22,11 @@ import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Final
 
 from .errors import Issue, Location, PathPart, RubricValidationError
+from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
 MAX_CHAIN: Final = 8
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -51,6 +53,43 @@ class Refused(ValueError):
     def __init__(self, issue: Issue) -> None:
         super().__init__(issue.message)
         self.issue = issue
+
+
+def resolve_reference(ref: Any, referrer: Path | None) -> Path:
+    """The file a reference names, ``perfscore:NAME`` (shipped) or a path relative to
+    ``referrer``'s folder; ValueError (a sentence) when it is not allowed or not found.
+
+    For a caller that names one rubric file (a golden-case file's ``rubric``); documents
+    referenced from rubrics are found by a resolver (:mod:`perfscore.resolvers`)."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError(
+            "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'"
+        )
+    text = ref.strip()
+    if text.startswith(SHIPPED_PREFIX):
+        root = bundled_root()
+        if root is None:
+            raise ValueError("the rubrics shipped with perfscore are not installed")
+        base, name = root, text[len(SHIPPED_PREFIX) :]
+    elif referrer is None:
+        raise ValueError(
+            f"{ref!r} is relative to the rubric's file, and this rubric was not read from a "
+            "file: name a shipped rubric as 'perfscore:NAME', or load the rubric from its file"
+        )
+    else:
+        base, name = referrer.parent, text
+    try:
+        keys = list(candidates(name, None, ()))
+    except LookupError as e:
+        raise ValueError(str(e)) from None
+    for key in keys:
+        candidate = base / key
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a name too long, a folder that may not be read
+            continue
+    raise ValueError(f"no rubric file found for {ref!r}")
 
 
 class Composer:
