@@ -316,3 +316,35 @@ def test_score_on_a_date_says_what_is_missing(tmp_path: Path) -> None:
     assert "registry.not_in_force" in err
     code, _, _ = _run("score", str(folder / "v2023.yaml"), inputs, "--on", "2023-02-01")
     assert code == 0
+
+
+def test_json_schema_describes_effective_and_status() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from perfscore.authoring.schema import rubric_schema
+
+    schema = rubric_schema()
+    props = schema["properties"]
+    assert props["status"]["enum"] == ["draft", "published", "retired"]
+    effective = schema["$defs"]["Effective"]
+    assert effective["required"] == ["from"]
+    assert effective["properties"]["from"]["format"] == "date"
+    data = {
+        "id": "x",
+        "title": "t",
+        "status": "retired",
+        "effective": {"from": "2023-01-01", "until": "2023-12-31"},
+        "indicators": [
+            {
+                "id": "a",
+                "name": "甲",
+                "weight": 100,
+                "scoring": {"method": "formula", "expression": "1"},
+            }
+        ],
+        "grades": [{"name": "合格", "range": "[0, 100]"}],
+    }
+    jsonschema.validate(data, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "status": "final"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "effective": {"until": "2023-12-31"}}, schema)
