@@ -59,6 +59,8 @@ SHIPPED_PREFIX: Final = "perfscore:"
 SUFFIXES: Final = (".yaml", ".yml", ".json", ".toml")
 #: How far above a rubric file its project's configuration is looked for.
 MAX_CONFIG_DEPTH: Final = 32
+#: How many documents :meth:`FolderResolver.references` lists at most.
+MAX_LISTED: Final = 10_000
 _FORMATS: Final = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 
 
@@ -192,14 +194,23 @@ class FolderResolver:
         raise LookupError(f"no rubric file found for {reference!r}")
 
     def references(self) -> list[str]:
-        """Every rubric document under ``root`` (its key), in order; at most 10 000."""
+        """Every rubric document under ``root`` (its key), sorted: golden-case files
+        (``*.cases.*``) and files whose real path is outside ``root`` left out; at most
+        :data:`MAX_LISTED`."""
+        root = self.root.resolve()
         found: list[str] = []
-        for path in sorted(self.root.rglob("*")):
-            if len(found) >= 10_000:
+        for path in self.root.rglob("*"):
+            if path.suffix not in SUFFIXES or ".cases." in path.name:
+                continue
+            try:
+                if not (path.is_file() and path.resolve().is_relative_to(root)):
+                    continue
+            except OSError:
+                continue
+            found.append(path.relative_to(self.root).as_posix())
+            if len(found) >= MAX_LISTED:
                 break
-            if path.suffix in SUFFIXES and ".cases." not in path.name and path.is_file():
-                found.append(path.relative_to(self.root).as_posix())
-        return found
+        return sorted(found)
 
 
 class MappingResolver:
