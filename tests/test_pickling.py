@@ -141,3 +141,50 @@ def test_distributed_cache_keeps_the_most_recently_used_rubrics() -> None:
     assert len(distributed._COMPILED) == distributed.CACHE_SIZE
     assert all(c.id != "shaoyang-4" for c in distributed._COMPILED.values())
     assert Decimal(str(len(texts))) > distributed.CACHE_SIZE
+
+
+def test_results_and_errors_come_back_from_worker_processes() -> None:
+    """``pool.map(compiled.score, ...)``: results arrive equal, read-only views and all;
+    an error raised in a worker arrives with every issue."""
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    seed = _seed()
+    rows = [seed, {**seed, "special_funds_late": 3}]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        got = list(pool.map(compiled.score, rows, timeout=120))
+        failed = pool.submit(compiled.score, {**seed, "staff_actual": -1, "zzz": 1})
+        with pytest.raises(perfscore.InputError) as info:
+            failed.result(timeout=120)
+    for result, row in zip(got, rows, strict=True):
+        expected = compiled.score(row)
+        assert result == expected
+        assert result.inputs_hash == expected.inputs_hash
+        leaf = result.leaves[0]
+        assert leaf.explanation is not None
+        with pytest.raises(TypeError):
+            leaf.explanation.values["x"] = 1  # type: ignore[index]
+    local = pytest.raises(perfscore.InputError)
+    with local as here:
+        compiled.score({**seed, "staff_actual": -1, "zzz": 1})
+    assert info.value.issues == here.value.issues
+    assert len(info.value.issues) >= 2
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rubric=rubrics, inputs=department_inputs())
+def test_any_result_or_error_round_trips_through_pickle(
+    rubric: perfscore.Rubric, inputs: dict[str, Any]
+) -> None:
+    compiled = perfscore.compile_rubric(rubric)
+    outcome: perfscore.ScoreResult | perfscore.PerfscoreError
+    try:
+        outcome = compiled.score(inputs)
+    except perfscore.PerfscoreError as e:
+        outcome = e
+    restored = pickle.loads(pickle.dumps(outcome))
+    assert type(restored) is type(outcome)
+    if isinstance(outcome, perfscore.ScoreResult):
+        assert restored == outcome
+        assert restored.to_dict() == outcome.to_dict()
+    else:
+        assert restored.issues == outcome.issues
+        assert str(restored) == str(outcome)

@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
@@ -188,6 +188,34 @@ class ScoreResult:
         if not isinstance(other, ScoreResult):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain data for pickling (a result sent back from a worker process): the nodes
+        built, read-only views as dicts (restored as read-only views)."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["values"] = dict(self.values)
+        state["nodes"] = tuple(
+            n
+            if n.explanation is None
+            else n._replace(
+                explanation=Explanation(dict(n.explanation.values), n.explanation.steps)
+            )
+            for n in self.indicators
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["values"] = MappingProxyType(state["values"])
+        state["nodes"] = tuple(
+            n
+            if n.explanation is None
+            else n._replace(
+                explanation=Explanation(MappingProxyType(n.explanation.values), n.explanation.steps)
+            )
+            for n in state["nodes"]
+        )
+        self.__dict__.update(state)
 
     __hash__ = None  # type: ignore[assignment]
 
