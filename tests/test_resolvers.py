@@ -184,7 +184,7 @@ def test_project_search_folders_reach_a_sibling_folder(tmp_path: Path) -> None:
 def test_project_configuration_is_checked(tmp_path: Path, config: str, code: str) -> None:
     (tmp_path / "perfscore.toml").write_text(config)
     rubric_file = tmp_path / "r.yaml"
-    rubric_file.write_text(BASE, encoding="utf-8")
+    rubric_file.write_text(rubric_using("shared"), encoding="utf-8")
     with pytest.raises(RubricSyntaxError) as info:
         perfscore.load_rubric(rubric_file)
     assert info.value.codes == (code,)
@@ -260,3 +260,14 @@ def test_one_rubric_file_named_by_reference(tmp_path: Path) -> None:
     for bad, referrer in (("../r", tmp_path / "x.yaml"), ("r", None), ("nothing", tmp_path)):
         with pytest.raises(ValueError, match=r"."):
             resolve_reference(bad, referrer)
+
+
+def test_a_rubric_without_references_reads_no_configuration(tmp_path: Path) -> None:
+    (tmp_path / "perfscore.toml").write_text("not toml [", encoding="utf-8")
+    rubric_file = tmp_path / "r.yaml"
+    rubric_file.write_text(BASE, encoding="utf-8")
+    assert perfscore.load_rubric(rubric_file).id == "base"  # the configuration is not read
+    rubric_file.write_text(rubric_using("shared"), encoding="utf-8")
+    with pytest.raises(RubricSyntaxError) as info:
+        perfscore.load_rubric(rubric_file)
+    assert info.value.codes == ("config.syntax",)

@@ -30,7 +30,8 @@ from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
 MAX_CHAIN: Final = 8
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_COMPOSE_KEYS: Final = frozenset({"extends", "uses", "changes"})
+#: The keys that build a document from others; a document without them reads no other.
+COMPOSE_KEYS: Final = frozenset({"extends", "uses", "changes"})
 _DEFINITION_KEYS: Final = (
     "name",
     "description",
@@ -484,7 +485,7 @@ def compose_document(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Resolve ``extends`` / ``uses`` / ``changes``; return the document and which file each
     indicator came from. Raises :class:`RubricValidationError` listing every problem."""
-    if not (_COMPOSE_KEYS & data.keys()):
+    if not (COMPOSE_KEYS & data.keys()):
         return data, {}
     composer = Composer(load, composite)
     composite.mounts[()] = (source, ())

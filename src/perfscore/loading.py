@@ -25,7 +25,7 @@ from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ._compose import Refused, compose_document
+from ._compose import COMPOSE_KEYS, Refused, compose_document
 from ._inputs import number_problem, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
@@ -733,8 +733,8 @@ def build_rubric(
     knows it (relative references start from its place).
     """
     origins: dict[str, str] = {}
-    if isinstance(data, dict):
-        if file is not None and resolver is None:
+    if isinstance(data, dict) and COMPOSE_KEYS & data.keys():
+        if file is not None and resolver is None:  # the project's configuration, if any
             resolver = FolderResolver.for_file(file)
         if document is None and file is not None:
             key = resolver.key_of(file) if isinstance(resolver, FolderResolver) else None
