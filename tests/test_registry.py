@@ -316,6 +316,10 @@ def test_score_on_a_date_says_what_is_missing(tmp_path: Path) -> None:
     assert "registry.not_in_force" in err
     code, _, _ = _run("score", str(folder / "v2023.yaml"), inputs, "--on", "2023-02-01")
     assert code == 0
+    with perfscore.i18n.use_lang("en"):
+        code, _, err = _run("score", str(folder / "v2023.yaml"), inputs, "--rubric-id", "other")
+    assert code == 2
+    assert "holds rubric 'city', not 'other'" in err
 
 
 def test_json_schema_describes_effective_and_status() -> None:
