@@ -177,5 +177,5 @@ def test_cli_verify_confirms_or_lists_differences(tmp_path: Path) -> None:
         assert payload["differences"][0]["path"] == f"indicators.{node}.score"
         (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
         code, _, err = _run("verify", str(tmp_path / "list.json"), str(SHAOYANG))
-        assert code != 0
+        assert code == 3
         assert "verify.not_a_result" in err

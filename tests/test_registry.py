@@ -296,7 +296,7 @@ def test_score_on_a_date_says_what_is_missing(tmp_path: Path) -> None:
     assert "--on" in err
     with perfscore.i18n.use_lang("en"):
         code, _, err = _run("score", str(folder), inputs, "--on", "2022-01-01")
-    assert code != 0
+    assert code == 3
     assert "registry.not_in_force" in err
     assert "2022-01-01" in err
     code, _, err = _run("score", str(folder), inputs, "--on", "2024-13-01")
@@ -312,7 +312,7 @@ def test_score_on_a_date_says_what_is_missing(tmp_path: Path) -> None:
     assert '"id": "other"' in out
     # a file and a date: the file's rubric must be in force that day
     code, _, err = _run("score", str(folder / "v2023.yaml"), inputs, "--on", "2024-02-01")
-    assert code != 0
+    assert code == 3
     assert "registry.not_in_force" in err
     code, _, _ = _run("score", str(folder / "v2023.yaml"), inputs, "--on", "2023-02-01")
     assert code == 0
