@@ -271,3 +271,21 @@ def test_a_rubric_without_references_reads_no_configuration(tmp_path: Path) -> N
     with pytest.raises(RubricSyntaxError) as info:
         perfscore.load_rubric(rubric_file)
     assert info.value.codes == ("config.syntax",)
+
+
+@pytest.mark.parametrize("reference", ["../x", "/etc/passwd", "a\\b", "c:/x", "x/../../y"])
+def test_a_name_that_could_reach_another_file_is_refused_as_such(reference: str) -> None:
+    """Resolver or not, a name outside the rules is ``compose.reference``, not merely
+    'no resolver'; a custom resolver never sees it."""
+    asked: list[str] = []
+
+    class Store:
+        def resolve(self, ref: str, referrer: Document | None) -> Document:
+            asked.append(ref)
+            raise LookupError("never")
+
+    for resolver in (None, Store()):
+        with pytest.raises(RubricValidationError) as info:
+            perfscore.loads_rubric(rubric_using(f"'{reference}'"), resolver=resolver)
+        assert info.value.codes[0] == "compose.reference", reference
+    assert asked == []

@@ -38,7 +38,14 @@ from .errors import (
 )
 from .methods import ScoringMethod, method_class, method_kinds
 from .model import Rubric
-from .resolvers import SHIPPED_PREFIX, Document, FolderResolver, Resolver, ShippedResolver
+from .resolvers import (
+    SHIPPED_PREFIX,
+    Document,
+    FolderResolver,
+    Resolver,
+    ShippedResolver,
+    check_name,
+)
 
 __all__ = ["load_document", "load_rubric", "loads_rubric", "read_bounded"]
 
@@ -700,8 +707,13 @@ class _Fetch:
             if not self.shipped:
                 raise Refused(Issue.of("compose.shipped_refused", reference=reference))
             resolver = self.shipped_resolver()
-        elif resolver is None:
-            raise Refused(Issue.of("compose.no_resolver", reference=reference))
+        else:
+            try:  # a name that could reach another file is refused as such, resolver or not
+                check_name(reference)
+            except LookupError as e:
+                raise ValueError(str(e)) from None
+            if resolver is None:
+                raise Refused(Issue.of("compose.no_resolver", reference=reference))
         try:
             document = resolver.resolve(reference, referrer)
         except LookupError as e:
