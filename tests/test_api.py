@@ -129,7 +129,10 @@ def test_pyright_sees_the_real_types_and_refuses_a_misspelt_name(tmp_path: Path)
     errors = [d for d in diagnostics if d["severity"] == "error"]
     assert len(revealed) == len(names)
     assert not [m for m in revealed if m.endswith('is "Any"')]
-    assert 'Type of "perfscore.load_rubric" is "(path: str | Path) -> Rubric"' in revealed
+    assert (
+        'Type of "perfscore.load_rubric" is "(path: str | Path, *, resolver: Resolver | None '
+        '= None, shipped: bool = True) -> Rubric"'
+    ) in revealed
     assert {e["range"]["start"]["line"] for e in errors} == {len(names) + 2}  # that line only
     (missing,) = [e for e in errors if e["rule"] == "reportAttributeAccessIssue"]
     assert '"load_rubrik" is not a known attribute of module "perfscore"' in missing["message"]

@@ -144,6 +144,34 @@ def test_identical_rubrics_have_no_changes() -> None:
     assert diff.changes == ()
 
 
+def test_a_change_without_a_new_version_is_warned() -> None:
+    old = perfscore.loads_rubric(BASE, name="old.yaml")
+    same_version = perfscore.loads_rubric(changed(("total: 10\n", "total: 10\nnotes: 新\n")))
+    diff = diff_rubrics(old, same_version)
+    assert [w.code for w in diff.warnings] == ["diff.version_unchanged"]
+    assert diff.warnings[0].params["version"] == "1"
+    assert diff.to_dict()["warnings"][0]["code"] == "diff.version_unchanged"
+    # a new version, or only a new status (publishing a draft): nothing to warn about
+    bumped = perfscore.loads_rubric(changed(("title: T", "title: T\nversion: '2'\nnotes: 新")))
+    assert diff_rubrics(old, bumped).warnings == ()
+    published = perfscore.loads_rubric(changed(("title: T", "title: T\nstatus: draft")))
+    assert diff_rubrics(old, published).warnings == ()
+    assert diff_rubrics(old, old).warnings == ()
+
+
+def test_cli_warns_on_stderr_when_the_version_did_not_change(tmp_path: Path) -> None:
+    old_file = tmp_path / "old.yaml"
+    new_file = tmp_path / "new.yaml"
+    old_file.write_text(BASE, encoding="utf-8")
+    new_file.write_text(changed(("total: 10\n", "total: 10\nnotes: 新\n")), encoding="utf-8")
+    with perfscore.i18n.use_lang("en"):
+        result = run(str(old_file), str(new_file), "-f", "json")
+    assert result.exit_code == 0
+    assert "diff.version_unchanged" in result.stderr
+    assert f"{new_file}:" in result.stderr
+    assert json.loads(result.stdout)["warnings"][0]["params"]["id"] == "t"
+
+
 def test_layout_and_defaults_written_out_are_not_changes() -> None:
     new = changed(
         (
@@ -769,7 +797,7 @@ def test_cli_json_whole_output_and_keys() -> None:
     data = json.loads(result.stdout)
     # streamed, yet exactly what json.dumps of the whole object prints
     assert result.stdout == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    assert list(data) == ["old", "new", "changes", "departments", "summary"]
+    assert list(data) == ["old", "new", "changes", "warnings", "departments", "summary"]
     for change in data["changes"]:
         assert {"kind", "indicator", "path", "old", "new", "old_location", "new_location"} <= set(
             change
@@ -824,7 +852,7 @@ def test_cli_json_without_population_has_changes_only() -> None:
     result = run(OLD, NEW, "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data) == ["old", "new", "changes"]
+    assert list(data) == ["old", "new", "changes", "warnings"]
     assert data["old"]["version"] == "2023"
     assert len(data["changes"]) == 20
 

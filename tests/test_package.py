@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"methods"},
     {"model", "dumping", "_inputs"},
     {"engine", "_fastpath"},
-    {"_compose", "loading"},
+    {"_compose", "loading", "resolvers", "registry"},
     {"population"},
     {"authoring"},
     {"render"},

@@ -39,12 +39,20 @@ if TYPE_CHECKING:
     from .loading import load_rubric, loads_rubric
     from .methods import MethodContext, Scorer, ScoringMethod, method_kinds, register_method
     from .model import Indicator, Rubric
+    from .registry import RubricRegistry
+    from .resolvers import Document, FolderResolver, MappingResolver, Resolver, ShippedResolver
     from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
 
 # Submodules load on first use, so that ``import perfscore`` stays cheap: the rubric
 # models (pydantic) and the engine are built when a name below is first asked for.
 _EXPORTS: dict[str, str] = {
     "CompiledRubric": "engine",
+    "Document": "resolvers",
+    "FolderResolver": "resolvers",
+    "MappingResolver": "resolvers",
+    "Resolver": "resolvers",
+    "RubricRegistry": "registry",
+    "ShippedResolver": "resolvers",
     "EvaluationError": "errors",
     "Explanation": "results",
     "Formula": "formula",
@@ -82,8 +90,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CompiledRubric",
+    "Document",
     "EvaluationError",
     "Explanation",
+    "FolderResolver",
     "Formula",
     "FormulaError",
     "Indicator",
@@ -91,15 +101,19 @@ __all__ = [
     "InputError",
     "Issue",
     "Location",
+    "MappingResolver",
     "MethodContext",
     "PerfscoreError",
+    "Resolver",
     "Rubric",
     "RubricError",
+    "RubricRegistry",
     "RubricSyntaxError",
     "RubricValidationError",
     "ScoreResult",
     "Scorer",
     "ScoringMethod",
+    "ShippedResolver",
     "Status",
     "Step",
     "Symbol",

@@ -11,8 +11,9 @@ definition's name, description, standard and scoring unless it sets them itself,
 the library inputs and derived values that something reads are kept.
 
 References are names, not arbitrary paths: ``perfscore:NAME`` is a rubric shipped with
-perfscore; anything else is a path relative to the referring file, without ``..`` and
-with a rubric suffix. So a rubric from elsewhere cannot make perfscore read other files.
+perfscore; anything else is looked up by a resolver (:mod:`perfscore.resolvers`), by
+default among the files under the referring file's folder or project, without ``..``.
+So a rubric from elsewhere cannot make perfscore read other files.
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Final
 
 from .errors import Issue, Location, PathPart, RubricValidationError
+from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
 MAX_CHAIN: Final = 8
-SUFFIXES: Final = (".yaml", ".yml", ".json", ".toml")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_COMPOSE_KEYS: Final = frozenset({"extends", "uses", "changes"})
+#: The keys that build a document from others; a document without them reads no other.
+COMPOSE_KEYS: Final = frozenset({"extends", "uses", "changes"})
 _DEFINITION_KEYS: Final = (
     "name",
     "description",
@@ -38,30 +41,37 @@ _DEFINITION_KEYS: Final = (
     "not_applicable_when",
 )
 
-Loader = Callable[[Path], tuple[Any, Any]]
+#: ``load(reference, here)``: the document a reference names, read from where ``here`` (the
+#: referring document's place, opaque to the composer) says -> ``(data, source map, its
+#: own place, its identity, its name)``; ValueError with a sentence (or an issue) when it
+#: may not be read.
+Loader = Callable[[Any, Any], tuple[Any, Any, Any, str, str]]
 
 
-def bundled_root() -> Path | None:
-    """Where the rubrics shipped with perfscore are (in the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rubrics", here.parent.parent / "rubrics"):
-        if candidate.is_dir():
-            return candidate
-    return None
+class Refused(ValueError):
+    """A reference that may not be followed, with the issue that says why."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
 
 
 def resolve_reference(ref: Any, referrer: Path | None) -> Path:
-    """The file a reference names; ValueError (a sentence) when it is not allowed."""
+    """The file a reference names, ``perfscore:NAME`` (shipped) or a path relative to
+    ``referrer``'s folder; ValueError (a sentence) when it is not allowed or not found.
+
+    For a caller that names one rubric file (a golden-case file's ``rubric``); documents
+    referenced from rubrics are found by a resolver (:mod:`perfscore.resolvers`)."""
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError(
             "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'"
         )
     text = ref.strip()
-    if text.startswith("perfscore:"):
+    if text.startswith(SHIPPED_PREFIX):
         root = bundled_root()
         if root is None:
             raise ValueError("the rubrics shipped with perfscore are not installed")
-        base, name = root, text[len("perfscore:") :]
+        base, name = root, text[len(SHIPPED_PREFIX) :]
     elif referrer is None:
         raise ValueError(
             f"{ref!r} is relative to the rubric's file, and this rubric was not read from a "
@@ -69,14 +79,12 @@ def resolve_reference(ref: Any, referrer: Path | None) -> Path:
         )
     else:
         base, name = referrer.parent, text
-    pure = PurePosixPath(name)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in name or ":" in name:
-        raise ValueError(
-            f"{ref!r} is not allowed: name a file beside this one (no '..', no absolute path) "
-            "or a shipped rubric as 'perfscore:NAME'"
-        )
-    candidates = [base / pure] if pure.suffix in SUFFIXES else [base / (name + s) for s in SUFFIXES]
-    for candidate in candidates:
+    try:
+        keys = list(candidates(name, None, ()))
+    except LookupError as e:
+        raise ValueError(str(e)) from None
+    for key in keys:
+        candidate = base / key
         try:
             if candidate.is_file():
                 return candidate
@@ -134,7 +142,7 @@ class Composer:
 
     # -- the work -------------------------------------------------------------------
     def compose(
-        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Any, chain: tuple[str, ...]
     ) -> dict[str, Any]:
         self.remember(data, source)
         for node in _indicators(data.get("indicators")):
@@ -159,22 +167,33 @@ class Composer:
         ref: Any,
         source: Any,
         key: tuple[PathPart, ...],
-        file: Path | None,
-        chain: tuple[Path, ...],
-    ) -> tuple[dict[str, Any], Any, Path] | None:
+        file: Any,
+        chain: tuple[str, ...],
+    ) -> tuple[dict[str, Any], Any, str] | None:
+        if not isinstance(ref, str) or not ref.strip():
+            self.error(
+                source,
+                key,
+                "compose.reference",
+                "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'",
+            )
+            return None
         try:
-            target = resolve_reference(ref, file)
+            data, sub_source, target, resolved, name = self.load(ref.strip(), file)
+        except Refused as e:
+            location = source.locate(key) if source is not None else Location(path=key)
+            self.issues.append(replace(e.issue, location=location))
+            return None
         except ValueError as e:
             self.error(source, key, "compose.reference", str(e))
             return None
-        resolved = target.resolve()
         if resolved in chain:
             self.error(
                 source,
                 key,
                 "compose.cycle",
                 "rubrics extend or use each other in a cycle: "
-                + " -> ".join(p.name for p in (*chain, resolved)),
+                + " -> ".join(_short(p) for p in (*chain, resolved)),
             )
             return None
         if len(chain) >= MAX_CHAIN:
@@ -185,7 +204,6 @@ class Composer:
                 f"more than {MAX_CHAIN} rubrics chained by extends/uses",
             )
             return None
-        data, sub_source = self.load(target)
         if not isinstance(data, dict):
             self.error(
                 source,
@@ -194,7 +212,7 @@ class Composer:
                 f"{ref!r} does not hold a rubric or library mapping",
             )
             return None
-        nested = Composer(self.load, sub_source.__class__(str(target), []))
+        nested = Composer(self.load, sub_source.__class__(name, []))
         nested.composite.mounts[()] = (sub_source, ())
         composed = nested.compose(data, sub_source, target, (*chain, resolved))
         nested.mount(composed)
@@ -202,10 +220,10 @@ class Composer:
         for ind, f in nested.indicator_files.items():
             self.indicator_files.setdefault(ind, f)
         self.remember(composed, nested.composite)
-        return composed, nested.composite, target
+        return composed, nested.composite, _short(name)
 
     def _extend(
-        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Any, chain: tuple[str, ...]
     ) -> dict[str, Any]:
         loaded = self._load(data["extends"], source, ("extends",), file, chain)
         if loaded is None:
@@ -218,7 +236,7 @@ class Composer:
                 source,
                 ("extends",),
                 "compose.reference",
-                f"{target.name} is a library: name it under 'uses', not 'extends'",
+                f"{target} is a library: name it under 'uses', not 'extends'",
             )
             return data
         own_ids = {n.get("id") for n in _indicators(data.get("indicators")) if isinstance(n, dict)}
@@ -322,7 +340,7 @@ class Composer:
         return did_you_mean(str(wrong), ids)
 
     def _use(
-        self, data: dict[str, Any], source: Any, file: Path | None, chain: tuple[Path, ...]
+        self, data: dict[str, Any], source: Any, file: Any, chain: tuple[str, ...]
     ) -> dict[str, Any]:
         refs = data.pop("uses")
         ref_list = refs if isinstance(refs, list) else [refs]
@@ -339,7 +357,7 @@ class Composer:
                     source,
                     ref_key,
                     "compose.reference",
-                    f"{target.name} is not a library (it has no 'library' key)",
+                    f"{target} is not a library (it has no 'library' key)",
                 )
                 continue
             for section in ("inputs", "derived"):
@@ -452,17 +470,27 @@ def _find(nodes: list[Any], target: Any) -> tuple[dict[str, Any], list[Any]] | N
     return None
 
 
+def _short(name: str) -> str:
+    """A document's name without its folders: ``rubrics/x/base.yaml`` -> ``base.yaml``."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def compose_document(
-    data: dict[str, Any], source: Any, file: Path | None, composite: Any, load: Loader
+    data: dict[str, Any],
+    source: Any,
+    here: Any,
+    identity: str | None,
+    composite: Any,
+    load: Loader,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Resolve ``extends`` / ``uses`` / ``changes``; return the document and which file each
     indicator came from. Raises :class:`RubricValidationError` listing every problem."""
-    if not (_COMPOSE_KEYS & data.keys()):
+    if not (COMPOSE_KEYS & data.keys()):
         return data, {}
     composer = Composer(load, composite)
     composite.mounts[()] = (source, ())
-    chain = (file.resolve(),) if file is not None else ()
-    composed = composer.compose(data, source, file, chain)
+    chain = (identity,) if identity is not None else ()
+    composed = composer.compose(data, source, here, chain)
     composer.mount(composed)
     if composer.issues:
         raise RubricValidationError(composer.issues)

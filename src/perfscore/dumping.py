@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+from collections.abc import Collection
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,6 +22,8 @@ __all__ = ["canonical_data", "content_hash", "dump_rubric"]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -72,10 +76,16 @@ def _hash_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def content_hash(rubric: Rubric) -> str:
-    """``sha256:`` of the canonical data: equal rubrics hash equal, whatever their layout."""
+def content_hash(rubric: Rubric, *, leave_out: Collection[str] = ()) -> str:
+    """``sha256:`` of the canonical data: equal rubrics hash equal, whatever their layout.
+
+    ``leave_out`` names top-level keys not to count (``perfscore diff`` leaves out
+    ``status``: publishing a draft does not change what it scores)."""
+    data = canonical_data(rubric)
+    for key in leave_out:
+        data.pop(key, None)
     text = json.dumps(
-        canonical_data(rubric),
+        data,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

@@ -22,6 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
+from . import __version__
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
@@ -687,6 +688,9 @@ class CompiledRubric:
     content hash (:func:`perfscore.content_hash`, ``sha256:`` and 64 hex digits), the same
     for the same content whatever its file format, layout or comments. Every result
     records it.
+
+    It pickles as its rubric, and is compiled again when unpickled (in a worker process,
+    once per rubric it receives): the compiled functions themselves do not pickle.
     """
 
     rubric: Rubric
@@ -717,6 +721,9 @@ class CompiledRubric:
             )
             for node in nodes
         )
+
+    def __reduce__(self) -> tuple[Any, tuple[Rubric]]:
+        return compile_rubric, (self.rubric,)
 
     @property
     def id(self) -> str:
@@ -873,7 +880,14 @@ class CompiledRubric:
             "warnings": (),
             "grade_before_caps": None,
             "grade_caps": (),
+            "perfscore_version": __version__,
+            "input_ids": self._input_ids,
         }
+
+    @cached_property
+    def _input_ids(self) -> tuple[str, ...]:
+        """The ids of the rubric's inputs, in declaration order (for the inputs hash)."""
+        return tuple(self.rubric.inputs)
 
     def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
         na_names = {k for k, v in values.items() if v is _NA}
@@ -1208,6 +1222,8 @@ class CompiledRubric:
             warnings=tuple(warnings),
             grade_before_caps=grade_before_caps if applied else None,
             grade_caps=tuple(applied),
+            perfscore_version=__version__,
+            input_ids=self._input_ids,
         )
 
     def _effective_weights(self, na: Mapping[int, str]) -> list[Decimal]:

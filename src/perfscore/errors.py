@@ -187,6 +187,10 @@ class PerfscoreError(Exception):
         lines.extend(str(issue) for issue in self.issues)
         return "\n".join(lines)
 
+    def __reduce__(self) -> tuple[Any, tuple[tuple[Issue, ...]]]:
+        """Pickled with its issues (an error raised in a worker process arrives whole)."""
+        return type(self), (self.issues,)
+
     @property
     def codes(self) -> tuple[str, ...]:
         """The issue codes, in order: handy in tests and in callers' dispatch."""

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ._compose import compose_document
+from ._compose import COMPOSE_KEYS, Refused, compose_document
 from ._inputs import number_problem, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
@@ -38,15 +38,23 @@ from .errors import (
 )
 from .methods import ScoringMethod, method_class, method_kinds
 from .model import Rubric
+from .resolvers import (
+    SHIPPED_PREFIX,
+    Document,
+    FolderResolver,
+    Resolver,
+    ShippedResolver,
+    check_name,
+)
 
-__all__ = ["load_document", "load_rubric", "loads_rubric"]
+__all__ = ["load_document", "load_rubric", "loads_rubric", "read_bounded"]
 
 MAX_FILE_BYTES: Final = 256 * 1024  # pure-Python YAML reads ~1 µs a character
 MAX_DEPTH: Final = 64
 MAX_NODES: Final = 10_000  # composed and expanded; the largest shipped file has 1 257
 MAX_STRING: Final = 20_000
 
-Format = Literal["yaml", "json", "toml"]
+Format = Literal["yaml", "yml", "json", "toml"]
 _STANDARD_TAGS: Final = {
     "tag:yaml.org,2002:" + t
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
@@ -441,14 +449,15 @@ _PARSERS: Final[dict[str, Callable[[str, str], tuple[Any, SourceMap]]]] = {
     "toml": _parse_toml,
 }
 _SUFFIXES: Final = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+_FORMAT_ALIASES: Final = {"yml": "yaml"}
 
 
 def _format_of(path: Path) -> str:
     return _SUFFIXES.get(path.suffix.lower(), "yaml")
 
 
-def load_document(path: str | Path) -> tuple[Any, SourceMap]:
-    """Read a YAML / JSON / TOML file into plain data and its source map."""
+def read_bounded(path: str | Path) -> bytes:
+    """The bytes of a rubric (or inputs) file, refused when larger than a rubric may be."""
     p = Path(path)
     name = str(path)
     try:
@@ -463,16 +472,41 @@ def load_document(path: str | Path) -> tuple[Any, SourceMap]:
                     )
                 ]
             )
-        raw = p.read_bytes()
+        return p.read_bytes()
     except OSError as e:
         raise RubricSyntaxError(
             [Issue("file.unreadable", f"cannot read file: {e.strerror or e}", Location(file=name))]
         ) from None
-    return parse_document(raw, name, _format_of(p))
+
+
+def load_document(path: str | Path) -> tuple[Any, SourceMap]:
+    """Read a YAML / JSON / TOML file into plain data and its source map."""
+    p = Path(path)
+    return parse_document(read_bounded(p), str(path), _format_of(p))
+
+
+def format_name(format: str, name: str) -> str:
+    """``format`` as one of ``yaml``, ``json``, ``toml`` (``yml`` is ``yaml``, any case);
+    :class:`~perfscore.errors.RubricSyntaxError` (``file.format``) for another."""
+    wanted = format.lower() if isinstance(format, str) else format
+    wanted = _FORMAT_ALIASES.get(wanted, wanted)
+    if wanted not in _PARSERS:
+        raise RubricSyntaxError(
+            [
+                Issue.of(
+                    "file.format",
+                    Location(file=name),
+                    format=str(format),
+                    formats=", ".join(sorted(_PARSERS)),
+                )
+            ]
+        )
+    return str(wanted)
 
 
 def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[Any, SourceMap]:
     """Parse text already in memory (see :func:`load_document`)."""
+    parser = _PARSERS[format_name(format, name)]
     if isinstance(raw, bytes):
         if len(raw) > MAX_FILE_BYTES:
             raise RubricSyntaxError(
@@ -497,13 +531,15 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
                     )
                 ]
             ) from None
-    else:
+    elif isinstance(raw, str):
         text = raw
+    else:
+        raise TypeError(f"a rubric document is str or bytes, not {type(raw).__name__}")
     if len(text) > MAX_FILE_BYTES:
         raise RubricSyntaxError(
             [Issue("file.too_large", "document too large", Location(file=name))]
         )
-    return _PARSERS[format](text, name)
+    return parser(text, name)
 
 
 # --------------------------------------------------------------------------- validation
@@ -648,15 +684,85 @@ def _pydantic_issues(error: ValidationError, source: SourceMap, data: Any) -> li
     return list(unique.values())
 
 
-def build_rubric(data: Any, source: SourceMap, file: Path | None = None) -> Rubric:
+class _Fetch:
+    """Reads the documents references name: shipped ones (unless refused) from perfscore,
+    any other through the resolver of the referring document (a shipped document's own
+    relative references stay among the shipped rubrics)."""
+
+    def __init__(self, resolver: Resolver | None, shipped: bool) -> None:
+        self.resolver = resolver
+        self.shipped = shipped
+        self._shipped: ShippedResolver | None = None
+
+    def shipped_resolver(self) -> ShippedResolver:
+        if self._shipped is None:
+            self._shipped = ShippedResolver()
+        return self._shipped
+
+    def __call__(
+        self, reference: str, here: tuple[Document | None, Resolver | None]
+    ) -> tuple[Any, SourceMap, tuple[Document, Resolver], str, str]:
+        referrer, resolver = here
+        if reference.startswith(SHIPPED_PREFIX):
+            if not self.shipped:
+                raise Refused(Issue.of("compose.shipped_refused", reference=reference))
+            resolver = self.shipped_resolver()
+        else:
+            try:  # a name that could reach another file is refused as such, resolver or not
+                check_name(reference)
+            except LookupError as e:
+                raise ValueError(str(e)) from None
+            if resolver is None:
+                raise Refused(Issue.of("compose.no_resolver", reference=reference))
+        try:
+            document = resolver.resolve(reference, referrer)
+        except LookupError as e:
+            raise ValueError(str(e.args[0]) if e.args else f"{reference!r} not found") from None
+        if not isinstance(document, Document):
+            raise ValueError(
+                f"the resolver gave {type(document).__name__} for {reference!r}, not a Document"
+            )
+        data, source = parse_document(document.text, document.name, document.format)
+        identity = f"{id(resolver)}:{document.identity}"
+        return data, source, (document, resolver), identity, document.name
+
+
+def build_rubric(
+    data: Any,
+    source: SourceMap,
+    file: Path | None = None,
+    *,
+    resolver: Resolver | None = None,
+    shipped: bool = True,
+    document: Document | None = None,
+) -> Rubric:
     """Validate plain data as a rubric; check and compile it. Every problem is reported.
 
-    ``file`` is where the document was read from, needed to resolve ``extends`` / ``uses``.
+    References (``extends`` / ``uses``) are read through ``resolver``: by default, for a
+    document read from ``file``, the files of its folder or project
+    (:meth:`~perfscore.resolvers.FolderResolver.for_file`); ``shipped=False`` refuses the
+    rubrics shipped with perfscore. ``document`` is the document itself as the resolver
+    knows it (relative references start from its place).
     """
     origins: dict[str, str] = {}
-    if isinstance(data, dict):
+    if isinstance(data, dict) and COMPOSE_KEYS & data.keys():
+        if file is not None and resolver is None:  # the project's configuration, if any
+            resolver = FolderResolver.for_file(file)
+        if document is None and file is not None:
+            key = resolver.key_of(file) if isinstance(resolver, FolderResolver) else None
+            document = Document("", source.file, _format_of(file), key)
+        identity = None
+        if document is not None and document.key is not None and resolver is not None:
+            identity = f"{id(resolver)}:{document.identity}"
         composite = SourceMap(source.file, source.lines)
-        data, origins = compose_document(data, source, file, composite, load_document)
+        data, origins = compose_document(
+            data,
+            source,
+            (document, resolver),
+            identity,
+            composite,
+            _Fetch(resolver, shipped),
+        )
         if composite.mounts:
             source = composite
     if not isinstance(data, Mapping):
@@ -706,18 +812,41 @@ def _decimals(data: Any, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[Pat
             yield from _decimals(getattr(data, f.name), path)
 
 
-def load_rubric(path: str | Path) -> Rubric:
+def load_rubric(
+    path: str | Path, *, resolver: Resolver | None = None, shipped: bool = True
+) -> Rubric:
     """Load, validate and check a rubric file (``.yaml``/``.yml``, ``.json`` or ``.toml``).
+
+    ``extends`` / ``uses`` may name a rubric shipped with perfscore (``perfscore:NAME``,
+    unless ``shipped=False``) or another document, which ``resolver`` finds (see
+    :mod:`perfscore.resolvers`); by default a file under the rubric's folder, or under its
+    project's root and search folders when a ``perfscore.toml`` above it declares them.
 
     Raises :class:`~perfscore.errors.RubricSyntaxError` when the file cannot be read or
     parsed, :class:`~perfscore.errors.RubricValidationError` (or its subclass
     :class:`~perfscore.errors.FormulaError`) listing every problem otherwise.
     """
     data, source = load_document(path)
-    return build_rubric(data, source, Path(path))
+    return build_rubric(data, source, Path(path), resolver=resolver, shipped=shipped)
 
 
-def loads_rubric(text: str, *, format: Format = "yaml", name: str = "<string>") -> Rubric:
-    """Like :func:`load_rubric`, from text in memory."""
+def loads_rubric(
+    text: str | bytes,
+    *,
+    format: Format | str = "yaml",
+    name: str = "<string>",
+    resolver: Resolver | None = None,
+    shipped: bool = True,
+    key: str | None = None,
+) -> Rubric:
+    """Like :func:`load_rubric`, from text (or UTF-8 bytes) in memory.
+
+    ``format`` is ``yaml`` (or ``yml``), ``json`` or ``toml``; another is a
+    :class:`~perfscore.errors.RubricSyntaxError` (``file.format``). A reference to a
+    shipped rubric (``perfscore:NAME``) is read unless ``shipped=False``; any other is
+    looked up by ``resolver`` (without one it is refused, ``compose.no_resolver``), from
+    ``key``, the place of this text among the resolver's documents (default: its top).
+    """
     data, source = parse_document(text, name, format)
-    return build_rubric(data, source)
+    document = Document("", name, format_name(format, name), key)
+    return build_rubric(data, source, resolver=resolver, shipped=shipped, document=document)

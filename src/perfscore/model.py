@@ -7,6 +7,7 @@ place in the file.
 
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -28,6 +29,7 @@ from .methods import ScoringMethod, method_class, method_kinds
 __all__ = [
     "Check",
     "DerivedValue",
+    "Effective",
     "GradeBand",
     "GradeCap",
     "Indicator",
@@ -299,6 +301,31 @@ class Check(_Model):
     message: Text
 
 
+class Effective(_Model):
+    """The dates a rubric is in force: from ``from`` to ``until``, both days included;
+    without ``until``, from ``from`` on."""
+
+    from_: datetime.date = Field(alias="from", description="the first day in force")
+    until: datetime.date | None = Field(
+        None, description="the last day in force (included); none: no end yet"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.until is not None and self.until < self.from_:
+            raise ValueError(f"'until' {self.until} is before 'from' {self.from_}")
+        return self
+
+    def covers(self, day: datetime.date) -> bool:
+        """Whether ``day`` is in force."""
+        return self.from_ <= day and (self.until is None or day <= self.until)
+
+
+#: A rubric's state: ``draft`` (never in force), ``published`` (in force over its
+#: ``effective`` dates), ``retired`` (withdrawn; still the rubric of its past dates).
+RubricStatus = Literal["draft", "published", "retired"]
+
+
 class Rubric(_Model):
     """A whole rubric: metadata, declared inputs, derived values, indicators, grades."""
 
@@ -310,6 +337,12 @@ class Rubric(_Model):
     issuer: Text | None = None
     year: int | None = Field(None, ge=1990, le=2100)
     version: Annotated[str, Field(max_length=50)] = "1"
+    effective: Effective | None = Field(
+        None, description="the dates the rubric is in force: {from, until}, days included"
+    )
+    status: RubricStatus = Field(
+        "published", description="draft (never in force), published, or retired"
+    )
     notes: tuple[Text, ...] = ()
     total: Decimal = Field(HUNDRED, gt=0)
     rounding: RoundingPolicy = RoundingPolicy()
@@ -326,6 +359,21 @@ class Rubric(_Model):
     _source: Any = PrivateAttr(default=None)
     _compiled: Any = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _retired_has_ended(self) -> Rubric:
+        if self.status == "retired" and (self.effective is None or self.effective.until is None):
+            raise ValueError(
+                "a retired rubric says when it ended: give 'effective: {from: ..., until: ...}'"
+            )
+        return self
+
+    def in_force(self, day: datetime.date) -> bool:
+        """Whether this rubric applies on ``day``: not a draft, and ``day`` within its
+        ``effective`` dates (any day, when it declares none)."""
+        if self.status == "draft":
+            return False
+        return self.effective is None or self.effective.covers(day)
 
     @field_validator("notes", mode="before")
     @classmethod
@@ -359,6 +407,16 @@ class Rubric(_Model):
             if node.id == indicator_id:
                 return node
         raise KeyError(indicator_id)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without its compiled form (functions made at run time, which do not
+        pickle): :func:`~perfscore.compile_rubric` compiles it again where it is
+        unpickled, on first use."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private is not None and private.get("_compiled") is not None:
+            state["__pydantic_private__"] = {**private, "_compiled": None}
+        return state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rubric):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property
 from types import MappingProxyType
@@ -162,6 +164,19 @@ class ScoreResult:
     nodes: tuple[IndicatorResult, ...] | Callable[[], tuple[IndicatorResult, ...]] = field(
         default=(), repr=False
     )
+    #: The version of perfscore that computed this result (the audit record).
+    perfscore_version: str = ""
+    #: The ids of the rubric's inputs among ``values`` (the rest are derived values);
+    #: None: every value is an input.
+    input_ids: tuple[str, ...] | None = field(default=None, repr=False)
+
+    @cached_property
+    def inputs_hash(self) -> str:
+        """``sha256:`` of the inputs this result was computed from, as the rubric read them
+        (after conversion: ``"95%"`` read as 95 hashes as 95), canonically written:
+        keys sorted, numbers by value (``10.5`` and ``10.50`` alike), an input left out
+        as ``null``. Computed on first use, so that scoring does not pay for it."""
+        return inputs_hash(self.values, self.input_ids)
 
     @cached_property
     def indicators(self) -> tuple[IndicatorResult, ...]:
@@ -173,6 +188,34 @@ class ScoreResult:
         if not isinstance(other, ScoreResult):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain data for pickling (a result sent back from a worker process): the nodes
+        built, read-only views as dicts (restored as read-only views)."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["values"] = dict(self.values)
+        state["nodes"] = tuple(
+            n
+            if n.explanation is None
+            else n._replace(
+                explanation=Explanation(dict(n.explanation.values), n.explanation.steps)
+            )
+            for n in self.indicators
+        )
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["values"] = MappingProxyType(state["values"])
+        state["nodes"] = tuple(
+            n
+            if n.explanation is None
+            else n._replace(
+                explanation=Explanation(MappingProxyType(n.explanation.values), n.explanation.steps)
+            )
+            for n in state["nodes"]
+        )
+        self.__dict__.update(state)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -207,7 +250,9 @@ class ScoreResult:
         """A JSON-ready dict (``json.dumps`` takes it as it is): decimals as strings, a
         table input's rows as lists of objects, each warning as :meth:`Issue.to_dict`
         writes it (with ``severity`` ``warning``). ``explanations=False`` leaves out each
-        indicator's ``explanation``. ``perfscore schema result`` prints its JSON Schema."""
+        indicator's ``explanation``. ``perfscore schema result`` prints its JSON Schema.
+        The audit record comes first: ``rubric`` (id, version, hash),
+        ``perfscore_version`` and ``inputs_hash``."""
         indicators = []
         for node in self.indicators:
             data = node.to_dict()
@@ -220,6 +265,8 @@ class ScoreResult:
                 "version": self.rubric_version,
                 "hash": self.rubric_hash,
             },
+            "perfscore_version": self.perfscore_version,
+            "inputs_hash": self.inputs_hash,
             "total": to_str(self.total),
             "unrounded_total": to_str(self.unrounded_total),
             "max_total": to_str(self.max_total),
@@ -230,6 +277,28 @@ class ScoreResult:
             "values": {k: _jsonable(v) for k, v in self.values.items()},
             "warnings": [w.to_dict(severity="warning") for w in self.warnings],
         }
+
+
+def _canonical(value: Any) -> Any:
+    """A value as the inputs hash writes it: numbers by value, tables as lists of maps."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Decimal | int):
+        text = to_str(Decimal(value))
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return str(value)
+
+
+def inputs_hash(values: Mapping[str, Any], names: Iterable[str] | None = None) -> str:
+    """``sha256:`` of the canonical JSON of ``values`` (only ``names`` when given)."""
+    keys = values.keys() if names is None else names
+    data = {k: _canonical(values.get(k)) for k in keys}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _jsonable(value: object) -> Any:

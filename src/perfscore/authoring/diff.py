@@ -43,6 +43,7 @@ from pydantic import BaseModel
 
 from perfscore._interval import Interval
 from perfscore._numbers import ZERO, round_decimal, to_str
+from perfscore.dumping import content_hash
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PathPart, PerfscoreError
 from perfscore.methods import Band
@@ -271,6 +272,9 @@ class RubricDiff:
     new: RubricInfo
     changes: tuple[Change, ...]
     indicator_ids: Mapping[str, str]
+    #: What a reviewer should know that is not a change: ``diff.version_unchanged`` when
+    #: the content changed (``status`` aside) and the ``version`` did not.
+    warnings: tuple[Issue, ...] = ()
 
     @property
     def identical(self) -> bool:
@@ -282,6 +286,10 @@ class RubricDiff:
             "old": self.old.to_dict(),
             "new": self.new.to_dict(),
             "changes": [c.to_dict() for c in self.changes],
+            "warnings": [
+                {"code": w.code, "message": w.message, "hint": w.hint, "params": dict(w.params)}
+                for w in self.warnings
+            ],
         }
 
 
@@ -692,7 +700,29 @@ def diff_rubrics(old: Rubric, new: Rubric) -> RubricDiff:
         RubricInfo.of(new),
         tuple(differ.changes),
         MappingProxyType(ids),
+        tuple(_version_warnings(old, new)),
     )
+
+
+def _version_warnings(old: Rubric, new: Rubric) -> list[Issue]:
+    """``diff.version_unchanged`` when the content (``status`` aside) changed and the
+    ``version`` did not: two different rubrics would go by one name."""
+    if old.version != new.version:
+        return []
+    before = content_hash(old, leave_out=("status",))
+    after = content_hash(new, leave_out=("status",))
+    if before == after:
+        return []
+    return [
+        Issue.of(
+            "diff.version_unchanged",
+            _locate(new, ("version",)),
+            id=new.id,
+            version=new.version,
+            old_hash=before,
+            new_hash=after,
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- impact

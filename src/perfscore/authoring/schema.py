@@ -74,6 +74,9 @@ _DESCRIPTIONS: Final[dict[str, dict[str, str]]] = {
         "indicators": "the indicator tree (一级 → 二级 → 三级指标)",
         "grades": "grade bands (等次) covering every total from 0 to the full score",
         "grade_caps": "rules that cap the grade after banding (veto items)",
+        "effective": "the dates the rubric is in force, days included",
+        "status": "draft (never in force), published (the default), or retired (withdrawn; "
+        "still the rubric of its past dates, so it needs effective.until)",
     },
     "InputSpec": {
         "label": "the Chinese name shown to people (e.g. 编制数)",
@@ -540,6 +543,8 @@ def result_schema() -> dict[str, Any]:
         "type": "object",
         "required": [
             "rubric",
+            "perfscore_version",
+            "inputs_hash",
             "total",
             "unrounded_total",
             "max_total",
@@ -559,6 +564,16 @@ def result_schema() -> dict[str, Any]:
                     "version": {"type": "string"},
                     "hash": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
                 },
+            },
+            "perfscore_version": {
+                "type": "string",
+                "description": "the version of perfscore that computed the result",
+            },
+            "inputs_hash": {
+                "type": "string",
+                "pattern": "^sha256:[0-9a-f]{64}$",
+                "description": "sha256 of the inputs as the rubric read them, written "
+                "canonically (keys sorted, numbers by value)",
             },
             "total": _DECIMAL_TEXT,
             "unrounded_total": _DECIMAL_TEXT,

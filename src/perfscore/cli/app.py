@@ -19,6 +19,7 @@ write issues to stderr so that stdout only ever holds the result.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 import textwrap
@@ -45,11 +46,23 @@ from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import load_rubric
+from perfscore.model import Rubric
 from perfscore.population import batch
 from perfscore.population.readers import FILE_SUFFIXES, UnsafeWorkbook
 from perfscore.render import text as reporting
 
-from .common import FILE, ExitCode, Group, Option, UsageFailure, fail, load_and_score, show
+from .common import (
+    FILE,
+    ON_DATE,
+    ExitCode,
+    Group,
+    Option,
+    UsageFailure,
+    fail,
+    load_and_score,
+    rubric_in_force,
+    show,
+)
 
 __all__ = ["main"]
 
@@ -172,7 +185,7 @@ def _summary_text(summary: batch.BatchSummary) -> str:
     return "\n".join(lines)
 
 
-def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
+def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
     """Score every department of ``inputs`` into ``out``; summary on stderr; exit 1 if
     any department failed, 3 if the rubric or the whole of ``inputs`` cannot be used."""
     try:
@@ -185,7 +198,7 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
     if out.resolve() == inputs.resolve():
         raise click.UsageError("--out FILE would overwrite INPUTS; write somewhere else")
     try:
-        compiled = compile_rubric(load_rubric(rubric_path))
+        compiled = compile_rubric(rubric)
     except PerfscoreError as e:
         fail(e)
     records = batch.score_many(compiled, inputs)
@@ -218,8 +231,10 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
 
 
 @main.command(found="cli.exit.found.score")
-@click.argument("rubric", type=FILE)
+@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
+@click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
     "--format",
     "-f",
@@ -238,8 +253,19 @@ def _score_population(rubric_path: Path, inputs: Path, out: Path) -> None:
     "(.csv, .tsv, .xlsx, .jsonl or .parquet).",
 )
 @click.pass_context
-def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Path | None) -> None:
+def score(
+    ctx: click.Context,
+    rubric: Path,
+    inputs: Path,
+    on: datetime.datetime | None,
+    rubric_id: str | None,
+    format_: str,
+    out: Path | None,
+) -> None:
     """Score one department, or a population into FILE with --out.
+
+    RUBRIC is a rubric file, or with --on DATE a folder of rubric versions: the one in
+    force on DATE scores (--rubric-id ID when the folder holds several rubrics).
 
     INPUTS is one department (a YAML or JSON mapping of input id to value) or a
     population: a folder of such files, a CSV or TSV with one department per row, JSONL
@@ -248,6 +274,7 @@ def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Pat
     could not be scored. With -f json a rubric or inputs that cannot be used are written
     as JSON on stdout (exit 3).
     """
+    day = on.date() if on is not None else None
     if _is_population(inputs, out):
         if out is None:
             raise click.UsageError(
@@ -259,14 +286,18 @@ def score(ctx: click.Context, rubric: Path, inputs: Path, format_: str, out: Pat
                 "--format shows one department; with --out FILE, the suffix of FILE "
                 "decides the format"
             )
-        _score_population(rubric, inputs, out)
+        try:
+            loaded = rubric_in_force(rubric, day, rubric_id)
+        except PerfscoreError as e:
+            fail(e)
+        _score_population(loaded, inputs, out)
         return
     if out is not None:
         raise click.UsageError(
             "--out writes the scores of a population: INPUTS must be a folder, "
             "or a .csv, .tsv, .xlsx or .jsonl file"
         )
-    _, result = load_and_score(rubric, inputs)
+    _, result = load_and_score(rubric, inputs, on=day, rubric_id=rubric_id)
     if format_ == "json":
         click.echo(reporting.render_json(result))
     elif format_ == "markdown":
@@ -360,3 +391,7 @@ from .serve import keys_command, serve_command  # noqa: E402
 
 main.add_command(serve_command)
 main.add_command(keys_command)
+
+from .verify import verify_command  # noqa: E402
+
+main.add_command(verify_command)

@@ -20,6 +20,7 @@ catalogue key), and with ``-f json`` a failure is written as JSON on stdout too
 
 from __future__ import annotations
 
+import datetime
 import enum
 import json
 import sys
@@ -36,11 +37,13 @@ from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.model import Rubric
+from perfscore.registry import RubricRegistry
 from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
 
 __all__ = [
     "FILE",
+    "ON_DATE",
     "Command",
     "ExitCode",
     "Group",
@@ -50,6 +53,8 @@ __all__ = [
     "fail",
     "load_and_score",
     "locate_inputs",
+    "read_inputs",
+    "rubric_in_force",
     "show",
     "wants_json",
 ]
@@ -251,17 +256,65 @@ def locate_inputs(issues: Sequence[Issue], file: str, source: SourceMap) -> list
     return located
 
 
-def load_and_score(rubric_path: Path, inputs_path: Path) -> tuple[Rubric, ScoreResult]:
-    """Load both files and score; on a problem, print every issue (as JSON too with
-    ``-f json``) and exit 3."""
-    try:
-        rubric = load_rubric(rubric_path)
-        if inputs_path.suffix.lower() == ".xlsx":  # a form made by `perfscore template`
-            from perfscore.authoring.template import read_template_xlsx
+#: ``--on DATE``: the day whose rubric in force scores, with a folder of rubrics.
+ON_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
-            data, source = read_template_xlsx(inputs_path), SourceMap(str(inputs_path), [])
-        else:
-            data, source = load_document(inputs_path)
+
+def rubric_in_force(
+    path: Path, on: datetime.date | None = None, rubric_id: str | None = None
+) -> Rubric:
+    """The rubric a command uses: the file ``path``; or, when ``path`` is a folder of
+    rubrics, the one with ``rubric_id`` (needed when the folder holds several ids) in force
+    on ``on`` (needed). With a file and ``on``, the file's rubric must be in force that day.
+
+    Usage mistakes raise :class:`click.UsageError`; rubric problems raise
+    :class:`~perfscore.errors.PerfscoreError` listing every issue."""
+    if not path.is_dir():
+        rubric = load_rubric(path)
+        if rubric_id is not None and rubric.id != rubric_id:
+            raise click.UsageError(
+                tr("cli.rubric_id_mismatch", file=str(path), id=rubric.id, wanted=rubric_id)
+            )
+        if on is not None and not rubric.in_force(on):
+            RubricRegistry([rubric], check=()).in_force(rubric.id, on)  # raises, saying why
+        return rubric
+    if on is None:
+        raise click.UsageError(tr("cli.on_needed", folder=str(path)))
+    registry = RubricRegistry.from_folder(path)
+    ids = registry.ids()
+    if rubric_id is None:
+        if len(ids) != 1:
+            raise click.UsageError(
+                tr("cli.rubric_id_needed", folder=str(path), ids=", ".join(ids) or "—")
+            )
+        rubric_id = ids[0]
+    return registry.in_force(rubric_id, on)
+
+
+def read_inputs(path: Path) -> tuple[Any, SourceMap]:
+    """One department's inputs: a YAML or JSON file, or a form made by ``perfscore
+    template`` (XLSX). Raises :class:`~perfscore.errors.PerfscoreError`."""
+    if path.suffix.lower() == ".xlsx":
+        from perfscore.authoring.template import read_template_xlsx
+
+        return read_template_xlsx(path), SourceMap(str(path), [])
+    return load_document(path)
+
+
+def load_and_score(
+    rubric_path: Path,
+    inputs_path: Path,
+    *,
+    on: datetime.date | None = None,
+    rubric_id: str | None = None,
+) -> tuple[Rubric, ScoreResult]:
+    """Load both files and score; on a problem, print every issue (as JSON too with
+    ``-f json``) and exit 3.
+
+    ``rubric_path`` may be a folder of rubrics with ``on`` (see :func:`rubric_in_force`)."""
+    try:
+        rubric = rubric_in_force(rubric_path, on, rubric_id)
+        data, source = read_inputs(inputs_path)
     except PerfscoreError as e:
         fail(e)
     file = str(inputs_path)

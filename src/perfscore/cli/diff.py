@@ -49,6 +49,7 @@ from perfscore.authoring.diff import (
     population_labels,
 )
 from perfscore.errors import Issue, PerfscoreError, RubricError
+from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 from perfscore.population.readers import population_format, read_population
@@ -558,6 +559,8 @@ def diff_command(
             raise click.BadParameter(str(error), param_hint="'--population'") from None
     old_rubric, new_rubric = _load(old, new, as_json=format_ == "json", out=out)
     diff = diff_rubrics(old_rubric, new_rubric)
+    for warning in diff.warnings:
+        click.echo(f"{tr('cli.warning')}: {warning}", err=True)
     analysis: ImpactAnalysis | None = None
     outcomes: Iterable[DepartmentImpact | DepartmentFailure] = ()
     if population is not None:
