@@ -248,7 +248,8 @@ def test_a_service_that_refuses_shipped_rubrics(tmp_path: Path) -> None:
         variant = (ROOT / "examples" / "local-variant" / "rubric.yaml").read_text(encoding="utf-8")
         refused = api.post_rubric(variant)
         assert refused.status_code == 422
-        assert refused.json()["type"] == "/problems/references-refused"
+        assert refused.json()["type"] == "/problems/invalid-rubric"
+        assert refused.json()["issues"][0]["code"] == "compose.shipped_refused"
 
 
 def test_input_schema_of_the_version_in_force(api: Api) -> None:
@@ -388,3 +389,65 @@ def test_limits_body_size_rows_and_rate(tmp_path: Path) -> None:
         assert limited.headers["retry-after"].isdigit()
         # another key has its own bucket
         assert api.client.get("/v1/rubrics", headers=api.headers(api.key_b)).status_code == 200
+
+
+def test_extends_resolves_among_the_tenants_own_rubrics_only(api: Api) -> None:
+    base = _with_version(_demo(), "base-1")
+    assert api.post_rubric(base).status_code == 201
+    base_id = perfscore.loads_rubric(base).id
+    variant = f'extends: {base_id}\nid: demo-variant\ntitle: A variant\nversion: "1"\n'
+    made = api.post_rubric(variant)
+    assert made.status_code == 201, made.text
+    pinned = api.post_rubric(
+        variant.replace(f"extends: {base_id}", f"extends: {base_id}/base-1").replace(
+            'version: "1"', 'version: "2"'
+        )
+    )
+    assert pinned.status_code == 201, pinned.text
+    # the composed text is stored: the variant loads alone, with the base's indicators
+    text = api.client.get("/v1/rubrics/demo-variant/versions/1", headers=api.headers()).json()[
+        "text"
+    ]
+    assert "extends" not in perfscore.loads_rubric(text).model_dump()
+    assert len(perfscore.loads_rubric(text).indicators) == len(
+        perfscore.loads_rubric(base).indicators
+    )
+    other = api.post_rubric(variant, key=api.key_b)
+    assert other.status_code == 422
+    assert other.json()["issues"][0]["code"] == "compose.reference"
+
+
+def test_the_version_in_force_on_a_date_is_the_one_scored(api: Api) -> None:
+    demo = _demo()
+    inputs = yaml.safe_load((ROOT / "examples" / "demo" / "inputs.yaml").read_text("utf-8"))
+    inputs = json.loads(json.dumps(inputs, default=str))
+    rubric_id = perfscore.loads_rubric(demo).id
+    versions = {
+        "2023": "effective: {from: 2023-01-01, until: 2023-12-31}\nstatus: retired\n",
+        "2024": "effective: {from: 2024-01-01}\n",
+        "2025-draft": "effective: {from: 2025-01-01}\nstatus: draft\n",
+    }
+    for version, head in versions.items():
+        text = _with_version(demo, version).replace("title:", head + "title:", 1)
+        assert api.post_rubric(text).status_code == 201, api.post_rubric(text).text
+    for day, expected in (
+        ("2023-06-30", "2023"),
+        ("2024-02-01", "2024"),
+        ("2026-01-01", "2024"),  # the draft is never in force
+    ):
+        r = api.client.post(
+            f"/v1/rubrics/{rubric_id}/score?on={day}", json=inputs, headers=api.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["rubric"]["version"] == expected, day
+    early = api.client.post(
+        f"/v1/rubrics/{rubric_id}/score?on=2022-12-31", json=inputs, headers=api.headers()
+    )
+    assert early.status_code == 404
+    assert early.json()["type"] == "/problems/not-in-force"
+    listed = api.client.get("/v1/rubrics", headers=api.headers()).json()["rubrics"]
+    assert {r["version"]: r["status"] for r in listed} == {
+        "2023": "retired",
+        "2024": "published",
+        "2025-draft": "draft",
+    }

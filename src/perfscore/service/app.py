@@ -33,7 +33,7 @@ from perfscore.i18n import use_lang
 
 from .problems import Problem, issue_dict, problem_response
 from .settings import ServiceSettings
-from .store import Conflict, Store, StoredRubric, canonical_json
+from .store import Conflict, Store, StoredRubric
 
 __all__ = ["create_app"]
 
@@ -235,15 +235,30 @@ class Service:
     # -- rubrics -----------------------------------------------------------------------
 
     def load(self, tenant: str, raw: bytes, fmt: str, name: str) -> Any:
-        """Load a posted rubric. Its references resolve among the shipped rubrics only
-        when the service allows them; a tenant's own rubrics are referenced by their
-        composed text, stored whole, so a stored version never changes under it."""
-        from perfscore.loading import build_rubric, parse_document
+        """Load a posted rubric. ``extends`` / ``uses`` resolve among the tenant's own
+        rubrics (``ID``: the version in force today; ``ID/VERSION``: that version) and,
+        when the service allows them, the shipped ones (``perfscore:NAME``); never
+        another tenant's and never a file."""
+        from perfscore.loading import loads_rubric
+        from perfscore.resolvers import MappingResolver
 
-        data, source = parse_document(raw, name, fmt)
-        if not self.settings.allow_shipped and _references(data):
-            raise Problem(422, "references-refused")
-        return build_rubric(data, source)
+        today = dt.date.today()
+        documents: dict[str, str | bytes] = {}
+        in_force: dict[str, StoredRubric] = {}
+        for stored in self.store.rubrics(tenant):
+            documents[f"{stored.rubric_id}/{stored.version}"] = stored.text
+            if stored.in_force(today):
+                newest = in_force.get(stored.rubric_id)
+                if newest is None or stored.created_at >= newest.created_at:
+                    in_force[stored.rubric_id] = stored
+        documents.update({rid: stored.text for rid, stored in in_force.items()})
+        return loads_rubric(
+            raw,
+            format=fmt,
+            name=name,
+            resolver=MappingResolver(documents),
+            shipped=self.settings.allow_shipped,
+        )
 
     def stored_in_force(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
         """The version of ``rubric_id`` in force on ``on``: the tenant's newest published
@@ -321,15 +336,6 @@ def _shipped() -> dict[str, StoredRubric]:
             )
         _SHIPPED = found
     return _SHIPPED
-
-
-def _references(data: Any) -> bool:
-    """Whether a document names another (``extends``, ``uses``, ``ref``) anywhere."""
-    if isinstance(data, dict):
-        return any(k in ("extends", "uses", "ref") or _references(v) for k, v in data.items())
-    if isinstance(data, list):
-        return any(_references(v) for v in data)
-    return False
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -482,8 +488,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                     rubric = svc.load(tenant, raw, fmt, "<request>")
                 except PerfscoreError as error:
                     raise Problem(422, "invalid-rubric", issues=error.issues) from None
-            effective = getattr(rubric, "effective", None)
-            status = getattr(rubric, "status", None) or "published"
+            effective = rubric.effective
             stored = StoredRubric(
                 tenant_id=tenant,
                 rubric_id=rubric.id,
@@ -492,9 +497,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 format="yaml",
                 text=dump_rubric(rubric, "yaml"),
                 title=rubric.title,
-                effective_from=getattr(effective, "from_", None) if effective else None,
-                effective_until=getattr(effective, "until", None) if effective else None,
-                status=str(getattr(status, "value", status)),
+                effective_from=effective.from_ if effective else None,
+                effective_until=effective.until if effective else None,
+                status=rubric.status,
                 created_at=dt.datetime.now(dt.UTC),
             )
             from perfscore.engine import compile_rubric
@@ -560,15 +565,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def _record(
         stored: StoredRubric, inputs: Any, result: dict[str, Any], kind: str
     ) -> dict[str, Any]:
-        import hashlib
-
         return {
             "kind": kind,
             "rubric_id": stored.rubric_id,
             "rubric_version": stored.version,
             "rubric_hash": stored.content_hash,
-            "inputs_hash": result.get("inputs_hash")
-            or "sha256:" + hashlib.sha256(canonical_json(inputs).encode()).hexdigest(),
+            "inputs_hash": result["inputs_hash"],
             "perfscore_version": __version__,
             "inputs": inputs,
             "result": result,

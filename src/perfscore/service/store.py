@@ -130,8 +130,9 @@ class StoredRubric:
     created_at: dt.datetime
 
     def in_force(self, on: dt.date) -> bool:
-        """Whether this version applies on ``on`` (``until`` is the last day it applies)."""
-        if self.status != "published":
+        """Whether this version applies on ``on``, as :meth:`perfscore.Rubric.in_force`
+        says: never a draft; else within its dates (``until`` is the last day)."""
+        if self.status == "draft":
             return False
         if self.effective_from is not None and on < self.effective_from:
             return False
