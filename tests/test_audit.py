@@ -179,3 +179,33 @@ def test_cli_verify_confirms_or_lists_differences(tmp_path: Path) -> None:
         code, _, err = _run("verify", str(tmp_path / "list.json"), str(SHAOYANG))
         assert code == 3
         assert "verify.not_a_result" in err
+
+
+FRACTION = """\
+id: f
+title: t
+inputs:
+  p: {label: P, kind: percent, accept: [fraction]}
+  rows:
+    label: 行
+    kind: table
+    required: false
+    columns:
+      name: {label: 名称, kind: text}
+      q: {label: Q, kind: percent, accept: [fraction]}
+indicators:
+  - {id: a, name: 甲, weight: 100, scoring: {method: formula, expression: "min(p, 100)"}}
+grades:
+  - {name: 合格, range: "[0, 100]"}
+"""
+
+
+@pytest.mark.parametrize("written", ["0.95", "0.955", "1", "0"])
+def test_recorded_values_already_converted_are_read_the_same(written: str) -> None:
+    """A percent that accepts fractions reads 0.95 as 95 and records 95: verifying from
+    the recorded values gives it back as 0.95, so it is read as 95 again."""
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(FRACTION))
+    inputs = {"p": written, "rows": [{"name": "x", "q": written}]}
+    record = json.loads(json.dumps(compiled.score(inputs).to_dict()))
+    outcome = verify_result(record, compiled)
+    assert outcome.differences == ()

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
+from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric
+from perfscore.model import InputSpec
 
 __all__ = ["KINDS", "Difference", "Verification", "verify_result"]
 
@@ -86,12 +89,35 @@ class Verification:
 
 
 def recorded_inputs(record: Mapping[str, Any], compiled: CompiledRubric) -> dict[str, Any]:
-    """The inputs a result records among its ``values`` (the derived values left out;
-    an input recorded as ``null``, left out as it was)."""
+    r"""The inputs a result records among its ``values`` (the derived values left out;
+    an input recorded as ``null``, left out as it was), written so that the rubric reads
+    them as it read them then: a recorded value is already converted, so a percent that
+    ``accept``\ s ``fraction`` (0.95 read as 95) is given back as the fraction."""
     values = record.get("values")
     if not isinstance(values, Mapping):
         return {}
-    return {k: v for k, v in values.items() if k in compiled.rubric.inputs and v is not None}
+    specs = compiled.rubric.inputs
+    return {k: _as_written(specs[k], v) for k, v in values.items() if k in specs and v is not None}
+
+
+def _as_written(spec: InputSpec, value: Any) -> Any:
+    """``value`` as recorded (after conversion) -> a value the input reads as the same."""
+    if spec.kind == "table" and spec.columns and isinstance(value, list):
+        return [
+            {
+                k: (_as_written(spec.columns[k], v) if k in spec.columns and v is not None else v)
+                for k, v in row.items()
+            }
+            if isinstance(row, Mapping)
+            else row
+            for row in value
+        ]
+    if spec.kind == "percent" and "fraction" in spec.accept and not isinstance(value, bool):
+        try:
+            return to_str(Decimal(str(value)).scaleb(-2))
+        except InvalidOperation:
+            return value
+    return value
 
 
 def verify_result(
