@@ -99,6 +99,13 @@ def build(compiled: CompiledRubric) -> FastFunction | None:
     """Generate the fast function for ``compiled``, or None when it has no fast form."""
     if any(leaf.node.rows is not None for leaf in compiled._leaves):
         return None
+    # judged leaves read their scores from the inputs' ``judged:`` section, and an
+    # alternatives branch counts one child of several: the full engine scores both
+    if any(node.node.alternatives for node in compiled._nodes) or any(
+        leaf.node.scoring is not None and leaf.node.scoring.method == "judged"
+        for leaf in compiled._leaves
+    ):
+        return None
     gen = _Gen(compiled)
     rubric = compiled.rubric
     lines = ["def _fast(raw, @@SIGNATURE@@):"]

@@ -1,0 +1,215 @@
+"""What a department's inputs carry besides its figures: who it is, what it claims, what a
+reviewer decided, what people judged.
+
+An inputs file is a mapping of input id to value, and four reserved sections beside them::
+
+    unit:       {name: 邵阳市大祥区应急管理局, code: "431202", year: 2023,
+                 filled_by: 张三, filled_on: 2024-03-10}
+    claimed:    {staff_control: 3, sangong_change: 3, total: 90, grade: 良好}
+    overrides:  {budget_done: {score: 6, reason: 追加预算系上级交办, by: 李四, date: 2024-04-02}}
+    judged:     {goal_reasonable: 1.5, satisfaction: {专家1: 8, 专家2: 9, 专家3: 7.5}}
+
+A table of departments (CSV, XLSX, JSONL) writes the same with dotted column names:
+``unit.name``, ``claimed.staff_control``, ``claimed.total``, ``overrides.budget_done.score``,
+``overrides.budget_done.reason``, ``judged.goal_reasonable``, ``judged.satisfaction.专家1``.
+
+:func:`split_submission` separates the sections from the figures; :func:`parse_unit` and
+:func:`parse_claims` check the two sections that need no rubric. Overrides and judged
+scores are checked by the engine, which knows each indicator's weight.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Final
+
+from ._numbers import to_str
+from .errors import Issue, Location
+
+__all__ = [
+    "SECTIONS",
+    "UNIT_FIELDS",
+    "Claims",
+    "Submission",
+    "parse_claims",
+    "parse_number",
+    "parse_unit",
+    "split_submission",
+]
+
+#: The reserved sections of an inputs file, in the order they are documented.
+SECTIONS: Final = ("unit", "claimed", "overrides", "judged")
+#: The fields of ``unit:``: the unit's name, its code, the year evaluated, who filled the
+#: form and when.
+UNIT_FIELDS: Final = ("name", "code", "year", "filled_by", "filled_on")
+#: Keys of ``claimed:`` that are not indicator ids.
+CLAIM_TOTAL: Final = "total"
+CLAIM_GRADE: Final = "grade"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The reserved sections of one department's inputs, as written (checked later)."""
+
+    unit: Any = None
+    claimed: Any = None
+    overrides: Any = None
+    judged: Any = None
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, s) is None for s in SECTIONS)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """A department's own scores: per indicator (leaf or branch), its total and grade."""
+
+    scores: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    total: Decimal | None = None
+    grade: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: to_str(v) for k, v in self.scores.items()}
+        if self.total is not None:
+            out[CLAIM_TOTAL] = to_str(self.total)
+        if self.grade is not None:
+            out[CLAIM_GRADE] = self.grade
+        return out
+
+
+def _set_dotted(target: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = target
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def split_submission(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], Submission]:
+    """The figures of ``inputs`` and its reserved sections, each section either written
+    whole (``claimed: {...}``) or as dotted keys (``claimed.total``); an empty dotted cell
+    of a table says nothing."""
+    if not any(
+        isinstance(k, str) and (k in SECTIONS or k.split(".", 1)[0] in SECTIONS) for k in inputs
+    ):
+        return dict(inputs), Submission()
+    figures: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if not isinstance(key, str):
+            figures[key] = value
+            continue
+        head, _, rest = key.partition(".")
+        if head not in SECTIONS:
+            figures[key] = value
+        elif not rest:
+            if isinstance(value, Mapping) and isinstance(sections.get(head), dict):
+                sections[head].update(value)
+            else:
+                sections[head] = dict(value) if isinstance(value, Mapping) else value
+        elif value is not None and not (isinstance(value, str) and not value.strip()):
+            section = sections.setdefault(head, {})
+            if isinstance(section, dict):
+                # a judged panel's judge names may hold dots: only the id is split off
+                parts = rest.split(".", 1) if head == "judged" else rest.split(".")
+                _set_dotted(section, parts, value)
+    return figures, Submission(**sections)
+
+
+def parse_number(raw: Any) -> Decimal | None:
+    """A finite number from an int, Decimal, finite float or plain numeric text, or None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, Decimal):
+        return raw if raw.is_finite() else None
+    if isinstance(raw, float):
+        return Decimal(repr(raw)) if math.isfinite(raw) else None
+    if isinstance(raw, str) and 0 < len(raw.strip()) <= 40:
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() else None
+    return None
+
+
+def _text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, datetime.date):
+        return raw.isoformat()
+    if isinstance(raw, Decimal):
+        return to_str(raw)
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None
+    text = str(raw).strip()
+    return text or None
+
+
+def parse_unit(raw: Any, source: str | None = None) -> tuple[dict[str, str], list[Issue]]:
+    """The ``unit:`` section as text fields, and its problems."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, Mapping):
+        return {}, [Issue.of("unit.not_mapping", Location(file=source, path=("unit",)))]
+    out: dict[str, str] = {}
+    issues: list[Issue] = []
+    for key, value in raw.items():
+        if key not in UNIT_FIELDS:
+            issues.append(
+                Issue.of(
+                    "unit.unknown",
+                    Location(file=source, path=("unit", str(key))),
+                    key=str(key),
+                    fields=", ".join(UNIT_FIELDS),
+                )
+            )
+            continue
+        text = _text(value)
+        if text is None and value is not None:
+            issues.append(Issue.of("unit.type", Location(file=source, path=("unit", key)), key=key))
+        elif text is not None:
+            out[key] = text[:500]
+    return out, issues
+
+
+def parse_claims(raw: Any, source: str | None = None) -> tuple[Claims | None, list[Issue]]:
+    """The ``claimed:`` section: scores by indicator id, ``total`` and ``grade``. A score
+    that is not a number is an issue; a negative one, or one of an unknown indicator, is
+    kept: finding those is what a review is for."""
+    if raw is None:
+        return None, []
+    if not isinstance(raw, Mapping):
+        return None, [Issue.of("claimed.not_mapping", Location(file=source, path=("claimed",)))]
+    scores: dict[str, Decimal] = {}
+    total: Decimal | None = None
+    grade: str | None = None
+    issues: list[Issue] = []
+    for key, value in raw.items():
+        name = str(key)
+        where = Location(file=source, path=("claimed", name))
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name == CLAIM_GRADE:
+            grade = _text(value)
+            continue
+        number = parse_number(value)
+        if number is None:
+            shown = value if isinstance(value, str) else type(value).__name__
+            issues.append(Issue.of("claimed.type", where, key=name, value=str(shown)[:40]))
+        elif name == CLAIM_TOTAL:
+            total = number
+        else:
+            scores[name] = number
+    return Claims(MappingProxyType(scores), total, grade), issues
