@@ -927,9 +927,9 @@ class CompiledRubric:
                     issues.append(
                         Issue.of(
                             "judged.type" if number is None else "judged.out_of_range",
-                            where if judge is None else Location(
-                                file=source, path=("judged", leaf_id, judge)
-                            ),
+                            where
+                            if judge is None
+                            else Location(file=source, path=("judged", leaf_id, judge)),
                             indicator=leaf_id,
                             score=str(value)[:40] if number is None else to_str(number),
                             weight=to_str(node.weight),
@@ -1221,6 +1221,7 @@ class CompiledRubric:
             "grade_caps": (),
             "perfscore_version": __version__,
             "input_ids": self._input_ids,
+            "unit": None,
         }
 
     @cached_property

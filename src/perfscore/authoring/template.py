@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_SHEET",
     "HEADERS",
+    "is_form",
     "read_template_xlsx",
     "xlsx_template",
     "yaml_template",
@@ -300,6 +301,27 @@ def _cell_value(value: Any, number_format: str | None) -> Any:
         text = value.strip()
         return text or None
     return value
+
+
+def is_form(path: str | Path) -> bool:
+    """Whether the workbook at ``path`` is a form made by :func:`xlsx_template` (one
+    department), rather than a table of departments. False for a file that is no workbook."""
+    import openpyxl
+
+    try:
+        check_workbook(path)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error for a bad file
+        return False
+    try:
+        if DATA_SHEET in book.sheetnames:
+            return True
+        sheet = book.worksheets[0]
+        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        cells = [str(h).strip() if h is not None else "" for h in header[:4]]
+        return cells == list(HEADERS[:4])
+    finally:
+        book.close()
 
 
 def read_template_xlsx(path: str | Path) -> dict[str, Any]:
