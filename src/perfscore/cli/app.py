@@ -99,6 +99,10 @@ def validate(rubric: Path, format_: str) -> None:
         click.echo(json.dumps({"rubric": about, "issues": []}, ensure_ascii=False, indent=2))
         return
     click.echo(reporting.render_rubric_summary(loaded))
+    todos = compile_rubric(loaded).todos
+    if todos:  # warnings: the rubric is valid, with rows an author still has to finish
+        click.echo("\n".join(str(issue) for issue in todos))
+        click.echo(tr("rubric.todo_count", count=len(todos)))
     origins = loaded.indicator_origins
     if origins:
         click.echo("indicators come from:")
