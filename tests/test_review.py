@@ -1,0 +1,289 @@
+"""Review (复核): claims against the rubric, one department and a population; the command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import perfscore
+from perfscore._submission import split_submission
+from perfscore.cli import main
+from perfscore.i18n import use_lang
+from perfscore.population import batch
+from perfscore.render import review as render
+
+from .conftest import REPO_ROOT
+
+SHAOYANG = REPO_ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
+SELF_EVAL = REPO_ROOT / "examples" / "daxiang-emergency-2023" / "self-evaluation.yaml"
+SEED = REPO_ROOT / "examples" / "daxiang-emergency-2023" / "inputs.yaml"
+
+
+@pytest.fixture(scope="module")
+def compiled() -> perfscore.CompiledRubric:
+    return perfscore.compile_rubric(perfscore.load_rubric(SHAOYANG))
+
+
+@pytest.fixture(scope="module")
+def seed() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    return data
+
+
+def honest_claims(result: perfscore.ScoreResult) -> dict[str, Any]:
+    claims: dict[str, Any] = {n.id: str(n.score) for n in result.leaves}
+    claims["total"] = str(result.total)
+    claims["grade"] = result.grade
+    return claims
+
+
+def test_the_example_self_evaluation_has_every_kind_of_finding(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    data = yaml.safe_load(SELF_EVAL.read_text(encoding="utf-8"))
+    review = compiled.review(data)
+    found = {(f.indicator, f.kind) for f in review.findings}
+    assert found == {
+        ("input", "claim_above_weight"),
+        ("indicator_clarity", "over_claimed"),
+        ("key_spend", "claim_above_weight"),
+        ("key_spend", "over_claimed"),
+        ("process", "subtotal_mismatch"),
+        ("payment_progress", "over_claimed"),
+        ("timeliness", "over_claimed"),
+        ("key_task_completion", "under_claimed"),
+        ("economic_benefit", "claim_negative"),
+        ("economic_benefit", "under_claimed"),
+        ("ecological_benefit", "missing_claim"),
+        ("public_satisfaction", "unknown_indicator"),
+        ("total", "subtotal_mismatch"),
+        ("total", "under_claimed"),
+        ("grade", "grade_mismatch"),
+    }
+    assert review.computed_total == Decimal("90.00")
+    assert review.claimed_total == 0
+    assert review.claimed_grade == "良好"
+    assert review.unit is not None and review.unit["name"] == "邵阳市大祥区应急管理局"
+    timeliness = review.by_kind("over_claimed")[3]
+    assert timeliness.indicator == "timeliness"
+    assert timeliness.difference == Decimal("1.20")
+    assert "6 × 80 / 100" in timeliness.explanation
+    grade = review.by_kind("grade_mismatch")[0]
+    assert (grade.claimed, grade.computed) == ("良好", "不合格")
+    assert review.discrepancy == Decimal("1") + 2 + 1 + Decimal("1.2") + 1 + Decimal("2.8")
+
+
+def test_json_keys_are_exactly_the_documented_ones(compiled: perfscore.CompiledRubric) -> None:
+    data = yaml.safe_load(SELF_EVAL.read_text(encoding="utf-8"))
+    out = compiled.review(data).to_dict()
+    assert {
+        "findings",
+        "claimed_total",
+        "computed_total",
+        "claimed_grade",
+        "computed_grade",
+    } <= set(out)
+    for item in out["findings"]:
+        assert set(item) == {
+            "indicator",
+            "kind",
+            "claimed",
+            "computed",
+            "difference",
+            "explanation",
+        }
+    assert out["claimed_total"] == "0"
+    assert out["computed_total"] == "90.00"
+    json.dumps(out)  # plain data throughout
+
+
+def test_claims_may_be_given_apart_from_the_inputs(
+    compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    result = compiled.score(seed)
+    review = compiled.review(seed, honest_claims(result))
+    assert review.findings == ()
+    with pytest.raises(perfscore.InputError) as error:
+        compiled.review(seed, {"staff_control": "三分"})
+    assert error.value.codes == ("claimed.type",)
+
+
+leaf_ids = st.sampled_from(
+    [n.id for n in perfscore.load_rubric(SHAOYANG).leaves]  # the rubric's leaves
+)
+
+
+@given(
+    leaf_ids, st.decimals(min_value="-2", max_value="2", places=2), st.decimals("0", "1", places=2)
+)
+def test_a_claim_off_by_d_is_a_finding_exactly_when_d_exceeds_the_tolerance(
+    leaf: str, d: Decimal, tolerance: Decimal
+) -> None:
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(SHAOYANG))
+    seed = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    result = compiled.score(seed)
+    claims = {n.id: n.score for n in result.leaves}
+    claims[leaf] += d
+    review = compiled.review(seed, claims, tolerance=tolerance)
+    on_leaf = [f for f in review.findings if f.indicator == leaf]
+    kinds = {f.kind for f in on_leaf}
+    if abs(d) <= tolerance:
+        assert not kinds & {"over_claimed", "under_claimed"}
+    else:
+        assert ("over_claimed" if d > 0 else "under_claimed") in kinds
+        assert next(f.difference for f in on_leaf if f.kind.endswith("claimed")) == d
+    weight = result[leaf].weight
+    assert ("claim_above_weight" in kinds) == (claims[leaf] > weight)
+    assert ("claim_negative" in kinds) == (claims[leaf] < 0)
+    assert review.discrepancy == (abs(d) if abs(d) > tolerance else 0)
+
+
+def test_an_override_is_what_the_claim_is_compared_with(
+    compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    result = compiled.score(seed)
+    claims = honest_claims(result)
+    claims["timeliness"] = "6"
+    claims.pop("total")
+    decided = {"timeliness": {"score": 6, "reason": "延期系上级调整计划", "by": "绩效科"}}
+    review = compiled.review({**seed, "overrides": decided}, claims)
+    assert all(f.indicator != "timeliness" for f in review.findings)
+    assert review.result["timeliness"].override is not None
+    with use_lang("en"):
+        text = render.render_review(review, "table")
+    assert isinstance(text, str)
+    assert "延期系上级调整计划" in text and "Reviewer overrides" in text
+
+
+def test_sections_as_dotted_columns() -> None:
+    figures, submission = split_submission(
+        {
+            "x": 1,
+            "unit.name": "某局",
+            "claimed.a": "3",
+            "claimed.total": "",
+            "overrides.a.score": 2,
+            "overrides.a.reason": "因",
+            "judged.p.专家1": 4,
+        }
+    )
+    assert figures == {"x": 1}
+    assert submission.unit == {"name": "某局"}
+    assert submission.claimed == {"a": "3"}
+    assert submission.overrides == {"a": {"score": 2, "reason": "因"}}
+    assert submission.judged == {"p": {"专家1": 4}}
+
+
+def test_unit_and_claims_problems_are_reported_together(
+    compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    with pytest.raises(perfscore.InputError) as error:
+        compiled.score({**seed, "unit": {"nme": "x"}, "claimed": {"total": "九十"}})
+    assert error.value.codes == ("unit.unknown", "claimed.type")
+
+
+# --------------------------------------------------------------------------- population
+
+
+def population_csv(tmp_path: Path, seed: dict[str, Any], result: perfscore.ScoreResult) -> Path:
+    honest = honest_claims(result)
+    rows = []
+    for dept, change in (("honest", {}), ("a_bit", {"timeliness": "6"}), ("lots", {"total": "0"})):
+        claims = {**honest, **change}
+        row = {**seed, "id": dept, "unit.name": f"{dept} 局"}
+        row.update({f"claimed.{k}": v for k, v in claims.items()})
+        rows.append(row)
+    rows.append({**seed, "id": "broken", "staff_actual": "many"})
+    path = tmp_path / "population.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_population_is_listed_by_discrepancy_and_keeps_the_good_rows(
+    tmp_path: Path, compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    path = population_csv(tmp_path, seed, compiled.score(seed))
+    population = batch.review_population(batch.review_many(compiled, path))
+    assert [r.id for r in population.reviewed] == ["a_bit", "lots", "honest"]
+    assert [f.id for f in population.failed] == ["broken"]
+    assert population.counts["over_claimed"] == 1
+    # a_bit's total no longer adds up; lots claims a total of 0 under rows adding up to 90
+    assert population.counts["subtotal_mismatch"] == 2
+    assert population.counts["under_claimed"] == 1
+    assert population.counts["grade_mismatch"] == 1
+    assert population.reviewed[2].review.findings == ()
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), prog_name="perfscore")
+
+
+def test_review_command_formats_and_fail_on(tmp_path: Path) -> None:
+    table = run("review", str(SHAOYANG), str(SELF_EVAL))
+    assert table.exit_code == 0, table.output
+    assert "邵阳市大祥区应急管理局" in table.output
+    as_json = run("review", str(SHAOYANG), str(SELF_EVAL), "-f", "json")
+    data = json.loads(as_json.output)
+    assert data["computed_total"] == "90.00"
+    assert len(data["findings"]) == 15
+    for fail_on in ("any", "total", "grade"):
+        assert run("review", str(SHAOYANG), str(SELF_EVAL), "--fail-on", fail_on).exit_code == 1
+    loose = run("review", str(SHAOYANG), str(SELF_EVAL), "-f", "json", "--tolerance", "1.5")
+    assert {f["indicator"] for f in json.loads(loose.output)["findings"]} >= {"key_spend"}
+    assert "timeliness" not in {
+        f["indicator"] for f in json.loads(loose.output)["findings"] if f["kind"] == "over_claimed"
+    }
+    assert run("review", str(SHAOYANG), str(SELF_EVAL), "--tolerance", "-1").exit_code == 2
+    markdown = run("review", str(SHAOYANG), str(SELF_EVAL), "-f", "markdown")
+    assert "| timeliness |" in markdown.output
+
+
+def test_review_command_population_reports(
+    tmp_path: Path, compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    path = population_csv(tmp_path, seed, compiled.score(seed))
+    out = tmp_path / "review.xlsx"
+    result = run("review", str(SHAOYANG), str(path), "--out", str(out))
+    assert result.exit_code == 1  # a department failed
+    book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+    assert book.sheetnames == ["汇总", "a_bit 局", "lots 局", "honest 局"]
+    flagged = [row[0] for row in book["a_bit 局"].iter_rows(values_only=True)]
+    assert "timeliness" in flagged
+    summary = [row for row in book["汇总"].iter_rows(values_only=True)]
+    assert any(row[0] == "broken" for row in summary)
+    page = tmp_path / "review.html"
+    assert run("review", str(SHAOYANG), str(path), "--out", str(page)).exit_code == 1
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<section") == 3
+    assert html.index("a_bit 局") < html.index("lots 局") < html.index("honest 局")
+
+
+def test_review_of_a_single_department_xlsx_report(tmp_path: Path) -> None:
+    out = tmp_path / "one.xlsx"
+    assert run("review", str(SHAOYANG), str(SELF_EVAL), "--out", str(out)).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["邵阳市大祥区应急管理局"]
+    values = [row[0] for row in book.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    assert "grade" in values and "timeliness" in values
+
+
+def test_report_names_the_unit_from_its_inputs(tmp_path: Path) -> None:
+    result = run("report", str(SHAOYANG), str(SELF_EVAL), "-f", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "邵阳市大祥区应急管理局" in result.output
+    assert "self-evaluation" not in result.output
