@@ -74,7 +74,8 @@ def test_the_example_self_evaluation_has_every_kind_of_finding(
     assert review.computed_total == Decimal("90.00")
     assert review.claimed_total == 0
     assert review.claimed_grade == "良好"
-    assert review.unit is not None and review.unit["name"] == "邵阳市大祥区应急管理局"
+    assert review.unit is not None
+    assert review.unit["name"] == "邵阳市大祥区应急管理局"
     timeliness = review.by_kind("over_claimed")[3]
     assert timeliness.indicator == "timeliness"
     assert timeliness.difference == Decimal("1.20")
@@ -163,7 +164,8 @@ def test_an_override_is_what_the_claim_is_compared_with(
     with use_lang("en"):
         text = render.render_review(review, "table")
     assert isinstance(text, str)
-    assert "延期系上级调整计划" in text and "Reviewer overrides" in text
+    assert "延期系上级调整计划" in text
+    assert "Reviewer overrides" in text
 
 
 def test_sections_as_dotted_columns() -> None:
@@ -264,7 +266,7 @@ def test_review_command_population_reports(
     assert book.sheetnames == ["汇总", "a_bit 局", "lots 局", "honest 局"]
     flagged = [row[0] for row in book["a_bit 局"].iter_rows(values_only=True)]
     assert "timeliness" in flagged
-    summary = [row for row in book["汇总"].iter_rows(values_only=True)]
+    summary = list(book["汇总"].iter_rows(values_only=True))
     assert any(row[0] == "broken" for row in summary)
     page = tmp_path / "review.html"
     assert run("review", str(SHAOYANG), str(path), "--out", str(page)).exit_code == 1
@@ -279,7 +281,8 @@ def test_review_of_a_single_department_xlsx_report(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["邵阳市大祥区应急管理局"]
     values = [row[0] for row in book.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
-    assert "grade" in values and "timeliness" in values
+    assert "grade" in values
+    assert "timeliness" in values
 
 
 def test_report_names_the_unit_from_its_inputs(tmp_path: Path) -> None:
@@ -287,3 +290,26 @@ def test_report_names_the_unit_from_its_inputs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "邵阳市大祥区应急管理局" in result.output
     assert "self-evaluation" not in result.output
+
+
+def test_golden_cases_state_expected_findings(tmp_path: Path) -> None:
+    from perfscore.testing import run_case_file
+
+    cases = tmp_path / "r.cases.yaml"
+    cases.write_text(
+        f"rubric: {SHAOYANG}\n"
+        f"base_inputs_file: {SELF_EVAL}\n"
+        "cases:\n"
+        "  - name: 只列出一项\n"
+        "    expect:\n"
+        "      findings:\n"
+        "        - {indicator: timeliness, kind: over_claimed}\n"
+        "        - {indicator: staff_control, kind: over_claimed}\n",
+        encoding="utf-8",
+    )
+    (result,) = run_case_file(cases)
+    failures = {(f.indicator, f.expected, f.actual) for f in result.failures}
+    assert ("staff_control", "over_claimed", "not found") in failures
+    assert ("grade", "nothing", "grade_mismatch") in failures
+    assert ("timeliness", "over_claimed", "not found") not in failures
+    assert len(result.failures) == 1 + 14
