@@ -52,7 +52,7 @@ from .results import (
     Step,
     ValuesRead,
 )
-from .review import ReviewResult, review_result
+from .review import ReviewResult, explanation_text, review_result
 
 __all__ = ["CompiledRubric", "compile_rubric"]
 
@@ -1092,20 +1092,46 @@ class CompiledRubric:
         claims that are not numbers, overrides without a reason) or
         :class:`EvaluationError`, as :meth:`score` does.
         """
-        result = self.score(inputs, explain=True, source=source, overrides=overrides)
+        if not isinstance(inputs, Mapping):
+            raise InputError([Issue.of("review.not_mapping", Location(file=source))])
+        figures, submission = split_submission(inputs)
+        issues: list[Issue] = []
+        unit, found = parse_unit(submission.unit, source)
+        issues += found
+        claims: Claims | None
         if isinstance(claimed, Claims):
-            claims: Claims | None = claimed
-        elif claimed is not None:
-            claims, issues = parse_claims(claimed, source)
-            if issues:
-                raise InputError(issues)
+            claims = claimed
         else:
-            claims = self._prepare(inputs, source, overrides)[1].claims
+            claims, found = parse_claims(submission.claimed if claimed is None else claimed, source)
+            issues += found
+        # Without judged scores or overrides the figures alone are scored, so that the
+        # compiled fast path can take them; explanations are made only when a finding
+        # needs one.
+        plain = submission.judged is None and submission.overrides is None and not overrides
+        scored = figures if plain else inputs
+        try:
+            result = self.score(scored, explain=False, source=source, overrides=overrides)
+        except InputError as e:
+            raise InputError([*e.issues, *issues]) from None
+        if issues:
+            raise InputError(issues)
+        if unit:
+            result = replace(result, unit=MappingProxyType(unit))
+        explained: list[ScoreResult] = []
+
+        def explain(indicator: str) -> str:
+            if not explained:
+                explained.append(
+                    self.score(scored, explain=True, source=source, overrides=overrides)
+                )
+            return explanation_text(explained[0][indicator])
+
         return review_result(
             result,
             claims or Claims(),
             grade_of=self._grade_name,
             tolerance=Decimal(str(tolerance)),
+            explain=explain,
         )
 
     def _grade_name(self, total: Decimal) -> str | None:

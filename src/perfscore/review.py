@@ -174,22 +174,26 @@ def review_result(
     *,
     grade_of: Callable[[Decimal], str | None],
     tolerance: Decimal = ZERO,
+    explain: Callable[[str], str] | None = None,
 ) -> ReviewResult:
-    """Compare ``claims`` with ``result``; ``grade_of`` names the grade band of a total."""
+    """Compare ``claims`` with ``result``; ``grade_of`` names the grade band of a total.
+
+    A finding about an indicator carries its explanation: ``explain(indicator_id)`` when
+    given (called only for findings), else the one ``result`` holds.
+    """
     nodes = {node.id: node for node in result.indicators}
     claimed = claims.scores
     findings: list[Finding] = []
 
     def add(node: IndicatorResult | None, indicator: str, kind: str, **fields: Any) -> None:
-        findings.append(
-            Finding(
-                indicator,
-                kind,
-                name=node.name if node else None,
-                explanation=fields.pop("explanation", explanation_text(node) if node else ""),
-                **fields,
-            )
-        )
+        if "explanation" not in fields:
+            if node is None:
+                fields["explanation"] = ""
+            else:
+                fields["explanation"] = (
+                    explain(node.id) if explain is not None else explanation_text(node)
+                )
+        findings.append(Finding(indicator, kind, name=node.name if node else None, **fields))
 
     # The claim of a node as the department's table adds it up: its own claim, or the
     # sum of its children's when it has none and some child has one.
