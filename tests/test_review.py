@@ -360,3 +360,30 @@ def test_the_xlsx_form_carries_the_unit_and_claims(
         ("total", "subtotal_mismatch"),
         ("grade", "grade_mismatch"),
     }
+
+
+def test_a_parquet_population_is_reviewed(
+    tmp_path: Path, compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    claims = honest_claims(compiled.score(seed))
+    rows = [
+        {
+            **{k: str(v) for k, v in seed.items()},
+            "id": name,
+            **{f"claimed.{k}": str(v) for k, v in claims.items()},
+        }
+        for name in ("a", "b")
+    ]
+    rows[1]["claimed.timeliness"] = "6"
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    population = batch.review_population(batch.review_many(compiled, path))
+    assert [r.id for r in population.reviewed] == ["b", "a"]
+    assert population.counts["over_claimed"] == 1
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    (failed,) = batch.review_many(compiled, broken)
+    assert not failed.ok
+    assert failed.issues[0].code == "input.parquet"  # type: ignore[union-attr]

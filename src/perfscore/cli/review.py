@@ -33,7 +33,7 @@ from .common import fail, locate_inputs
 
 __all__ = ["review_command"]
 
-_POPULATION_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+_POPULATION_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq")
 _SUFFIX_FORMATS: dict[str, render.ReviewFormat] = {
     ".json": "json",
     ".md": "markdown",
