@@ -387,3 +387,18 @@ def test_a_parquet_population_is_reviewed(
     (failed,) = batch.review_many(compiled, broken)
     assert not failed.ok
     assert failed.issues[0].code == "input.parquet"  # type: ignore[union-attr]
+
+
+def test_the_scoring_table_marks_an_override(
+    compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    from perfscore.render.scoresheet import render_report
+
+    decided = {"timeliness": {"score": 6, "reason": "延期系上级调整工作计划", "by": "绩效科"}}
+    result = compiled.score({**seed, "overrides": decided, "unit": {"name": "某某局"}})
+    text = render_report(result, compiled.rubric, "markdown")
+    assert isinstance(text, str)
+    line = next(row for row in text.splitlines() if "完成及时率" in row)
+    assert "计算得分 4.8；" in line
+    assert "复核调整为 6 分（绩效科）：延期系上级调整工作计划" in line
+    assert "某某局" in text

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from perfscore._numbers import normalize, round_decimal, to_str
+from perfscore.i18n import tr
 from perfscore.model import Rubric
 from perfscore.results import IndicatorResult, ScoreResult, Status, Step
 
@@ -169,6 +170,11 @@ def deduction_text(node: IndicatorResult, places: int = 2) -> str:
     ``places`` is how many decimals the points lost are rounded to for display.
     """
     steps = node.explanation.steps if node.explanation is not None else ()
+    if node.override is not None:  # a reviewer's score: say so, and what was computed
+        decided = [_step_text(s, signed=False) for s in steps if s.kind == "override"]
+        computed = node.override.computed
+        head = [] if computed is None else [tr("override.computed", computed=_amount(computed))]
+        return "；".join(head + decided) or tr("override.computed", computed="—")
     moved = node.effective_weight != node.weight
     weight_note = f"分值 {_amount(node.weight)} → {_amount(node.effective_weight)}"
     if node.status is Status.NOT_APPLICABLE:
