@@ -402,3 +402,49 @@ def test_the_scoring_table_marks_an_override(
     assert "计算得分 4.8；" in line
     assert "复核调整为 6 分（绩效科）：延期系上级调整工作计划" in line
     assert "某某局" in text
+
+
+_SEED_RESULT = perfscore.compile_rubric(perfscore.load_rubric(SHAOYANG)).score(
+    yaml.safe_load(SEED.read_text(encoding="utf-8"))
+)
+_LEAVES = [n.id for n in _SEED_RESULT.leaves]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(_LEAVES),
+        st.decimals(min_value="-1", max_value="1", places=2).filter(lambda d: d != 0),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_claims_that_add_up_have_only_the_findings_of_their_rows(
+    changes: dict[str, Decimal], with_subtotals: bool
+) -> None:
+    """Rows changed by d: each is over/under-claimed by exactly d (and above the weight or
+    negative when it is); subtotals and a total that are the sums of their rows are never
+    a mismatch; the discrepancy is the sum of |d|."""
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(SHAOYANG))
+    result = _SEED_RESULT
+    claims: dict[str, Decimal] = {n.id: n.score + changes.get(n.id, 0) for n in result.leaves}
+    nodes = {n.id: n for n in result.indicators}
+
+    def total_of(node_id: str) -> Decimal:
+        node = nodes[node_id]
+        return claims[node_id] if node.is_leaf else sum(map(total_of, node.children), Decimal(0))
+
+    if with_subtotals:
+        claims.update({n.id: total_of(n.id) for n in result.indicators if not n.is_leaf})
+    tops = [n.id for n in result.indicators if n.parent is None]
+    review = compiled.review(
+        yaml.safe_load(SEED.read_text(encoding="utf-8")),
+        {**claims, "total": sum(map(total_of, tops), Decimal(0))},
+    )
+    rows = {(f.indicator, f.kind, f.difference) for f in review.findings if f.indicator in changes}
+    for leaf, d in changes.items():
+        assert (leaf, "over_claimed" if d > 0 else "under_claimed", d) in rows
+    assert not [f for f in review.findings if f.kind == "subtotal_mismatch"]
+    assert not [f for f in review.findings if f.kind in ("missing_claim", "unknown_indicator")]
+    assert review.discrepancy == sum((abs(d) for d in changes.values()), Decimal(0))
+    over_weight = {f.indicator for f in review.by_kind("claim_above_weight")}
+    assert over_weight == {n for n, c in claims.items() if c > nodes[n].effective_weight}
