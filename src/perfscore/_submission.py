@@ -50,6 +50,7 @@ UNIT_FIELDS: Final = ("name", "code", "year", "filled_by", "filled_on")
 #: Keys of ``claimed:`` that are not indicator ids.
 CLAIM_TOTAL: Final = "total"
 CLAIM_GRADE: Final = "grade"
+_SECTION_SET: Final = frozenset(SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,28 @@ def split_submission(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], Submiss
     """The figures of ``inputs`` and its reserved sections, each section either written
     whole (``claimed: {...}``) or as dotted keys (``claimed.total``); an empty dotted cell
     of a table says nothing."""
-    if not any(
-        isinstance(k, str) and (k in SECTIONS or k.split(".", 1)[0] in SECTIONS) for k in inputs
-    ):
+    marked = [k for k in _SECTION_SET if k in inputs]
+    try:  # one scan in C for a dot in any key; the keys are looked at one by one only then
+        dotted = "." in "\n".join(inputs)
+    except TypeError:  # a key that is not text
+        dotted = True
+    if dotted:
+        marked += [
+            k
+            for k in inputs
+            if k.__class__ is str and "." in k and k.partition(".")[0] in _SECTION_SET
+        ]
+    if not marked:
         return dict(inputs), Submission()
-    figures: dict[str, Any] = {}
+    figures = dict(inputs)
+    for k in marked:
+        del figures[k]
+    marked.sort(key=lambda k: (k.partition(".")[0], "." in k))  # whole sections first
     sections: dict[str, Any] = {}
-    for key, value in inputs.items():
-        if not isinstance(key, str):
-            figures[key] = value
-            continue
+    for key in marked:
+        value = inputs[key]
         head, _, rest = key.partition(".")
-        if head not in SECTIONS:
-            figures[key] = value
-        elif not rest:
+        if not rest:
             if isinstance(value, Mapping) and isinstance(sections.get(head), dict):
                 sections[head].update(value)
             else:
@@ -127,6 +136,8 @@ def split_submission(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], Submiss
 
 def parse_number(raw: Any) -> Decimal | None:
     """A finite number from an int, Decimal, finite float or plain numeric text, or None."""
+    if raw.__class__ is Decimal:
+        return raw if raw.is_finite() else None
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
@@ -145,6 +156,8 @@ def parse_number(raw: Any) -> Decimal | None:
 
 
 def _text(raw: Any) -> str | None:
+    if raw.__class__ is str:
+        return raw.strip() or None
     if raw is None:
         return None
     if isinstance(raw, datetime.date):
@@ -196,9 +209,27 @@ def parse_claims(raw: Any, source: str | None = None) -> tuple[Claims | None, li
     total: Decimal | None = None
     grade: str | None = None
     issues: list[Issue] = []
+    plain = dict(raw)
+    text_grade = plain.pop(CLAIM_GRADE, None)
+    if (text_grade is None or text_grade.__class__ is str) and all(
+        v.__class__ is Decimal and v.is_finite() for v in plain.values()
+    ):  # the common case, numbers as read from YAML or JSON: taken as they are
+        total = plain.pop(CLAIM_TOTAL, None)
+        if all(k.__class__ is str for k in plain):
+            grade = _text(text_grade) if text_grade is not None else None
+            return Claims(MappingProxyType(plain), total, grade), []
+        if total is not None:
+            plain[CLAIM_TOTAL] = total
+            total = None
     for key, value in raw.items():
+        if value.__class__ is Decimal and key.__class__ is str and value.is_finite():
+            if key == CLAIM_TOTAL:  # the common case first: a number, as read from YAML
+                total = value
+                continue
+            if key != CLAIM_GRADE:
+                scores[key] = value
+                continue
         name = str(key)
-        where = Location(file=source, path=("claimed", name))
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if name == CLAIM_GRADE:
@@ -206,6 +237,7 @@ def parse_claims(raw: Any, source: str | None = None) -> tuple[Claims | None, li
             continue
         number = parse_number(value)
         if number is None:
+            where = Location(file=source, path=("claimed", name))
             shown = value if isinstance(value, str) else type(value).__name__
             issues.append(Issue.of("claimed.type", where, key=name, value=str(shown)[:40]))
         elif name == CLAIM_TOTAL:

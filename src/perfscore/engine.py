@@ -52,7 +52,7 @@ from .results import (
     Step,
     ValuesRead,
 )
-from .review import ReviewResult, explanation_text, review_result
+from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 
 __all__ = ["CompiledRubric", "compile_rubric"]
 
@@ -1092,7 +1092,7 @@ class CompiledRubric:
         claims that are not numbers, overrides without a reason) or
         :class:`EvaluationError`, as :meth:`score` does.
         """
-        if not isinstance(inputs, Mapping):
+        if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError([Issue.of("review.not_mapping", Location(file=source))])
         figures, submission = split_submission(inputs)
         issues: list[Issue] = []
@@ -1109,17 +1109,37 @@ class CompiledRubric:
         # needs one.
         plain = submission.judged is None and submission.overrides is None and not overrides
         scored = figures if plain else inputs
-        try:
-            result = self.score(scored, explain=False, source=source, overrides=overrides)
-        except InputError as e:
-            raise InputError([*e.issues, *issues]) from None
+        plan: ReviewPlan | None = None
+        scores: tuple[Decimal, ...] | None = None
+        result: ScoreResult | None = None
+        if plain and self._fast is not None and not issues:
+            try:
+                values, scores, unrounded, total, grade = self._fast(figures)
+            except _FAST_DECLINES:
+                scores = None
+            else:
+                result = self._fast_result(values, scores, unrounded, total, grade, False)
+                plan = self._review_plan
+        if result is None:
+            try:
+                result = self.score(scored, explain=False, source=source, overrides=overrides)
+            except InputError as e:
+                raise InputError([*e.issues, *issues]) from None
         if issues:
             raise InputError(issues)
         if unit:
             result = replace(result, unit=MappingProxyType(unit))
         explained: list[ScoreResult] = []
+        quick = plain and self._fast is not None
 
         def explain(indicator: str) -> str:
+            leaf = self._leaf_by_id.get(indicator) if quick and scores is not None else None
+            if leaf is not None and scores is not None:
+                # Scored by the fast path, so every value is there and nothing was not
+                # applicable: this leaf's own steps, as the engine writes them.
+                text = self._leaf_text(leaf, result.values, scores[leaf.index])
+                if text is not None:
+                    return text
             if not explained:
                 explained.append(
                     self.score(scored, explain=True, source=source, overrides=overrides)
@@ -1132,7 +1152,40 @@ class CompiledRubric:
             grade_of=self._grade_name,
             tolerance=Decimal(str(tolerance)),
             explain=explain,
+            plan=plan,
+            scores=scores,
         )
+
+    @cached_property
+    def _review_plan(self) -> ReviewPlan:
+        """The tree as a review reads it (see :class:`~perfscore.review.ReviewPlan`)."""
+        info = self._node_info
+        index = {node.id: i for i, node in enumerate(info)}
+        return ReviewPlan(
+            ids=tuple(node.id for node in info),
+            names=tuple(node.name for node in info),
+            weights=tuple(node.weight for node in info),
+            children=tuple(tuple(index[c] for c in node.children) for node in info),
+            tops=tuple(i for i, node in enumerate(info) if node.parent is None),
+            index=index,
+        )
+
+    @cached_property
+    def _leaf_by_id(self) -> Mapping[str, _Leaf]:
+        """The leaves scored by a method (not row groups), by id."""
+        return {leaf.node.id: leaf for leaf in self._leaves if leaf.node.rows is None}
+
+    def _leaf_text(self, leaf: _Leaf, values: Mapping[str, Any], score: Decimal) -> str | None:
+        """One leaf's explanation as a line, from values already computed; None when they
+        do not suffice (the caller then scores again with explanations)."""
+        try:
+            with decimal.localcontext(ENGINE_CONTEXT):
+                points, steps = leaf.scorer(values, True)
+        except (KeyError, ArithmeticError, TypeError, NoMatch):
+            return None
+        if points != score:
+            steps = (*steps, self._rounding_step(points, score))
+        return "；".join(step.text for step in steps if step.text)
 
     def _grade_name(self, total: Decimal) -> str | None:
         """The grade band holding ``total``, or None when none does."""

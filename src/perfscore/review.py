@@ -22,17 +22,17 @@ computed score of a leaf is the one that counts: a reviewer's override when ther
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final
 
 from ._numbers import ZERO, to_str
 from ._submission import Claims
 from .results import IndicatorResult, ScoreResult, Status
 
-__all__ = ["FINDING_KINDS", "Finding", "ReviewResult", "review_result"]
+__all__ = ["FINDING_KINDS", "Finding", "ReviewPlan", "ReviewResult", "review_result"]
 
 #: Every kind of finding, in the order a report lists them.
 FINDING_KINDS: Final = (
@@ -168,6 +168,49 @@ def explanation_text(node: IndicatorResult) -> str:
     return "；".join(step.text for step in node.explanation.steps if step.text)
 
 
+@dataclass(frozen=True, eq=False)
+class ReviewPlan:
+    """The indicator tree as a review reads it, in document order (parents first): ids,
+    names, declared weights, each node's children (positions) and the top-level nodes.
+    The same for every department of a rubric without row groups, so made once."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    weights: tuple[Decimal, ...]
+    children: tuple[tuple[int, ...], ...]
+    tops: tuple[int, ...]
+    index: Mapping[str, int]
+
+    @cached_property
+    def leaves(self) -> tuple[int, ...]:
+        return tuple(i for i, c in enumerate(self.children) if not c)
+
+    @cached_property
+    def branches(self) -> tuple[int, ...]:
+        return tuple(i for i, c in enumerate(self.children) if c)
+
+    @cached_property
+    def branch_ids(self) -> frozenset[str]:
+        return frozenset(self.ids[i] for i in self.branches)
+
+    @cached_property
+    def branches_last_first(self) -> tuple[int, ...]:
+        return self.branches[::-1]
+
+    @classmethod
+    def of(cls, nodes: Sequence[IndicatorResult]) -> ReviewPlan:
+        ids = tuple(n.id for n in nodes)
+        index = {node_id: i for i, node_id in enumerate(ids)}
+        return cls(
+            ids=ids,
+            names=tuple(n.name for n in nodes),
+            weights=tuple(n.weight for n in nodes),
+            children=tuple(tuple(index[c] for c in n.children) for n in nodes),
+            tops=tuple(i for i, n in enumerate(nodes) if n.parent is None),
+            index=index,
+        )
+
+
 def review_result(
     result: ScoreResult,
     claims: Claims,
@@ -175,79 +218,118 @@ def review_result(
     grade_of: Callable[[Decimal], str | None],
     tolerance: Decimal = ZERO,
     explain: Callable[[str], str] | None = None,
+    plan: ReviewPlan | None = None,
+    scores: Sequence[Decimal] | None = None,
 ) -> ReviewResult:
     """Compare ``claims`` with ``result``; ``grade_of`` names the grade band of a total.
 
     A finding about an indicator carries its explanation: ``explain(indicator_id)`` when
-    given (called only for findings), else the one ``result`` holds.
+    given (called only for findings), else the one ``result`` holds. ``plan`` and
+    ``scores`` (every node's score, in the plan's order) may be given for a result in
+    which nothing was not applicable; they spare building the result's nodes.
     """
-    nodes = {node.id: node for node in result.indicators}
+    if plan is None or scores is None:
+        nodes = result.indicators
+        plan = ReviewPlan.of(nodes)
+        scores = tuple(n.score for n in nodes)
+        effective: Sequence[Decimal] = tuple(n.effective_weight for n in nodes)
+        dropped = frozenset(
+            i
+            for i, n in enumerate(nodes)
+            if n.status is Status.NOT_APPLICABLE and n.effective_weight == 0
+        )
+    else:
+        effective, dropped = plan.weights, frozenset()
+    ids, names, children = plan.ids, plan.names, plan.children
     claimed = claims.scores
     findings: list[Finding] = []
 
-    def add(node: IndicatorResult | None, indicator: str, kind: str, **fields: Any) -> None:
+    def add(i: int | None, indicator: str, kind: str, **fields: Any) -> None:
         if "explanation" not in fields:
-            if node is None:
+            if i is None:
                 fields["explanation"] = ""
+            elif explain is not None:
+                fields["explanation"] = explain(ids[i])
             else:
-                fields["explanation"] = (
-                    explain(node.id) if explain is not None else explanation_text(node)
-                )
-        findings.append(Finding(indicator, kind, name=node.name if node else None, **fields))
+                fields["explanation"] = explanation_text(result[ids[i]])
+        findings.append(Finding(indicator, kind, name=None if i is None else names[i], **fields))
 
     # The claim of a node as the department's table adds it up: its own claim, or the
-    # sum of its children's when it has none and some child has one.
-    memo: dict[str, Decimal | None] = {}
+    # sum of its children's when it has none and some child has one (children come
+    # after their parent, so one pass from the end settles every node).
+    get = claimed.get
+    claim_of = list(map(get, ids))
+    branch_claims = not plan.branch_ids.isdisjoint(claimed)
+    tables: list[list[Decimal | None]] = []
 
-    def table_value(node_id: str) -> Decimal | None:
-        if node_id in memo:
-            return memo[node_id]
-        value = claimed.get(node_id)
-        if value is None:
-            parts = [table_value(c) for c in nodes[node_id].children]
-            known = [p for p in parts if p is not None]
-            value = sum(known, ZERO) if known else None
-        memo[node_id] = value
-        return value
+    def table() -> list[Decimal | None]:
+        if not tables:
+            values = list(claim_of)
+            for i in plan.branches_last_first:
+                if values[i] is None:
+                    known = [v for k in children[i] if (v := values[k]) is not None]
+                    if known:
+                        values[i] = sum(known, ZERO)
+            tables.append(values)
+        return tables[0]
 
-    def children_sum(children: tuple[str, ...]) -> Decimal | None:
-        parts = [table_value(c) for c in children]
-        known = [p for p in parts if p is not None]
+    def children_sum(of: Sequence[int]) -> Decimal | None:
+        if of is plan.tops and not branch_claims:  # every leaf claim, once each
+            known = [v for k in plan.leaves if (v := claim_of[k]) is not None]
+        else:
+            values = table()
+            known = [v for k in of if (v := values[k]) is not None]
         return sum(known, ZERO) if known else None
 
-    for node in result.indicators:
-        claim = claimed.get(node.id)
-        dropped = node.status is Status.NOT_APPLICABLE and node.effective_weight == 0
+    def sum_text(of: Sequence[int], total: Decimal) -> str:
+        values = table()
+        parts = [to_str(v) for k in of if (v := values[k]) is not None]
+        return " + ".join(parts) + f" = {to_str(total)}"
+
+    # With no branch claimed (the common case), only the leaves need a look.
+    rows = range(len(ids)) if branch_claims else plan.leaves
+    for i in rows:
+        claim = claim_of[i]
+        score = scores[i]
+        leaf = not children[i]
+        if leaf and claim == score:  # an honest row: nothing to say
+            continue
         if claim is None:
-            if node.is_leaf and not dropped:
-                add(node, node.id, "missing_claim", claimed=None, computed=node.score)
+            if leaf and i not in dropped:
+                add(i, ids[i], "missing_claim", claimed=None, computed=score)
+            continue
+        if leaf and 0 <= claim <= effective[i]:
+            difference = claim - score
+            if difference > tolerance or -difference > tolerance:
+                _compare(add, i, ids[i], claim, score, tolerance)
             continue
         if claim < 0:
-            add(node, node.id, "claim_negative", claimed=claim, computed=node.score,
-                difference=claim - node.score)  # fmt: skip
-        elif claim > node.effective_weight:
-            add(node, node.id, "claim_above_weight", claimed=claim, computed=node.score,
-                difference=claim - node.score)  # fmt: skip
-        if node.is_leaf:
-            _compare(add, node, node.id, claim, node.score, tolerance)
+            add(i, ids[i], "claim_negative", claimed=claim, computed=score,
+                difference=claim - score)  # fmt: skip
+        elif claim > effective[i]:
+            add(i, ids[i], "claim_above_weight", claimed=claim, computed=score,
+                difference=claim - score)  # fmt: skip
+        if leaf:
+            _compare(add, i, ids[i], claim, score, tolerance)
         else:
-            total = children_sum(node.children)
+            total = children_sum(children[i])
             if total is not None and abs(claim - total) > tolerance:
-                add(node, node.id, "subtotal_mismatch", claimed=claim, computed=total,
+                add(i, ids[i], "subtotal_mismatch", claimed=claim, computed=total,
                     difference=claim - total,
-                    explanation=_sum_text(node.children, table_value, total))  # fmt: skip
-    for key in claimed:
-        if key not in nodes:
-            add(None, key, "unknown_indicator", claimed=claimed[key], computed=None)
+                    explanation=sum_text(children[i], total))  # fmt: skip
+    if not plan.index.keys() >= claimed.keys():
+        for key in claimed:
+            if key not in plan.index:
+                add(None, key, "unknown_indicator", claimed=claimed[key], computed=None)
 
-    tops = tuple(node.id for node in result.indicators if node.parent is None)
+    tops = plan.tops
     claimed_total = claims.total
     if claimed_total is not None:
         total = children_sum(tops)
         if total is not None and abs(claimed_total - total) > tolerance:
             add(None, TOTAL, "subtotal_mismatch", claimed=claimed_total, computed=total,
                 difference=claimed_total - total,
-                explanation=_sum_text(tops, table_value, total))  # fmt: skip
+                explanation=sum_text(tops, total))  # fmt: skip
         _compare(add, None, TOTAL, claimed_total, result.total, tolerance)
     if claims.grade is not None:
         basis = claimed_total if claimed_total is not None else children_sum(tops)
@@ -255,7 +337,9 @@ def review_result(
         if basis is not None and band is not None and claims.grade != band:
             add(None, GRADE, "grade_mismatch", claimed=claims.grade, computed=band,
                 explanation=f"{to_str(basis)} → {band}")  # fmt: skip
-    counts = Counter(f.kind for f in findings)
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
     return ReviewResult(
         result=result,
         claims=claims,
@@ -263,13 +347,13 @@ def review_result(
         claimed_total=claimed_total,
         claimed_grade=claims.grade,
         tolerance=tolerance,
-        counts={kind: counts[kind] for kind in FINDING_KINDS if counts[kind]},
+        counts={kind: counts[kind] for kind in FINDING_KINDS if kind in counts},
     )
 
 
 def _compare(
     add: Callable[..., None],
-    node: IndicatorResult | None,
+    i: int | None,
     indicator: str,
     claim: Decimal,
     computed: Decimal,
@@ -277,15 +361,8 @@ def _compare(
 ) -> None:
     difference = claim - computed
     if difference > tolerance:
-        add(node, indicator, "over_claimed", claimed=claim, computed=computed,
+        add(i, indicator, "over_claimed", claimed=claim, computed=computed,
             difference=difference)  # fmt: skip
     elif -difference > tolerance:
-        add(node, indicator, "under_claimed", claimed=claim, computed=computed,
+        add(i, indicator, "under_claimed", claimed=claim, computed=computed,
             difference=difference)  # fmt: skip
-
-
-def _sum_text(
-    children: tuple[str, ...], value: Callable[[str], Decimal | None], total: Decimal
-) -> str:
-    parts = [to_str(v) for c in children if (v := value(c)) is not None]
-    return " + ".join(parts) + f" = {to_str(total)}"
