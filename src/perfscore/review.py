@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, Final
 
 from ._numbers import ZERO, to_str
@@ -190,6 +191,15 @@ class ReviewPlan:
         return tuple(i for i, c in enumerate(self.children) if c)
 
     @cached_property
+    def pick_leaves(self) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        """A function taking the leaves' entries out of a sequence in the plan's order."""
+        leaves = self.leaves
+        if len(leaves) == 1:
+            only = leaves[0]
+            return lambda values: (values[only],)
+        return itemgetter(*leaves)  # a tuple for 2 or more
+
+    @cached_property
     def branch_ids(self) -> frozenset[str]:
         return frozenset(self.ids[i] for i in self.branches)
 
@@ -273,9 +283,14 @@ def review_result(
             tables.append(values)
         return tables[0]
 
+    pick = plan.pick_leaves
+    leaf_claims = pick(claim_of)
+
     def children_sum(of: Sequence[int]) -> Decimal | None:
         if of is plan.tops and not branch_claims:  # every leaf claim, once each
-            known = [v for k in plan.leaves if (v := claim_of[k]) is not None]
+            if None not in leaf_claims:
+                return sum(leaf_claims, ZERO)
+            known = [v for v in leaf_claims if v is not None]
         else:
             values = table()
             known = [v for k in of if (v := values[k]) is not None]
@@ -286,8 +301,19 @@ def review_result(
         parts = [to_str(v) for k in of if (v := values[k]) is not None]
         return " + ".join(parts) + f" = {to_str(total)}"
 
-    # With no branch claimed (the common case), only the leaves need a look.
-    rows = range(len(ids)) if branch_claims else plan.leaves
+    # With no branch claimed (the common case), only the leaves whose claim is not the
+    # computed score need a look.
+    rows: Sequence[int]
+    if branch_claims:
+        rows = range(len(ids))
+    else:
+        leaf_scores = pick(scores)
+        if leaf_claims == leaf_scores:
+            rows = ()
+        else:
+            rows = [
+                i for i, a, b in zip(plan.leaves, leaf_claims, leaf_scores, strict=True) if a != b
+            ]
     for i in rows:
         claim = claim_of[i]
         score = scores[i]
