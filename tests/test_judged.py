@@ -289,3 +289,12 @@ def test_alternatives_total_is_the_other_rows_plus_the_one_that_applies(
     chosen = result["with_projects" if has else "without_projects"]
     assert result["execution"].score == chosen.score
     assert result.total == result["other"].score + chosen.score
+
+
+def test_check_generates_judged_scores_for_a_drafted_rubric() -> None:
+    from perfscore.authoring.check import check_rubric
+
+    report = check_rubric(rubric_from_yaml(DRAFTED), max_examples=20)
+    assert report.rejected == 0
+    assert report.scored >= 20
+    assert report.errors == ()
