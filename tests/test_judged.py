@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -298,3 +299,15 @@ def test_check_generates_judged_scores_for_a_drafted_rubric() -> None:
     assert report.rejected == 0
     assert report.scored >= 20
     assert report.errors == ()
+
+
+def test_the_yaml_template_has_a_judged_section_that_scores_once_filled() -> None:
+    from perfscore.authoring.template import yaml_template
+
+    rubric = rubric_from_yaml(DRAFTED)
+    text = yaml_template(rubric)
+    assert "judged:\n" in text
+    assert "原表此行评分标准无法识别" in text
+    filled = text.replace("rate:", "rate: 90").replace("  unread:", "  unread: 20")
+    result = perfscore.compile_rubric(rubric).score(yaml.safe_load(filled))
+    assert result["unread"].score == Decimal("20.00")

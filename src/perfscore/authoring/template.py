@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from perfscore._numbers import to_str
 from perfscore.errors import InputError, Issue, Location
 from perfscore.i18n import tr
+from perfscore.methods import Judged
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
 from perfscore.population.readers import check_workbook
 
@@ -131,6 +132,21 @@ def yaml_template(rubric: Rubric, *, rubric_path: str | None = None) -> str:
             for key, column in columns.items():
                 lines.append(f"#     {key}: {_flat(column.label)} — {describe_input(column)}")
         lines.append(f"{name}:")
+    judged = [n for n in rubric.leaves if isinstance(n.scoring, Judged)]
+    if judged:  # rows scored by people: their scores are entered, not computed
+        lines += ["", f"# {tr('template.judged_section')}", "judged:"]
+        for node in judged:
+            method = node.scoring
+            assert isinstance(method, Judged)
+            note = tr(
+                "template.judged_row" if method.aggregate is None else "template.judged_panel",
+                name=_flat(node.name),
+                weight=to_str(node.weight),
+                min=method.min_judges,
+            )
+            if node.todo:
+                note += f"；todo: {_flat(node.todo)}"
+            lines += [f"  # {note}", f"  {node.id}:"]
     return "\n".join(lines) + "\n"
 
 
