@@ -1133,6 +1133,9 @@ class CompiledRubric:
         quick = plain and self._fast is not None
 
         def explain(indicator: str) -> str:
+            index = self._index.get(indicator)
+            if index is not None and self._nodes[index].leaf is None:
+                return ""  # a branch: its explanation is its children's
             leaf = self._leaf_by_id.get(indicator) if quick and scores is not None else None
             if leaf is not None and scores is not None:
                 # Scored by the fast path, so every value is there and nothing was not

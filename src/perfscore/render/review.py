@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 
 from perfscore._numbers import to_str
-from perfscore.i18n import tr
+from perfscore.i18n import current_lang, tr
 from perfscore.population.batch import PopulationReview
 from perfscore.review import FINDING_KINDS, GRADE, TOTAL, Finding, ReviewResult
 
@@ -319,7 +319,8 @@ def _section_html(section: _Section, anchor: str | None = None) -> str:
 
 def _page(title: str, body: str) -> str:
     return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{"zh-CN" if current_lang() == "zh" else "en"}">'
+        '<head><meta charset="utf-8">'
         f"<title>{_h(title)}</title><style>{_STYLE}</style></head>"
         f"<body><h1>{_h(title)}</h1>{body}</body></html>\n"
     )
