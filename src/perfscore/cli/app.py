@@ -96,7 +96,9 @@ def validate(rubric: Path, format_: str) -> None:
         from perfscore.dumping import content_hash
 
         about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
-        click.echo(json.dumps({"rubric": about, "issues": []}, ensure_ascii=False, indent=2))
+        warnings = [t.to_dict(severity="warning") for t in compile_rubric(loaded).todos]
+        out = {"rubric": about, "issues": [], **({"warnings": warnings} if warnings else {})}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(reporting.render_rubric_summary(loaded))
     todos = compile_rubric(loaded).todos

@@ -8,8 +8,9 @@
 INPUTS is one department's inputs file (YAML, JSON, TOML, or a filled-in XLSX form) with
 its ``claimed:`` scores; POPULATION a folder, CSV, XLSX table or JSONL file of departments
 with ``claimed.<id>`` columns. The format defaults to the suffix of ``--out``, else
-``table``. Exit 0 when the review ran (findings or not), 1 when ``--fail-on`` finds its
-kind or the rubric or inputs have problems, 2 on a usage error.
+``table``. Exit 0 when the review ran (findings or not); 1 when ``--fail-on`` finds its
+kind, or a department of a population could not be reviewed; 2 on a usage error; 3 when
+the rubric or the inputs are invalid.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from perfscore.population import batch
 from perfscore.render import review as render
 from perfscore.review import GRADE, TOTAL, ReviewResult
 
-from .common import fail, locate_inputs
+from .common import Command, ExitCode, Option, fail, locate_inputs
 
 __all__ = ["review_command"]
 
@@ -99,28 +100,31 @@ def _emit(content: str | bytes, out: Path | None) -> None:
         click.echo(content, nl=False)
 
 
-@click.command("review", help=tr("review.cli.help"))
+@click.command("review", cls=Command, found="review.cli.found", help_key="review.cli.help")
 @click.argument("rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--format",
     "-f",
     "format_",
+    cls=Option,
     type=click.Choice(render.REVIEW_FORMATS),
-    help=tr("review.cli.format"),
+    help_key="review.cli.format",
 )
 @click.option(
     "--out",
     "-o",
     metavar="FILE",
+    cls=Option,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help=tr("review.cli.out"),
+    help_key="review.cli.out",
 )
-@click.option("--tolerance", metavar="T", default="0", help=tr("review.cli.tolerance"))
+@click.option("--tolerance", metavar="T", default="0", cls=Option, help_key="review.cli.tolerance")
 @click.option(
     "--fail-on",
+    cls=Option,
     type=click.Choice(("any", "total", "grade")),
-    help=tr("review.cli.fail_on"),
+    help_key="review.cli.fail_on",
 )
 def review_command(
     rubric: Path,
@@ -138,7 +142,7 @@ def review_command(
     try:
         compiled = compile_rubric(load_rubric(rubric))
     except PerfscoreError as e:
-        fail(e.issues, err=True)
+        fail(e)
     if _is_population(inputs):
         from perfscore.population.readers import population_format
 
@@ -159,7 +163,7 @@ def review_command(
             err=True,
         )
         if population.failed or any(failing(r.review, fail_on) for r in population.reviewed):
-            sys.exit(1)
+            sys.exit(int(ExitCode.FOUND))
         return
     try:
         if inputs.suffix.lower() in (".xlsx", ".xlsm"):
@@ -169,12 +173,12 @@ def review_command(
         else:
             data, source = load_document(inputs)
     except PerfscoreError as e:
-        fail(e.issues, err=True)
+        fail(e)
     file = str(inputs)
     try:
         review = compiled.review(data, tolerance=points, source=file)
     except PerfscoreError as e:
-        fail(locate_inputs(e.issues, file, source), err=True)
+        fail(type(e)(locate_inputs(e.issues, file, source)))
     _emit(render.render_review(review, chosen, department=inputs.stem), out)
     if failing(review, fail_on):
-        sys.exit(1)
+        sys.exit(int(ExitCode.FOUND))
