@@ -315,17 +315,6 @@ def test_golden_cases_state_expected_findings(tmp_path: Path) -> None:
     assert len(result.failures) == 1 + 14
 
 
-def test_the_python_in_docs_review_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
-    import re
-
-    monkeypatch.chdir(REPO_ROOT)
-    text = (REPO_ROOT / "docs" / "review.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, "docs/review.md", "exec"), {})
-
-
 def test_the_xlsx_form_carries_the_unit_and_claims(
     tmp_path: Path, compiled: perfscore.CompiledRubric, seed: dict[str, Any]
 ) -> None:
