@@ -437,3 +437,19 @@ def test_claims_that_add_up_have_only_the_findings_of_their_rows(
     assert review.discrepancy == sum((abs(d) for d in changes.values()), Decimal(0))
     over_weight = {f.indicator for f in review.by_kind("claim_above_weight")}
     assert over_weight == {n for n, c in claims.items() if c > nodes[n].effective_weight}
+
+
+def test_a_result_with_an_override_and_a_unit_fits_the_result_schema(
+    compiled: perfscore.CompiledRubric, seed: dict[str, Any]
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from perfscore.authoring.schema import result_schema
+
+    decided = {"timeliness": {"score": 6, "reason": "延期系上级调整工作计划"}}
+    result = compiled.score({**seed, "overrides": decided, "unit": {"name": "某某局"}})
+    data = json.loads(json.dumps(result.to_dict()))
+    jsonschema.Draft202012Validator(result_schema()).validate(data)
+    assert data["unit"] == {"name": "某某局"}
+    timeliness = next(i for i in data["indicators"] if i["id"] == "timeliness")
+    assert timeliness["override"]["computed"] == "4.80"
+    assert timeliness["score"] == "6.00"

@@ -27,7 +27,16 @@ from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
 from ._interval import Interval
-from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_NAMES, ZERO, round_decimal, to_str
+from ._numbers import (
+    ENGINE_CONTEXT,
+    HUNDRED,
+    ONE,
+    ROUNDING_NAMES,
+    ZERO,
+    round_decimal,
+    to_plain,
+    to_str,
+)
 from ._submission import SECTIONS, Claims, parse_claims, parse_number, parse_unit, split_submission
 from ._suggest import closest, did_you_mean
 from .dumping import content_hash
@@ -1366,6 +1375,9 @@ class CompiledRubric:
             elif leaf.na_when is not None and leaf.na_when.evaluate(values):
                 reason = leaf.na_when.source.strip()
             decided = overrides.get(i) if overrides else None
+            if decided is not None:  # written as the rubric writes scores
+                decided = (round_decimal(decided[0], score_rule.places, score_rule.mode),
+                           *decided[1:])  # fmt: skip
             if reason is not None and decided is not None:
                 # a reviewer's score counts for a leaf found not applicable as well
                 raw[i] = decided[0]
@@ -1444,7 +1456,7 @@ class CompiledRubric:
         who = "、".join(x for x in (by, date) if x)
         text = i18n.tr(
             "override.step" if who else "override.step_anonymous",
-            score=to_str(score),
+            score=to_plain(score),
             reason=reason,
             by=who,
         )

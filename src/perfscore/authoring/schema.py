@@ -591,6 +591,19 @@ def result_schema() -> dict[str, Any]:
                     "steps": {"type": "array", "items": step},
                 },
             },
+            "override": {
+                "type": "object",
+                "description": "a reviewer's decision: the score that counts, the computed "
+                "one (null when the leaf was not applicable), why, by whom and when",
+                "required": ["score", "computed", "reason", "by", "date"],
+                "properties": {
+                    "score": _DECIMAL_TEXT,
+                    "computed": {"anyOf": [_DECIMAL_TEXT, {"type": "null"}]},
+                    "reason": {"type": "string"},
+                    "by": _NULLABLE_TEXT,
+                    "date": _NULLABLE_TEXT,
+                },
+            },
         },
     }
     return {
@@ -646,6 +659,12 @@ def result_schema() -> dict[str, Any]:
                         {"properties": {"severity": {"const": "warning"}}},
                     ]
                 },
+            },
+            "unit": {
+                "type": "object",
+                "description": "the unit: fields of the inputs (name, code, year, filled_by, "
+                "filled_on), when given",
+                "additionalProperties": {"type": "string"},
             },
         },
         "$defs": {"issue": _issue_schema(), "value": _value_schema()},
