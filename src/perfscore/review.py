@@ -156,9 +156,7 @@ class ReviewResult:
                 }
                 for node in self.result.indicators
             ],
-            "warnings": [
-                {"code": w.code, "message": w.message, "hint": w.hint} for w in self.result.warnings
-            ],
+            "warnings": [w.to_dict(severity="warning") for w in self.result.warnings],
         }
 
 

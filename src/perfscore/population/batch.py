@@ -234,7 +234,7 @@ class PopulationReview:
                 {
                     "id": f.id,
                     "source": f.source,
-                    "issues": [{"code": i.code, "message": i.message} for i in f.issues],
+                    "issues": [i.to_dict() for i in f.issues],
                 }
                 for f in self.failed
             ],
