@@ -30,6 +30,8 @@ __all__ = ["REVIEW_FORMATS", "ReviewFormat", "render_population_review", "render
 
 ReviewFormat = Literal["table", "json", "markdown", "html", "xlsx"]
 REVIEW_FORMATS: Final[tuple[ReviewFormat, ...]] = ("table", "json", "markdown", "html", "xlsx")
+#: Issues of a department that could not be reviewed shown in a summary; the rest counted.
+_LISTED_ISSUES: Final = 3
 _COLUMNS: Final = ("indicator", "name", "kind", "claimed", "computed", "difference", "explanation")
 
 
@@ -201,10 +203,13 @@ def _count_rows(population: PopulationReview) -> list[tuple[str, str]]:
 
 
 def _failed_rows(population: PopulationReview) -> list[tuple[str, str, str]]:
-    return [
-        (f.id, f.source, "；".join(f"{i.message} [{i.code}]" for i in f.issues))
-        for f in population.failed
-    ]
+    rows = []
+    for f in population.failed:
+        parts = [f"{i.message} [{i.code}]" for i in f.issues[:_LISTED_ISSUES]]
+        if len(f.issues) > _LISTED_ISSUES:
+            parts.append(tr("review.more_issues", count=len(f.issues) - _LISTED_ISSUES))
+        rows.append((f.id, f.source, "；".join(parts)))
+    return rows
 
 
 def _population_text(population: PopulationReview) -> str:
