@@ -6,7 +6,7 @@
                      [--out FILE] [--tolerance T] [--fail-on any|total|grade]
 
 INPUTS is one department's inputs file (YAML, JSON, TOML, or a filled-in XLSX form) with
-its ``claimed:`` scores; POPULATION a folder, CSV, XLSX table or JSONL file of departments
+its ``claimed:`` scores; POPULATION a folder, CSV, XLSX table, JSONL or Parquet file of departments
 with ``claimed.<id>`` columns. The format defaults to the suffix of ``--out``, else
 ``table``. Exit 0 when the review ran (findings or not); 1 when ``--fail-on`` finds its
 kind, or a department of a population could not be reviewed; 2 on a usage error; 3 when
