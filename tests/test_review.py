@@ -453,3 +453,18 @@ def test_a_result_with_an_override_and_a_unit_fits_the_result_schema(
     timeliness = next(i for i in data["indicators"] if i["id"] == "timeliness")
     assert timeliness["override"]["computed"] == "4.80"
     assert timeliness["score"] == "6.00"
+
+
+def test_score_and_report_take_a_parquet_population(tmp_path: Path, seed: dict[str, Any]) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [{**{k: str(v) for k, v in seed.items()}, "id": "x", "unit.name": "某某局"}]
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    out = tmp_path / "scores.csv"
+    assert run("score", str(SHAOYANG), str(path), "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("x,1,ok,90.00,良好")
+    reports = tmp_path / "reports"
+    done = run("report", str(SHAOYANG), str(path), "--out-dir", str(reports), "-f", "markdown")
+    assert done.exit_code == 0, done.output
+    assert "某某局" in (reports / "x.md").read_text(encoding="utf-8")

@@ -116,6 +116,8 @@ def validate(rubric: Path, format_: str) -> None:
 #: (without it, an XLSX is one department's inputs).
 _POPULATION_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
 _SHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: Parquet populations: read by row group, never counted ahead (they are not lines).
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Failed departments listed on stderr after a batch; the rest are counted.
 _LISTED_FAILURES = 20
 
@@ -124,7 +126,11 @@ def _is_population(inputs: Path, out: Path | None) -> bool:
     if inputs.is_dir():
         return True
     suffix = inputs.suffix.lower()
-    return suffix in _POPULATION_SUFFIXES or (out is not None and suffix in _SHEET_SUFFIXES)
+    return (
+        suffix in _POPULATION_SUFFIXES
+        or suffix in _PARQUET_SUFFIXES
+        or (out is not None and suffix in _SHEET_SUFFIXES)
+    )
 
 
 def _count_hint(inputs: Path) -> int | None:

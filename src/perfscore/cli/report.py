@@ -91,7 +91,15 @@ def report_command(
             )
         _population(rubric, inputs, _format(format_, None), out_dir)
         return
-    if inputs.is_dir() or inputs.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl"):
+    if inputs.is_dir() or inputs.suffix.lower() in (
+        ".csv",
+        ".tsv",
+        ".xlsx",
+        ".xlsm",
+        ".jsonl",
+        ".parquet",
+        ".pq",
+    ):
         raise click.UsageError(
             f"{inputs} is a population: add --out-dir DIR to write one report per department"
         )
