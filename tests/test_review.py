@@ -468,3 +468,78 @@ def test_score_and_report_take_a_parquet_population(tmp_path: Path, seed: dict[s
     done = run("report", str(SHAOYANG), str(path), "--out-dir", str(reports), "-f", "markdown")
     assert done.exit_code == 0, done.output
     assert "某某局" in (reports / "x.md").read_text(encoding="utf-8")
+
+
+TINY = """
+id: tiny
+title: 小表
+inputs:
+  rate: {label: 执行率, kind: percent}
+indicators:
+  - id: a
+    name: 甲
+    weight: 60
+    children:
+      - {id: a1, name: 甲一, weight: 30, scoring: {method: proportional, value: rate}}
+      - {id: a2, name: 甲二, weight: 30, scoring: {method: judged}}
+  - {id: b, name: 乙, weight: 40, scoring: {method: proportional, value: rate}}
+grades:
+  - {name: 好, range: "[60, 100]"}
+  - {name: 差, range: "[0, 60)"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        ({"a1": 15, "a2": 20, "b": 20, "total": 55, "grade": "差"}, set()),
+        ({"a1": 16, "a2": 20, "b": 20}, {("a1", "over_claimed", "1")}),
+        ({"a1": 14, "a2": 20, "b": 20}, {("a1", "under_claimed", "-1")}),
+        (
+            {"a1": 31, "a2": 20, "b": 20},
+            {("a1", "claim_above_weight", "16"), ("a1", "over_claimed", "16")},
+        ),
+        (
+            {"a1": -1, "a2": 20, "b": 20},
+            {("a1", "claim_negative", "-16"), ("a1", "under_claimed", "-16")},
+        ),
+        ({"a2": 20, "b": 20}, {("a1", "missing_claim", None)}),
+        ({"a1": 15, "a2": 20, "b": 20, "c": 1}, {("c", "unknown_indicator", None)}),
+        ({"a1": 15, "a2": 20, "b": 20, "a": 30}, {("a", "subtotal_mismatch", "-5")}),
+        (
+            {"a1": 15, "a2": 20, "b": 20, "total": 60},
+            {("total", "subtotal_mismatch", "5"), ("total", "over_claimed", "5")},
+        ),
+        ({"a1": 15, "a2": 20, "b": 20, "grade": "好"}, {("grade", "grade_mismatch", None)}),
+    ],
+)
+def test_each_kind_of_finding_on_a_small_table(
+    claims: dict[str, Any], expected: set[tuple[str, str, str | None]]
+) -> None:
+    from .conftest import rubric_from_yaml
+
+    compiled = perfscore.compile_rubric(rubric_from_yaml(TINY))
+    review = compiled.review({"rate": 50, "judged": {"a2": 20}}, claims)
+    assert review.computed_total == Decimal("55.00")
+    found = {
+        (f.indicator, f.kind, None if f.difference is None else str(f.difference.normalize()))
+        for f in review.findings
+    }
+    assert found == expected
+
+
+def test_review_labels_follow_the_language() -> None:
+    from .conftest import rubric_from_yaml
+
+    compiled = perfscore.compile_rubric(rubric_from_yaml(TINY))
+    review = compiled.review({"rate": 50, "judged": {"a2": 20}}, {"a1": 16, "a2": 20, "b": 20})
+    with use_lang("en"):
+        english = render.render_review(review, "markdown")
+    with use_lang("zh"):
+        chinese = render.render_review(review, "markdown")
+    assert isinstance(english, str)
+    assert isinstance(chinese, str)
+    assert "| a1 | 甲一 | over-claimed | 16 | 15.00 | 1.00 |" in english
+    assert "| a1 | 甲一 | 自评高于复核 | 16 | 15.00 | 1.00 |" in chinese
+    assert "Claimed total" in english
+    assert "自评总分" in chinese
