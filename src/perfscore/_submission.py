@@ -39,6 +39,7 @@ __all__ = [
     "parse_claims",
     "parse_number",
     "parse_unit",
+    "plain_sections",
     "split_submission",
 ]
 
@@ -132,6 +133,17 @@ def split_submission(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], Submiss
                 parts = rest.split(".", 1) if head == "judged" else rest.split(".")
                 _set_dotted(section, parts, value)
     return figures, Submission(**sections)
+
+
+def plain_sections(inputs: Mapping[str, Any]) -> bool:
+    """Whether ``inputs`` holds no dotted section keys and neither ``overrides`` nor
+    ``judged``: its figures can be scored as they stand, beside ``unit`` and ``claimed``."""
+    if "overrides" in inputs or "judged" in inputs:
+        return False
+    try:  # one scan in C for a dot in any key
+        return "." not in "\n".join(inputs)
+    except TypeError:  # a key that is not text
+        return False
 
 
 def parse_number(raw: Any) -> Decimal | None:

@@ -37,7 +37,16 @@ from ._numbers import (
     to_plain,
     to_str,
 )
-from ._submission import SECTIONS, Claims, parse_claims, parse_number, parse_unit, split_submission
+from ._submission import (
+    SECTIONS,
+    Claims,
+    Submission,
+    parse_claims,
+    parse_number,
+    parse_unit,
+    plain_sections,
+    split_submission,
+)
 from ._suggest import closest, did_you_mean
 from .dumping import content_hash
 from .errors import (
@@ -1103,7 +1112,19 @@ class CompiledRubric:
         """
         if type(inputs) is not dict and not isinstance(inputs, Mapping):
             raise InputError([Issue.of("review.not_mapping", Location(file=source))])
-        figures, submission = split_submission(inputs)
+        # The common case, a dict of figures with unit: and claimed: beside them, goes to
+        # a fast function that lets those two keys be, without copying the figures.
+        direct = (
+            type(inputs) is dict
+            and not overrides
+            and self._fast_review is not None
+            and plain_sections(inputs)
+        )
+        if direct:
+            figures = inputs
+            submission = Submission(unit=inputs.get("unit"), claimed=inputs.get("claimed"))
+        else:
+            figures, submission = split_submission(inputs)
         issues: list[Issue] = []
         unit, found = parse_unit(submission.unit, source)
         issues += found
@@ -1121,9 +1142,10 @@ class CompiledRubric:
         plan: ReviewPlan | None = None
         scores: tuple[Decimal, ...] | None = None
         result: ScoreResult | None = None
-        if plain and self._fast is not None and not issues:
+        fast = self._fast_review if direct else self._fast
+        if plain and fast is not None and not issues:
             try:
-                values, scores, unrounded, total, grade = self._fast(figures)
+                values, scores, unrounded, total, grade = fast(figures)
             except _FAST_DECLINES:
                 scores = None
             else:
@@ -1167,6 +1189,14 @@ class CompiledRubric:
             plan=plan,
             scores=scores,
         )
+
+    @cached_property
+    def _fast_review(self) -> FastFunction | None:
+        """The fast path as a review calls it: ``unit`` and ``claimed`` may stand beside
+        the inputs (made on the first review)."""
+        if self._fast is None:
+            return None
+        return build_fast_path(self, tolerate=frozenset({"unit", "claimed"}))
 
     @cached_property
     def _review_plan(self) -> ReviewPlan:
