@@ -23,10 +23,10 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ._numbers import to_str
 from .errors import Issue, Location
@@ -68,11 +68,11 @@ class Submission:
         return all(getattr(self, s) is None for s in SECTIONS)
 
 
-@dataclass(frozen=True)
-class Claims:
-    """A department's own scores: per indicator (leaf or branch), its total and grade."""
+class Claims(NamedTuple):
+    """A department's own scores: per indicator (leaf or branch), its total and grade.
+    Immutable (a named tuple: one is made per department reviewed)."""
 
-    scores: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    scores: Mapping[str, Decimal] = MappingProxyType({})
     total: Decimal | None = None
     grade: str | None = None
 
@@ -209,6 +209,18 @@ def parse_unit(raw: Any, source: str | None = None) -> tuple[dict[str, str], lis
     return out, issues
 
 
+_DECIMAL_ONLY: Final = frozenset({Decimal})
+_TEXT_ONLY: Final = frozenset({str})
+
+
+def _finite_sum(values: Any) -> bool:
+    """Whether every one of some Decimals is finite (their sum is; a NaN raises)."""
+    try:
+        return bool(sum(values, Decimal(0)).is_finite())
+    except ArithmeticError:
+        return False
+
+
 def parse_claims(raw: Any, source: str | None = None) -> tuple[Claims | None, list[Issue]]:
     """The ``claimed:`` section: scores by indicator id, ``total`` and ``grade``. A score
     that is not a number is an issue; a negative one, or one of an unknown indicator, is
@@ -223,16 +235,17 @@ def parse_claims(raw: Any, source: str | None = None) -> tuple[Claims | None, li
     issues: list[Issue] = []
     plain = dict(raw)
     text_grade = plain.pop(CLAIM_GRADE, None)
-    if (text_grade is None or text_grade.__class__ is str) and all(
-        v.__class__ is Decimal and v.is_finite() for v in plain.values()
-    ):  # the common case, numbers as read from YAML or JSON: taken as they are
+    # The common case, text keys and finite Decimals as read from YAML or JSON, is
+    # checked in C (types by set, finiteness by the sum) and taken as it stands.
+    if (
+        (text_grade is None or text_grade.__class__ is str)
+        and set(map(type, plain.values())) <= _DECIMAL_ONLY
+        and set(map(type, plain)) <= _TEXT_ONLY
+        and _finite_sum(plain.values())
+    ):
         total = plain.pop(CLAIM_TOTAL, None)
-        if all(k.__class__ is str for k in plain):
-            grade = _text(text_grade) if text_grade is not None else None
-            return Claims(MappingProxyType(plain), total, grade), []
-        if total is not None:
-            plain[CLAIM_TOTAL] = total
-            total = None
+        grade = _text(text_grade) if text_grade is not None else None
+        return Claims(MappingProxyType(plain), total, grade), []
     for key, value in raw.items():
         if value.__class__ is Decimal and key.__class__ is str and value.is_finite():
             if key == CLAIM_TOTAL:  # the common case first: a number, as read from YAML

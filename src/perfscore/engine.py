@@ -40,7 +40,6 @@ from ._numbers import (
 from ._submission import (
     SECTIONS,
     Claims,
-    Submission,
     parse_claims,
     parse_number,
     parse_unit,
@@ -1122,22 +1121,23 @@ class CompiledRubric:
         )
         if direct:
             figures = inputs
-            submission = Submission(unit=inputs.get("unit"), claimed=inputs.get("claimed"))
+            raw_unit, raw_claims, plain = inputs.get("unit"), inputs.get("claimed"), True
         else:
             figures, submission = split_submission(inputs)
+            raw_unit, raw_claims = submission.unit, submission.claimed
+            plain = submission.judged is None and submission.overrides is None and not overrides
+        # Without judged scores or overrides (plain) the figures alone are scored, so that
+        # the compiled fast path can take them; explanations are made only when a finding
+        # needs one.
         issues: list[Issue] = []
-        unit, found = parse_unit(submission.unit, source)
+        unit, found = parse_unit(raw_unit, source)
         issues += found
         claims: Claims | None
         if isinstance(claimed, Claims):
             claims = claimed
         else:
-            claims, found = parse_claims(submission.claimed if claimed is None else claimed, source)
+            claims, found = parse_claims(raw_claims if claimed is None else claimed, source)
             issues += found
-        # Without judged scores or overrides the figures alone are scored, so that the
-        # compiled fast path can take them; explanations are made only when a finding
-        # needs one.
-        plain = submission.judged is None and submission.overrides is None and not overrides
         scored = figures if plain else inputs
         plan: ReviewPlan | None = None
         scores: tuple[Decimal, ...] | None = None

@@ -286,8 +286,7 @@ def review_result(
 
     def children_sum(of: Sequence[int]) -> Decimal | None:
         if of is plan.tops and not branch_claims:  # every leaf claim, once each
-            if None not in leaf_claims:
-                return sum(leaf_claims, ZERO)
+            # (``is``, not ``in``: comparing None with a Decimal asks the number ABCs)
             known = [v for v in leaf_claims if v is not None]
         else:
             values = table()
@@ -364,15 +363,18 @@ def review_result(
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.kind] = counts.get(f.kind, 0) + 1
-    return ReviewResult(
+    # Made without running the frozen __init__ (a review is made per department).
+    review = object.__new__(ReviewResult)
+    review.__dict__.update(
         result=result,
         claims=claims,
         findings=tuple(findings),
         claimed_total=claimed_total,
         claimed_grade=claims.grade,
         tolerance=tolerance,
-        counts={kind: counts[kind] for kind in FINDING_KINDS if kind in counts},
+        counts={kind: counts[kind] for kind in FINDING_KINDS if kind in counts} if counts else {},
     )
+    return review
 
 
 def _compare(
