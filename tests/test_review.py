@@ -543,3 +543,21 @@ def test_review_labels_follow_the_language() -> None:
     assert "| a1 | 甲一 | 自评高于复核 | 16 | 15.00 | 1.00 |" in chinese
     assert "Claimed total" in english
     assert "自评总分" in chinese
+
+
+def test_review_on_a_date_with_a_folder_of_versions(tmp_path: Path) -> None:
+    from .test_registry import _versions_folder
+
+    folder = _versions_folder(tmp_path)
+    department = tmp_path / "claims.yaml"
+    department.write_text("a: 55\nclaimed: {total: 65}\n", encoding="utf-8")
+    old = run("review", str(folder), str(department), "--on", "2023-06-30", "-f", "json")
+    assert old.exit_code == 0, old.output
+    data = json.loads(old.stdout)
+    assert (data["rubric"]["version"], data["computed_total"]) == ("2023", "55.00")
+    assert ("total", "over_claimed") in {(f["indicator"], f["kind"]) for f in data["findings"]}
+    new = run("review", str(folder), str(department), "--on", "2024-02-01", "-f", "json")
+    data = json.loads(new.stdout)
+    assert (data["rubric"]["version"], data["computed_total"]) == ("2024", "65.00")
+    assert ("total", "over_claimed") not in {(f["indicator"], f["kind"]) for f in data["findings"]}
+    assert run("review", str(folder), str(department)).exit_code == 2  # --on is needed

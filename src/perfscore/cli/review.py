@@ -4,6 +4,11 @@
 
     perfscore review RUBRIC INPUTS|POPULATION [-f table|json|markdown|html|xlsx]
                      [--out FILE] [--tolerance T] [--fail-on any|total|grade]
+                     [--on DATE [--rubric-id ID]]
+
+RUBRIC is a rubric file, or with ``--on DATE`` a folder of rubric versions: the one in
+force on DATE reviews (``--rubric-id ID`` when the folder holds several rubrics), as for
+``perfscore score``.
 
 INPUTS is one department's inputs file (YAML, JSON, TOML, or a filled-in XLSX form) with
 its ``claimed:`` scores; POPULATION a folder, CSV, XLSX table, JSONL or Parquet file of departments
@@ -15,6 +20,7 @@ the rubric or the inputs are invalid.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,12 +31,12 @@ import click
 from perfscore.engine import compile_rubric
 from perfscore.errors import PerfscoreError
 from perfscore.i18n import tr
-from perfscore.loading import SourceMap, load_document, load_rubric
+from perfscore.loading import SourceMap, load_document
 from perfscore.population import batch
 from perfscore.render import review as render
 from perfscore.review import GRADE, TOTAL, ReviewResult
 
-from .common import Command, ExitCode, Option, fail, locate_inputs
+from .common import ON_DATE, Command, ExitCode, Option, fail, locate_inputs, rubric_in_force
 
 __all__ = ["review_command"]
 
@@ -101,8 +107,10 @@ def _emit(content: str | bytes, out: Path | None) -> None:
 
 
 @click.command("review", cls=Command, found="review.cli.found", help_key="review.cli.help")
-@click.argument("rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
 @click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
+@click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
     "--format",
     "-f",
@@ -129,6 +137,8 @@ def _emit(content: str | bytes, out: Path | None) -> None:
 def review_command(
     rubric: Path,
     inputs: Path,
+    on: datetime.datetime | None,
+    rubric_id: str | None,
     format_: str | None,
     out: Path | None,
     tolerance: str,
@@ -139,8 +149,9 @@ def review_command(
         render.ReviewFormat,
         format_ or (_SUFFIX_FORMATS.get(out.suffix.lower()) if out else None) or "table",
     )
-    try:
-        compiled = compile_rubric(load_rubric(rubric))
+    try:  # a rubric file, or with --on DATE the version in force in a folder of rubrics
+        loaded = rubric_in_force(rubric, on.date() if on is not None else None, rubric_id)
+        compiled = compile_rubric(loaded)
     except PerfscoreError as e:
         fail(e)
     if _is_population(inputs):
