@@ -561,3 +561,21 @@ def test_review_on_a_date_with_a_folder_of_versions(tmp_path: Path) -> None:
     assert (data["rubric"]["version"], data["computed_total"]) == ("2024", "65.00")
     assert ("total", "over_claimed") not in {(f["indicator"], f["kind"]) for f in data["findings"]}
     assert run("review", str(folder), str(department)).exit_code == 2  # --on is needed
+
+
+def test_score_outputs_mark_an_override(tmp_path: Path, seed: dict[str, Any]) -> None:
+    decided = {"timeliness": {"score": 6, "reason": "延期系上级调整工作计划", "by": "绩效科"}}
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        yaml.safe_dump({**seed, "overrides": decided}, allow_unicode=True), encoding="utf-8"
+    )
+    for fmt in ("table", "markdown"):
+        with use_lang("zh"):
+            out = run("score", str(SHAOYANG), str(path), "-f", fmt)
+        assert out.exit_code == 0, out.output
+        line = next(row for row in out.stdout.splitlines() if "timeliness" in row)
+        assert "复核调整（计算得分 4.80）" in line
+        assert "6.00" in line
+    with use_lang("zh"):
+        explained = run("explain", str(SHAOYANG), str(path), "-i", "timeliness")
+    assert "复核调整为 6 分（绩效科）：延期系上级调整工作计划" in explained.stdout
