@@ -579,3 +579,23 @@ def test_score_outputs_mark_an_override(tmp_path: Path, seed: dict[str, Any]) ->
     with use_lang("zh"):
         explained = run("explain", str(SHAOYANG), str(path), "-i", "timeliness")
     assert "复核调整为 6 分（绩效科）：延期系上级调整工作计划" in explained.stdout
+
+
+def test_verify_gives_back_a_recorded_override_and_unit(
+    tmp_path: Path, seed: dict[str, Any]
+) -> None:
+    decided = {"timeliness": {"score": 6, "reason": "延期系上级调整", "by": "绩效科"}}
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {**seed, "overrides": decided, "unit": {"name": "某局"}}, allow_unicode=True
+        ),
+        encoding="utf-8",
+    )
+    scored = run("score", str(SHAOYANG), str(path), "-f", "json")
+    record = tmp_path / "result.json"
+    record.write_text(scored.stdout, encoding="utf-8")
+    for lang in ("zh", "en"):  # explanation steps read the same in either language
+        with use_lang(lang):
+            assert run("verify", str(record), str(SHAOYANG)).exit_code == 0
+            assert run("verify", str(record), str(SHAOYANG), str(path)).exit_code == 0

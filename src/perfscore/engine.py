@@ -1486,6 +1486,7 @@ class CompiledRubric:
         who = "、".join(x for x in (by, date) if x)
         text = i18n.tr(
             "override.step" if who else "override.step_anonymous",
+            "zh",  # explanations read in one language, as every other step
             score=to_plain(score),
             reason=reason,
             by=who,
@@ -1629,7 +1630,7 @@ class CompiledRubric:
             effective[i] = ZERO
             status[i] = Status.NOT_APPLICABLE
             if explain and nodes[i].leaf is not None:
-                steps[i] = (Step("not_applicable", i18n.tr("alternatives.step")),)
+                steps[i] = (Step("not_applicable", i18n.tr("alternatives.step", "zh")),)
 
         if na:
             effective = self._effective_weights(na, dropped)

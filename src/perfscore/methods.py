@@ -834,6 +834,9 @@ class FormulaMethod(ScoringMethod):
 #: Where a judged leaf's entered scores travel among a department's values: this prefix
 #: and the leaf's id (never a valid input id, so never a clash).
 JUDGED_PREFIX: Final = "judged:"
+#: Explanation steps are written in Chinese, as a report's 扣分说明 reads, whatever the
+#: language of messages.
+_STEP_LANG: Final = "zh"
 Aggregate = Literal["mean", "median", "trimmed_mean"]
 
 
@@ -900,12 +903,12 @@ class Judged(ScoringMethod):
             if not explain:
                 return result, ()
             if rule is None:
-                text = i18n.tr("judged.step.single", score=_d(result))
+                text = i18n.tr("judged.step.single", _STEP_LANG, score=_d(result))
             else:
                 shown = "、".join(
                     _d(s) if name is None else f"{name} {_d(s)}" for name, s in entered
                 )
-                text = i18n.tr(f"judged.step.{rule}", scores=shown, score=_d(result))
+                text = i18n.tr(f"judged.step.{rule}", _STEP_LANG, scores=shown, score=_d(result))
             return result, (Step("judged", text),)
 
         return score
