@@ -9,6 +9,8 @@ Prints, all measured in this run: departments per second for
   simpleeval from a parse kept between calls;
 * the perfscore row engine (``score(inputs, explain=False)``, the compiled fast path);
 * the row engine with explanations (``score(inputs)``);
+* review (复核, ``review(inputs)``) of the departments with their claimed scores, one in
+  ten over-claiming a leaf;
 * the vectorised path (``perfscore.vectorised``), when numpy is installed, scoring
   columns; and, with pyarrow, end to end from columns: ``columns_from_arrays`` and scoring
   (reported beside the ratios, under ``vectorised_from_columns``);
@@ -72,6 +74,26 @@ def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[st
                 high = float(spec.max if spec.max is not None else 500)
                 dept[name] = Decimal(f"{rng.uniform(max(low, 1), min(high, 500)):.2f}")
         out.append(dept)
+    return out
+
+
+def with_claims(
+    compiled: perfscore.CompiledRubric, population: list[dict[str, Any]], seed: int = 12
+) -> list[dict[str, Any]]:
+    """The departments with the self-evaluation each sent in (``claimed:``): the scores the
+    rubric gives them, their total and grade; one in ten over-claims a leaf by a point
+    (so its review has findings and explanations to write)."""
+    rng = random.Random(seed)
+    out = []
+    for dept in population:
+        result = compiled.score(dept, explain=False)
+        claims: dict[str, Any] = {n.id: n.score for n in result.leaves}
+        if rng.random() < 0.1:
+            leaf = rng.choice(result.leaves)
+            claims[leaf.id] = min(leaf.weight, leaf.score + 1)
+        claims["total"] = result.total
+        claims["grade"] = result.grade
+        out.append({**dept, "claimed": claims})
     return out
 
 
@@ -246,6 +268,7 @@ def main() -> None:
         "simpleeval_cached": (lambda d: reference.score(d, explain=False), tenth),
         "row": (lambda d: compiled.score(d, explain=False), population),
         "row_explain": (lambda d: compiled.score(d).indicators, quarter),
+        "review": (lambda d: compiled.review(d).findings, with_claims(compiled, quarter)),
     }
     # Rounds interleave the paths, so that a machine that speeds up or slows down during
     # the run affects them alike; each path keeps its best round.

@@ -944,7 +944,7 @@ def test_cli_invalid_rubrics_list_every_issue(tmp_path: Path) -> None:
 def test_cli_usage_errors() -> None:
     result = run(OLD, NEW, "-p", "tests/data/diff/old.yaml")
     assert result.exit_code == 2
-    assert "a population is a folder, .csv, .xlsx or .jsonl file" in result.stderr
+    assert "a population is a folder, .csv, .xlsx, .jsonl or .parquet file" in result.stderr
     result = run(OLD, NEW, "--format", "xlsx")
     assert result.exit_code == 2
     result = run(OLD, "nowhere.yaml")

@@ -182,7 +182,7 @@ def test_inputs_schema_of_the_demo() -> None:
     rubric = perfscore.load_rubric(ROOT / "examples" / "demo" / "rubric.yaml")
     schema = inputs_schema(rubric)
     props = schema["properties"]
-    assert list(props) == list(rubric.inputs)
+    assert list(props) == [*rubric.inputs, "unit", "claimed", "overrides", "judged"]
     assert schema["required"] == list(rubric.inputs)
     assert schema["additionalProperties"] is False
     assert props["staff_authorized"] == {
@@ -202,8 +202,16 @@ def test_inputs_schema_refuses_what_scoring_refuses() -> None:
     rubric = perfscore.load_rubric(ROOT / "examples" / "demo" / "rubric.yaml")
     validator = Draft202012Validator(inputs_schema(rubric))
     good = read(ROOT / "examples" / "demo" / "inputs.yaml")
-    for change in ({"satisfaction": 101}, {"disclosure": "很好"}, {"staff_actual": -1}):
+    for change in (
+        {"satisfaction": 101},
+        {"disclosure": "很好"},
+        {"staff_actual": -1},
+        {"overrides": {"staff_control": {"score": 1}}},  # no reason
+        {"unit": {"nme": "x"}},
+    ):
         assert list(validator.iter_errors({**good, **change})), change
+    reviewed = {**good, "unit": {"name": "某局"}, "claimed": {"total": 90, "grade": "良好"}}
+    assert not list(validator.iter_errors(reviewed))
     assert list(validator.iter_errors({**good, "staff_actul": 17}))
     missing = dict(good)
     del missing["staff_actual"]

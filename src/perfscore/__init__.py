@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .model import Indicator, Rubric
     from .registry import RubricRegistry
     from .resolvers import Document, FolderResolver, MappingResolver, Resolver, ShippedResolver
-    from .results import Explanation, IndicatorResult, ScoreResult, Status, Step
+    from .results import Explanation, IndicatorResult, Override, ScoreResult, Status, Step
+    from .review import Finding, ReviewResult
 
 # Submodules load on first use, so that ``import perfscore`` stays cheap: the rubric
 # models (pydantic) and the engine are built when a name below is first asked for.
@@ -55,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "ShippedResolver": "resolvers",
     "EvaluationError": "errors",
     "Explanation": "results",
+    "Finding": "review",
     "Formula": "formula",
     "FormulaError": "errors",
     "Indicator": "model",
@@ -63,7 +65,9 @@ _EXPORTS: dict[str, str] = {
     "Issue": "errors",
     "Location": "errors",
     "MethodContext": "methods",
+    "Override": "results",
     "PerfscoreError": "errors",
+    "ReviewResult": "review",
     "Rubric": "model",
     "RubricError": "errors",
     "RubricSyntaxError": "errors",
@@ -93,6 +97,7 @@ __all__ = [
     "Document",
     "EvaluationError",
     "Explanation",
+    "Finding",
     "FolderResolver",
     "Formula",
     "FormulaError",
@@ -103,8 +108,10 @@ __all__ = [
     "Location",
     "MappingResolver",
     "MethodContext",
+    "Override",
     "PerfscoreError",
     "Resolver",
+    "ReviewResult",
     "Rubric",
     "RubricError",
     "RubricRegistry",

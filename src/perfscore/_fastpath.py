@@ -95,15 +95,27 @@ class _Gen:
         )
 
 
-def build(compiled: CompiledRubric) -> FastFunction | None:
-    """Generate the fast function for ``compiled``, or None when it has no fast form."""
+def build(
+    compiled: CompiledRubric, *, tolerate: frozenset[str] = frozenset()
+) -> FastFunction | None:
+    """Generate the fast function for ``compiled``, or None when it has no fast form.
+
+    Keys in ``tolerate`` may stand beside the inputs and are not read (a review's
+    ``unit`` and ``claimed``); any other key not declared makes the function decline."""
     if any(leaf.node.rows is not None for leaf in compiled._leaves):
+        return None
+    # judged leaves read their scores from the inputs' ``judged:`` section, and an
+    # alternatives branch counts one child of several: the full engine scores both
+    if any(node.node.alternatives for node in compiled._nodes) or any(
+        leaf.node.scoring is not None and leaf.node.scoring.method == "judged"
+        for leaf in compiled._leaves
+    ):
         return None
     gen = _Gen(compiled)
     rubric = compiled.rubric
     lines = ["def _fast(raw, @@SIGNATURE@@):"]
     emit = lines.append
-    known = gen.const(frozenset(rubric.inputs))
+    known = gen.const(frozenset(rubric.inputs) | tolerate)
     emit(f"    if not {known}.issuperset(raw): _fallback()")
     emit("    get = raw.get")
     for rule in compiled._inputs:

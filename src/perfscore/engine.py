@@ -22,26 +22,54 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
-from . import __version__
+from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
 from ._inputs import InputRule, input_rule, validate_inputs
 from ._interval import Interval
-from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_NAMES, ZERO, round_decimal, to_str
-from ._suggest import did_you_mean
+from ._numbers import (
+    ENGINE_CONTEXT,
+    HUNDRED,
+    ONE,
+    ROUNDING_NAMES,
+    ZERO,
+    round_decimal,
+    to_plain,
+    to_str,
+)
+from ._submission import (
+    SECTIONS,
+    Claims,
+    parse_claims,
+    parse_number,
+    parse_unit,
+    plain_sections,
+    split_submission,
+)
+from ._suggest import closest, did_you_mean
 from .dumping import content_hash
 from .errors import (
     EvaluationError,
     FormulaError,
+    InputError,
     Issue,
     Location,
     PathPart,
     RubricValidationError,
 )
 from .formula import Formula, Symbol, ValueType, compile_formula, parse_expression
-from .methods import NoMatch, Scorer
+from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, judged_key
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
-from .results import Explanation, IndicatorResult, ScoreResult, Status, Step, ValuesRead
+from .results import (
+    Explanation,
+    IndicatorResult,
+    Override,
+    ScoreResult,
+    Status,
+    Step,
+    ValuesRead,
+)
+from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 
 __all__ = ["CompiledRubric", "compile_rubric"]
 
@@ -164,6 +192,18 @@ class _Check:
 
     when: Formula
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a department's inputs carry besides its figures, checked."""
+
+    unit: Mapping[str, str] | None = None
+    claims: Claims | None = None
+    overrides: Mapping[int, tuple[Decimal, str, str | None, str | None]] = field(
+        default_factory=dict
+    )
+    warnings: tuple[Issue, ...] = ()
 
 
 class _Context:
@@ -431,7 +471,9 @@ class _Compiler:
             else:
                 assert node.children is not None
                 total = sum((c.weight for c in node.children), ZERO)
-                if total != node.weight:
+                if node.alternatives:
+                    self._alternatives(node, path)
+                elif total != node.weight:
                     self.error(
                         (*path, "weight"),
                         "rubric.weight_sum",
@@ -465,6 +507,30 @@ class _Compiler:
                 "change a weight, or set 'total' to the sum",
             )
         return nodes, leaves
+
+    def _alternatives(self, node: Indicator, path: tuple[PathPart, ...]) -> None:
+        """An alternatives branch: two children or more, each weighing what the branch does."""
+        children = node.children or ()
+        if len(children) < 2:
+            self.issues.append(
+                Issue.of(
+                    "rubric.alternatives_count",
+                    self.locate((*path, "children")),
+                    indicator=node.id,
+                )
+            )
+        for i, child in enumerate(children):
+            if child.weight != node.weight:
+                self.issues.append(
+                    Issue.of(
+                        "rubric.alternative_weight",
+                        self.locate((*path, "children", i, "weight")),
+                        indicator=node.id,
+                        child=child.id,
+                        weight=to_str(child.weight),
+                        branch_weight=to_str(node.weight),
+                    )
+                )
 
     def _rows(
         self, node: Indicator, path: tuple[PathPart, ...]
@@ -741,6 +807,43 @@ class CompiledRubric:
         the order the rubric declares them: what :meth:`score` accepts."""
         return self.rubric.inputs
 
+    @cached_property
+    def _index(self) -> Mapping[str, int]:
+        """Node index by indicator id."""
+        return {node.node.id: i for i, node in enumerate(self._nodes)}
+
+    @cached_property
+    def _judged(self) -> tuple[tuple[int, Judged], ...]:
+        """The judged leaves: node index and method."""
+        return tuple(
+            (leaf.index, leaf.node.scoring)
+            for leaf in self._leaves
+            if isinstance(leaf.node.scoring, Judged)
+        )
+
+    @cached_property
+    def _alternative_groups(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """The alternatives branches (二者择其一): node index and children."""
+        return tuple(
+            (i, node.children) for i, node in enumerate(self._nodes) if node.node.alternatives
+        )
+
+    @property
+    def todos(self) -> tuple[Issue, ...]:
+        """A warning (``rubric.todo``) for every indicator with a ``todo`` note, in order."""
+        locate = Locator(self.rubric._source)
+        return tuple(
+            Issue.of(
+                "rubric.todo",
+                locate((*self._node_path(i), "todo")),
+                indicator=node.node.id,
+                name=node.node.name,
+                todo=node.node.todo,
+            )
+            for i, node in enumerate(self._nodes)
+            if node.node.todo
+        )
+
     # -- inputs ---------------------------------------------------------------------
     def validate_inputs(
         self, inputs: Mapping[str, Any], *, source: str | None = None
@@ -748,13 +851,215 @@ class CompiledRubric:
         """Check and convert raw inputs; raise :class:`InputError` listing every problem.
 
         Missing optional inputs without a default are marked not applicable: every value
-        and leaf that reads them becomes not applicable.
+        and leaf that reads them becomes not applicable. The reserved sections (``unit``,
+        ``claimed``, ``overrides``, ``judged``) are checked too; judged scores join the
+        values.
         """
-        return validate_inputs(self._inputs, inputs, source=source, missing=_NA)
+        return self._prepare(inputs, source, None)[0]
+
+    def _prepare(
+        self,
+        inputs: Mapping[str, Any],
+        source: str | None,
+        overrides: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any], _Extras]:
+        """The department's values and what its inputs carry besides: every problem of
+        figures and sections raised together."""
+        if not isinstance(inputs, Mapping):
+            return validate_inputs(self._inputs, inputs, source=source, missing=_NA), _Extras()
+        figures, submission = split_submission(inputs)
+        issues: list[Issue] = []
+        values: dict[str, Any] = {}
+        try:
+            values = validate_inputs(self._inputs, figures, source=source, missing=_NA)
+        except InputError as e:
+            issues.extend(e.issues)
+        unit, found = parse_unit(submission.unit, source)
+        issues += found
+        claims, found = parse_claims(submission.claimed, source)
+        issues += found
+        warnings: list[Issue] = []
+        issues += self._judged_scores(submission.judged, source, values, warnings)
+        raw_overrides: dict[Any, Any] = {}
+        if submission.overrides is not None:
+            if isinstance(submission.overrides, Mapping):
+                raw_overrides.update(submission.overrides)
+            else:
+                issues.append(
+                    Issue.of("override.not_mapping", Location(file=source, path=("overrides",)))
+                )
+        raw_overrides.update(overrides or {})
+        decided, found = self._overrides(raw_overrides, source)
+        issues += found
+        if issues:
+            raise InputError(issues)
+        return values, _Extras(unit or None, claims, decided, tuple(warnings))
+
+    def _judged_scores(
+        self,
+        raw: Any,
+        source: str | None,
+        values: dict[str, Any],
+        warnings: list[Issue],
+    ) -> list[Issue]:
+        """Check the ``judged:`` section and put each judged leaf's scores in ``values``."""
+        issues: list[Issue] = []
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            return [Issue.of("judged.not_mapping", Location(file=source, path=("judged",)))]
+        judged = {self._nodes[i].node.id: (i, method) for i, method in self._judged}
+        for key in raw:
+            if key not in judged:
+                name = str(key)
+                issues.append(
+                    Issue.of(
+                        "judged.not_judged" if name in self._index else "judged.unknown",
+                        Location(file=source, path=("judged", name)),
+                        indicator=name,
+                        judged=", ".join(judged) or "-",
+                    )
+                )
+        for leaf_id, (i, method) in judged.items():
+            node = self._nodes[i].node
+            entry = raw.get(leaf_id)
+            where = Location(file=source, path=("judged", leaf_id))
+            if entry is None:
+                if node.not_applicable_when is None:
+                    issues.append(
+                        Issue.of("judged.missing", where, indicator=leaf_id, name=node.name)
+                    )
+                continue
+            pairs: list[tuple[str | None, Any]]
+            if isinstance(entry, Mapping):
+                pairs = [(str(k), v) for k, v in entry.items()]
+            elif isinstance(entry, list | tuple):
+                pairs = [(None, v) for v in entry]
+            else:
+                pairs = [(None, entry)]
+            scores: list[tuple[str | None, Decimal]] = []
+            for judge, value in pairs:
+                number = parse_number(value)
+                if number is None or not ZERO <= number <= node.weight:
+                    issues.append(
+                        Issue.of(
+                            "judged.type" if number is None else "judged.out_of_range",
+                            where
+                            if judge is None
+                            else Location(file=source, path=("judged", leaf_id, judge)),
+                            indicator=leaf_id,
+                            score=str(value)[:40] if number is None else to_str(number),
+                            weight=to_str(node.weight),
+                        )
+                    )
+                else:
+                    scores.append((judge, number))
+            if len(scores) != len(pairs):
+                continue
+            if method.aggregate is None and len(scores) != 1:
+                issues.append(
+                    Issue.of("judged.single", where, indicator=leaf_id, count=len(scores))
+                )
+                continue
+            if len(scores) < method.min_judges or not scores:
+                issues.append(
+                    Issue.of(
+                        "judged.too_few",
+                        where,
+                        indicator=leaf_id,
+                        count=len(scores),
+                        min=method.min_judges,
+                    )
+                )
+                continue
+            numbers = [s for _, s in scores]
+            if method.max_spread is not None and max(numbers) - min(numbers) > method.max_spread:
+                warnings.append(
+                    Issue.of(
+                        "judged.disagreement",
+                        where,
+                        indicator=leaf_id,
+                        name=node.name,
+                        scores="、".join(to_str(s) for s in numbers),
+                        spread=to_str(max(numbers) - min(numbers)),
+                        max_spread=to_str(method.max_spread),
+                    )
+                )
+            values[judged_key(leaf_id)] = tuple(scores)
+        return issues
+
+    def _overrides(
+        self, raw: Mapping[Any, Any], source: str | None
+    ) -> tuple[dict[int, tuple[Decimal, str, str | None, str | None]], list[Issue]]:
+        """Check reviewers' overrides: leaf index -> (score, reason, by, date)."""
+        decided: dict[int, tuple[Decimal, str, str | None, str | None]] = {}
+        issues: list[Issue] = []
+        for key, entry in raw.items():
+            name = str(key)
+            where = Location(file=source, path=("overrides", name))
+            index = self._index.get(name)
+            if index is None:
+                near = closest(name, list(self._index))
+                issues.append(
+                    Issue.of(
+                        "override.unknown",
+                        where,
+                        indicator=name,
+                        suggest=near or ", ".join(list(self._index)[:20]),
+                    )
+                )
+                continue
+            node = self._nodes[index]
+            if node.leaf is None or node.node.rows is not None:
+                issues.append(Issue.of("override.not_leaf", where, indicator=name))
+                continue
+            if not isinstance(entry, Mapping):
+                entry = {"score": entry}
+            unknown = [str(k) for k in entry if k not in ("score", "reason", "by", "date")]
+            for k in unknown:
+                issues.append(
+                    Issue.of(
+                        "override.unknown_key",
+                        Location(file=source, path=("overrides", name, k)),
+                        key=k,
+                    )
+                )
+            score = parse_number(entry.get("score"))
+            reason = entry.get("reason")
+            reason_text = str(reason).strip() if isinstance(reason, str | int) else ""
+            if score is None:
+                issues.append(Issue.of("override.score", where, indicator=name))
+            elif not ZERO <= score <= node.node.weight:
+                issues.append(
+                    Issue.of(
+                        "override.out_of_range",
+                        where,
+                        indicator=name,
+                        score=to_str(score),
+                        weight=to_str(node.node.weight),
+                    )
+                )
+            if not reason_text:
+                issues.append(Issue.of("override.no_reason", where, indicator=name))
+            if score is None or not reason_text or unknown or not ZERO <= score <= node.node.weight:
+                continue
+            by, date = entry.get("by"), entry.get("date")
+            decided[index] = (
+                score,
+                reason_text,
+                None if by is None else str(by),
+                None if date is None else str(date),
+            )
+        return decided, issues
 
     # -- scoring --------------------------------------------------------------------
     def score(
-        self, inputs: Mapping[str, Any], *, explain: bool = True, source: str | None = None
+        self,
+        inputs: Mapping[str, Any],
+        *,
+        explain: bool = True,
+        source: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> ScoreResult:
         """Score one department. Raises :class:`InputError` or :class:`EvaluationError`.
 
@@ -762,8 +1067,16 @@ class CompiledRubric:
         (every input present and valid, nothing not applicable, no grade cap applying);
         otherwise, and always with explanations, the full engine does. Both give the same
         scores, total and grade.
+
+        ``overrides`` maps leaf ids to a reviewer's decision (``{"score": 6, "reason": ...,
+        "by": ..., "date": ...}``), as the ``overrides:`` section of the inputs does; the
+        result keeps the computed score beside it, and the total and grade use it.
         """
-        if self._fast is not None and (type(inputs) is dict or isinstance(inputs, Mapping)):
+        if (
+            self._fast is not None
+            and not overrides
+            and (type(inputs) is dict or isinstance(inputs, Mapping))
+        ):
             try:
                 values, scores, unrounded, total, grade = self._fast(inputs)
             except _FAST_DECLINES:
@@ -772,10 +1085,156 @@ class CompiledRubric:
                 # No warnings to add: the fast path declines every department that would
                 # get one (a check that holds, a percent that may be a fraction of one).
                 return self._fast_result(values, scores, unrounded, total, grade, explain)
-        values = self.validate_inputs(inputs, source=source)
+        values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
-            result = self._score(values, explain)
-        return self._warn(result, values, source)
+            result = self._score(values, explain, extras.overrides)
+        result = self._warn(result, values, source, extras.warnings)
+        return replace(result, unit=MappingProxyType(extras.unit)) if extras.unit else result
+
+    def review(
+        self,
+        inputs: Mapping[str, Any],
+        claimed: Mapping[str, Any] | Claims | None = None,
+        *,
+        tolerance: Decimal | int | str = 0,
+        source: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> ReviewResult:
+        """Review a department's self-evaluation (复核): score ``inputs``, compare with the
+        scores it claimed, and list every finding.
+
+        ``claimed`` maps indicator ids to scores, with optional ``total`` and ``grade``;
+        without it the ``claimed:`` section of ``inputs`` is used. Differences up to
+        ``tolerance`` points are not findings. Raises :class:`InputError` (bad figures,
+        claims that are not numbers, overrides without a reason) or
+        :class:`EvaluationError`, as :meth:`score` does.
+        """
+        if type(inputs) is not dict and not isinstance(inputs, Mapping):
+            raise InputError([Issue.of("review.not_mapping", Location(file=source))])
+        # The common case, a dict of figures with unit: and claimed: beside them, goes to
+        # a fast function that lets those two keys be, without copying the figures.
+        direct = (
+            type(inputs) is dict
+            and not overrides
+            and self._fast_review is not None
+            and plain_sections(inputs)
+        )
+        if direct:
+            figures = inputs
+            raw_unit, raw_claims, plain = inputs.get("unit"), inputs.get("claimed"), True
+        else:
+            figures, submission = split_submission(inputs)
+            raw_unit, raw_claims = submission.unit, submission.claimed
+            plain = submission.judged is None and submission.overrides is None and not overrides
+        # Without judged scores or overrides (plain) the figures alone are scored, so that
+        # the compiled fast path can take them; explanations are made only when a finding
+        # needs one.
+        issues: list[Issue] = []
+        unit, found = parse_unit(raw_unit, source)
+        issues += found
+        claims: Claims | None
+        if isinstance(claimed, Claims):
+            claims = claimed
+        else:
+            claims, found = parse_claims(raw_claims if claimed is None else claimed, source)
+            issues += found
+        scored = figures if plain else inputs
+        plan: ReviewPlan | None = None
+        scores: tuple[Decimal, ...] | None = None
+        result: ScoreResult | None = None
+        fast = self._fast_review if direct else self._fast
+        if plain and fast is not None and not issues:
+            try:
+                values, scores, unrounded, total, grade = fast(figures)
+            except _FAST_DECLINES:
+                scores = None
+            else:
+                result = self._fast_result(values, scores, unrounded, total, grade, False)
+                plan = self._review_plan
+        if result is None:
+            try:
+                result = self.score(scored, explain=False, source=source, overrides=overrides)
+            except InputError as e:
+                raise InputError([*e.issues, *issues]) from None
+        if issues:
+            raise InputError(issues)
+        if unit:
+            result = replace(result, unit=MappingProxyType(unit))
+        explained: list[ScoreResult] = []
+        quick = plain and self._fast is not None
+
+        def explain(indicator: str) -> str:
+            index = self._index.get(indicator)
+            if index is not None and self._nodes[index].leaf is None:
+                return ""  # a branch: its explanation is its children's
+            leaf = self._leaf_by_id.get(indicator) if quick and scores is not None else None
+            if leaf is not None and scores is not None:
+                # Scored by the fast path, so every value is there and nothing was not
+                # applicable: this leaf's own steps, as the engine writes them.
+                text = self._leaf_text(leaf, result.values, scores[leaf.index])
+                if text is not None:
+                    return text
+            if not explained:
+                explained.append(
+                    self.score(scored, explain=True, source=source, overrides=overrides)
+                )
+            return explanation_text(explained[0][indicator])
+
+        return review_result(
+            result,
+            claims or Claims(),
+            grade_of=self._grade_name,
+            tolerance=Decimal(str(tolerance)),
+            explain=explain,
+            plan=plan,
+            scores=scores,
+        )
+
+    @cached_property
+    def _fast_review(self) -> FastFunction | None:
+        """The fast path as a review calls it: ``unit`` and ``claimed`` may stand beside
+        the inputs (made on the first review)."""
+        if self._fast is None:
+            return None
+        return build_fast_path(self, tolerate=frozenset({"unit", "claimed"}))
+
+    @cached_property
+    def _review_plan(self) -> ReviewPlan:
+        """The tree as a review reads it (see :class:`~perfscore.review.ReviewPlan`)."""
+        info = self._node_info
+        index = {node.id: i for i, node in enumerate(info)}
+        return ReviewPlan(
+            ids=tuple(node.id for node in info),
+            names=tuple(node.name for node in info),
+            weights=tuple(node.weight for node in info),
+            children=tuple(tuple(index[c] for c in node.children) for node in info),
+            tops=tuple(i for i, node in enumerate(info) if node.parent is None),
+            index=index,
+        )
+
+    @cached_property
+    def _leaf_by_id(self) -> Mapping[str, _Leaf]:
+        """The leaves scored by a method (not row groups), by id."""
+        return {leaf.node.id: leaf for leaf in self._leaves if leaf.node.rows is None}
+
+    def _leaf_text(self, leaf: _Leaf, values: Mapping[str, Any], score: Decimal) -> str | None:
+        """One leaf's explanation as a line, from values already computed; None when they
+        do not suffice (the caller then scores again with explanations)."""
+        try:
+            with decimal.localcontext(ENGINE_CONTEXT):
+                points, steps = leaf.scorer(values, True)
+        except (KeyError, ArithmeticError, TypeError, NoMatch):
+            return None
+        if points != score:
+            steps = (*steps, self._rounding_step(points, score))
+        return "；".join(step.text for step in steps if step.text)
+
+    def _grade_name(self, total: Decimal) -> str | None:
+        """The grade band holding ``total``, or None when none does."""
+        for grade in self._grades:
+            if total in grade.range:
+                return grade.name
+        return None
 
     def _fast_result(
         self,
@@ -818,6 +1277,7 @@ class CompiledRubric:
                         i.children,
                         explanation,
                         i.standard,
+                        None,
                     ),
                 )
                 for i, score, explanation in zip(self._node_info, scores, explanations, strict=True)
@@ -882,6 +1342,7 @@ class CompiledRubric:
             "grade_caps": (),
             "perfscore_version": __version__,
             "input_ids": self._input_ids,
+            "unit": None,
         }
 
     @cached_property
@@ -889,7 +1350,12 @@ class CompiledRubric:
         """The ids of the rubric's inputs, in declaration order (for the inputs hash)."""
         return tuple(self.rubric.inputs)
 
-    def _score(self, values: dict[str, Any], explain: bool) -> ScoreResult:
+    def _score(
+        self,
+        values: dict[str, Any],
+        explain: bool,
+        overrides: Mapping[int, tuple[Decimal, str, str | None, str | None]] | None = None,
+    ) -> ScoreResult:
         na_names = {k for k, v in values.items() if v is _NA}
         for d in self._derived:
             if na_names and not na_names.isdisjoint(d.formula.names):
@@ -924,6 +1390,8 @@ class CompiledRubric:
 
         score_rule = self.rubric.rounding.score
         raw: list[Decimal | None] = [None] * len(self._nodes)
+        overridden: dict[int, Override] = {}
+        judged = {i for i, _ in self._judged}
         steps: dict[int, tuple[Step, ...]] = {}
         na: dict[int, str] = {}  # node index -> policy, for not-applicable leaves
         rows_out: dict[int, tuple[_RowOutcome, ...]] = {}
@@ -936,12 +1404,35 @@ class CompiledRubric:
                 reason = "、".join(missing) + "无值"
             elif leaf.na_when is not None and leaf.na_when.evaluate(values):
                 reason = leaf.na_when.source.strip()
+            decided = overrides.get(i) if overrides else None
+            if decided is not None:  # written as the rubric writes scores
+                decided = (round_decimal(decided[0], score_rule.places, score_rule.mode),
+                           *decided[1:])  # fmt: skip
+            if reason is not None and decided is not None:
+                # a reviewer's score counts for a leaf found not applicable as well
+                raw[i] = decided[0]
+                overridden[i] = Override(decided[0], None, *decided[1:])
+                if explain:
+                    text = f"不适用（{reason}）"
+                    steps[i] = (Step("not_applicable", text), self._override_step(decided))
+                continue
             if reason is not None:
                 na[i] = leaf.na_policy
                 if explain:
                     text = f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}"
                     steps[i] = (Step("not_applicable", text),)
                 continue
+            if judged and i in judged and judged_key(leaf.node.id) not in values:
+                raise InputError(
+                    [
+                        Issue.of(
+                            "judged.missing",
+                            Location(path=("judged", leaf.node.id)),
+                            indicator=leaf.node.id,
+                            name=leaf.node.name,
+                        )
+                    ]
+                )
             try:
                 points, why = leaf.scorer(values, explain)
                 if why and isinstance(why[0], _RowsStep):
@@ -981,14 +1472,80 @@ class CompiledRubric:
                 if rounded != points:
                     why = (*why, self._rounding_step(points, rounded))
                 steps[i] = why
-        return self._aggregate(values, raw, na, steps, explain, rows_out)
+            if decided is not None:
+                raw[i] = decided[0]
+                overridden[i] = Override(decided[0], rounded, *decided[1:])
+                if explain:
+                    steps[i] = (*steps[i], self._override_step(decided))
+        dropped = self._drop_alternatives(na, raw) if self._alternative_groups else frozenset()
+        return self._aggregate(values, raw, na, steps, explain, rows_out, overridden, dropped)
+
+    @staticmethod
+    def _override_step(decided: tuple[Decimal, str, str | None, str | None]) -> Step:
+        score, reason, by, date = decided
+        who = "、".join(x for x in (by, date) if x)
+        text = i18n.tr(
+            "override.step" if who else "override.step_anonymous",
+            "zh",  # explanations read in one language, as every other step
+            score=to_plain(score),
+            reason=reason,
+            by=who,
+        )
+        return Step("override", text)
+
+    def _drop_alternatives(self, na: dict[int, str], raw: list[Decimal | None]) -> frozenset[int]:
+        """For each alternatives branch, the children that do not apply (they neither score
+        nor move weight); an error when none or several apply."""
+        dropped: set[int] = set()
+        for branch, children in self._alternative_groups:
+            applicable = [c for c in children if not self._not_applicable(c, na)]
+            if len(applicable) != 1:
+                node = self._nodes[branch].node
+                raise EvaluationError(
+                    [
+                        Issue.of(
+                            "evaluation.alternatives_none"
+                            if not applicable
+                            else "evaluation.alternatives_several",
+                            Locator(self.rubric._source)(self._node_path(branch)),
+                            indicator=node.id,
+                            children=", ".join(self._nodes[c].node.id for c in children),
+                            applicable=", ".join(self._nodes[c].node.id for c in applicable),
+                        )
+                    ]
+                )
+            for c in children:
+                if c != applicable[0]:
+                    for k in self._subtree(c):
+                        na.pop(k, None)
+                        if self._nodes[k].leaf is not None:
+                            raw[k] = ZERO
+                        dropped.add(k)
+        return frozenset(dropped)
+
+    def _not_applicable(self, index: int, na: Mapping[int, str]) -> bool:
+        node = self._nodes[index]
+        if node.leaf is not None:
+            return index in na
+        return all(self._not_applicable(c, na) for c in node.children)
+
+    def _subtree(self, index: int) -> list[int]:
+        out = [index]
+        for c in self._nodes[index].children:
+            out.extend(self._subtree(c))
+        return out
 
     def _warn(
-        self, result: ScoreResult, values: Mapping[str, Any], source: str | None
+        self,
+        result: ScoreResult,
+        values: Mapping[str, Any],
+        source: str | None,
+        extra: tuple[Issue, ...] = (),
     ) -> ScoreResult:
         """``result`` with its warnings about the data: a percent below 1 % (a fraction of
-        one?), and each check that holds (data that disagree with themselves)."""
-        if not self._checks and not self._percents:
+        one?), each check that holds (data that disagree with themselves), and ``extra``
+        (a judges' panel that disagrees)."""
+        if not self._checks and not self._percents and not extra:
             return result
         warnings = [
             Issue(
@@ -1005,6 +1562,7 @@ class CompiledRubric:
             for c in self._checks
             if all(values.get(n) is not _NA for n in c.when.names) and c.when.evaluate(values)
         ]
+        warnings += extra
         return replace(result, warnings=(*warnings, *result.warnings)) if warnings else result
 
     @cached_property
@@ -1056,6 +1614,8 @@ class CompiledRubric:
         steps: dict[int, tuple[Step, ...]],
         explain: bool,
         rows_out: dict[int, tuple[_RowOutcome, ...]],
+        overridden: Mapping[int, Override] | None = None,
+        dropped: frozenset[int] = frozenset(),
     ) -> ScoreResult:
         nodes = self._nodes
         n = len(nodes)
@@ -1066,13 +1626,20 @@ class CompiledRubric:
         scores: list[Decimal] = [zero] * n
         status: list[Status] = [Status.SCORED] * n
         extra: dict[int, list[Step]] = {}
+        for i in dropped:
+            effective[i] = ZERO
+            status[i] = Status.NOT_APPLICABLE
+            if explain and nodes[i].leaf is not None:
+                steps[i] = (Step("not_applicable", i18n.tr("alternatives.step", "zh")),)
 
         if na:
-            effective = self._effective_weights(na)
+            effective = self._effective_weights(na, dropped)
             places, mode = score_rule.places, score_rule.mode
             for leaf in self._leaves:
                 i = leaf.index
                 weight = leaf.node.weight
+                if i in dropped:
+                    continue
                 if i in na:
                     status[i] = Status.NOT_APPLICABLE
                     if na[i] == "full_marks":
@@ -1128,7 +1695,7 @@ class CompiledRubric:
             node = nodes[i]
             if node.leaf is None:
                 scores[i] = sum((scores[c] for c in node.children), ZERO)
-                if na:
+                if na or dropped:
                     effective[i] = sum((effective[c] for c in node.children), ZERO)
                     if all(status[c] is Status.NOT_APPLICABLE for c in node.children):
                         status[i] = Status.NOT_APPLICABLE
@@ -1190,6 +1757,7 @@ class CompiledRubric:
                     or tuple(f"{node.node.id}.{k + 1}" for k in range(len(rows_out.get(i, ())))),
                     explanation=explanation,
                     standard=node.node.standard,
+                    override=overridden.get(i) if overridden else None,
                 )
             )
             for k, outcome in enumerate(rows_out.get(i, ())):
@@ -1208,7 +1776,11 @@ class CompiledRubric:
                         standard=None,
                     )
                 )
-        public_values = {k: (None if v is _NA else v) for k, v in values.items()}
+        public_values = {
+            k: (None if v is _NA else v)
+            for k, v in values.items()
+            if not k.startswith(JUDGED_PREFIX)
+        }
         return ScoreResult(
             rubric_id=self.rubric.id,
             rubric_version=self.rubric.version,
@@ -1226,7 +1798,9 @@ class CompiledRubric:
             input_ids=self._input_ids,
         )
 
-    def _effective_weights(self, na: Mapping[int, str]) -> list[Decimal]:
+    def _effective_weights(
+        self, na: Mapping[int, str], dropped: frozenset[int] = frozenset()
+    ) -> list[Decimal]:
         """Every node's weight after not-applicable weight moved, rounded so that the
         applicable leaves add up to the rubric total exactly.
 
@@ -1249,7 +1823,7 @@ class CompiledRubric:
                     else ("rescale" if policy == "rescale" else "sib")
                 )
             else:
-                kinds = {kind[c] for c in node.children}
+                kinds = {kind[c] for c in node.children if c not in dropped}
                 kind[i] = (
                     "present"
                     if "present" in kinds
@@ -1260,6 +1834,7 @@ class CompiledRubric:
 
         def share(children: Sequence[int], weight: Decimal) -> None:
             nonlocal pool
+            children = [c for c in children if c not in dropped]
             declared = sum((nodes[c].node.weight for c in children), ZERO)
             scale = weight / declared if declared else ZERO
             kept = sum((nodes[c].node.weight for c in children if kind[c] == "present"), ZERO)
@@ -1283,7 +1858,11 @@ class CompiledRubric:
             ):
                 share(nodes[i].children, exact[i])
         total = self.rubric.total
-        leaves = [leaf.index for leaf in self._leaves if kind[leaf.index] == "present"]
+        leaves = [
+            leaf.index
+            for leaf in self._leaves
+            if kind[leaf.index] == "present" and leaf.index not in dropped
+        ]
         if pool:
             factor = total / (total - pool) if pool < total else ZERO
             for i in leaves:
@@ -1360,6 +1939,16 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     compiler.symbols = {
         name: _symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
     }
+    for name in rubric.inputs:
+        if name in SECTIONS:
+            compiler.issues.append(
+                Issue.of(
+                    "rubric.reserved_input",
+                    compiler.locate(("inputs", name), key=True),
+                    name=name,
+                    sections=", ".join(SECTIONS),
+                )
+            )
     derived = compiler.derived()
     nodes, leaves = compiler.tree()
     grades = compiler.grades()

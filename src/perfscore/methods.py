@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import i18n
 from ._interval import Interval, interval_from_mapping, python_test
 from ._numbers import ZERO, to_plain
 from .formula import Formula, Symbol, ValueType
@@ -43,6 +44,7 @@ __all__ = [
     "Checklist",
     "Deduction",
     "FormulaMethod",
+    "Judged",
     "Levels",
     "MethodContext",
     "Proportional",
@@ -825,6 +827,91 @@ class FormulaMethod(ScoringMethod):
         return (
             f"({zero} if ({x} := {gen.expr(self.expression)}) < 0 else {w} if {x} > {w} else {x})"
         )
+
+
+# --------------------------------------------------------------------------- judged
+
+#: Where a judged leaf's entered scores travel among a department's values: this prefix
+#: and the leaf's id (never a valid input id, so never a clash).
+JUDGED_PREFIX: Final = "judged:"
+#: Explanation steps are written in Chinese, as a report's 扣分说明 reads, whatever the
+#: language of messages.
+_STEP_LANG: Final = "zh"
+Aggregate = Literal["mean", "median", "trimmed_mean"]
+
+
+def judged_key(indicator_id: str) -> str:
+    """The key of a judged leaf's scores among a department's values."""
+    return JUDGED_PREFIX + indicator_id
+
+
+def aggregate_scores(rule: Aggregate | None, scores: Sequence[Decimal]) -> Decimal:
+    """One score from a panel's: the only one, the mean, the median, or the mean once the
+    highest and the lowest are dropped (``trimmed_mean``, three judges or more)."""
+    if rule is None or len(scores) == 1:
+        return scores[0]
+    ordered = sorted(scores)
+    if rule == "trimmed_mean":
+        ordered = ordered[1:-1]
+    if rule == "median":
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[middle]
+        return (ordered[middle - 1] + ordered[middle]) / 2
+    return sum(ordered, ZERO) / len(ordered)
+
+
+@register_method
+class Judged(ScoringMethod):
+    """A score entered by people, not computed from figures (专家评分).
+
+    Alone (``method: judged``), the department's inputs give the leaf one score under
+    ``judged:``. With ``aggregate`` (``mean``, ``median``, ``trimmed_mean``) a panel gives
+    one score per judge, at least ``min_judges`` of them; a panel wider than ``max_spread``
+    carries the warning ``judged.disagreement``. A score above the weight or below zero
+    is an input error.
+    """
+
+    kind: ClassVar[str] = "judged"
+    method: Literal["judged"] = "judged"
+    aggregate: Aggregate | None = None
+    min_judges: int = Field(1, ge=1, le=100)
+    max_spread: Decimal | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _panel(self) -> Judged:
+        if self.aggregate is None and (self.min_judges != 1 or self.max_spread is not None):
+            raise ValueError(
+                "'min_judges' and 'max_spread' describe a panel: declare its 'aggregate' "
+                "(mean, median or trimmed_mean)"
+            )
+        if self.aggregate == "trimmed_mean" and self.min_judges < 3:
+            raise ValueError(
+                "a trimmed mean drops the highest and the lowest score: set 'min_judges' "
+                "to 3 or more"
+            )
+        return self
+
+    def compile(self, ctx: MethodContext) -> Scorer:
+        key = judged_key(ctx.indicator_id)
+        rule = self.aggregate
+
+        def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
+            entered: tuple[tuple[str | None, Decimal], ...] = values[key]
+            scores = [s for _, s in entered]
+            result = aggregate_scores(rule, scores)
+            if not explain:
+                return result, ()
+            if rule is None:
+                text = i18n.tr("judged.step.single", _STEP_LANG, score=_d(result))
+            else:
+                shown = "、".join(
+                    _d(s) if name is None else f"{name} {_d(s)}" for name, s in entered
+                )
+                text = i18n.tr(f"judged.step.{rule}", _STEP_LANG, scores=shown, score=_d(result))
+            return result, (Step("judged", text),)
+
+        return score
 
 
 def dump_method(method: ScoringMethod) -> dict[str, Any]:

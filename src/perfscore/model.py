@@ -212,6 +212,14 @@ class Indicator(_Model):
     rows: RowGroup | None = None
     not_applicable_when: str | None = None
     not_applicable: NotApplicablePolicy | None = None
+    alternatives: bool = Field(
+        False,
+        description="a branch whose children are alternatives (二者择其一): each weighs as "
+        "much as the branch, and exactly one of them applies",
+    )
+    todo: Text | None = Field(
+        None, description="an author's note of work left on this row; validate lists it"
+    )
 
     @field_validator("scoring", mode="wrap")
     @classmethod
@@ -244,6 +252,8 @@ class Indicator(_Model):
             raise ValueError("'children' is empty")
         if self.children is not None and self.not_applicable_when is not None:
             raise ValueError("'not_applicable_when' belongs on a leaf")
+        if self.alternatives and self.children is None:
+            raise ValueError("'alternatives' belongs on a branch: its children are the choices")
         if self.children is not None and self.not_applicable is not None:
             raise ValueError(
                 "'not_applicable' belongs on a leaf: a branch is not applicable when all of "

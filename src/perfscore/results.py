@@ -18,6 +18,7 @@ from .errors import Issue
 __all__ = [
     "Explanation",
     "IndicatorResult",
+    "Override",
     "ScoreResult",
     "Status",
     "Step",
@@ -38,7 +39,8 @@ class Step(NamedTuple):
 
     ``kind`` is a stable word: ``threshold``, ``deduction``, ``floor``, ``band``,
     ``proportional``, ``item``, ``level``, ``case``, ``formula``, ``clamp``, ``row``,
-    ``not_applicable``, ``redistribution`` or ``rounding``; ``text`` says it in Chinese, as
+    ``not_applicable``, ``redistribution``, ``rounding``, ``judged`` or ``override``;
+    ``text`` says it in Chinese, as
     an evaluation report's 扣分说明 would (``85 在 [80, 90) 内，得 3 分``); ``points`` is the
     signed effect on the score when there is one.
     """
@@ -92,6 +94,28 @@ class Explanation(NamedTuple):
         }
 
 
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's decision on a leaf: the score that counts instead of the computed one,
+    and why (required), by whom and when. ``computed`` is None for a leaf the rubric
+    found not applicable."""
+
+    score: Decimal
+    computed: Decimal | None
+    reason: str
+    by: str | None = None
+    date: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": to_str(self.score),
+            "computed": None if self.computed is None else to_str(self.computed),
+            "reason": self.reason,
+            "by": self.by,
+            "date": self.date,
+        }
+
+
 class IndicatorResult(NamedTuple):
     """One node of the indicator tree, scored.
 
@@ -114,6 +138,7 @@ class IndicatorResult(NamedTuple):
     children: tuple[str, ...]
     explanation: Explanation | None = None
     standard: str | None = None
+    override: Override | None = None
 
     @property
     def is_leaf(self) -> bool:
@@ -138,12 +163,17 @@ class IndicatorResult(NamedTuple):
         }
         if self.explanation is not None:
             out["explanation"] = self.explanation.to_dict()
+        if self.override is not None:
+            out["override"] = self.override.to_dict()
         return out
 
 
 @dataclass(frozen=True, eq=False)
 class ScoreResult:
     """Everything about one department's scoring, immutable.
+
+    ``unit`` holds the ``unit:`` fields of the inputs (name, code, year, filled_by,
+    filled_on), when they were given.
 
     ``total`` is rounded by the rubric's total rounding; ``unrounded_total`` is the sum of
     the leaf scores before it, from which the grade is decided unless the rubric says
@@ -161,6 +191,7 @@ class ScoreResult:
     warnings: tuple[Issue, ...] = ()
     grade_before_caps: str | None = None
     grade_caps: tuple[str, ...] = ()
+    unit: Mapping[str, str] | None = None
     nodes: tuple[IndicatorResult, ...] | Callable[[], tuple[IndicatorResult, ...]] = field(
         default=(), repr=False
     )
@@ -276,6 +307,7 @@ class ScoreResult:
             "indicators": indicators,
             "values": {k: _jsonable(v) for k, v in self.values.items()},
             "warnings": [w.to_dict(severity="warning") for w in self.warnings],
+            **({"unit": dict(self.unit)} if self.unit else {}),
         }
 
 

@@ -16,6 +16,11 @@ A case file (``<name>.cases.yaml``) names its rubric and lists cases::
       - name: 缺少必填项报错
         inputs: {staff_actual: null}
         expect: {error: input.missing}      # an issue code instead of a result
+      - name: 自评完成及时率给满分
+        inputs: {claimed: {timeliness: 6}}  # a review case: the inputs carry claims
+        expect:
+          findings:                         # all and only the findings its review has
+            - {indicator: timeliness, kind: over_claimed}
 
 Use :func:`run_case_file` / :func:`run_paths` from code, ``perfscore test`` on the command
 line, or plain ``pytest`` (the bundled plugin collects ``*.cases.yaml`` files).
@@ -33,8 +38,10 @@ from typing import Any
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError, RubricValidationError
+from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.results import IndicatorResult, ScoreResult
+from perfscore.review import FINDING_KINDS, ReviewResult
 
 __all__ = [
     "CaseFile",
@@ -53,7 +60,7 @@ __all__ = [
 
 CASE_SUFFIXES = (".cases.yaml", ".cases.yml", ".cases.json")
 _CASE_KEYS = {"name", "inputs", "inputs_file", "expect", "tolerance", "description"}
-_EXPECT_KEYS = {"total", "grade", "scores", "status", "error"}
+_EXPECT_KEYS = {"total", "grade", "scores", "status", "error", "findings"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class GoldenCase:
     status: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
     tolerance: Decimal = Decimal(0)
+    #: For a review case: the (indicator, kind) pairs its review must find, all and only.
+    findings: tuple[tuple[str, str], ...] | None = None
 
     @property
     def where(self) -> str:
@@ -288,6 +297,26 @@ def _parse_case(
             )
         else:
             scores[str(key)] = number
+    findings: list[tuple[str, str]] | None = None
+    if "findings" in expect:
+        findings = []
+        listed = expect["findings"]
+        for k, item in enumerate(listed if isinstance(listed, list) else [None]):
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"indicator", "kind"}
+                or item["kind"] not in FINDING_KINDS
+            ):
+                issues.append(
+                    _problem(
+                        file,
+                        source,
+                        (*where, "expect", "findings", k),
+                        tr("case.finding_shape", kinds=", ".join(FINDING_KINDS)),
+                    )
+                )
+            else:
+                findings.append((str(item["indicator"]), str(item["kind"])))
     tolerance = _decimal(raw.get("tolerance", 0)) or Decimal(0)
     line = source.values.get(where, (None,))[0]
     return GoldenCase(
@@ -301,14 +330,20 @@ def _parse_case(
         status={str(k): str(v) for k, v in (expect.get("status") or {}).items()},
         error=None if expect.get("error") is None else str(expect["error"]),
         tolerance=tolerance,
+        findings=None if findings is None else tuple(findings),
     )
 
 
 def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
     """Score one case and compare with what it expects."""
     failures: list[Failure] = []
+    review: ReviewResult | None = None
     try:
-        result = rubric.score(case.inputs, source=case.where)
+        if case.findings is not None:
+            review = rubric.review(case.inputs, tolerance=case.tolerance, source=case.where)
+            result = review.result
+        else:
+            result = rubric.score(case.inputs, source=case.where)
     except PerfscoreError as error:
         if case.error is None:
             return CaseResult(
@@ -336,6 +371,14 @@ def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
         actual = "no such indicator" if node is None else node.status.value
         if actual != expected_status:
             failures.append(Failure("status", expected_status, actual, indicator))
+    if review is not None and case.findings is not None:
+        found = [(f.indicator, f.kind) for f in review.findings]
+        for indicator, kind in case.findings:
+            if (indicator, kind) not in found:
+                failures.append(Failure("finding", kind, "not found", indicator))
+        for indicator, kind in found:
+            if (indicator, kind) not in case.findings:
+                failures.append(Failure("finding", "nothing", kind, indicator))
     return CaseResult(case, tuple(failures), result, None)
 
 

@@ -62,7 +62,7 @@ from perfscore._numbers import normalize, to_str
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import EvaluationError, FormulaError, InputError, Issue, PathPart, format_path
 from perfscore.formula import Formula, Symbol, ValueType, compile_formula
-from perfscore.methods import Bands, Cases, Deduction, Levels, ScoringMethod
+from perfscore.methods import Bands, Cases, Deduction, Judged, Levels, ScoringMethod
 from perfscore.model import Indicator, InputSpec, Rubric
 from perfscore.results import ScoreResult, Status
 
@@ -330,10 +330,30 @@ class _Inputs:
         self.inputs = {
             name: _Input(spec, landmarks, groups.get(name)) for name, spec in rubric.inputs.items()
         }
-        self.raw = st.fixed_dictionaries({k: i.strategy for k, i in self.inputs.items()})
+        strategies = {k: i.strategy for k, i in self.inputs.items()}
+        judged = _judged_strategies(rubric)
+        if judged:  # the scores people enter for judged leaves, in [0, weight]
+            strategies["judged"] = st.fixed_dictionaries(judged)
+        self.raw = st.fixed_dictionaries(strategies)
 
     def make(self, raw: Mapping[str, Any], scale: _Scale) -> dict[str, Any]:
-        return {k: self.inputs[k].make(v, scale) for k, v in raw.items()}
+        return {k: v if k == "judged" else self.inputs[k].make(v, scale) for k, v in raw.items()}
+
+
+def _judged_strategies(rubric: Rubric) -> dict[str, st.SearchStrategy[Any]]:
+    """For every judged leaf, its entered score (or a panel's scores)."""
+    out: dict[str, st.SearchStrategy[Any]] = {}
+    for node in rubric.leaves:
+        method = node.scoring
+        if not isinstance(method, Judged):
+            continue
+        score = st.decimals(min_value=0, max_value=node.weight, places=2)
+        if method.aggregate is None:
+            out[node.id] = score
+        else:
+            low = method.min_judges
+            out[node.id] = st.lists(score, min_size=low, max_size=low + 2)
+    return out
 
 
 def inputs_strategy(rubric: Rubric) -> st.SearchStrategy[dict[str, Any]]:

@@ -428,11 +428,66 @@ def inputs_schema(rubric: Rubric, *, rubric_path: str | None = None) -> dict[str
         "description": f"Inputs of one department for rubric {rubric.id} version "
         f"{rubric.version}{where}. Score with `perfscore score RUBRIC INPUTS`.",
         "type": "object",
-        "properties": {name: _input_value_schema(spec) for name, spec in inputs.items()},
+        "properties": {
+            **{name: _input_value_schema(spec) for name, spec in inputs.items()},
+            **_section_schemas(rubric),
+        },
         "required": [
             name for name, spec in inputs.items() if spec.required and spec.default is None
         ],
         "additionalProperties": False,
+    }
+
+
+def _section_schemas(rubric: Rubric) -> dict[str, Any]:
+    """The reserved sections of an inputs file: unit, claimed, overrides, judged."""
+    from perfscore._submission import UNIT_FIELDS
+    from perfscore.methods import Judged
+
+    number = {"type": ["number", "string"]}
+    ids = [node.id for node in rubric.walk()]
+    leaves = [node.id for node in rubric.leaves if node.rows is None]
+    judged = [node.id for node in rubric.leaves if isinstance(node.scoring, Judged)]
+    score_list = {"type": "array", "items": number, "minItems": 1}
+    by_judge = {"type": "object", "additionalProperties": number}
+    return {
+        "unit": {
+            "type": "object",
+            "description": "the unit evaluated, who filled the form and when",
+            "properties": {k: {"type": ["string", "number"]} for k in UNIT_FIELDS},
+            "additionalProperties": False,
+        },
+        "claimed": {
+            "type": "object",
+            "description": "the department's own scores (自评): indicator id → score, total, grade",
+            "properties": {
+                **dict.fromkeys(ids, number),
+                "total": number,
+                "grade": {"enum": [g.name for g in rubric.grades]},
+            },
+        },
+        "overrides": {
+            "type": "object",
+            "description": "a reviewer's decisions: leaf id → score, reason (required), by, date",
+            "propertyNames": {"enum": leaves},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "score": number,
+                    "reason": {"type": "string", "minLength": 1},
+                    "by": {"type": "string"},
+                    "date": {"type": "string"},
+                },
+                "required": ["score", "reason"],
+                "additionalProperties": False,
+            },
+        },
+        "judged": {
+            "type": "object",
+            "description": "scores of judged leaves: one score, a list, or judge → score",
+            "propertyNames": {"enum": judged},
+            "additionalProperties": {"anyOf": [number, score_list, by_judge]},
+        },
     }
 
 
@@ -536,6 +591,19 @@ def result_schema() -> dict[str, Any]:
                     "steps": {"type": "array", "items": step},
                 },
             },
+            "override": {
+                "type": "object",
+                "description": "a reviewer's decision: the score that counts, the computed "
+                "one (null when the leaf was not applicable), why, by whom and when",
+                "required": ["score", "computed", "reason", "by", "date"],
+                "properties": {
+                    "score": _DECIMAL_TEXT,
+                    "computed": {"anyOf": [_DECIMAL_TEXT, {"type": "null"}]},
+                    "reason": {"type": "string"},
+                    "by": _NULLABLE_TEXT,
+                    "date": _NULLABLE_TEXT,
+                },
+            },
         },
     }
     return {
@@ -591,6 +659,12 @@ def result_schema() -> dict[str, Any]:
                         {"properties": {"severity": {"const": "warning"}}},
                     ]
                 },
+            },
+            "unit": {
+                "type": "object",
+                "description": "the unit: fields of the inputs (name, code, year, filled_by, "
+                "filled_on), when given",
+                "additionalProperties": {"type": "string"},
             },
         },
         "$defs": {"issue": _issue_schema(), "value": _value_schema()},

@@ -5,7 +5,9 @@ empty, each under a comment that gives its Chinese label, kind, unit and bounds 
 options of a choice). :func:`xlsx_template` writes the same as a 基础数据表: one row per
 input with columns 输入项 (id), 名称 (label), 单位 (unit), 值 (value) and 说明, with data
 validation on the value cells (lists for choices and 是/否, decimal or whole-number
-ranges for figures). A table input gets a sheet of its own, one row per table row.
+ranges for figures). A table input gets a sheet of its own, one row per table row. A
+自评表 sheet holds the unit's fields (被评价单位, 单位代码, ...) and a 自评得分 cell for every
+indicator, the total and the grade, for ``perfscore review``.
 
 :func:`read_template_xlsx` reads a filled-in form back into an inputs mapping, so that
 ``perfscore score RUBRIC filled.xlsx`` scores it directly.
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from perfscore._numbers import to_str
 from perfscore.errors import InputError, Issue, Location
+from perfscore.i18n import tr
+from perfscore.methods import Judged
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
 from perfscore.population.readers import check_workbook
 
@@ -27,8 +31,10 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
+    "CLAIMS_SHEET",
     "DATA_SHEET",
     "HEADERS",
+    "is_form",
     "read_template_xlsx",
     "xlsx_template",
     "yaml_template",
@@ -126,6 +132,21 @@ def yaml_template(rubric: Rubric, *, rubric_path: str | None = None) -> str:
             for key, column in columns.items():
                 lines.append(f"#     {key}: {_flat(column.label)} — {describe_input(column)}")
         lines.append(f"{name}:")
+    judged = [n for n in rubric.leaves if isinstance(n.scoring, Judged)]
+    if judged:  # rows scored by people: their scores are entered, not computed
+        lines += ["", f"# {tr('template.judged_section')}", "judged:"]
+        for node in judged:
+            method = node.scoring
+            assert isinstance(method, Judged)
+            note = tr(
+                "template.judged_row" if method.aggregate is None else "template.judged_panel",
+                name=_flat(node.name),
+                weight=to_str(node.weight),
+                min=method.min_judges,
+            )
+            if node.todo:
+                note += f"；todo: {_flat(node.todo)}"
+            lines += [f"  # {note}", f"  {node.id}:"]
     return "\n".join(lines) + "\n"
 
 
@@ -240,6 +261,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
     sheet.freeze_panes = "A2"
     for name, spec in tables:
         _table_sheet(book, name, spec)
+    _claims_sheet(book, rubric)
     about = book.create_sheet(_ABOUT_SHEET)
     about.column_dimensions["A"].width = 100
     target = rubric_path or "RUBRIC"
@@ -250,11 +272,79 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
         "是/否 项从下拉列表选择；百分比按百分点填写（95.1 表示 95.1%）；金额单位见“单位”列。",
         "请勿修改“输入项”列，它与评分表中的输入项一一对应。",
         f"评分: perfscore score {target} 本文件.xlsx",
+        tr("template.claims_about", sheet=CLAIMS_SHEET, rubric=target),
     ):
         about.append([line])
     about["A1"].font = Font(bold=True)
     book.active = 0
     book.save(path)
+
+
+#: The form's sheet of the unit's fields and the department's own scores (自评表).
+CLAIMS_SHEET: Final = "自评表"
+CLAIMS_HEADERS: Final = ("项目", "名称", "分值", "自评得分", "说明")
+_UNIT_ROWS: Final = (
+    ("unit.name", "review.unit"),
+    ("unit.code", "review.unit.code"),
+    ("unit.year", "review.unit.year"),
+    ("unit.filled_by", "review.unit.filled_by"),
+    ("unit.filled_on", "review.unit.filled_on"),
+)
+
+
+def _claims_sheet(book: Any, rubric: Rubric) -> None:
+    """The 自评表: the unit's fields, then a 自评得分 cell for every indicator (indented by
+    level), the total and the grade; a judged leaf gets a row for its entered score too.
+    Each row's id is the dotted key it fills (``unit.name``, ``claimed.staff_control``)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from perfscore.methods import Judged
+
+    sheet = book.create_sheet(CLAIMS_SHEET)
+    sheet.append(list(CLAIMS_HEADERS))
+    _style_header(sheet, len(CLAIMS_HEADERS))
+    for key, label in _UNIT_ROWS:
+        sheet.append([key, tr(label), None, None, None])
+        sheet.cell(row=sheet.max_row, column=_VALUE_COLUMN).number_format = "@"
+
+    def walk(nodes: Any, depth: int) -> None:
+        for node in nodes:
+            sheet.append(
+                [f"claimed.{node.id}", "　" * depth + _flat(node.name), node.weight, None, None]
+            )
+            cell = sheet.cell(row=sheet.max_row, column=_VALUE_COLUMN)
+            cell.number_format = "0.00"
+            dv = DataValidation(
+                type="decimal", operator="between", formula1="0", formula2=to_str(node.weight)
+            )
+            sheet.add_data_validation(dv)
+            dv.add(cell.coordinate)
+            if isinstance(node.scoring, Judged):
+                sheet.append(
+                    [
+                        f"judged.{node.id}",
+                        "　" * depth + _flat(node.name),
+                        node.weight,
+                        None,
+                        tr("template.judged_note"),
+                    ]
+                )
+            walk(node.children or (), depth + 1)
+
+    walk(rubric.indicators, 0)
+    sheet.append(["claimed.total", tr("template.total"), rubric.total, None, None])
+    sheet.append(["claimed.grade", tr("template.grade"), None, None, None])
+    grades = DataValidation(
+        type="list", formula1='"' + ",".join(g.name for g in rubric.grades) + '"'
+    )
+    sheet.add_data_validation(grades)
+    grades.add(sheet.cell(row=sheet.max_row, column=_VALUE_COLUMN).coordinate)
+    for letter, width in zip("ABCDE", (30, 40, 8, 12, 40), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
 
 
 def _table_sheet_name(name: str) -> str:
@@ -300,6 +390,27 @@ def _cell_value(value: Any, number_format: str | None) -> Any:
         text = value.strip()
         return text or None
     return value
+
+
+def is_form(path: str | Path) -> bool:
+    """Whether the workbook at ``path`` is a form made by :func:`xlsx_template` (one
+    department), rather than a table of departments. False for a file that is no workbook."""
+    import openpyxl
+
+    try:
+        check_workbook(path)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error for a bad file
+        return False
+    try:
+        if DATA_SHEET in book.sheetnames:
+            return True
+        sheet = book.worksheets[0]
+        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        cells = [str(h).strip() if h is not None else "" for h in header[:4]]
+        return cells == list(HEADERS[:4])
+    finally:
+        book.close()
 
 
 def read_template_xlsx(path: str | Path) -> dict[str, Any]:
@@ -353,6 +464,15 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
                 continue
             if value is not None:
                 out[name] = value
+        if CLAIMS_SHEET in book.sheetnames:  # unit fields and claims, by dotted key
+            for row in book[CLAIMS_SHEET].iter_rows(min_row=2):
+                key = row[_ID_COLUMN - 1].value
+                if key is None or len(row) < _VALUE_COLUMN:
+                    continue
+                cell = row[_VALUE_COLUMN - 1]
+                value = _cell_value(cell.value, cell.number_format)
+                if value is not None and str(key).strip():
+                    out[str(key).strip()] = value
         return out
     finally:
         book.close()

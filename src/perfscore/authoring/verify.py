@@ -97,7 +97,20 @@ def recorded_inputs(record: Mapping[str, Any], compiled: CompiledRubric) -> dict
     if not isinstance(values, Mapping):
         return {}
     specs = compiled.rubric.inputs
-    return {k: _as_written(specs[k], v) for k, v in values.items() if k in specs and v is not None}
+    inputs = {
+        k: _as_written(specs[k], v) for k, v in values.items() if k in specs and v is not None
+    }
+    # A reviewer's overrides and the unit are recorded too: give them back as sections.
+    overrides = {
+        node["id"]: {k: v for k, v in node["override"].items() if k != "computed" and v is not None}
+        for node in record.get("indicators") or ()
+        if isinstance(node, Mapping) and isinstance(node.get("override"), Mapping)
+    }
+    if overrides:
+        inputs["overrides"] = overrides
+    if isinstance(record.get("unit"), Mapping):
+        inputs["unit"] = dict(record["unit"])
+    return inputs
 
 
 def _as_written(spec: InputSpec, value: Any) -> Any:

@@ -96,9 +96,15 @@ def validate(rubric: Path, format_: str) -> None:
         from perfscore.dumping import content_hash
 
         about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
-        click.echo(json.dumps({"rubric": about, "issues": []}, ensure_ascii=False, indent=2))
+        warnings = [t.to_dict(severity="warning") for t in compile_rubric(loaded).todos]
+        out = {"rubric": about, "issues": [], **({"warnings": warnings} if warnings else {})}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(reporting.render_rubric_summary(loaded))
+    todos = compile_rubric(loaded).todos
+    if todos:  # warnings: the rubric is valid, with rows an author still has to finish
+        click.echo("\n".join(str(issue) for issue in todos))
+        click.echo(tr("rubric.todo_count", count=len(todos)))
     origins = loaded.indicator_origins
     if origins:
         click.echo("indicators come from:")
@@ -110,6 +116,8 @@ def validate(rubric: Path, format_: str) -> None:
 #: (without it, an XLSX is one department's inputs).
 _POPULATION_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
 _SHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: Parquet populations: read by row group, never counted ahead (they are not lines).
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Failed departments listed on stderr after a batch; the rest are counted.
 _LISTED_FAILURES = 20
 
@@ -118,7 +126,11 @@ def _is_population(inputs: Path, out: Path | None) -> bool:
     if inputs.is_dir():
         return True
     suffix = inputs.suffix.lower()
-    return suffix in _POPULATION_SUFFIXES or (out is not None and suffix in _SHEET_SUFFIXES)
+    return (
+        suffix in _POPULATION_SUFFIXES
+        or suffix in _PARQUET_SUFFIXES
+        or (out is not None and suffix in _SHEET_SUFFIXES)
+    )
 
 
 def _count_hint(inputs: Path) -> int | None:
@@ -395,3 +407,7 @@ main.add_command(keys_command)
 from .verify import verify_command  # noqa: E402
 
 main.add_command(verify_command)
+
+from .review import review_command  # noqa: E402
+
+main.add_command(review_command)

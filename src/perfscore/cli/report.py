@@ -65,7 +65,8 @@ def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
     "--department",
     "-d",
     metavar="NAME",
-    help="The department's name under the title  [default: the INPUTS file name]",
+    help="The department's name under the title  [default: unit.name of INPUTS, else "
+    "the INPUTS file name]",
 )
 def report_command(
     rubric: Path,
@@ -90,14 +91,23 @@ def report_command(
             )
         _population(rubric, inputs, _format(format_, None), out_dir)
         return
-    if inputs.is_dir() or inputs.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl"):
+    if inputs.is_dir() or inputs.suffix.lower() in (
+        ".csv",
+        ".tsv",
+        ".xlsx",
+        ".xlsm",
+        ".jsonl",
+        ".parquet",
+        ".pq",
+    ):
         raise click.UsageError(
             f"{inputs} is a population: add --out-dir DIR to write one report per department"
         )
 
     chosen = _format(format_, out)
     loaded, result = load_and_score(rubric, inputs)
-    name = department if department is not None else inputs.stem
+    unit_name = (result.unit or {}).get("name")
+    name = department if department is not None else unit_name or inputs.stem
     if out is not None:
         report.write_report(result, loaded, out, chosen, department=name)
         return
@@ -147,9 +157,8 @@ def _population(
         if stem.casefold() in taken:  # two ids that read the same as file names
             stem = f"{stem}-row{dept.row}"
         taken.add(stem.casefold())
-        report.write_report(
-            result, rubric, out_dir / f"{stem}{suffix}", format_, department=dept.id
-        )
+        name = (result.unit or {}).get("name") or dept.id
+        report.write_report(result, rubric, out_dir / f"{stem}{suffix}", format_, department=name)
         written += 1
     if failed:
         click.echo("failed:", err=True)

@@ -34,6 +34,7 @@ from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric
 from perfscore.errors import Issue, PerfscoreError, format_path
 from perfscore.results import ScoreResult
+from perfscore.review import FINDING_KINDS, ReviewResult
 
 from .readers import Department, read_population
 
@@ -43,11 +44,16 @@ __all__ = [
     "BatchRecord",
     "BatchSummary",
     "FailedDepartment",
+    "PopulationReview",
+    "ReviewRecord",
+    "ReviewedDepartment",
     "ScoredDepartment",
     "check_output",
     "columns",
     "issues_text",
     "output_format",
+    "review_many",
+    "review_population",
     "score_many",
     "write_batch",
 ]
@@ -160,6 +166,95 @@ def score_many(
             yield FailedDepartment(department.id, department.row, department.source, error.issues)
         else:
             yield ScoredDepartment(department.id, department.row, department.source, result)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedDepartment:
+    """A department of a population, reviewed: where it was read, and its review."""
+
+    id: str
+    row: int
+    source: str
+    review: ReviewResult
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+ReviewRecord: TypeAlias = ReviewedDepartment | FailedDepartment
+
+
+def review_many(
+    compiled: CompiledRubric,
+    departments: Iterable[Department] | str | os.PathLike[str],
+    *,
+    tolerance: Decimal | int | str = 0,
+) -> Iterator[ReviewRecord]:
+    """Review each department of ``departments`` (复核): its ``claimed`` scores against
+    the rubric, one at a time, in input order, as :func:`score_many` scores them.
+
+    Yields a :class:`ReviewedDepartment` or a :class:`FailedDepartment` for every
+    department; one that cannot be read or scored never costs the others.
+    """
+    if isinstance(departments, str | os.PathLike):
+        departments = read_population(Path(departments), labels=_labels(compiled))
+    for department in departments:
+        inputs = department.inputs
+        if inputs is None:
+            issues = department.issues or (
+                Issue("input.unreadable", "the department could not be read"),
+            )
+            yield FailedDepartment(department.id, department.row, department.source, issues)
+            continue
+        try:
+            review = compiled.review(inputs, tolerance=tolerance, source=department.source)
+        except PerfscoreError as error:
+            yield FailedDepartment(department.id, department.row, department.source, error.issues)
+        else:
+            yield ReviewedDepartment(department.id, department.row, department.source, review)
+
+
+@dataclass(frozen=True)
+class PopulationReview:
+    """A population's reviews: departments by the size of their discrepancy (largest
+    first, then by id), the departments that failed, and findings counted by kind."""
+
+    reviewed: tuple[ReviewedDepartment, ...]
+    failed: tuple[FailedDepartment, ...]
+    counts: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "departments": [
+                {"id": r.id, "source": r.source, **r.review.to_dict()} for r in self.reviewed
+            ],
+            "failed": [
+                {
+                    "id": f.id,
+                    "source": f.source,
+                    "issues": [i.to_dict() for i in f.issues],
+                }
+                for f in self.failed
+            ],
+        }
+
+
+def review_population(records: Iterable[ReviewRecord]) -> PopulationReview:
+    """Gather the records of :func:`review_many` into a :class:`PopulationReview`."""
+    reviewed: list[ReviewedDepartment] = []
+    failed: list[FailedDepartment] = []
+    counts: dict[str, int] = dict.fromkeys(FINDING_KINDS, 0)
+    for record in records:
+        if isinstance(record, ReviewedDepartment):
+            reviewed.append(record)
+            for kind, n in record.review.counts.items():
+                counts[kind] += n
+        else:
+            failed.append(record)
+    reviewed.sort(key=lambda r: (-r.review.discrepancy, -len(r.review.findings), r.row))
+    return PopulationReview(tuple(reviewed), tuple(failed), counts)
 
 
 def issues_text(issues: Iterable[Issue], source: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Populations of departments: a folder of input files, a CSV or XLSX sheet, or JSONL.
+"""Populations of departments: a folder of input files, a CSV or XLSX sheet, JSONL or Parquet.
 
 :func:`read_population` streams :class:`Department` records one at a time, so memory
 stays flat however many departments there are. A record that cannot be read (a broken
@@ -73,7 +73,9 @@ def population_format(path: str | Path) -> str:
         return "xlsx"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    raise ValueError(f"{p}: a population is a folder, .csv, .xlsx or .jsonl file")
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise ValueError(f"{p}: a population is a folder, .csv, .xlsx, .jsonl or .parquet file")
 
 
 def read_population(
@@ -91,6 +93,8 @@ def read_population(
         yield from _csv(p, labels or {})
     elif kind == "xlsx":
         yield from _xlsx(p, labels or {})
+    elif kind == "parquet":
+        yield from _parquet(p, labels or {})
     else:
         yield from _jsonl(p)
 
@@ -244,3 +248,29 @@ def _jsonl(path: Path) -> Iterator[Department]:
                 continue
             dept_id, record = _split_id(data, row)
             yield Department(dept_id, row, f"{path}:{row}", record)
+
+
+def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
+    """A Parquet file, one department per row, read a row group at a time (pyarrow)."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is an optional dependency
+        raise ValueError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'perfscore[parquet]'"
+        ) from None
+    try:
+        table = pq.ParquetFile(path)
+        columns = [_heading(name, labels) for name in table.schema_arrow.names]
+        batches = table.iter_batches(batch_size=1024)
+        row = 1
+        for batch in batches:
+            for values in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                record = {c: v for c, v in zip(columns, values, strict=True) if c and v is not None}
+                dept_id, record = _split_id(record, row)
+                yield Department(dept_id, row, f"{path}:{row}", record)
+                row += 1
+    except (OSError, ValueError) as error:  # pyarrow's errors derive from these
+        issue = Issue(
+            "input.parquet", f"cannot read the Parquet file: {error}", Location(file=str(path))
+        )
+        yield Department(path.stem, 0, str(path), None, (issue,))

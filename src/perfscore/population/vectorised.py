@@ -1424,6 +1424,8 @@ class VectorisedScorer:
         rubric = compiled.rubric
         if any(leaf.node.rows is not None for leaf in compiled._leaves):
             raise Unsupported("row groups")
+        if any(node.node.alternatives for node in compiled._nodes):
+            raise Unsupported("alternatives (二者择其一)")
         self.options = {
             k: list(v.options or ()) for k, v in rubric.inputs.items() if v.kind == "choice"
         }

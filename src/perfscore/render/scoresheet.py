@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from perfscore._numbers import normalize, round_decimal, to_str
+from perfscore.i18n import tr
 from perfscore.model import Rubric
 from perfscore.results import IndicatorResult, ScoreResult, Status, Step
 
@@ -169,6 +170,11 @@ def deduction_text(node: IndicatorResult, places: int = 2) -> str:
     ``places`` is how many decimals the points lost are rounded to for display.
     """
     steps = node.explanation.steps if node.explanation is not None else ()
+    if node.override is not None:  # a reviewer's score: say so, and what was computed
+        decided = [_step_text(s, signed=False) for s in steps if s.kind == "override"]
+        computed = node.override.computed
+        head = [] if computed is None else [tr("override.computed", computed=_amount(computed))]
+        return "；".join(head + decided) or tr("override.computed", computed="—")
     moved = node.effective_weight != node.weight
     weight_note = f"分值 {_amount(node.weight)} → {_amount(node.effective_weight)}"
     if node.status is Status.NOT_APPLICABLE:
@@ -230,7 +236,8 @@ def build_sheet(
 ) -> ScoreSheet:
     """Lay out the 评分表 of ``result``, which ``rubric`` produced.
 
-    ``department`` is shown under the title when given. Raises :class:`ValueError` when
+    ``department`` is shown under the title when given, else the ``unit.name`` of the
+    department's inputs, when they have one. Raises :class:`ValueError` when
     ``result`` comes from another rubric.
     """
     if result.rubric_id != rubric.id:
@@ -319,6 +326,8 @@ def build_sheet(
     builder.place(row, weight_col, Cell(_grade_text(result, rubric), "label", colspan=4))
 
     meta: list[tuple[str, str]] = []
+    if not department and result.unit:
+        department = result.unit.get("name")
     if department:
         meta.append(("被评价单位", department))
     rubric_text = f"{rubric.id}（版本 {rubric.version}）"
@@ -667,7 +676,11 @@ def write_report(
 ) -> None:
     """Write the 评分表 to ``path``, whole or not at all (a temporary file, then a rename)."""
     content = render_report(result, rubric, format, department=department)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, whole or not at all (a temporary file, then a rename)."""
     target = Path(path)
     # Opened like any new file (so the umask decides its mode), under a name no one else
     # uses, then renamed over the target: readers see the old file or the new one.

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from perfscore._numbers import to_str
 from perfscore.errors import Issue
+from perfscore.i18n import tr
 from perfscore.model import Indicator, Rubric
 from perfscore.results import IndicatorResult, ScoreResult, Status
 
@@ -49,6 +50,17 @@ STATUS_TEXT: Final[Mapping[Status, str]] = {
     Status.SCORED: "已评分",
     Status.NOT_APPLICABLE: "不适用",
 }
+
+
+def status_text(node: IndicatorResult) -> str:
+    """How a node's status reads: 已评分, 不适用, or a reviewer's override with the score
+    that was computed."""
+    override = node.override
+    if override is None:
+        return STATUS_TEXT[node.status]
+    computed = "—" if override.computed is None else to_str(override.computed)
+    return tr("override.status", computed=computed)
+
 
 #: Width of plain-text output (files, pipes, tests), so that it is the same everywhere.
 PLAIN_WIDTH: Final = 120
@@ -135,7 +147,7 @@ def score_table(result: ScoreResult) -> RenderableType:
             Text(node.id),
             Text(_weight_text(node)),
             Text(to_str(node.score), style=style),
-            Text(STATUS_TEXT[node.status]),
+            Text(status_text(node)),
         )
     return Group(table, Text(""), *(Text(line) for line in _footer(result)))
 
@@ -192,7 +204,7 @@ def render_markdown(result: ScoreResult) -> str:
             f"`{node.id}`",
             _md_cell(_weight_text(node)),
             to_str(node.score),
-            STATUS_TEXT[node.status],
+            _md_cell(status_text(node)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
@@ -234,7 +246,7 @@ def _explain_node(node: IndicatorResult, result: ScoreResult, rubric: Rubric | N
     lines = [
         f"{node.name} ({node.id})",
         f"{_INDENT}得分 score: {to_str(node.score)} / {to_str(_effective(node))}",
-        f"{_INDENT}状态 status: {STATUS_TEXT[node.status]}",
+        f"{_INDENT}状态 status: {status_text(node)}",
     ]
     if node.effective_weight != node.weight:
         lines.append(f"{_INDENT}分值 weight: {_weight_text(node)}")
