@@ -39,9 +39,7 @@ def _d(value: Any) -> Decimal:
 
 def entries() -> list[Entry]:
     data = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
-    return [
-        Entry(e["text"], _d(e["weight"]), e["source"], e["expect"]) for e in data["entries"]
-    ]
+    return [Entry(e["text"], _d(e["weight"]), e["source"], e["expect"]) for e in data["entries"]]
 
 
 def signature(rule: Rule | None) -> Any:
@@ -49,9 +47,7 @@ def signature(rule: Rule | None) -> Any:
     if rule is None:
         return None
     if isinstance(rule, DeductionRule):
-        out: dict[str, Any] = {
-            "deduction": [rule.threshold, rule.direction, rule.per, rule.points]
-        }
+        out: dict[str, Any] = {"deduction": [rule.threshold, rule.direction, rule.per, rule.points]}
         if rule.counted:
             out["counted"] = True
         return out

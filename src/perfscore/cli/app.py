@@ -395,3 +395,7 @@ main.add_command(keys_command)
 from .verify import verify_command  # noqa: E402
 
 main.add_command(verify_command)
+
+from .draft import draft_command  # noqa: E402
+
+main.add_command(draft_command)

@@ -20,6 +20,7 @@ import yaml
 from perfscore._numbers import to_str
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import loads_rubric
 
 from . import prose
@@ -28,9 +29,7 @@ from .table import Row, Table
 
 __all__ = ["Draft", "DraftLeaf", "draft_rubric", "to_yaml"]
 
-_NATIONAL_ROWS: Final = re.compile(
-    r"定量指标.{0,40}(?:满分|全额).{0,80}定性指标|^同产出指标"
-)
+_NATIONAL_ROWS: Final = re.compile(r"定量指标.{0,40}(?:满分|全额).{0,80}定性指标|^同产出指标")
 _ROW_COLUMNS: Final[dict[str, Any]] = {
     "name": {"label": "指标名称", "kind": "text"},
     "direction": {
@@ -210,7 +209,9 @@ class _Builder:
         self.by_label[key] = ident
         return ident
 
-    def value(self, leaf_id: str, name: str, parsed: prose.Parsed, kind: str) -> tuple[str, dict[str, str]]:
+    def value(
+        self, leaf_id: str, name: str, parsed: prose.Parsed, kind: str
+    ) -> tuple[str, dict[str, str]]:
         """The id a rule reads: a derived value from the stated formula, else an input."""
         formula = parsed.formula
         if formula is not None:
@@ -230,11 +231,16 @@ class _Builder:
         label = name if kind != "count" else f"{name}（扣分事项数）"
         return self.input(label, spec, f"{leaf_id}_value"), {}
 
-    def scoring(self, leaf_id: str, name: str, weight: Decimal, parsed: prose.Parsed) -> tuple[dict[str, Any], DraftLeaf | None]:
+    def scoring(
+        self, leaf_id: str, name: str, weight: Decimal, parsed: prose.Parsed
+    ) -> tuple[dict[str, Any], DraftLeaf | None]:
         rule = parsed.rule
         if isinstance(rule, prose.DeductionRule):
             value, letters = self.value(
-                leaf_id, name, parsed if not rule.counted else prose.Parsed(rule), "count" if rule.counted else "percent"
+                leaf_id,
+                name,
+                parsed if not rule.counted else prose.Parsed(rule),
+                "count" if rule.counted else "percent",
             )
             data = {
                 "method": "deduction",
@@ -243,7 +249,9 @@ class _Builder:
                 "direction": rule.direction,
                 "deduct": {"points": rule.points, "per": rule.per, "steps": "whole"},
             }
-            return data, DraftLeaf(leaf_id, name, weight, "", "", rule, value, parsed.formula, letters)
+            return data, DraftLeaf(
+                leaf_id, name, weight, "", "", rule, value, parsed.formula, letters
+            )
         if isinstance(rule, prose.BandsRule):
             value, letters = self.value(leaf_id, name, parsed, "percent")
             bands = [{"range": b.notation(), "points": b.points} for b in rule.bands]
@@ -253,11 +261,15 @@ class _Builder:
         if isinstance(rule, prose.ProportionalRule):
             value, letters = self.value(leaf_id, name, parsed, "percent")
             data = {"method": "proportional", "value": value, "full_at": to_str(rule.full_at)}
-            return data, DraftLeaf(leaf_id, name, weight, "", "", rule, value, parsed.formula, letters)
+            return data, DraftLeaf(
+                leaf_id, name, weight, "", "", rule, value, parsed.formula, letters
+            )
         if isinstance(rule, prose.LevelsRule):
             options = [n for n, _ in rule.levels]
-            value = self.input(f"{name}（评价等级）", {"kind": "choice", "options": options}, f"{leaf_id}_level")
-            data = {"method": "levels", "value": value, "levels": {n: p for n, p in rule.levels}}
+            value = self.input(
+                f"{name}（评价等级）", {"kind": "choice", "options": options}, f"{leaf_id}_level"
+            )
+            data = {"method": "levels", "value": value, "levels": dict(rule.levels)}
             return data, DraftLeaf(leaf_id, name, weight, "", "", rule, value)
         if isinstance(rule, prose.ChecklistRule):
             items = []
@@ -290,8 +302,11 @@ def _number(value: Decimal) -> Decimal:
     return Decimal(text)
 
 
-def draft_rubric(table: Table, *, rubric_id: str | None = None) -> Draft:
-    """The rubric drafted from ``table`` (see the module docstring)."""
+def draft_rubric(
+    table: Table, *, rubric_id: str | None = None, rubric_file: str | None = None
+) -> Draft:
+    """The rubric drafted from ``table`` (see the module docstring). ``rubric_file`` is
+    where the draft will be written: problems of the draft are placed in it."""
     file = table.source
     roots, stated_total, total_place = _tree(table)
     _shared_standards(roots)
@@ -305,49 +320,80 @@ def draft_rubric(table: Table, *, rubric_id: str | None = None) -> Draft:
         out: dict[str, Any] = {"id": ident, "name": node.name}
         standard = node.standard
         if standard and _NATIONAL_ROWS.search(re.sub(r"\s+", "", standard)):
-            weight = node.stated if node.stated is not None else sum(
-                (leaf.row.weight or Decimal(0) for leaf in _leaves(node) if leaf.row is not None),
-                Decimal(0),
+            weight = (
+                node.stated
+                if node.stated is not None
+                else sum(
+                    (
+                        leaf.row.weight or Decimal(0)
+                        for leaf in _leaves(node)
+                        if leaf.row is not None
+                    ),
+                    Decimal(0),
+                )
             )
             table_id = b.input_ids.make(node.name, f"{ident}_rows")
             b.inputs[table_id] = {"label": node.name, "kind": "table", "columns": _ROW_COLUMNS}
             out["weight"] = _number(weight)
             out["standard"] = standard
-            out["rows"] = {"table": table_id, "name": "name", "weight": "weight", "fraction": _NATIONAL_FRACTION}
-            b.leaves.append(DraftLeaf(ident, node.name, weight, node.place, standard, None, rows=True))
+            out["rows"] = {
+                "table": table_id,
+                "name": "name",
+                "weight": "weight",
+                "fraction": _NATIONAL_FRACTION,
+            }
+            b.leaves.append(
+                DraftLeaf(ident, node.name, weight, node.place, standard, None, rows=True)
+            )
             b.warnings.append(
-                Issue.of("draft.rows_group", b.where(node.place), name=node.name, rows=len(_leaves(node)))
+                Issue.of(
+                    "draft.rows_group", b.where(node.place), name=node.name, rows=len(_leaves(node))
+                )
             )
             previous_rows = ident
             return out, weight
         if node.row is not None:
             row = node.row
-            weight = row.weight
-            if weight is None:
-                b.warnings.append(Issue.of("draft.weight_missing", b.where(row.weight_place), name=node.name))
-                weight = Decimal(0)
-            out["weight"] = _number(weight)
+            leaf_weight = row.weight
+            if leaf_weight is None:
+                b.warnings.append(
+                    Issue.of("draft.weight_missing", b.where(row.weight_place), name=node.name)
+                )
+                leaf_weight = Decimal(0)
+            out["weight"] = _number(leaf_weight)
             own = row.standard if not _inherits(node, roots) else ""
             if row.description:
                 out["description"] = row.description
             text = own or _inherited(node, roots)
             if own:
                 out["standard"] = own
-            parsed = prose.parse_standard(text, weight) if text.strip() else prose.Parsed(None)
-            scoring, leaf = b.scoring(ident, node.name, weight, parsed)
+            parsed = prose.parse_standard(text, leaf_weight) if text.strip() else prose.Parsed(None)
+            scoring, leaf = b.scoring(ident, node.name, leaf_weight, parsed)
             if leaf is None:
                 out["todo"] = " ".join(text.split()) or node.name
                 b.warnings.append(
-                    Issue.of("draft.unread", b.where(row.place), name=node.name, sentence=out["todo"])
+                    Issue.of(
+                        "draft.unread", b.where(row.place), name=node.name, sentence=out["todo"]
+                    )
                 )
-                b.leaves.append(DraftLeaf(ident, node.name, weight, row.place, text, None))
+                b.leaves.append(DraftLeaf(ident, node.name, leaf_weight, row.place, text, None))
             else:
                 b.leaves.append(
-                    DraftLeaf(ident, node.name, weight, row.place, text, leaf.rule, leaf.value,
-                              leaf.formula, leaf.inputs, leaf.items)
+                    DraftLeaf(
+                        ident,
+                        node.name,
+                        leaf_weight,
+                        row.place,
+                        text,
+                        leaf.rule,
+                        leaf.value,
+                        leaf.formula,
+                        leaf.inputs,
+                        leaf.items,
+                    )
                 )
             out["scoring"] = scoring
-            return out, weight
+            return out, leaf_weight
         if node.standard:
             out["standard"] = node.standard
         children = []
@@ -359,24 +405,33 @@ def draft_rubric(table: Table, *, rubric_id: str | None = None) -> Draft:
         if node.stated is not None and node.stated != total:
             b.warnings.append(
                 Issue.of(
-                    "draft.sum_mismatch", b.where(node.stated_place), name=node.name,
-                    stated=to_str(_number(node.stated)), rows=to_str(_number(total)),
+                    "draft.sum_mismatch",
+                    b.where(node.stated_place),
+                    name=node.name,
+                    stated=to_str(_number(node.stated)),
+                    rows=to_str(_number(total)),
                 )
             )
         out["weight"] = _number(total)
         out["children"] = children
-        return {k: out[k] for k in ("id", "name", "weight", "standard", "children") if k in out}, total
+        return {
+            k: out[k] for k in ("id", "name", "weight", "standard", "children") if k in out
+        }, total
 
     indicators = []
     total = Decimal(0)
     for i, root in enumerate(roots, start=1):
-        data, weight = indicator(root, "", i)
-        indicators.append(data)
+        node_data, weight = indicator(root, "", i)
+        indicators.append(node_data)
         total += weight
     if stated_total is not None and stated_total != total:
         b.warnings.append(
-            Issue.of("draft.total_mismatch", b.where(total_place), stated=to_str(_number(stated_total)),
-                     rows=to_str(_number(total)))
+            Issue.of(
+                "draft.total_mismatch",
+                b.where(total_place),
+                stated=to_str(_number(stated_total)),
+                rows=to_str(_number(total)),
+            )
         )
     if total <= 0:
         total = Decimal(100)
@@ -391,9 +446,9 @@ def draft_rubric(table: Table, *, rubric_id: str | None = None) -> Draft:
         "title": table.title or name,
         "version": "0.1-draft",
         "notes": [
-            f"由 perfscore draft 从 {Path(file).name}（{table.grid}）起草：每条规则与评分标准原文并列，请逐条核对。",
-            "“每超过/低于…扣…分”按整档计（不足一档不扣，steps: whole）；表中未说明，请确认。",
-            "等次按财政部通行标准（优 [90,100]、良 [80,90)、中 [60,80)、差 [0,60)）按总分比例起草，请确认。",
+            tr("draft.note.source", file=Path(file).name, grid=table.grid),
+            tr("draft.note.steps"),
+            tr("draft.note.grades"),
         ],
         "total": _number(total),
     }
@@ -412,9 +467,13 @@ def draft_rubric(table: Table, *, rubric_id: str | None = None) -> Draft:
     ]
     if any(leaf.rule is None and not leaf.rows for leaf in b.leaves):
         b.warnings.append(
-            Issue.of("draft.unread_rows", Location(file=file), count=len([leaf for leaf in b.leaves if leaf.rule is None and not leaf.rows]))
+            Issue.of(
+                "draft.unread_rows",
+                Location(file=file),
+                count=len([leaf for leaf in b.leaves if leaf.rule is None and not leaf.rows]),
+            )
         )
-    problems = _validate(data, file)
+    problems = _validate(data, rubric_file or str(Path(file).with_suffix(".yaml")))
     return Draft(data, tuple(b.leaves), tuple(b.warnings), problems)
 
 
@@ -446,7 +505,9 @@ class _Dumper(yaml.SafeDumper):
 
 def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
     text = to_str(value)
-    return dumper.represent_scalar("tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int", text)
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int", text
+    )
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

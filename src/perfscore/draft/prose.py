@@ -76,8 +76,12 @@ class Band:
     def notation(self) -> str:
         if self.lower is not None and self.lower == self.upper:
             return f"[{_num(self.lower)}, {_num(self.lower)}]"
-        left = "(-∞" if self.lower is None else ("[" if self.include_lower else "(") + _num(self.lower)
-        right = "+∞)" if self.upper is None else _num(self.upper) + ("]" if self.include_upper else ")")
+        left = (
+            "(-∞" if self.lower is None else ("[" if self.include_lower else "(") + _num(self.lower)
+        )
+        right = (
+            "+∞)" if self.upper is None else _num(self.upper) + ("]" if self.include_upper else ")")
+        )
         return f"{left}, {right}"
 
 
@@ -137,18 +141,76 @@ class Parsed:
 
 # --------------------------------------------------------------------------- normalising
 
-_DIGITS: Final = {"零": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
-                  "六": "6", "七": "7", "八": "8", "九": "9", "十": "10", "半": "0.5"}
-_CN_NUMBER: Final = re.compile(r"([零一二两三四五六七八九十半])(?=个?(?:百分点|项|例|个|次|处|份|人|家|条|分|%|档|起|笔))")
+_DIGITS: Final = {
+    "零": "0",
+    "一": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "十": "10",
+    "半": "0.5",
+}
+_CN_NUMBER: Final = re.compile(
+    r"([零一二两三四五六七八九十半])(?=个?(?:百分点|项|例|个|次|处|份|人|家|条|分|%|档|起|笔))"
+)
 _NUM: Final = r"-?\d+(?:\.\d+)?"
 _COMMA: Final = "\u201a"  # stands for the comma inside an interval while clauses are split
 _SEPARATORS: Final = re.compile(r"[;。\n]+")
 _LEVEL_WORDS: Final = (
-    "优秀", "良好", "合格", "不合格", "基本合格", "较好", "一般", "较差", "好", "差", "优", "良",
-    "中", "高", "较高", "低", "较低", "很好", "非常满意", "满意", "基本满意", "不满意", "完全达到",
-    "基本达到", "部分达到", "未达到", "完善", "较完善", "基本完善", "不完善", "健全", "较健全",
-    "不健全", "规范", "较规范", "不规范", "及时", "较及时", "不及时", "充分", "较充分", "不充分",
-    "明显", "较明显", "不明显", "达成", "部分达成", "未达成",
+    "优秀",
+    "良好",
+    "合格",
+    "不合格",
+    "基本合格",
+    "较好",
+    "一般",
+    "较差",
+    "好",
+    "差",
+    "优",
+    "良",
+    "中",
+    "高",
+    "较高",
+    "低",
+    "较低",
+    "很好",
+    "非常满意",
+    "满意",
+    "基本满意",
+    "不满意",
+    "完全达到",
+    "基本达到",
+    "部分达到",
+    "未达到",
+    "完善",
+    "较完善",
+    "基本完善",
+    "不完善",
+    "健全",
+    "较健全",
+    "不健全",
+    "规范",
+    "较规范",
+    "不规范",
+    "及时",
+    "较及时",
+    "不及时",
+    "充分",
+    "较充分",
+    "不充分",
+    "明显",
+    "较明显",
+    "不明显",
+    "达成",
+    "部分达成",
+    "未达成",
 )
 
 
@@ -168,8 +230,9 @@ def _normalise(text: str) -> str:
     text = re.sub(r"([(\[][-\d.%∞]*),([-+\d.%∞]*[)\]])", rf"\1{_COMMA}\2", text)
     text = text.replace("十分", "10分")
     text = re.sub(r"(?:不得分|不计分|不给分|得分为0|计0分|为0分)", "得0分", text)
-    text = re.sub(r"(?:扣除|减去)", "扣", text)
-    return text
+    text = re.sub(r"[。;]+\)", ")", text)  # a full stop closing a note in brackets
+    text = re.sub(r"(^|。)(\([^()]*\))(?!$|。)", r"\1\2。", text)  # a note opening a sentence
+    return re.sub(r"(?:扣除|减去)", "扣", text)
 
 
 def _dec(text: str) -> Decimal:
@@ -211,7 +274,7 @@ def _stated_formula(sentence: str) -> StatedFormula | None:
             return None
         out.append(between)
         label = found.group(0).strip('"“”')
-        if not label or label.endswith(("率", "得分")) and "/" not in expr:
+        if not label or (label.endswith(("率", "得分")) and "/" not in expr):
             return None
         if label not in labels:
             labels.append(label)
@@ -239,15 +302,26 @@ def _interval(cond: str) -> Band | None:
     c = cond.replace("%", "").replace("百分点", "").replace(_COMMA, ",")
     c = re.sub(r"^(?:[^\d]*?)(?:在|为|达到|达)(?=[\d≤≥<>=(\[])", "", c)
     words = (
-        ("大于等于", "≥"), ("大于或等于", "≥"), ("小于等于", "≤"), ("小于或等于", "≤"),
-        ("不低于", "≥"), ("不少于", "≥"), ("不超过", "≤"), ("不高于", "≤"), ("不大于", "≤"),
-        ("高于", ">"), ("大于", ">"), ("超过", ">"), ("低于", "<"), ("小于", "<"),
-        ("不足", "<"), ("等于", "="),
+        ("大于等于", "≥"),
+        ("大于或等于", "≥"),
+        ("小于等于", "≤"),
+        ("小于或等于", "≤"),
+        ("不低于", "≥"),
+        ("不少于", "≥"),
+        ("不超过", "≤"),
+        ("不高于", "≤"),
+        ("不大于", "≤"),
+        ("高于", ">"),
+        ("大于", ">"),
+        ("超过", ">"),
+        ("低于", "<"),
+        ("小于", "<"),
+        ("不足", "<"),
+        ("等于", "="),
     )
     for word, symbol in words:
         c = c.replace(word, symbol)
     c = c.replace("(含)", "含").replace("[含]", "含").replace("(不含)", "不含")
-    c = c.replace("以上含", "≥").replace("含以上", "以上")
     c = _SUBJECT.sub("", c, count=1)
     c = c.rstrip("的,:")
     n = _NUM
@@ -256,7 +330,9 @@ def _interval(cond: str) -> Band | None:
         return Band(
             None if lo in (None, "-∞") else _dec(lo),
             None if hi in (None, "∞", "+∞") else _dec(hi),
-            m.group(1) == "[", m.group(4) == "]", Decimal(0),
+            m.group(1) == "[",
+            m.group(4) == "]",
+            Decimal(0),
         )
     if m := re.fullmatch(rf"=?({n})", c):
         v = _dec(m.group(1))
@@ -266,8 +342,8 @@ def _interval(cond: str) -> Band | None:
         if op in "≥>":
             return Band(v, None, op == "≥", False, Decimal(0))
         return Band(None, v, False, op == "≤", Decimal(0))
-    if m := re.fullmatch(rf"({n})(含)?(以上|以下)(不含)?", c):
-        v, inc = _dec(m.group(1)), m.group(4) is None
+    if m := re.fullmatch(rf"({n})(含)?(以上|以下)(含|不含)?", c):
+        v, inc = _dec(m.group(1)), m.group(4) != "不含"
         if m.group(3) == "以上":
             return Band(v, None, inc, False, Decimal(0))
         return Band(None, v, False, inc, Decimal(0))
@@ -278,7 +354,9 @@ def _interval(cond: str) -> Band | None:
             return Band(lo, hi, True, False, Decimal(0))  # the usual reading: [lo, hi)
         return Band(lo, hi, low_mark == "含", high_mark == "含", Decimal(0))
     if m := re.fullmatch(rf"({n})(≤|<)[^\d≤<]{{0,20}}?(≤|<)({n})", c):
-        return Band(_dec(m.group(1)), _dec(m.group(4)), m.group(2) == "≤", m.group(3) == "≤", Decimal(0))
+        return Band(
+            _dec(m.group(1)), _dec(m.group(4)), m.group(2) == "≤", m.group(3) == "≤", Decimal(0)
+        )
     return None
 
 
@@ -297,7 +375,9 @@ _COUNT: Final = re.compile(
     rf"(?:每(?:发现|出现|发生|有|存在)?|发现|出现|发生)(?:1|一)?(?:例|项|个|次|处|份|起|笔|家|条)"
     rf"(?P<what>[^,;]*?)(?:的)?[,]?(?:扣|减)(?P<pts>{_NUM})分"
 )
-_EACH: Final = re.compile(rf"^(?P<what>.+?)的?[,]?每(?:个|例|项|次|处|份|起|笔|家|条)(?:扣|减)(?P<pts>{_NUM})分")
+_EACH: Final = re.compile(
+    rf"^(?P<what>.+?)的?[,]?每(?:个|例|项|次|处|份|起|笔|家|条)(?:扣|减)(?P<pts>{_NUM})分"
+)
 _ITEM_FAIL: Final = re.compile(
     r"每(?:有)?(?:1|一)项(?:不符合|不满足|不达标|未达到|未做到|不到位|未落实|不合格|缺失)"
 )
@@ -307,8 +387,12 @@ _PROPORTIONAL: Final = re.compile(
     + _NUM
     + r"分?)(?:计分|计算|得分)?"
 )
-_CAP: Final = re.compile(r"(?:满分为止|最高不超过.*|最高(?:得)?\d*(?:\.\d+)?分?|封顶|不超过分值|超过.*按满分计.*|以满分为限)$")
-_FLOOR: Final = re.compile(r"^(?:扣完为止|扣完即止|扣至0分为止|最低(?:得)?0分|直至扣完|该项分值扣完为止|此项分值扣完为止|扣分不超过.*分值)$")
+_CAP: Final = re.compile(
+    r"(?:满分为止|最高不超过.*|最高(?:得)?\d*(?:\.\d+)?分?|封顶|不超过分值|超过.*按满分计.*|以满分为限)$"
+)
+_FLOOR: Final = re.compile(
+    r"^(?:扣完为止|扣完即止|扣至0分为止|最低(?:得)?0分|直至扣完|该项分值扣完为止|此项分值扣完为止|扣分不超过.*分值)$"
+)
 _ENUM: Final = re.compile(r"◆|(?:(?<=^)|(?<=[;。:]))\d{1,2}[.、](?!\d)")
 
 
@@ -378,7 +462,9 @@ def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | No
     if step is None:
         return None
     direction: Literal["over", "under"] = (
-        "over" if step.group("dir") in ("超过", "超出", "高于", "增加", "上升", "增长", "提高") else "under"
+        "over"
+        if step.group("dir") in ("超过", "超出", "高于", "增加", "上升", "增长", "提高")
+        else "under"
     )
     per = _dec(step.group("per")) if step.group("per") else Decimal(1)
     for clause in clauses:
@@ -392,8 +478,9 @@ def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | No
                 threshold = _dec(m.group("v"))
                 continue
             m = _EARN.match(piece)
-            if m is None or m.group("pts") != "满分" and (
-                weight is None or _points(m.group("pts"), weight) != weight
+            if m is None or (
+                m.group("pts") != "满分"
+                and (weight is None or _points(m.group("pts"), weight) != weight)
             ):
                 if _FLOOR.match(piece) or _interval(piece) is not None:
                     continue  # "扣完为止", or the condition restated ("变动率>0，每超过…")
@@ -401,15 +488,18 @@ def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | No
             cond = m.group("cond")
             band = _interval(cond)
             if band is None:
-                bare = re.fullmatch(rf"[^\d]*?(?:达到|为)?({_NUM})%?(?:及以上|以上|以下|及以下)?", cond.replace("(含)", ""))
+                bare = re.fullmatch(
+                    rf"[^\d]*?(?:达到|为)?({_NUM})%?(?:及以上|以上|以下|及以下)?",
+                    cond.replace("(含)", ""),
+                )
                 if bare is None:
                     return None
                 threshold = _dec(bare.group(1))
             elif direction == "over" and band.lower is None and band.upper is not None:
                 threshold = band.upper
-            elif direction == "under" and band.upper is None and band.lower is not None:
-                threshold = band.lower
-            elif band.lower is not None and band.lower == band.upper:
+            elif (direction == "under" and band.upper is None and band.lower is not None) or (
+                band.lower is not None and band.lower == band.upper
+            ):
                 threshold = band.lower
             else:
                 return None
@@ -424,10 +514,11 @@ def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | No
 
 
 def _full_marks(piece: str, weight: Decimal | None) -> bool:
-    """"…的，得满分" / "…得5分" with 5 the weight: the full marks before a deduction."""
+    """ "…的，得满分" / "…得5分" with 5 the weight: the full marks before a deduction."""
     m = _EARN.match(piece)
     return m is not None and (
-        m.group("pts") == "满分" or (weight is not None and _points(m.group("pts"), weight) == weight)
+        m.group("pts") == "满分"
+        or (weight is not None and _points(m.group("pts"), weight) == weight)
     )
 
 
@@ -462,9 +553,9 @@ def _checklist(clauses: list[str], text: str, weight: Decimal | None) -> Checkli
     last = clauses[-1] if clauses else ""
     fail = _ITEM_FAIL.search(last)
     if fail is not None:
-        pts = re.search(rf"(?:扣|减)({_NUM})分", last[fail.end() :])
+        found = re.search(rf"(?:扣|减)({_NUM})分", last[fail.end() :])
         tail = re.sub(rf"^[^扣减]*(?:扣|减){_NUM}分", "", last[fail.end() :]).strip(",")
-        if pts is None or (tail and not all(_FLOOR.match(p) for p in tail.split(",") if p)):
+        if found is None or (tail and not all(_FLOOR.match(p) for p in tail.split(",") if p)):
             return None
         head = text[: text.find(last)] + last[: fail.start()]
         items = _enumerated(head)
@@ -478,7 +569,7 @@ def _checklist(clauses: list[str], text: str, weight: Decimal | None) -> Checkli
             else:
                 return None
         items = [re.sub(r"^(?:是否)", "", i).rstrip(",的") for i in items]
-        return ChecklistRule("deduct", tuple((i, _dec(pts.group(1))) for i in items if i))
+        return ChecklistRule("deduct", tuple((i, _dec(found.group(1))) for i in items if i))
     # "…的，得1分；…的，得0.5分" (earn) or "未…扣1分；未…扣1分" (deduct, failures named)
     earn: list[tuple[str, Decimal]] = []
     lose: list[tuple[str, Decimal]] = []

@@ -9,6 +9,7 @@ the inputs of one leaf and expects that leaf's score.
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -51,10 +52,11 @@ def expected_score(rule: prose.Rule, weight: Decimal, value: Any) -> Decimal:
         return _round(dict(rule.levels)[value])
     if isinstance(rule, prose.ChecklistRule):
         flags: tuple[bool, ...] = value
-        points = [p for _, p in rule.items]
+        each = [p for _, p in rule.items]
         if rule.mode == "earn":
-            return _round(min(weight, sum((p for p, ok in zip(points, flags, strict=True) if ok), Decimal(0))))
-        lost = sum((p for p, ok in zip(points, flags, strict=True) if not ok), Decimal(0))
+            earned = sum((p for p, ok in zip(each, flags, strict=True) if ok), Decimal(0))
+            return _round(min(weight, earned))
+        lost = sum((p for p, ok in zip(each, flags, strict=True) if not ok), Decimal(0))
         return _round(max(Decimal(0), weight - lost))
     holds: tuple[bool, ...] = value
     for (_, points), ok in zip(rule.cases, holds, strict=True):
@@ -66,7 +68,9 @@ def expected_score(rule: prose.Rule, weight: Decimal, value: Any) -> Decimal:
 def _in(band: prose.Band, x: Decimal) -> bool:
     if band.lower is not None and (x < band.lower or (x == band.lower and not band.include_lower)):
         return False
-    return not (band.upper is not None and (x > band.upper or (x == band.upper and not band.include_upper)))
+    return not (
+        band.upper is not None and (x > band.upper or (x == band.upper and not band.include_upper))
+    )
 
 
 def edge_values(rule: prose.Rule, weight: Decimal) -> list[Any]:
@@ -79,7 +83,13 @@ def edge_values(rule: prose.Rule, weight: Decimal) -> list[Any]:
             return [Decimal(0), Decimal(1), Decimal(2), last + 1]
         sign = 1 if rule.direction == "over" else -1
         t, per = rule.threshold, rule.per
-        return [t - sign * per, t, t + sign * (per - _CENT), t + sign * per, t + sign * per * (last + 1)]
+        return [
+            t - sign * per,
+            t,
+            t + sign * (per - _CENT),
+            t + sign * per,
+            t + sign * per * (last + 1),
+        ]
     if isinstance(rule, prose.BandsRule):
         values: list[Decimal] = []
         for band in rule.bands:
@@ -109,7 +119,24 @@ def _full(rule: prose.Rule, weight: Decimal) -> Any:
     return max(values, key=lambda v: expected_score(rule, weight, v))
 
 
-def _inputs(leaf: DraftLeaf, value: Any, spec: dict[str, Any]) -> dict[str, Any]:
+def _group_of(draft: Draft, table: str) -> str | None:
+    for node in _walk(draft.data["indicators"]):
+        if node.get("rows", {}).get("table") == table:
+            return str(node["id"])
+    return None
+
+
+def _walk(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for node in nodes:
+        out.append(node)
+        out.extend(_walk(node.get("children", [])))
+    return out
+
+
+def _inputs(
+    leaf: DraftLeaf, value: Any, spec: dict[str, Any], divisors: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     rule = leaf.rule
     if isinstance(rule, prose.ChecklistRule):
         return {
@@ -118,13 +145,14 @@ def _inputs(leaf: DraftLeaf, value: Any, spec: dict[str, Any]) -> dict[str, Any]
         }
     if isinstance(rule, prose.CasesRule):
         return dict(zip(leaf.items, value, strict=True))
-    if leaf.formula is None:
-        found = {leaf.value or "": value}
-    else:
-        found = _solve(leaf, value)
+    found = {leaf.value or "": value} if leaf.formula is None else _solve(leaf, value)
     for ident, v in found.items():
+        if not isinstance(v, Decimal):
+            continue
+        if v == 0 and ident in divisors:
+            raise ValueError(f"{ident} divides another value: 0 is left to the author")
         low = spec.get(ident, {}).get("min")
-        if low is not None and Decimal(v) < Decimal(str(low)):
+        if low is not None and v < Decimal(str(low)):
             raise ValueError(f"{ident} would be {v}, below its min {low}")
     return found
 
@@ -159,12 +187,24 @@ def skeleton(draft: Draft, rubric_file: str) -> dict[str, Any]:
     relative to the case file)."""
     typed = [leaf for leaf in draft.leaves if leaf.rule is not None]
     specs: dict[str, dict[str, Any]] = draft.data.get("inputs", {})
+    divisors = frozenset(
+        name
+        for derived in draft.data.get("derived", {}).values()
+        for name in re.findall(r"/\s*\(?\s*([a-z][a-z0-9_]*)", derived["formula"])
+    )
     base: dict[str, Any] = {}
     usable: list[DraftLeaf] = []
     for leaf in typed:
         assert leaf.rule is not None
         try:
-            base.update({k: _plain(v) for k, v in _inputs(leaf, _full(leaf.rule, leaf.weight), specs).items()})
+            base.update(
+                {
+                    k: _plain(v)
+                    for k, v in _inputs(
+                        leaf, _full(leaf.rule, leaf.weight), specs, divisors
+                    ).items()
+                }
+            )
         except ValueError:
             continue
         usable.append(leaf)
@@ -177,7 +217,23 @@ def skeleton(draft: Draft, rubric_file: str) -> dict[str, Any]:
         elif kind == "choice":
             base[ident] = spec["options"][0]
         elif kind == "table":
-            base[ident] = []
+            weight = next(
+                (
+                    leaf.weight
+                    for leaf in draft.leaves
+                    if leaf.rows and leaf.id == _group_of(draft, ident)
+                ),
+                Decimal(0),
+            )
+            base[ident] = [
+                {
+                    "name": spec["label"],
+                    "direction": "不低于",
+                    "target": Decimal(1),
+                    "actual": Decimal(1),
+                    "weight": _plain(weight),
+                }
+            ]
         elif kind == "text":
             base[ident] = ""
         else:
@@ -189,7 +245,7 @@ def skeleton(draft: Draft, rubric_file: str) -> dict[str, Any]:
         for value in edge_values(leaf.rule, leaf.weight):
             try:
                 score = expected_score(leaf.rule, leaf.weight, value)
-                inputs = {k: _plain(v) for k, v in _inputs(leaf, value, specs).items()}
+                inputs = {k: _plain(v) for k, v in _inputs(leaf, value, specs, divisors).items()}
             except (ValueError, KeyError):
                 continue
             cases.append(

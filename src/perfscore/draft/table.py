@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from perfscore.errors import Issue, Location, PerfscoreError
-from perfscore.population.readers import MAX_XLSX_PART, MAX_XLSX_RATIO, UnsafeWorkbook, check_workbook
+from perfscore.population.readers import (
+    MAX_XLSX_PART,
+    MAX_XLSX_RATIO,
+    UnsafeWorkbook,
+    check_workbook,
+)
 
 __all__ = [
     "MAX_COLUMNS",
@@ -198,7 +203,10 @@ def _docx_grids(path: Path) -> tuple[list[Grid], str | None]:
                 line.append(GridCell(cell.text.strip(), origin))
             rows.append(tuple(line))
         width = max((len(r) for r in rows), default=0)
-        rows = [r + tuple(GridCell("", (i, len(r) + j)) for j in range(width - len(r))) for i, r in enumerate(rows)]
+        rows = [
+            r + tuple(GridCell("", (i, len(r) + j)) for j in range(width - len(r)))
+            for i, r in enumerate(rows)
+        ]
         grids.append(Grid(f"表{number}", tuple(rows), docx=True))
     return grids, title
 
@@ -229,10 +237,27 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[Grid], s
 
 _LEVEL_NAMES: Final = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4}
 _WEIGHT: Final = ("分值", "权重", "标准分", "分数", "满分", "指标分值", "权重分", "标准分值")
-_DESCRIPTION: Final = ("指标解释", "指标说明", "指标内涵", "指标定义", "指标释义", "考核内容", "评价内容")
+_DESCRIPTION: Final = (
+    "指标解释",
+    "指标说明",
+    "指标内涵",
+    "指标定义",
+    "指标释义",
+    "考核内容",
+    "评价内容",
+)
 _STANDARD: Final = (
-    "评分标准", "评分细则", "评分要点", "评分办法", "评价标准", "计分方法", "评分方法",
-    "考核标准", "评分依据", "评价要点", "扣分标准",
+    "评分标准",
+    "评分细则",
+    "评分要点",
+    "评分办法",
+    "评价标准",
+    "计分方法",
+    "评分方法",
+    "考核标准",
+    "评分依据",
+    "评价要点",
+    "扣分标准",
 )
 _SCORE: Final = ("得分", "自评得分", "评价得分", "实际得分", "评分", "考核得分")
 
@@ -270,7 +295,9 @@ def _header(cells: list[str], row: int) -> _Header | None:
             score = col
     if not levels or standard is None or sorted(levels) != list(range(len(levels))):
         return None
-    return _Header(row, tuple(levels[d] for d in sorted(levels)), weight, description, standard, score)
+    return _Header(
+        row, tuple(levels[d] for d in sorted(levels)), weight, description, standard, score
+    )
 
 
 def find_table(grids: list[Grid]) -> tuple[Grid, _Header] | None:
@@ -293,7 +320,9 @@ def find_table(grids: list[Grid]) -> tuple[Grid, _Header] | None:
 
 _WEIGHT_IN_NAME: Final = re.compile(r"^(?P<name>.*?)[(（]\s*(?P<w>\d+(?:\.\d+)?)\s*分?\s*[)）]$")
 _SUBTOTAL: Final = re.compile(r"^(?:小计|合计[:：]?.*小计)$")
-_END: Final = re.compile(r"^(?:评价等次|等次|评价等级|绩效等级|绩效评价等级|评价结论|等级|备注|说明|填表说明)[:：]?$")
+_END: Final = re.compile(
+    r"^(?:评价等次|等次|评价等级|绩效等级|绩效评价等级|评价结论|等级|备注|说明|填表说明)[:：]?$"
+)
 _TOTAL: Final = re.compile(r"^(?:合计|总计|总分|得分合计|总得分|合计得分)$")
 
 
@@ -333,7 +362,10 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
     if weight_col is None and head.score is not None:
         weight_col = head.score
         notes.append(
-            Issue.of("draft.weight_from_score", Location(str(path), path=(grid.place(head.row, weight_col),)))
+            Issue.of(
+                "draft.weight_from_score",
+                Location(str(path), path=(grid.place(head.row, weight_col),)),
+            )
         )
     if title is None:
         for r in range(head.row):
@@ -350,7 +382,9 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
         standard = line[head.standard].text
         description = line[head.description].text if head.description is not None else ""
         weight_text = line[weight_col].text if weight_col is not None else ""
-        weight_place = grid.place(r, weight_col) if weight_col is not None else grid.place(r, head.standard)
+        weight_place = (
+            grid.place(r, weight_col) if weight_col is not None else grid.place(r, head.standard)
+        )
         if not any(raw) and not standard and not weight_text and not description:
             continue
         labels = {_clean(t) for t in raw if t}
@@ -359,19 +393,45 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
         ):
             break  # the grade row, or a note spanning the whole width: the table has ended
         if any(_TOTAL.match(t) for t in labels):
-            rows.append(Row("total", (), _weight(weight_text), "", "", grid.place(r, level_cols[0]), weight_place))
+            rows.append(
+                Row(
+                    "total",
+                    (),
+                    _weight(weight_text),
+                    "",
+                    "",
+                    grid.place(r, level_cols[0]),
+                    weight_place,
+                )
+            )
             continue
         if any(_SUBTOTAL.match(t) for t in labels):
             names = tuple(_name(t)[0] for t in raw if t and not _SUBTOTAL.match(_clean(t)))
-            rows.append(Row("subtotal", names, _weight(weight_text), "", "", grid.place(r, level_cols[0]), weight_place))
+            rows.append(
+                Row(
+                    "subtotal",
+                    names,
+                    _weight(weight_text),
+                    "",
+                    "",
+                    grid.place(r, level_cols[0]),
+                    weight_place,
+                )
+            )
             continue
         if not any(raw) and rows and rows[-1].kind == "leaf" and weight_text == "":
             # a continuation row: more of the previous leaf's standard
             last = rows[-1]
             if standard and standard != last.standard:
                 rows[-1] = Row(
-                    "leaf", last.names, last.weight, f"{last.standard}\n{standard}",
-                    last.description, last.place, last.weight_place, last.level_weights,
+                    "leaf",
+                    last.names,
+                    last.weight,
+                    f"{last.standard}\n{standard}",
+                    last.description,
+                    last.place,
+                    last.weight_place,
+                    last.level_weights,
                     last.standard_origin,
                 )
             continue

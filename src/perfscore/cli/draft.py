@@ -1,0 +1,70 @@
+"""``perfscore draft TABLE.xlsx|TABLE.docx [--sheet NAME] [--out rubric.yaml]``.
+
+Writes the drafted rubric and, beside it, its golden-case skeleton (``rubric.cases.yaml``);
+prints every warning (rows read as judged, sums that disagree) on stderr. Exit 0 when the
+draft validates, 1 when it does not or the table cannot be read.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from perfscore.draft import TableError, draft_table, to_yaml
+from perfscore.i18n import tr
+from perfscore.methods import method_kinds
+from perfscore.render import text as reporting
+
+from .common import FILE
+
+__all__ = ["cases_path", "draft_command"]
+
+
+def cases_path(rubric: Path) -> Path:
+    """``rubric.yaml`` → ``rubric.cases.yaml``."""
+    return rubric.with_name(f"{rubric.stem}.cases.yaml")
+
+
+@click.command("draft", help=tr("draft.cli.help"))
+@click.argument("table", type=FILE)
+@click.option("--sheet", default=None, metavar="NAME", help=tr("draft.cli.sheet"))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=tr("draft.cli.out"),
+)
+def draft_command(table: Path, sheet: str | None, out: Path | None) -> None:
+    target = out if out is not None else table.with_suffix(".yaml")
+    try:
+        draft, cases = draft_table(table, sheet=sheet, out=target)
+    except TableError as e:
+        click.echo(reporting.render_issues(e.issues), err=True)
+        sys.exit(1)
+    header = "\n".join(f"# {line}" for line in textwrap.wrap(tr("draft.cases.header"), 88))
+    target.write_text(to_yaml(draft.data), encoding="utf-8")
+    cases_file = cases_path(target)
+    cases_file.write_text(f"{header}\n{to_yaml(cases)}", encoding="utf-8")
+    if draft.warnings:
+        click.echo(reporting.render_issues(draft.warnings), err=True)
+    typed, _ = draft.typed_share
+    click.echo(
+        tr(
+            "draft.cli.wrote",
+            rubric=str(target),
+            cases=str(cases_file),
+            leaves=len(draft.leaves),
+            typed=typed,
+            unread=len(draft.unread),
+        )
+    )
+    if draft.problems:
+        click.echo(tr("draft.cli.invalid"), err=True)
+        click.echo(reporting.render_issues(draft.problems), err=True)
+        if draft.unread and "judged" not in method_kinds():
+            click.echo(tr("draft.cli.judged_missing"), err=True)
+        sys.exit(1)

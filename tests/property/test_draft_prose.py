@@ -1,0 +1,123 @@
+"""Properties of the 评分标准 reader: a rule written as prose reads back as the same rule,
+and the golden-case skeleton's expected scores agree with the engine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perfscore.draft.prose import (
+    Band,
+    BandsRule,
+    CasesRule,
+    ChecklistRule,
+    DeductionRule,
+    LevelsRule,
+    ProportionalRule,
+    Rule,
+    parse_standard,
+    render_rule,
+)
+
+from .strategies import decimals
+
+# Texts of checklist items and cases: requirements as tables word them, none of them a
+# level word or a number.
+ITEMS = [
+    "按规定公开部门预算",
+    "制度合法合规",
+    "资料真实完整",
+    "按时报送决算报表",
+    "账实相符",
+    "审批程序完整",
+    "专款专用",
+    "支出符合预算批复用途",
+    "会计核算制度健全并执行",
+]
+LEVELS = ["优秀", "良好", "合格", "不合格", "好", "较好", "一般", "差", "完全达到", "基本达到"]
+
+points = decimals("0.1", "20", places=2)
+
+
+@st.composite
+def deductions(draw: st.DrawFn) -> DeductionRule:
+    if draw(st.booleans()):
+        return DeductionRule(Decimal(0), "over", Decimal(1), draw(points), counted=True)
+    return DeductionRule(
+        draw(decimals("0", "200", places=2)),
+        draw(st.sampled_from(["over", "under"])),
+        draw(st.sampled_from([Decimal("0.5"), Decimal(1), Decimal(2), Decimal(5), Decimal(10)])),
+        draw(points),
+    )
+
+
+@st.composite
+def bands(draw: st.DrawFn) -> BandsRule:
+    count = draw(st.integers(2, 5))
+    out = []
+    for _ in range(count):
+        shape = draw(st.sampled_from(["lower", "upper", "both", "point"]))
+        a = draw(decimals("0", "150", places=2))
+        b = a + draw(decimals("0.01", "50", places=2))
+        pts = draw(decimals("0", "20", places=2))
+        if shape == "lower":
+            out.append(Band(a, None, draw(st.booleans()), False, pts))
+        elif shape == "upper":
+            out.append(Band(None, b, False, draw(st.booleans()), pts))
+        elif shape == "point":
+            out.append(Band(a, a, True, True, pts))
+        else:
+            out.append(Band(a, b, draw(st.booleans()), draw(st.booleans()), pts))
+    return BandsRule(tuple(out))
+
+
+@st.composite
+def checklists(draw: st.DrawFn) -> ChecklistRule:
+    texts = draw(st.lists(st.sampled_from(ITEMS), min_size=2, max_size=5, unique=True))
+    kind = draw(st.sampled_from(["earn", "requirements", "failures"]))
+    if kind == "requirements":
+        each = draw(points)
+        return ChecklistRule("deduct", tuple((t, each) for t in texts))
+    items = tuple((t, draw(points)) for t in texts)
+    return ChecklistRule("earn", items) if kind == "earn" else ChecklistRule("deduct", items, True)
+
+
+@st.composite
+def levels(draw: st.DrawFn) -> LevelsRule:
+    names = draw(st.lists(st.sampled_from(LEVELS), min_size=2, max_size=5, unique=True))
+    return LevelsRule(tuple((n, draw(decimals("0", "20", places=2))) for n in names))
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> CasesRule:
+    texts = draw(st.lists(st.sampled_from(ITEMS), min_size=2, max_size=4, unique=True))
+    pts = [draw(points) for _ in texts[:-1]] + [Decimal(0)]  # the last case earns nothing
+    return CasesRule(tuple(zip(texts, pts, strict=True)))
+
+
+rules = st.one_of(
+    deductions(), bands(), checklists(), levels(), cases(), st.just(ProportionalRule())
+)
+
+
+@settings(max_examples=300)
+@given(rules)
+def test_a_rule_rendered_as_prose_reads_back_the_same(rule: Rule) -> None:
+    text = render_rule(rule)
+    assert parse_standard(text).rule == rule, text
+
+
+@given(rules, st.sampled_from(["", "（本指标由评价组核实。）", "评价部门预算管理的规范程度。"]))
+def test_a_note_or_a_definition_beside_the_rule_changes_nothing(rule: Rule, note: str) -> None:
+    assert parse_standard(note + render_rule(rule)).rule == rule
+
+
+@given(st.text(max_size=300))
+def test_any_text_reads_without_error(text: str) -> None:
+    parsed = parse_standard(text, Decimal(5))
+    assert parsed.rule is None or isinstance(
+        parsed.rule,
+        DeductionRule | BandsRule | ChecklistRule | ProportionalRule | LevelsRule | CasesRule,
+    )
