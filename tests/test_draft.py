@@ -18,7 +18,7 @@ from perfscore import i18n
 from perfscore.authoring import cases as golden
 from perfscore.cli import main
 from perfscore.draft import TableError, draft_rubric, draft_table, read_table, to_yaml
-from perfscore.draft.prose import Band, parse_standard
+from perfscore.draft.prose import Band, BandsRule, parse_standard
 from perfscore.loading import loads_rubric
 from perfscore.methods import method_kinds
 from perfscore.model import Indicator, Rubric
@@ -82,8 +82,8 @@ def test_a_stated_formula_becomes_its_inputs() -> None:
 )
 def test_band_ends_are_read_as_written(text: str, band: Band) -> None:
     rule = parse_standard(f"{text}；>200%得0分。", D(10)).rule
-    assert rule is not None and getattr(rule, "bands", None) is not None
-    assert rule.bands[0] == band  # type: ignore[union-attr]
+    assert isinstance(rule, BandsRule)
+    assert rule.bands[0] == band
 
 
 def test_the_not_applicable_policy_is_read_beside_the_rule() -> None:
@@ -279,7 +279,7 @@ def test_a_drafted_rubric_without_judged_rows_validates(tmp_path: Path) -> None:
     assert [leaf.id for leaf in rubric.leaves] == [
         "staff_control_rate",
         "key_spend_share",
-        "rules_soundness",
+        "management_rules_soundness",
         "funds_use_compliance",
     ]
 
@@ -390,7 +390,7 @@ def test_the_report_of_a_shipped_rubric_drafts_back_the_same_rubric(
     result = perfscore.compile_rubric(rubric).score(inputs)
     report = tmp_path / "report.xlsx"
     scoresheet.write_report(result, rubric, report, "xlsx")
-    draft, cases = draft_table(report, out=tmp_path / "draft.yaml")
+    draft, _ = draft_table(report, out=tmp_path / "draft.yaml")
     assert draft.problems == ()
     assert draft.unread == ()
     drafted = loads_rubric(to_yaml(draft.data))
@@ -421,7 +421,7 @@ def test_the_case_skeleton_agrees_with_the_engine_on_every_edge(tmp_path: Path) 
 
 
 def test_cases_sit_at_the_edges_of_a_deduction(tmp_path: Path) -> None:
-    draft, cases = draft_table(_xlsx(tmp_path / "t.xlsx"), out=tmp_path / "t.yaml")
+    _, cases = draft_table(_xlsx(tmp_path / "t.xlsx"), out=tmp_path / "t.yaml")
     staff = [c for c in cases["cases"] if "staff_control_rate" in c["expect"]["scores"]]
     got = [(c["inputs"], c["expect"]["scores"]["staff_control_rate"]) for c in staff]
     values = [(next(iter(i.values())), s) for i, s in got]
@@ -444,11 +444,11 @@ def test_the_command_writes_the_rubric_and_its_cases(tmp_path: Path) -> None:
         result = CliRunner().invoke(
             main, ["draft", str(table), "--sheet", "评分表", "--out", str(out)]
         )
-    assert out.is_file() and (tmp_path / "rubric.cases.yaml").is_file()
-    assert (
-        f"wrote {out} and {tmp_path / 'rubric.cases.yaml'}: 5 leaves, 4 read into typed rules, 1 left to judge"
-        in result.output
-    )
+    cases = tmp_path / "rubric.cases.yaml"
+    assert out.is_file()
+    assert cases.is_file()
+    wrote = f"wrote {out} and {cases}: 5 leaves, 4 read into typed rules, 1 left to judge"
+    assert wrote in result.output
     assert "the standard of indicator '档案管理' could not be read" in result.output
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert data["indicators"][0]["children"][0]["children"][0]["standard"] == BODY[0][5]

@@ -30,7 +30,7 @@ _GLOSSARY: Final[dict[str, str]] = {
     "配置": "allocation",
     "执行": "execution",
     "在职人员": "staff",
-    "财政供养人员": "funded_staff",
+    "财政供养人员": "funded_staff", "在职人数": "staff", "在职": "staff", "人数": "count",
     "人员": "staff",
     "编制": "posts",
     "控制率": "control_rate",
