@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from perfscore import compile_rubric, loads_rubric
+from perfscore.draft import draft_rubric, skeleton, to_yaml
 from perfscore.draft.prose import (
     Band,
     BandsRule,
@@ -20,6 +22,7 @@ from perfscore.draft.prose import (
     parse_standard,
     render_rule,
 )
+from perfscore.draft.table import Row, Table
 
 from .strategies import decimals
 
@@ -121,3 +124,39 @@ def test_any_text_reads_without_error(text: str) -> None:
         parsed.rule,
         DeductionRule | BandsRule | ChecklistRule | ProportionalRule | LevelsRule | CasesRule,
     )
+
+
+# ------------------------------------------------------------------ drafted rules score as read
+
+
+def _one_leaf_table(standard: str, weight: Decimal) -> Table:
+    row = Row("leaf", ("投入", "测试指标"), weight, standard, "", "评分表!B3", "评分表!C3")
+    return Table("t.xlsx", "评分表", "测试表", 2, (row,))
+
+
+def _weight_for(rule: Rule) -> Decimal:
+    """A weight the rule fits: at least every band's, item's or level's points."""
+    if isinstance(rule, BandsRule):
+        return max(b.points for b in rule.bands) or Decimal(1)
+    if isinstance(rule, ChecklistRule):
+        total = sum((p for _, p in rule.items), Decimal(0))
+        return total if rule.mode == "earn" else max(total, Decimal(1))
+    if isinstance(rule, LevelsRule | CasesRule):
+        pairs = rule.levels if isinstance(rule, LevelsRule) else rule.cases
+        return max(p for _, p in pairs) or Decimal(1)
+    return Decimal(10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rules)
+def test_the_case_skeleton_of_any_rule_agrees_with_the_engine(rule: Rule) -> None:
+    weight = _weight_for(rule)
+    draft = draft_rubric(_one_leaf_table(render_rule(rule), weight))
+    assume(draft.problems == ())
+    compiled = compile_rubric(loads_rubric(to_yaml(draft.data)))
+    cases = skeleton(draft, "t.yaml")
+    assert cases["cases"], draft.data
+    for case in cases["cases"]:
+        result = compiled.score({**cases["base_inputs"], **case["inputs"]})
+        for leaf, expected in case["expect"]["scores"].items():
+            assert result[leaf].score == expected, case
