@@ -231,7 +231,8 @@ def _normalise(text: str) -> str:
     text = text.replace("十分", "10分")
     text = re.sub(r"(?:不得分|不计分|不给分|得分为0|计0分|为0分)", "得0分", text)
     text = re.sub(r"[。;]+\)", ")", text)  # a full stop closing a note in brackets
-    text = re.sub(r"(^|。)(\([^()]*[\u4e00-\u9fff][^()]*\))(?!$|。)", r"\1\2。", text)  # a note opening a sentence
+    # a note in brackets opening a sentence is a sentence of its own
+    text = re.sub(r"(^|。)(\([^()]*[\u4e00-\u9fff][^()]*\))(?!$|。)", r"\1\2。", text)
     return re.sub(r"(?:扣除|减去)", "扣", text)
 
 
