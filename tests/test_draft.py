@@ -285,9 +285,13 @@ def test_a_drafted_rubric_without_judged_rows_validates(tmp_path: Path) -> None:
 
 
 @JUDGED
-def test_a_drafted_rubric_with_judged_rows_validates(tmp_path: Path) -> None:
-    draft, _ = _drafted(_xlsx(tmp_path / "t.xlsx"))
+def test_a_drafted_rubric_with_judged_rows_validates_and_its_cases_pass(tmp_path: Path) -> None:
+    draft, cases = draft_table(_xlsx(tmp_path / "t.xlsx"), out=tmp_path / "t.yaml")
     assert draft.problems == ()
+    (tmp_path / "t.yaml").write_text(to_yaml(draft.data), encoding="utf-8")
+    (tmp_path / "t.cases.yaml").write_text(to_yaml(cases), encoding="utf-8")
+    results = golden.run_case_file(tmp_path / "t.cases.yaml")
+    assert [r.report() for r in results if not r.passed] == []
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from typing import Any
 
 from perfscore._numbers import to_str
 from perfscore.i18n import tr
+from perfscore.methods import method_kinds
 
 from . import prose
 from .build import Draft, DraftLeaf
@@ -238,6 +239,10 @@ def skeleton(draft: Draft, rubric_file: str) -> dict[str, Any]:
             base[ident] = ""
         else:
             base[ident] = Decimal(100)
+    judged = [leaf for leaf in draft.leaves if leaf.rule is None and not leaf.rows]
+    if judged and "judged" in method_kinds():
+        # a judged leaf's score is entered under the inputs' judged: section
+        base["judged"] = {leaf.id: _plain(leaf.weight) for leaf in judged}
     cases: list[dict[str, Any]] = []
     confirm = tr("draft.cases.confirm")
     for leaf in usable:
