@@ -232,7 +232,7 @@ def _normalise(text: str) -> str:
     text = re.sub(r"(?:不得分|不计分|不给分|得分为0|计0分|为0分)", "得0分", text)
     text = re.sub(r"[。;]+\)", ")", text)  # a full stop closing a note in brackets
     # a note in brackets opening a sentence is a sentence of its own
-    text = re.sub(r"(^|。)(\([^()]*[\u4e00-\u9fff][^()]*\))(?!$|。)", r"\1\2。", text)
+    text = re.sub(r"(^|。)(\([^()\[\]]*[\u4e00-\u9fff][^()\[\]]*\))(?!$|。)", r"\1\2。", text)
     return re.sub(r"(?:扣除|减去)", "扣", text)
 
 
@@ -662,7 +662,7 @@ def parse_standard(text: str, weight: Decimal | None = None) -> Parsed:
                 kept.append(rest)
             continue
         scoring = re.search(r"(?:得|扣|计|分)", sentence) is not None
-        if re.fullmatch(r"\([^()]*[\u4e00-\u9fff][^()]*\)", sentence) or (
+        if re.fullmatch(r"\([^()\[\]]*[\u4e00-\u9fff][^()\[\]]*\)", sentence) or (
             _DEFINITION.match(sentence) and not re.search(r"(?:得|扣|计)(?:\d|满分)", sentence)
         ):
             continue  # a note in brackets, or what the indicator measures
