@@ -211,6 +211,9 @@ _LEVEL_WORDS: Final = (
     "达成",
     "部分达成",
     "未达成",
+    "显著",
+    "较显著",
+    "不显著",
 )
 
 
@@ -369,7 +372,7 @@ _EARN: Final = re.compile(
 )
 _EARN_FIRST: Final = re.compile(rf"^(?P<cond>.+?)[,:](?P<pts>{_NUM})分$")
 _STEP: Final = re.compile(
-    rf"每(?P<dir>超过|超出|高于|增加|上升|增长|提高|低于|下降|减少|降低|少于|不足|未达到)"
+    rf"每(?P<dir>超过|超出|高于|增加|上升|增长|提高|超|低于|下降|减少|降低|少于|不足|未达到)"
     rf"(?P<per>{_NUM})?个?(?:百分点|%|个点)?[,]?(?:的)?[,]?(?:扣|减)(?:除)?(?P<pts>{_NUM})分"
 )
 _COUNT: Final = re.compile(
@@ -382,7 +385,9 @@ _EACH: Final = re.compile(
 _ITEM_FAIL: Final = re.compile(
     r"每(?:有)?(?:1|一)项(?:不符合|不满足|不达标|未达到|未做到|不到位|未落实|不合格|缺失)"
 )
-_PER_ITEM: Final = re.compile(rf"^每(?:项|条|点)(?:得|计)?({_NUM})分$")
+_PER_ITEM: Final = re.compile(
+    rf"^每(?:项|条|点)(?:得|计)?({_NUM})分(?:,(?:不符合|未做到|否则|未达到|不满足)的?得0分)?$"
+)
 _PROPORTIONAL: Final = re.compile(
     r"(?:得分=|按|以)?[^=×]*?(?:率|比例|比率|完成值/指标值|/[^×]+)(?:×|乘以)(?:该?指标)?(?:分值|权重|满分|"
     + _NUM
@@ -416,6 +421,10 @@ def _bands(clauses: list[str], weight: Decimal | None) -> BandsRule | None:
             if m is None:
                 return None
             band = _interval(m.group("cond"))
+            bare = re.fullmatch(rf"[^\d≤≥<>=]*?({_NUM})%?", m.group("cond"))
+            if band is None and bare is not None:  # "完成率100%得满分" among bands: that value
+                value = _dec(bare.group(1))
+                band = Band(value, value, True, True, Decimal(0))
             pts = _points(m.group("pts"), weight)
             if band is None or pts is None:
                 return None
@@ -434,18 +443,31 @@ def _levels(clauses: list[str], weight: Decimal | None) -> LevelsRule | None:
             m = _EARN.match(piece)
             if m is None:
                 return None
-            name = re.sub(r"^(?:评价为|评为|等级为|为|达到|效果)", "", m.group("cond"))
+            name = re.sub(
+                r"^(?:评价等级为|评价结果为|等级评定为|评定为|评价为|评为|等级为|为|达到|效果)",
+                "",
+                m.group("cond"),
+            )
             name = name.strip("\"“”'")
             if name.endswith("的"):
                 name = name[:-1]
             pts = _points(m.group("pts"), weight)
+            # the first name may carry its subject ("制度健全"); the others may add a
+            # word to a level ("无明显效益"), but two at least must be levels as such
             known = name in _LEVEL_WORDS or (
-                not levels and any(name.endswith(w) and len(name) > len(w) for w in _LEVEL_WORDS)
+                any(w in name for w in _LEVEL_WORDS if len(w) > 1)
+                if levels
+                else any(name.endswith(w) and len(name) > len(w) for w in _LEVEL_WORDS)
             )
             if not known or pts is None or any(n == name for n, _ in levels):
                 return None
             levels.append((name, pts))
-    return LevelsRule(tuple(levels)) if len(levels) >= 2 else None
+    exact = sum(
+        1
+        for i, (name, _) in enumerate(levels)
+        if name in _LEVEL_WORDS or (i == 0 and any(name.endswith(w) for w in _LEVEL_WORDS))
+    )
+    return LevelsRule(tuple(levels)) if len(levels) >= 2 and exact >= 2 else None
 
 
 def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | None:
@@ -464,7 +486,7 @@ def _deduction(clauses: list[str], weight: Decimal | None) -> DeductionRule | No
         return None
     direction: Literal["over", "under"] = (
         "over"
-        if step.group("dir") in ("超过", "超出", "高于", "增加", "上升", "增长", "提高")
+        if step.group("dir") in ("超过", "超出", "高于", "增加", "上升", "增长", "提高", "超")
         else "under"
     )
     per = _dec(step.group("per")) if step.group("per") else Decimal(1)
@@ -525,8 +547,10 @@ def _full_marks(piece: str, weight: Decimal | None) -> bool:
 
 def _counted(clauses: list[str], weight: Decimal | None) -> DeductionRule | None:
     pieces = [p for c in clauses for p in _PIECES.split(c) if p]
-    if len(pieces) > 1 and all(_full_marks(p, weight) for p in pieces[:-1]):
-        clauses = pieces[-1:]
+    if len(pieces) > 1 and all(
+        _full_marks(p, weight) or not re.search(r"得|扣|计|减|\d分", p) for p in pieces[:-1]
+    ):
+        clauses = pieces[-1:]  # the requirements, or full marks, stated before the deduction
     if len(clauses) != 1:
         return None
     clause = clauses[0]
