@@ -466,3 +466,45 @@ def test_the_command_refuses_a_table_it_cannot_read(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "[draft.not_table]" in result.output
     assert not (tmp_path / "t.yaml").exists()
+
+
+def test_stacked_headers_and_a_standard_continued_on_the_next_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["指标", None, None, "分值（分）", "评分要点"])
+    ws.merge_cells("A1:C1")
+    ws.append(["一级指标", "二级指标", "三级指标", None, None])
+    ws.merge_cells("D1:D2")
+    ws.merge_cells("E1:E2")
+    ws.append(
+        [
+            "产出",
+            "职责履行",
+            "重点工作办结率",
+            6,
+            "重点工作办结率=重点工作办结数/重点工作总数×100%。",
+        ]
+    )
+    ws.append([None, None, None, None, "得分=办结率×6分，满分为止。"])
+    ws.append([None, "预算执行率", None, 4, "得分=执行率×4分，满分为止。"])
+    ws.merge_cells("B5:C5")
+    book.save(tmp_path / "h.xlsx")
+    draft, data = _drafted(tmp_path / "h.xlsx")
+    assert draft.problems == ()
+    assert _shape(data) == [
+        (
+            "产出",
+            D(10),
+            [("职责履行", D(6), [("重点工作办结率", D(6), [])]), ("预算执行率", D(4), [])],
+        )
+    ]
+    leaf = data["indicators"][0]["children"][0]["children"][0]
+    assert (
+        leaf["standard"]
+        == "重点工作办结率=重点工作办结数/重点工作总数×100%。\n得分=办结率×6分，满分为止。"
+    )
+    assert leaf["scoring"]["method"] == "proportional"
+    assert data["derived"][leaf["scoring"]["value"]]["formula"].count("/") == 1
