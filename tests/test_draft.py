@@ -508,3 +508,30 @@ def test_stacked_headers_and_a_standard_continued_on_the_next_row(tmp_path: Path
     )
     assert leaf["scoring"]["method"] == "proportional"
     assert data["derived"][leaf["scoring"]["value"]]["formula"].count("/") == 1
+
+
+def test_entities_in_a_docx_are_not_expanded(tmp_path: Path) -> None:
+    path = _docx(tmp_path / "t.docx")
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    laughs = ['<!ENTITY l0 "ha">'] + [
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    xml = parts["word/document.xml"].decode("utf-8")
+    head, body = xml.split("?>", 1)
+    doctype = f"<!DOCTYPE w:document [{''.join(laughs)}]>"
+    parts["word/document.xml"] = (
+        f"{head}?>{doctype}{body.replace('档案管理', '档案管理&l9;', 1)}".encode()
+    )
+    bomb = tmp_path / "laughs.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    try:
+        table = read_table(bomb)
+    except TableError as e:  # refused as a malformed document: fine
+        codes = e.codes
+    else:  # read with the entities left unexpanded: fine too
+        assert all(len(r.standard) < 1000 for r in table.rows)
+        return
+    assert codes == ("draft.not_table",)

@@ -227,9 +227,9 @@ def read_grid(path: str | Path, sheet: str | None = None) -> tuple[list[Grid], s
         if sheet is not None:
             raise _fail("draft.sheet_docx", path, sheet=sheet)
         return _docx_grids(path)
-    except (KeyError, ValueError, zipfile.BadZipFile, OSError) as e:
-        if isinstance(e, TableError):
-            raise
+    except TableError:
+        raise
+    except Exception as e:  # openpyxl and python-docx raise many kinds on a malformed file
         raise _fail("draft.not_table", path, suffix=suffix) from e
 
 
