@@ -382,10 +382,13 @@ def _full_tree(rubric: Rubric) -> list[Any]:
 SHIPPED = [
     ("rubrics/shaoyang/dept-overall-2023.yaml", "examples/daxiang-emergency-2023/inputs.yaml"),
     ("rubrics/mof/project-self-eval-2020.yaml", "examples/project-self-eval-2020/inputs.yaml"),
+    ("examples/local-variant/rubric.yaml", "examples/daxiang-emergency-2023/inputs.yaml"),
 ]
 
 
-@pytest.mark.parametrize(("rubric_file", "inputs_file"), SHIPPED, ids=["shaoyang", "project-2020"])
+@pytest.mark.parametrize(
+    ("rubric_file", "inputs_file"), SHIPPED, ids=["shaoyang", "project-2020", "local-variant"]
+)
 def test_the_report_of_a_shipped_rubric_drafts_back_the_same_rubric(
     tmp_path: Path, rubric_file: str, inputs_file: str
 ) -> None:
@@ -443,12 +446,12 @@ def test_cases_sit_at_the_edges_of_a_deduction(tmp_path: Path) -> None:
 
 def test_the_command_writes_the_rubric_and_its_cases(tmp_path: Path) -> None:
     table = _xlsx(tmp_path / "t.xlsx")
-    out = tmp_path / "rubric.yaml"
+    out = tmp_path / "new" / "rubric.yaml"
     with i18n.use_lang("en"):
         result = CliRunner().invoke(
             main, ["draft", str(table), "--sheet", "评分表", "--out", str(out)]
         )
-    cases = tmp_path / "rubric.cases.yaml"
+    cases = tmp_path / "new" / "rubric.cases.yaml"
     assert out.is_file()
     assert cases.is_file()
     wrote = f"wrote {out} and {cases}: 5 leaves, 4 read into typed rules, 1 left to judge"

@@ -7,6 +7,8 @@ draft validates, 1 when it does not or the table cannot be read.
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 import textwrap
 from pathlib import Path
@@ -21,6 +23,17 @@ from perfscore.render import text as reporting
 from .common import FILE
 
 __all__ = ["cases_path", "draft_command"]
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: a temporary file beside it, then a rename."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def cases_path(rubric: Path) -> Path:
@@ -46,9 +59,10 @@ def draft_command(table: Path, sheet: str | None, out: Path | None) -> None:
         click.echo(reporting.render_issues(e.issues), err=True)
         sys.exit(1)
     header = "\n".join(f"# {line}" for line in textwrap.wrap(tr("draft.cases.header"), 88))
-    target.write_text(to_yaml(draft.data), encoding="utf-8")
     cases_file = cases_path(target)
-    cases_file.write_text(f"{header}\n{to_yaml(cases)}", encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write(target, to_yaml(draft.data))
+    _write(cases_file, f"{header}\n{to_yaml(cases)}")
     if draft.warnings:
         click.echo(reporting.render_issues(draft.warnings), err=True)
     typed, _ = draft.typed_share
