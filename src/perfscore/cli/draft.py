@@ -2,7 +2,8 @@
 
 Writes the drafted rubric and, beside it, its golden-case skeleton (``rubric.cases.yaml``);
 prints every warning (rows read as judged, sums that disagree) on stderr. Exit 0 when the
-draft validates, 1 when it does not or the table cannot be read.
+draft validates; 3 when the table cannot be read (nothing is written) or the draft, written,
+does not validate; 2 when a file cannot be written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from perfscore.i18n import tr
 from perfscore.methods import method_kinds
 from perfscore.render import text as reporting
 
-from .common import FILE
+from .common import FILE, Command, ExitCode, Option, fail
 
 __all__ = ["cases_path", "draft_command"]
 
@@ -41,23 +42,23 @@ def cases_path(rubric: Path) -> Path:
     return rubric.with_name(f"{rubric.stem}.cases.yaml")
 
 
-@click.command("draft", help=tr("draft.cli.help"))
+@click.command("draft", cls=Command, found=None, help_key="draft.cli.help")
 @click.argument("table", type=FILE)
-@click.option("--sheet", default=None, metavar="NAME", help=tr("draft.cli.sheet"))
+@click.option("--sheet", cls=Option, default=None, metavar="NAME", help_key="draft.cli.sheet")
 @click.option(
     "--out",
     "-o",
+    cls=Option,
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=tr("draft.cli.out"),
+    help_key="draft.cli.out",
 )
 def draft_command(table: Path, sheet: str | None, out: Path | None) -> None:
     target = out if out is not None else table.with_suffix(".yaml")
     try:
         draft, cases = draft_table(table, sheet=sheet, out=target)
     except TableError as e:
-        click.echo(reporting.render_issues(e.issues), err=True)
-        sys.exit(1)
+        fail(e, code=ExitCode.INVALID)
     header = "\n".join(f"# {line}" for line in textwrap.wrap(tr("draft.cases.header"), 88))
     cases_file = cases_path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,4 +82,4 @@ def draft_command(table: Path, sheet: str | None, out: Path | None) -> None:
         click.echo(reporting.render_issues(draft.problems), err=True)
         if draft.unread and "judged" not in method_kinds():
             click.echo(tr("draft.cli.judged_missing"), err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.INVALID))
