@@ -312,10 +312,8 @@ def draft_rubric(
     _shared_standards(roots)
     b = _Builder(file)
     b.warnings.extend(table.notes)
-    previous_rows: str | None = None
 
     def indicator(node: _Node, parent_id: str, index: int) -> tuple[dict[str, Any], Decimal]:
-        nonlocal previous_rows
         ident = b.ids.make(node.name, f"{parent_id}_{index}" if parent_id else f"indicator_{index}")
         out: dict[str, Any] = {"id": ident, "name": node.name}
         standard = node.standard
@@ -350,7 +348,6 @@ def draft_rubric(
                     "draft.rows_group", b.where(node.place), name=node.name, rows=len(_leaves(node))
                 )
             )
-            previous_rows = ident
             return out, weight
         if node.row is not None:
             row = node.row
