@@ -3,7 +3,10 @@ and the golden-case skeleton's expected scores agree with the engine."""
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -22,7 +25,7 @@ from perfscore.draft.prose import (
     parse_standard,
     render_rule,
 )
-from perfscore.draft.table import Row, Table
+from perfscore.draft.table import Row, Table, read_table
 
 from .strategies import decimals
 
@@ -160,3 +163,98 @@ def test_the_case_skeleton_of_any_rule_agrees_with_the_engine(rule: Rule) -> Non
         result = compiled.score({**cases["base_inputs"], **case["inputs"]})
         for leaf, expected in case["expect"]["scores"].items():
             assert result[leaf].score == expected, case
+
+
+# ------------------------------------------------------------------ tables read back as written
+
+NAMES = ["投入", "过程", "产出", "效果", "预算执行", "预算管理", "资产管理", "职责履行", "履职效益"]
+LEAVES = [
+    "在职人员控制率",
+    "预算完成率",
+    "资金使用合规性",
+    "满意度",
+    "重点工作办结率",
+    "公用经费控制率",
+]
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> list[tuple[str, list[tuple[str, list[tuple[str, Decimal, str]]]]]]:
+    """一级 → 二级 → leaves (name, weight, standard); names unique among siblings."""
+    tops = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
+    out = []
+    for top in tops:
+        seconds = draw(
+            st.lists(
+                st.sampled_from([n for n in NAMES if n != top]), min_size=1, max_size=2, unique=True
+            )
+        )
+        branch = []
+        for second in seconds:
+            names = draw(st.lists(st.sampled_from(LEAVES), min_size=1, max_size=3, unique=True))
+            leaves = [
+                (name, draw(decimals("1", "10", places=1)), render_rule(draw(rules)))
+                for name in names
+            ]
+            branch.append((second, leaves))
+        out.append((top, branch))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(trees(), st.booleans())
+def test_a_table_reads_back_the_tree_it_was_written_from(tree: Any, merged: bool) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["一级指标", "二级指标", "三级指标", "分值", "评分标准"])
+    row = 2
+    for top, branch in tree:
+        top_start = row
+        for second, leaves in branch:
+            second_start = row
+            for i, (name, weight, standard) in enumerate(leaves):
+                first_of_top = row == top_start
+                ws.append(
+                    [
+                        top if first_of_top else None,
+                        second if i == 0 else None,
+                        name,
+                        weight,
+                        standard,
+                    ]
+                )
+                ws.cell(row, 5).data_type = "s"  # "=0%得3分" is text, not an Excel formula
+                row += 1
+            if merged and row - second_start > 1:
+                ws.merge_cells(
+                    start_row=second_start, start_column=2, end_row=row - 1, end_column=2
+                )
+        if merged and row - top_start > 1:
+            ws.merge_cells(start_row=top_start, start_column=1, end_row=row - 1, end_column=1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.xlsx"
+        book.save(path)
+        draft = draft_rubric(read_table(path))
+    shape = [
+        (
+            top["name"],
+            [
+                (
+                    second["name"],
+                    [
+                        (leaf["name"], leaf["weight"], leaf.get("standard"))
+                        for leaf in second["children"]
+                    ],
+                )
+                for second in top["children"]
+            ],
+        )
+        for top in draft.data["indicators"]
+    ]
+    assert shape == [
+        (top, [(second, [(n, w, s) for n, w, s in leaves]) for second, leaves in branch])
+        for top, branch in tree
+    ]
