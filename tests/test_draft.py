@@ -538,3 +538,17 @@ def test_entities_in_a_docx_are_not_expanded(tmp_path: Path) -> None:
         assert all(len(r.standard) < 1000 for r in table.rows)
         return
     assert codes == ("draft.not_table",)
+
+
+def test_one_warning_lists_every_unread_row_with_its_sentence(tmp_path: Path) -> None:
+    draft, _ = _drafted(_xlsx(tmp_path / "t.xlsx"))
+    (summary,) = [w for w in draft.warnings if w.code == "draft.unread_rows"]
+    assert summary.params == {
+        "count": 1,
+        "rows": "评分表!C8 档案管理：由评价组根据档案管理情况酌情评分。",
+    }
+    with i18n.use_lang("en"):
+        assert summary.message_in("en") == (
+            "rows that could not be read, drafted as judged (1): "
+            "评分表!C8 档案管理：由评价组根据档案管理情况酌情评分。"
+        )

@@ -462,12 +462,17 @@ def draft_rubric(
         {"name": "中", "range": f"[{to_str(cuts[3])}, {to_str(cuts[2])})"},
         {"name": "差", "range": f"[0, {to_str(cuts[3])})"},
     ]
-    if any(leaf.rule is None and not leaf.rows for leaf in b.leaves):
+    unread = [leaf for leaf in b.leaves if leaf.rule is None and not leaf.rows]
+    if unread:
         b.warnings.append(
             Issue.of(
                 "draft.unread_rows",
                 Location(file=file),
-                count=len([leaf for leaf in b.leaves if leaf.rule is None and not leaf.rows]),
+                count=len(unread),
+                rows="；".join(
+                    f"{leaf.place} {leaf.name}：{' '.join(leaf.standard.split())}"
+                    for leaf in unread
+                ),
             )
         )
     problems = _validate(data, rubric_file or str(Path(file).with_suffix(".yaml")))
