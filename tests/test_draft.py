@@ -552,3 +552,33 @@ def test_one_warning_lists_every_unread_row_with_its_sentence(tmp_path: Path) ->
             "rows that could not be read, drafted as judged (1): "
             "评分表!C8 档案管理：由评价组根据档案管理情况酌情评分。"
         )
+
+
+def test_a_standard_continued_under_merged_level_cells_is_one_leaf(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["一级指标", "二级指标", "三级指标", "分值", "评分标准"])
+    ws.append(["过程", "预算管理", "资金使用合规性", 3, "①支出符合规定；②审批手续完整。"])
+    ws.append([None, None, None, None, "每有一项不符合扣1分，扣完为止。"])
+    ws.append([None, None, "预决算信息公开性", 2, "按规定内容公开，得1分；按规定时限公开，得1分。"])
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("B2:B4")
+    ws.merge_cells("C2:C3")
+    ws.merge_cells("D2:D3")
+    book.save(tmp_path / "m.xlsx")
+    draft, data = _drafted(tmp_path / "m.xlsx")
+    assert _shape(data) == [
+        (
+            "过程",
+            D(5),
+            [("预算管理", D(5), [("资金使用合规性", D(3), []), ("预决算信息公开性", D(2), [])])],
+        )
+    ]
+    first = data["indicators"][0]["children"][0]["children"][0]
+    assert first["standard"] == "①支出符合规定；②审批手续完整。\n每有一项不符合扣1分，扣完为止。"
+    assert first["scoring"]["mode"] == "deduct"
+    assert len(first["scoring"]["items"]) == 2
+    assert draft.problems == ()

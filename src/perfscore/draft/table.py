@@ -192,14 +192,15 @@ def _docx_grids(path: Path) -> tuple[list[Grid], str | None]:
     grids = []
     for number, table in enumerate(document.tables, start=1):
         rows: list[tuple[GridCell, ...]] = []
-        seen: dict[int, tuple[int, int]] = {}
+        seen: dict[Any, tuple[int, int]] = {}
         for r, row in enumerate(table.rows):
             if r >= MAX_ROWS:
                 break
             line = []
             for c, cell in enumerate(row.cells[:MAX_COLUMNS]):
-                key = id(cell._tc)  # a merged cell is the same element at every position
-                origin = seen.setdefault(key, (r, c))
+                # a merged cell is the same element at every position; the dict holds the
+                # element itself, so that lxml keeps one proxy for it (an id() could be reused)
+                origin = seen.setdefault(cell._tc, (r, c))
                 line.append(GridCell(cell.text.strip(), origin))
             rows.append(tuple(line))
         width = max((len(r) for r in rows), default=0)
@@ -419,10 +420,13 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
                 )
             )
             continue
-        if not any(raw) and rows and rows[-1].kind == "leaf" and weight_text == "":
+        # the level names and the weight this row writes itself (not merged from above)
+        own = [line[c].text if line[c].origin[0] == r else "" for c in level_cols]
+        own_weight = weight_col is not None and line[weight_col].origin[0] == r and weight_text
+        if not any(own) and not own_weight and rows and rows[-1].kind == "leaf":
             # a continuation row: more of the previous leaf's standard
             last = rows[-1]
-            if standard and standard != last.standard:
+            if standard and line[head.standard].origin[0] == r and standard != last.standard:
                 rows[-1] = Row(
                     "leaf",
                     last.names,
@@ -436,7 +440,7 @@ def read_table(path: str | Path, sheet: str | None = None) -> Table:
                 )
             continue
         # the deepest level this row names; blank cells above it continue the row above
-        deepest = max((d for d, t in enumerate(raw) if t), default=-1)
+        deepest = max((d for d, t in enumerate(own) if t), default=-1)
         chain: list[str] = []
         weights: list[Decimal | None] = []
         previous_origin: tuple[int, int] | None = None
