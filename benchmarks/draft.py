@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from tests.draft_corpus import entries, expected, signature  # noqa: E402
+from tests.draft_corpus import entries, expected, signature  # noqa: E402  (after the path)
 
 from perfscore.draft import draft_table, parse_standard  # noqa: E402  (after the path)
 

@@ -20,7 +20,15 @@ from perfscore.cli import main
 from perfscore.draft import TableError, draft_rubric, draft_table, read_table, to_yaml
 from perfscore.draft.prose import Band, BandsRule, parse_standard
 from perfscore.loading import loads_rubric
-from perfscore.methods import method_kinds
+from perfscore.methods import (
+    Bands,
+    Cases,
+    Checklist,
+    Deduction,
+    Levels,
+    Proportional,
+    method_kinds,
+)
 from perfscore.model import Indicator, Rubric
 from perfscore.render import scoresheet
 
@@ -353,22 +361,21 @@ def _signature(node: Indicator) -> Any:
         return ("rows", node.rows.fraction)
     s = node.scoring
     assert s is not None
-    kind = s.method
-    if kind == "deduction":
-        d = s.deduct  # type: ignore[attr-defined]
-        return (kind, s.threshold, s.direction, d.per, d.points, d.steps)  # type: ignore[attr-defined]
-    if kind == "bands":
-        return (kind, [(b.range, b.points) for b in s.bands])  # type: ignore[attr-defined]
-    if kind == "proportional":
-        return (kind, D(s.full_at))  # type: ignore[attr-defined]
-    if kind == "checklist":
-        return (kind, s.mode, [i.points for i in s.items])  # type: ignore[attr-defined]
-    if kind == "levels":
-        scale = node.weight if s.scale == "fraction" else D(1)  # type: ignore[attr-defined]
-        return (kind, [(k, v * scale) for k, v in s.levels.items()])  # type: ignore[attr-defined]
-    if kind == "cases":
-        return (kind, [c.points for c in s.cases])  # type: ignore[attr-defined]
-    return (kind,)
+    if isinstance(s, Deduction):
+        d = s.deduct
+        return (s.method, s.threshold, s.direction, d.per, d.points, d.steps)
+    if isinstance(s, Bands):
+        return (s.method, [(b.range, b.points) for b in s.bands])
+    if isinstance(s, Proportional):
+        return (s.method, D(s.full_at))
+    if isinstance(s, Checklist):
+        return (s.method, s.mode, [i.points for i in s.items])
+    if isinstance(s, Levels):
+        scale = node.weight if s.scale == "fraction" else D(1)
+        return (s.method, [(k, v * scale) for k, v in s.levels.items()])
+    if isinstance(s, Cases):
+        return (s.method, [c.points for c in s.cases])
+    return (s.method,)
 
 
 def _full_tree(rubric: Rubric) -> list[Any]:
