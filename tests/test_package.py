@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"engine", "_fastpath", "review"},
     {"_compose", "loading", "resolvers", "registry"},
     {"population"},
-    {"authoring"},
+    {"authoring", "draft"},
     {"render"},
     # the command line, and the public facades that re-export a module from its folder
     {

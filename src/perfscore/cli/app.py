@@ -411,3 +411,6 @@ main.add_command(verify_command)
 from .review import review_command  # noqa: E402
 
 main.add_command(review_command)
+from .draft import draft_command  # noqa: E402
+
+main.add_command(draft_command)
