@@ -57,6 +57,7 @@ def test_health_openapi_docs_and_metrics(api: Api) -> None:
         "/v1/rubrics/{rubric_id}/input-schema",
         "/v1/rubrics/{rubric_id}/score",
         "/v1/rubrics/{rubric_id}/score-batch",
+        "/v1/rubrics/{rubric_id}/review",
         "/v1/diff",
         "/v1/records/{record_id}",
     } <= paths
@@ -452,3 +453,40 @@ def test_the_version_in_force_on_a_date_is_the_one_scored(api: Api) -> None:
         "2024": "published",
         "2025-draft": "draft",
     }
+
+
+def test_review_a_self_evaluation_and_record_it(api: Api) -> None:
+    from perfscore.loading import load_document
+
+    assert api.post_rubric(SHAOYANG.read_text(encoding="utf-8")).status_code == 201
+    rubric = perfscore.load_rubric(SHAOYANG)
+    path = ROOT / "examples" / "daxiang-emergency-2023" / "self-evaluation.yaml"
+    data, _ = load_document(path)
+    body = json.loads(json.dumps(data, default=str))
+    response = api.client.post(f"/v1/rubrics/{rubric.id}/review", json=body, headers=api.headers())
+    assert response.status_code == 200, response.text
+    got = response.json()
+    expected = perfscore.compile_rubric(rubric).review(data).to_dict()
+    record_id = got.pop("record_id")
+    assert got == json.loads(json.dumps(expected, default=str))
+    kinds = {f["kind"] for f in got["findings"]}
+    assert "over_claimed" in kinds
+    assert set(got) >= {
+        "findings",
+        "claimed_total",
+        "computed_total",
+        "claimed_grade",
+        "computed_grade",
+    }
+    record = api.client.get(f"/v1/records/{record_id}", headers=api.headers()).json()
+    assert record["kind"] == "review"
+    assert record["result"]["computed_total"] == got["computed_total"]
+    loose = api.client.post(
+        f"/v1/rubrics/{rubric.id}/review?tolerance=100", json=body, headers=api.headers()
+    )
+    assert {f["kind"] for f in loose.json()["findings"]} < kinds
+    bad = api.client.post(
+        f"/v1/rubrics/{rubric.id}/review?tolerance=-1", json=body, headers=api.headers()
+    )
+    assert bad.status_code == 400
+    assert bad.json()["type"] == "/problems/bad-tolerance"

@@ -55,5 +55,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '"total":"90.00"' in outputs[4]
     assert "['scored', 'failed']" in outputs[5]
     assert outputs[6].strip() == "1"
-    assert '"type":"/problems/record-not-found"' in outputs[7]
-    assert '"title":"Record not found"' in outputs[7]
+    assert "90.00" in outputs[7]
+    assert "over_claimed" in outputs[7]
+    assert '"type":"/problems/record-not-found"' in outputs[8]
+    assert '"title":"Record not found"' in outputs[8]

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, TypeVar
 
@@ -570,7 +571,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "rubric_id": stored.rubric_id,
             "rubric_version": stored.version,
             "rubric_hash": stored.content_hash,
-            "inputs_hash": result["inputs_hash"],
+            "inputs_hash": result.get("inputs_hash", ""),
             "perfscore_version": __version__,
             "inputs": inputs,
             "result": result,
@@ -595,6 +596,52 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             stored = svc.stored_in_force(tenant, rubric_id, day)
             result = _score_one(svc, stored, inputs, lang)
             return _record(stored, inputs, result, "score")
+
+        item = await run(work)
+        record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
+        return _json_response({**item["result"], "record_id": record_id})
+
+    @app.post("/v1/rubrics/{rubric_id}/review", tags=["scoring"])
+    async def review(
+        rubric_id: str,
+        request: Request,
+        tenant: Tenant,
+        on: Annotated[str | None, Query()] = None,
+        tolerance: Annotated[str, Query()] = "0",
+    ) -> Response:
+        """Review a department's self-evaluation (复核): the body is its inputs as a JSON
+        object with ``claimed`` (and ``unit``, ``overrides``) beside the figures, as in an
+        inputs file; the answer is the JSON of ``perfscore review -f json`` plus
+        ``record_id``."""
+        svc = service()
+        day = _date(on)
+        raw = await _body(request, settings.max_body_bytes)
+        try:
+            inputs = json.loads(raw)
+        except ValueError:
+            raise Problem(400, "bad-json") from None
+        if not isinstance(inputs, dict):
+            raise Problem(422, "inputs-not-object")
+        try:
+            allowed = Decimal(tolerance)
+        except ArithmeticError:
+            raise Problem(400, "bad-tolerance", value=tolerance) from None
+        if not allowed.is_finite() or allowed < 0:
+            raise Problem(400, "bad-tolerance", value=tolerance)
+        lang = _lang(request)
+
+        def work() -> dict[str, Any]:
+            stored = svc.stored_in_force(tenant, rubric_id, day)
+            _, compiled = svc.compile(stored)
+            with use_lang(lang):
+                try:
+                    reviewed = compiled.review(inputs, tolerance=allowed, source="<request>")
+                except PerfscoreError as error:
+                    raise Problem(422, "invalid-inputs", issues=error.issues) from None
+                data: dict[str, Any] = reviewed.to_dict()
+            item = _record(stored, inputs, data, "review")
+            item["inputs_hash"] = reviewed.result.inputs_hash
+            return item
 
         item = await run(work)
         record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
