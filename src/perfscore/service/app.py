@@ -34,7 +34,7 @@ from perfscore.i18n import use_lang
 
 from .problems import Problem, issue_dict, problem_response
 from .settings import ServiceSettings
-from .store import Conflict, Store, StoredRubric
+from .store import Conflict, Store, StoredRubric, json_default
 
 __all__ = ["create_app"]
 
@@ -56,7 +56,8 @@ _BATCH_FORMATS: Final = {
     "text/csv": "csv",
 }
 _RECORD_CHUNK: Final = 500
-#: How long a worker keeps a key's tenant before asking the database again.
+#: How long a worker keeps a key's tenant, or the version in force, before asking the
+#: database again.
 KEY_SECONDS: Final = 1.0
 
 
@@ -209,6 +210,7 @@ class Service:
         self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
         self.writer = RecordWriter(self.store)
         self._keys: dict[str, tuple[str, float]] = {}
+        self._in_force: dict[tuple[str, str, dt.date], tuple[StoredRubric, float]] = {}
         self._keys_lock = threading.Lock()
 
     def close(self) -> None:
@@ -262,9 +264,31 @@ class Service:
         )
 
     def stored_in_force(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
-        """The version of ``rubric_id`` in force on ``on``: the tenant's newest published
-        version whose dates hold ``on``; else the shipped rubric of that id, if allowed.
-        Its text is read only when the compiled rubric is not cached already."""
+        """The version of ``rubric_id`` in force on ``on``: the tenant's newest version in
+        force that day; else the shipped rubric of that id, if allowed. Answers are kept
+        for :data:`KEY_SECONDS` (a version stored through another worker is seen within
+        that time; through this one, at once)."""
+        now = time.monotonic()
+        key = (tenant, rubric_id, on)
+        with self._keys_lock:
+            kept = self._in_force.get(key)
+            if kept is not None and kept[1] > now:
+                return kept[0]
+        found = self._in_force_now(tenant, rubric_id, on)
+        with self._keys_lock:
+            if len(self._in_force) > 10_000:
+                self._in_force.clear()
+            self._in_force[key] = (found, now + KEY_SECONDS)
+        return found
+
+    def forget_in_force(self, tenant: str) -> None:
+        """A tenant stored a version: choose its versions in force afresh."""
+        with self._keys_lock:
+            for key in [k for k in self._in_force if k[0] == tenant]:
+                del self._in_force[key]
+
+    def _in_force_now(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
+        """Its text is read only when the compiled rubric is not cached already."""
         every = self.store.versions(tenant, rubric_id)
         versions = [r for r in every if r.in_force(on)]
         if versions:
@@ -509,6 +533,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             svc.compiled.get_or_make(stored.content_hash, lambda: (rubric, compile_rubric(rubric)))
             try:
                 created = svc.store.put_rubric(stored)
+                svc.forget_in_force(tenant)
             except Conflict:
                 raise Problem(
                     409, "version-conflict", rubric=rubric.id, version=rubric.version
@@ -573,8 +598,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "rubric_hash": stored.content_hash,
             "inputs_hash": result.get("inputs_hash", ""),
             "perfscore_version": __version__,
-            "inputs": inputs,
-            "result": result,
+            "inputs": _dumps(inputs),
+            "result": _dumps(result),
         }
 
     @app.post("/v1/rubrics/{rubric_id}/score", tags=["scoring"])
@@ -599,7 +624,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
         item = await run(work)
         record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
-        return _json_response({**item["result"], "record_id": record_id})
+        return _with_record_id(item["result"], record_id)
 
     @app.post("/v1/rubrics/{rubric_id}/review", tags=["scoring"])
     async def review(
@@ -645,7 +670,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
         item = await run(work)
         record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
-        return _json_response({**item["result"], "record_id": record_id})
+        return _with_record_id(item["result"], record_id)
 
     @app.post("/v1/rubrics/{rubric_id}/score-batch", tags=["scoring"])
     async def score_batch(
@@ -777,6 +802,16 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return app
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
+def _with_record_id(result: str, record_id: str) -> Response:
+    """The answer: the result's JSON text (an object) with ``record_id`` added last."""
+    body = result[:-1] + ("," if len(result) > 2 else "") + f'"record_id":{json.dumps(record_id)}}}'
+    return Response(body, media_type="application/json")
+
+
 def _flush(
     svc: Service, tenant: str, pending: list[tuple[dict[str, Any], dict[str, Any]]]
 ) -> Iterator[bytes]:
@@ -785,8 +820,8 @@ def _flush(
         return
     ids = svc.store.put_records(tenant, [item for _, item in pending])
     for (line, item), record_id in zip(pending, ids, strict=True):
-        out = {**line, "record_id": record_id, "result": item["result"]}
-        yield (json.dumps(out, ensure_ascii=False) + "\n").encode()
+        head = json.dumps({**line, "record_id": record_id}, ensure_ascii=False)
+        yield (head[:-1] + ', "result": ' + item["result"] + "}\n").encode()
     pending.clear()
 
 

@@ -93,7 +93,8 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _plain(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How JSON writes what it has no form for: decimals and dates as their text."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date):
@@ -105,7 +106,7 @@ def canonical_json(data: Any) -> str:
     """JSON with sorted keys and no spaces: the same data always gives the same text
     (decimals and dates as their text)."""
     return json.dumps(
-        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_default
     )
 
 
@@ -348,7 +349,8 @@ class Store:
     # -- records -----------------------------------------------------------------------
 
     def put_records(self, tenant_id: str, items: Sequence[dict[str, Any]]) -> list[str]:
-        """Store score records in one transaction; their new ids, in order."""
+        """Store score records in one transaction; their new ids, in order. An item's
+        ``inputs`` and ``result`` are JSON data, or JSON text."""
         now = _now()
         rows = []
         ids = []
@@ -365,8 +367,8 @@ class Store:
                     "rubric_hash": item["rubric_hash"],
                     "inputs_hash": item["inputs_hash"],
                     "perfscore_version": item["perfscore_version"],
-                    "inputs": canonical_json(item["inputs"]),
-                    "result": canonical_json(item["result"]),
+                    "inputs": _text(item["inputs"]),
+                    "result": _text(item["result"]),
                     "created_at": now,
                 }
             )
@@ -414,6 +416,12 @@ class Store:
             found = self.record(tenant_id, record_id)
             if found is not None:
                 yield found
+
+
+def _text(value: Any) -> str:
+    """JSON text of a record's inputs or result: given as text already (written once for
+    the answer and the record), or as data."""
+    return value if isinstance(value, str) else canonical_json(value)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
