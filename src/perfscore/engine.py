@@ -25,7 +25,7 @@ from typing import Any, Final
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
-from ._inputs import InputRule, input_rule, validate_inputs
+from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import (
     ENGINE_CONTEXT,
@@ -74,7 +74,7 @@ from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 __all__ = ["CompiledRubric", "compile_rubric"]
 
 Value = Decimal | bool | str
-_NA: Final = object()  # marks a value that is not applicable (missing optional input, NA fallback)
+_NA: Final = NA  # marks a value that is not applicable (missing optional input, NA fallback)
 
 
 class Locator:
@@ -1078,13 +1078,15 @@ class CompiledRubric:
             and (type(inputs) is dict or isinstance(inputs, Mapping))
         ):
             try:
-                values, scores, unrounded, total, grade = self._fast(inputs)
+                out = self._fast(inputs)
             except _FAST_DECLINES:
                 pass
             else:
                 # No warnings to add: the fast path declines every department that would
                 # get one (a check that holds, a percent that may be a fraction of one).
-                return self._fast_result(values, scores, unrounded, total, grade, explain)
+                if len(out) == 5:
+                    return self._fast_result(*out, explain)  # type: ignore[arg-type]
+                return self._fast_aggregate(*out, explain)  # type: ignore[arg-type]
         values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain, extras.overrides)
@@ -1235,6 +1237,49 @@ class CompiledRubric:
             if total in grade.range:
                 return grade.name
         return None
+
+    def _fast_aggregate(
+        self,
+        values: dict[str, Any],
+        leaf_scores: tuple[Decimal | None, ...],
+        rows: dict[int, tuple[_RowOutcome, ...]],
+        explain: bool,
+    ) -> ScoreResult:
+        """The result of a department the fast function scored leaf by leaf, with a value
+        or a leaf not applicable or a row group: the engine's own aggregation moves the
+        weights, applies the caps and grades."""
+        raw: list[Decimal | None] = [None] * len(self._nodes)
+        na: dict[int, str] = {}
+        steps: dict[int, tuple[Step, ...]] = {}
+        with decimal.localcontext(ENGINE_CONTEXT):
+            na_names = {k for k, v in values.items() if v is _NA} if explain else set()
+            for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                if points is None:
+                    na[leaf.index] = leaf.na_policy
+                    if explain:
+                        steps[leaf.index] = (self._na_step(leaf, values, na_names),)
+                    continue
+                raw[leaf.index] = points
+                if explain:
+                    unrounded, why = leaf.scorer(values, True)
+                    if why and isinstance(why[0], _RowsStep):
+                        rows[leaf.index] = why[0].outcomes  # with their steps
+                        why = why[1:]
+                    if unrounded != points:
+                        why = (*why, self._rounding_step(unrounded, points))
+                    steps[leaf.index] = why
+            return self._aggregate(values, raw, na, steps, explain, rows)
+
+    def _na_step(self, leaf: _Leaf, values: Mapping[str, Any], na_names: set[str]) -> Step:
+        """The step of a leaf that is not applicable: why, and what its policy does."""
+        if na_names and not na_names.isdisjoint(leaf.reads):
+            labels = self._labels
+            missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
+            reason = "、".join(missing) + "无值"
+        else:
+            assert leaf.na_when is not None
+            reason = leaf.na_when.source.strip()
+        return Step("not_applicable", f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}")
 
     def _fast_result(
         self,
@@ -1419,8 +1464,7 @@ class CompiledRubric:
             if reason is not None:
                 na[i] = leaf.na_policy
                 if explain:
-                    text = f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}"
-                    steps[i] = (Step("not_applicable", text),)
+                    steps[i] = (self._na_step(leaf, values, na_names),)
                 continue
             if judged and i in judged and judged_key(leaf.node.id) not in values:
                 raise InputError(
@@ -1798,7 +1842,28 @@ class CompiledRubric:
             input_ids=self._input_ids,
         )
 
+    @cached_property
+    def _weights_by_pattern(
+        self,
+    ) -> dict[tuple[tuple[tuple[int, str], ...], frozenset[int]], tuple[Decimal, ...]]:
+        return {}
+
     def _effective_weights(
+        self, na: Mapping[int, str], dropped: frozenset[int] = frozenset()
+    ) -> list[Decimal]:
+        """:meth:`_moved_weights`, kept per pattern of not-applicable leaves (a population
+        has few): the same weights, computed once."""
+        key = (tuple(na.items()), dropped)
+        cache = self._weights_by_pattern
+        weights = cache.get(key)
+        if weights is None:
+            weights = tuple(self._moved_weights(na, dropped))
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = weights
+        return list(weights)
+
+    def _moved_weights(
         self, na: Mapping[int, str], dropped: frozenset[int] = frozenset()
     ) -> list[Decimal]:
         """Every node's weight after not-applicable weight moved, rounded so that the
