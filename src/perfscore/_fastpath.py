@@ -238,7 +238,17 @@ def build(
             test = f"not ({_is_na(guard)}) and {test}"
         emit(f"    if {test}: _fallback()")
     leaf_scores = "(" + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + ")"
-    emit(f"    if na: return {values}, {leaf_scores}, {'rows' if has_rows else '{}'}")
+    public = (
+        "{"
+        + ", ".join(
+            f"{n!r}: (None if {_local(n)} is _NA else {_local(n)})"
+            if n in maybe_na
+            else f"{n!r}: {_local(n)}"
+            for n in everything
+        )
+        + "}"
+    )
+    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]

@@ -31,8 +31,10 @@ from ._numbers import (
     ENGINE_CONTEXT,
     HUNDRED,
     ONE,
+    ROUNDING_MODES,
     ROUNDING_NAMES,
     ZERO,
+    quantum,
     round_decimal,
     to_plain,
     to_str,
@@ -1248,6 +1250,11 @@ class CompiledRubric:
         """The result of a department the fast function scored leaf by leaf, with a value
         or a leaf not applicable or a row group: the engine's own aggregation moves the
         weights, applies the caps and grades."""
+        if not explain and not rows:
+            return self._fast_na_result(values, leaf_scores)
+        # A value is None here only when not applicable: inputs and derived values are
+        # never None otherwise.
+        values = {k: _NA if v is None else v for k, v in values.items()}
         raw: list[Decimal | None] = [None] * len(self._nodes)
         na: dict[int, str] = {}
         steps: dict[int, tuple[Step, ...]] = {}
@@ -1269,6 +1276,165 @@ class CompiledRubric:
                         why = (*why, self._rounding_step(unrounded, points))
                     steps[leaf.index] = why
             return self._aggregate(values, raw, na, steps, explain, rows)
+
+    def _na_plan(self, pattern: tuple[bool, ...]) -> _NaPlan:
+        """What a pattern of not-applicable leaves does to every node (cached): the same
+        weights, statuses and scores as :meth:`_aggregate` gives."""
+        plans = self._na_plans
+        plan = plans.get(pattern)
+        if plan is not None:
+            return plan
+        nodes = self._nodes
+        rule = self.rubric.rounding.score
+        na = {
+            leaf.index: leaf.na_policy
+            for leaf, off in zip(self._leaves, pattern, strict=True)
+            if off
+        }
+        effective = self._effective_weights(na)
+        status = [Status.SCORED] * len(nodes)
+        fixed: dict[int, Decimal] = {}
+        scaled: list[tuple[int, int, Decimal, Decimal]] = []
+        for k, leaf in enumerate(self._leaves):
+            i = leaf.index
+            if i in na:
+                status[i] = Status.NOT_APPLICABLE
+                zero = round_decimal(ZERO, rule.places, rule.mode)
+                fixed[i] = effective[i] if na[i] == "full_marks" else zero
+            elif effective[i] != leaf.node.weight:
+                scaled.append((k, i, effective[i], leaf.node.weight))
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if node.leaf is None:
+                effective[i] = sum((effective[c] for c in node.children), ZERO)
+                if all(status[c] is Status.NOT_APPLICABLE for c in node.children):
+                    status[i] = Status.NOT_APPLICABLE
+        shown = tuple(
+            node.node.weight
+            if eff == node.node.weight
+            else round_decimal(eff, rule.places, rule.mode)
+            for node, eff in zip(nodes, effective, strict=True)
+        )
+        plan = _NaPlan(
+            tuple(status),
+            shown,
+            fixed,
+            tuple(scaled),
+            all(pattern),
+            tuple(n.leaf is None for n in nodes),
+        )
+        if len(plans) >= 4096:
+            plans.clear()
+        plans[pattern] = plan
+        return plan
+
+    @cached_property
+    def _na_plans(self) -> dict[tuple[bool, ...], _NaPlan]:
+        return {}
+
+    def _fast_na_result(
+        self, values: dict[str, Any], leaf_scores: tuple[Decimal | None, ...]
+    ) -> ScoreResult:
+        """:meth:`_aggregate` without explanations or row groups, from a cached plan of
+        the department's pattern of not-applicable leaves."""
+        plan = self._na_plan(tuple(s is None for s in leaf_scores))
+        nodes = self._nodes
+        n = len(nodes)
+        rule = self.rubric.rounding.score
+        places, mode = rule.places, rule.mode
+        scores: list[Decimal] = [ZERO] * n
+        with decimal.localcontext(ENGINE_CONTEXT):
+            for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                if points is not None:
+                    scores[leaf.index] = points
+            for i, value in plan.fixed.items():
+                scores[i] = value
+            unit, rounding = quantum(places), ROUNDING_MODES[mode]
+            for k, i, eff, weight in plan.scaled:
+                points = leaf_scores[k]
+                assert points is not None
+                scores[i] = (points * eff / weight).quantize(unit, rounding)
+            branch = plan.branch
+            for i in range(n - 1, -1, -1):
+                if branch[i]:
+                    scores[i] = sum((scores[c] for c in nodes[i].children), ZERO)
+            unrounded = sum((scores[i] for i in self._tops), ZERO)
+            total_rule = self.rubric.rounding.total
+            total = round_decimal(unrounded, total_rule.places, total_rule.mode)
+            basis = total if self.rubric.rounding.grade_on == "rounded" else unrounded
+            grade = self._grade(basis)
+            grade_before_caps = grade.name
+            applied: list[str] = []
+            warnings: list[Issue] = []
+            if plan.all_na:
+                warnings.append(_all_not_applicable())
+            if self._caps:
+                marked = {k: _NA if v is None else v for k, v in values.items()}
+                grade = self._apply_caps(marked, grade, applied, warnings)
+        new, cls = tuple.__new__, IndicatorResult
+        info, status, shown = self._node_info, plan.status, plan.shown
+
+        def build() -> tuple[IndicatorResult, ...]:
+            return tuple(
+                new(
+                    cls,
+                    (
+                        i.id,
+                        i.name,
+                        i.weight,
+                        shown[k],
+                        scores[k],
+                        status[k],
+                        i.depth,
+                        i.parent,
+                        i.children,
+                        None,
+                        i.standard,
+                    ),
+                )
+                for k, i in enumerate(info)
+            )
+
+        result = object.__new__(ScoreResult)
+        result.__dict__.update(
+            self._result_fields,
+            total=total,
+            unrounded_total=unrounded,
+            grade=grade.name,
+            values=MappingProxyType(values),
+            nodes=build,
+            warnings=tuple(warnings),
+            grade_before_caps=grade_before_caps if applied else None,
+            grade_caps=tuple(applied),
+        )
+        return result
+
+    @cached_property
+    def _tops(self) -> tuple[int, ...]:
+        return tuple(i for i, node in enumerate(self._nodes) if node.parent is None)
+
+    def _apply_caps(
+        self, values: Mapping[str, Any], grade: _Grade, applied: list[str], warnings: list[Issue]
+    ) -> _Grade:
+        """The grade after the caps whose condition holds (a cap reading a value not
+        applicable does not apply); each cap applied is named in ``applied`` and warned of."""
+        for cap in self._caps:
+            if not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
+                continue  # a cap that reads a value not applicable does not apply
+            if cap.when.evaluate(values):
+                limit = next(g for g in self._grades if g.name == cap.max_grade)
+                if grade.rank < limit.rank:
+                    grade = limit
+                    applied.append(cap.id)
+                    warnings.append(
+                        Issue(
+                            "grade.capped",
+                            f"grade capped at {limit.name} by {cap.id!r}"
+                            + (f": {cap.reason}" if cap.reason else ""),
+                            Location(path=("grade_caps",)),
+                        )
+                    )
+        return grade
 
     def _na_step(self, leaf: _Leaf, values: Mapping[str, Any], na_names: set[str]) -> Step:
         """The step of a leaf that is not applicable: why, and what its policy does."""
@@ -1753,31 +1919,8 @@ class CompiledRubric:
         applied: list[str] = []
         warnings: list[Issue] = []
         if na and all(status[leaf.index] is Status.NOT_APPLICABLE for leaf in self._leaves):
-            warnings.append(
-                Issue(
-                    "score.all_not_applicable",
-                    "every indicator is not applicable: the total says nothing about this "
-                    "department",
-                    Location(path=("indicators",)),
-                    "check the inputs: a value missing everywhere makes everything not applicable",
-                )
-            )
-        for cap in self._caps:
-            if not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
-                continue  # a cap that reads a value not applicable does not apply
-            if cap.when.evaluate(values):
-                limit = next(g for g in self._grades if g.name == cap.max_grade)
-                if grade.rank < limit.rank:
-                    grade = limit
-                    applied.append(cap.id)
-                    warnings.append(
-                        Issue(
-                            "grade.capped",
-                            f"grade capped at {limit.name} by {cap.id!r}"
-                            + (f": {cap.reason}" if cap.reason else ""),
-                            Location(path=("grade_caps",)),
-                        )
-                    )
+            warnings.append(_all_not_applicable())
+        grade = self._apply_caps(values, grade, applied, warnings)
 
         results = []
         for i, node in enumerate(nodes):
@@ -1964,6 +2107,27 @@ class CompiledRubric:
                 )
             ]
         )
+
+
+def _all_not_applicable() -> Issue:
+    return Issue(
+        "score.all_not_applicable",
+        "every indicator is not applicable: the total says nothing about this department",
+        Location(path=("indicators",)),
+        "check the inputs: a value missing everywhere makes everything not applicable",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _NaPlan:
+    """What one pattern of not-applicable leaves does to every node of a rubric."""
+
+    status: tuple[Status, ...]
+    shown: tuple[Decimal, ...]  # effective weights as results show them
+    fixed: dict[int, Decimal]  # node index -> score of a leaf not applicable
+    scaled: tuple[tuple[int, int, Decimal, Decimal], ...]  # leaf k, node, effective, weight
+    all_na: bool
+    branch: tuple[bool, ...]
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
