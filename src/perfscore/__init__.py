@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .resolvers import Document, FolderResolver, MappingResolver, Resolver, ShippedResolver
     from .results import Explanation, IndicatorResult, Override, ScoreResult, Status, Step
     from .review import Finding, ReviewResult
+    from .population.frames import score_frame
 
 # Submodules load on first use, so that ``import perfscore`` stays cheap: the rubric
 # models (pydantic) and the engine are built when a name below is first asked for.
@@ -88,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "loads_rubric": "loading",
     "method_kinds": "methods",
     "register_method": "methods",
+    "score_frame": "population.frames",
 }
 
 __version__ = "0.1.0"
@@ -135,6 +137,7 @@ __all__ = [
     "loads_rubric",
     "method_kinds",
     "register_method",
+    "score_frame",
 ]
 
 

@@ -217,15 +217,16 @@ def build(
         if leaf.node.rows is not None:
             emit(f"{indent}s, rows[{leaf.index}] = _rows({gen.const(leaf.scorer)}, v)")
             emit(f"{indent}if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
-            leaf_code: str | None = "s"
+            leaf_code = "s"
         else:
             method = leaf.node.scoring
             assert method is not None
-            leaf_code = method.codegen(gen, leaf.node.weight)
-            if leaf_code is None:
+            code = method.codegen(gen, leaf.node.weight)
+            if code is None:
                 emit(f"{indent}s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
                 emit(f"{indent}if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
-                leaf_code = "s"
+                code = "s"
+            leaf_code = code
         names[leaf.index] = f"s{leaf.index}"
         rounded = gen.rounded(leaf_code, score_rule.places, score_rule.mode)
         emit(f"{indent}s{leaf.index} = {rounded}")

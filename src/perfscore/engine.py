@@ -1087,8 +1087,8 @@ class CompiledRubric:
                 # No warnings to add: the fast path declines every department that would
                 # get one (a check that holds, a percent that may be a fraction of one).
                 if len(out) == 5:
-                    return self._fast_result(*out, explain)  # type: ignore[arg-type]
-                return self._fast_aggregate(*out, explain)  # type: ignore[arg-type]
+                    return self._fast_result(*out, explain)
+                return self._fast_aggregate(*out, explain)
         values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain, extras.overrides)

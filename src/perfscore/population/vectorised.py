@@ -314,7 +314,48 @@ def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
         return None
     if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
         return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0
+    if column.dtype.kind == "f":
+        return _float_units(column)
     return None
+
+
+#: A float whose shortest decimal has more places is read by the row engine.
+_FLOAT_PLACES = 6
+#: Below this many units, one decimal of a given number of places rounds to a float64:
+#: floats there are closer together than a unit.
+_FLOAT_UNIQUE = 2**52
+
+
+def _float_units(column: Any) -> tuple[Array, Array, int]:
+    """A float64 column as exact units, by the float rule: a binary float is the decimal
+    its shortest repr writes (``0.1`` is 0.1, ``2.675`` is 2.675), as the row engine reads
+    it (``Decimal(repr(x))``); NaN is missing.
+
+    With numpy only: for each row, the fewest places ``p`` (up to 6) such that ``u =
+    rint(x * 10**p)`` divided by ``10**p`` (one correct rounding) gives ``x`` back, with
+    ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p`` places that rounds
+    to ``x`` (floats are closer than ``10**-p`` apart there), so it is the shortest repr's
+    value. Rows with no such ``p`` are null here, and marked: the row engine reads them."""
+    values = np.asarray(column, dtype=np.float64)
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 0.0)
+    need = np.full(len(values), -1, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for p in range(_FLOAT_PLACES + 1):
+            scale = float(10**p)
+            units = np.rint(safe * scale)
+            ok = (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE) & (need < 0)
+            need[ok] = p
+    places = int(need.max()) if (need >= 0).any() else 0
+    scale = float(10**places)
+    with np.errstate(over="ignore", invalid="ignore"):
+        units = np.rint(safe * scale)
+        # The check again on the grid of the column's places: a row exact on a coarser
+        # grid is on this one too unless its units grow past uniqueness.
+        ok = finite & (need >= 0) & (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE)
+    # NaN is missing; infinities and rows with no exact grid are nulls here too: the row
+    # engine reads them (missing, refused, or a float with more places).
+    return np.where(ok, units, 0.0).astype(np.int64), ~ok, places
 
 
 def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
