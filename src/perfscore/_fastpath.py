@@ -145,11 +145,13 @@ def build(
         if spec.kind == "boolean":
             read.append(f"if x.__class__ is not {gen.const(bool)}: x = {coerce}(x)")
         elif spec.kind == "choice":
-            read.append(f"if x not in {gen.const(frozenset(spec.options or ()))}: x = {coerce}(x)")
+            options = gen.const(frozenset(spec.options or ()))
+            read.append(f"if x not in {options}: x = {coerce}(x)")
         elif spec.kind in ("text", "table"):
             read.append(f"x = {coerce}(x)")
         else:
-            _emit_number(gen, lambda line: read.append(line[4:]), spec, coerce)
+            _emit_number(gen, read.append, spec, coerce)
+            read[:] = [line[4:] for line in read]
         if spec.default is not None:
             emit(f"    if {missing}: x = {gen.const(spec.default)}")
             emit("    else:")
@@ -221,12 +223,12 @@ def build(
         else:
             method = leaf.node.scoring
             assert method is not None
-            code = method.codegen(gen, leaf.node.weight)
-            if code is None:
+            generated = method.codegen(gen, leaf.node.weight)
+            if generated is None:
                 emit(f"{indent}s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
                 emit(f"{indent}if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
-                code = "s"
-            leaf_code = code
+                generated = "s"
+            leaf_code = generated
         names[leaf.index] = f"s{leaf.index}"
         rounded = gen.rounded(leaf_code, score_rule.places, score_rule.mode)
         emit(f"{indent}s{leaf.index} = {rounded}")
@@ -317,7 +319,7 @@ def _rows(scorer: Any, values: Mapping[str, Any]) -> tuple[Decimal, Any]:
     """A row group's score and rows; any failure is the full engine's to report."""
     try:
         points, steps = scorer(values, False)
-    except Exception:  # noqa: BLE001  # the full engine scores it again and says why
+    except Exception:  # the full engine scores it again and says why
         raise Fallback from None
     return points, steps[0].outcomes
 

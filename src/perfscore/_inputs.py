@@ -376,7 +376,7 @@ def is_missing(raw: Any) -> bool:
     if cls is str:
         return not raw.strip()
     if cls is float:
-        return raw != raw
+        return bool(raw != raw)
     if cls is Decimal or cls is bool or cls is int:
         return False
     if isinstance(raw, str):
