@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 from decimal import Decimal
@@ -136,9 +137,12 @@ def test_the_float_rule_holds_at_every_edge(values: list[float]) -> None:
 
 
 def _check_float_rule(values: list[float]) -> None:
-    units, null, places = _float_units(np.array(values, dtype=np.float64))
-    for value, unit, left in zip(values, units.tolist(), null.tolist(), strict=True):
-        if left:  # left to the row engine, which reads Decimal(repr(value))
+    units, null, places, unread = _float_units(np.array(values, dtype=np.float64))
+    for value, unit, gap, left in zip(
+        values, units.tolist(), null.tolist(), unread.tolist(), strict=True
+    ):
+        assert gap == math.isnan(value)
+        if gap or left:  # a gap; or left to the row engine, which reads Decimal(repr(value))
             continue
         assert Decimal(int(unit)).scaleb(-places) == Decimal(repr(value)), value
 
