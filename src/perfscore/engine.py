@@ -65,6 +65,7 @@ from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import (
     Explanation,
     IndicatorResult,
+    LazySteps,
     Override,
     ScoreResult,
     Status,
@@ -1456,22 +1457,21 @@ class CompiledRubric:
         grade: str,
         explain: bool,
     ) -> ScoreResult:
-        explanations: Sequence[Explanation | None] = self._no_explanations
-        if explain:
-            # The fast path computed every value and score; the steps come from the
-            # leaves' scorers, run again on the same values with explanations on.
-            explanations = list(self._branch_explanations)
-            frozen = MappingProxyType(values)
-            new = tuple.__new__
-            with decimal.localcontext(ENGINE_CONTEXT):
-                for index, scorer, reads in self._leaf_scorers:
-                    points, steps = scorer(values, True)
-                    rounded = scores[index]
-                    if points != rounded:
-                        steps = (*steps, self._rounding_step(points, rounded))
-                    explanations[index] = new(Explanation, (ValuesRead(frozen, reads), steps))
 
         def build() -> tuple[IndicatorResult, ...]:
+            explanations: Sequence[Explanation | None] = self._no_explanations
+            if explain:
+                # The fast path computed every value and score; the steps come from the
+                # leaves' scorers, run again on the same values with explanations on, when
+                # they are first read.
+                explanations = list(self._branch_explanations)
+                frozen = MappingProxyType(values)
+                new, lazy, steps = tuple.__new__, LazySteps, self._leaf_steps
+                for index, scorer, reads in self._leaf_scorers:
+                    explanations[index] = new(
+                        Explanation,
+                        (ValuesRead(frozen, reads), lazy(steps, scorer, values, scores[index])),
+                    )
             new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
             return tuple(
                 new(
@@ -1506,6 +1506,16 @@ class CompiledRubric:
             nodes=build,
         )
         return result
+
+    def _leaf_steps(
+        self, scorer: Scorer, values: Mapping[str, Any], rounded: Decimal
+    ) -> tuple[Step, ...]:
+        """A leaf's explanation steps: its scorer's, and the rounding to ``rounded``."""
+        with decimal.localcontext(ENGINE_CONTEXT):
+            points, steps = scorer(values, True)
+            if points != rounded:
+                steps = (*steps, self._rounding_step(points, rounded))
+        return steps
 
     @cached_property
     def _rounding_text(self) -> str:

@@ -406,9 +406,9 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
         return None
     text = series.str.strip()
     gap = (series.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
-    plain = (
-        text.str.fullmatch(_PLAIN_NUMBER.pattern) & (text.str.len() <= _SHORT_TEXT)
-    ).to_numpy(dtype=bool, na_value=False)
+    plain = (text.str.fullmatch(_PLAIN_NUMBER.pattern) & (text.str.len() <= _SHORT_TEXT)).to_numpy(
+        dtype=bool, na_value=False
+    )
     floats = pandas.to_numeric(text.where(plain), errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
     )
@@ -524,10 +524,7 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
     else:
         return None
     table = np.array(
-        [
-            -2 if is_missing(u) else index.get(u, -1) if isinstance(u, str) else -1
-            for u in uniques
-        ]
+        [-2 if is_missing(u) else index.get(u, -1) if isinstance(u, str) else -1 for u in uniques]
         + [-2],
         dtype=np.int64,
     )
@@ -1615,6 +1612,7 @@ class VectorisedScorer:
         integers."""
         compiled = self.compiled
         columns = [k for k, na in enumerate(leaf_na) if na is not None]
+        masks: list[Array] = [leaf_na[k] for k in columns]
         if not columns:
             return
         rule = self.rounding.score
@@ -1622,9 +1620,9 @@ class VectorisedScorer:
         position = {leaf.index: k for k, leaf in enumerate(compiled._leaves)}
         if (compiled.rubric.total * scale) ** 2 >= SAFE_UNITS:
             # products of scores and weights could exceed what is exact: the engine's
-            _mark(state.fail, None, np.logical_or.reduce([leaf_na[k] for k in columns]))
+            _mark(state.fail, None, np.logical_or.reduce(masks))
             return
-        stack = np.stack([leaf_na[k] for k in columns], axis=1)
+        stack = np.stack(masks, axis=1)
         if len(columns) < 63:  # each row's pattern as the bits of one integer
             bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
             codes, inverse = np.unique(bits.sum(axis=1), return_inverse=True)
