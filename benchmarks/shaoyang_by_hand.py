@@ -173,8 +173,7 @@ def score(v: dict[str, Any]) -> tuple[Decimal, str]:
 # whole table rescaled. Written by hand for this table, the moved weights kept per pattern.
 
 WEIGHTS = tuple(
-    D(w)
-    for w in (2, 3, 3, 3, 4, 4, 3, 3, 3, 2, 6, 2, 3, 3, 3, 2, 2, 2, 2, 7, 6, 6, 6, 3, 8, 3, 6)
+    D(w) for w in (2, 3, 3, 3, 4, 4, 3, 3, 3, 2, 6, 2, 3, 3, 3, 2, 2, 2, 2, 7, 6, 6, 6, 3, 8, 3, 6)
 )
 ECONOMIC, ECOLOGICAL, SATISFACTION = 23, 25, 26
 _MOVED: dict[tuple[bool, bool, bool], tuple[Decimal, ...]] = {}
@@ -198,7 +197,7 @@ def _moved(economic: bool, ecological: bool, satisfaction: bool) -> tuple[Decima
         moved = (D(3) if economic else ZERO) + (D(3) if ecological else ZERO)
         for i in (ECONOMIC, 24, ECOLOGICAL, SATISFACTION):
             exact[i] = WEIGHTS[i] * (kept + moved) / kept
-        off = {i for i, na in zip((ECONOMIC, ECOLOGICAL, SATISFACTION), key) if na}
+        off = {i for i, na in zip((ECONOMIC, ECOLOGICAL, SATISFACTION), key, strict=True) if na}
         pool = D(6) if satisfaction else ZERO
         present = [i for i in range(len(WEIGHTS)) if i not in off]
         shares = [exact[i] * HUNDRED / (HUNDRED - pool) for i in present]
@@ -209,7 +208,7 @@ def _moved(economic: bool, ecological: bool, satisfaction: bool) -> tuple[Decima
         for k in order[:missing]:
             floors[k] += 1
         weights = [ZERO] * len(WEIGHTS)
-        for i, f in zip(present, floors):
+        for i, f in zip(present, floors, strict=True):
             weights[i] = (f * Q).quantize(Q)
     _MOVED[key] = out = tuple(weights)
     return out
@@ -353,10 +352,10 @@ def score_realistic(v: dict[str, Any]) -> tuple[Decimal, str]:
         if economic is None or ecological is None or satisfaction is None:
             weights = _moved(economic is None, ecological is None, satisfaction is None)
             total = ZERO
-            for x, w, eff in zip(s, WEIGHTS, weights):
+            for x, w, eff in zip(s, WEIGHTS, weights, strict=True):
                 total += eff if x is None else x if eff == w else _r(x * eff / w)
         else:
-            total = sum((w if x is None else x for x, w in zip(s, WEIGHTS)), ZERO)
+            total = sum((w if x is None else x for x, w in zip(s, WEIGHTS, strict=True)), ZERO)
         grade = (
             "优秀" if total > 90 else "良好" if total >= 80 else "合格" if total >= 60 else "不合格"
         )

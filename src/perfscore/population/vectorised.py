@@ -181,8 +181,8 @@ def _column_from_values(cols: Columns, rule: InputRule, raw: Sequence[Any]) -> N
         for i, x in enumerate(raw):
             code = index.get(x, -1) if isinstance(x, str) else -1
             if code < 0:
-                value = read(i, x)
-                code = index.get(value, 0) if isinstance(value, str) else 0
+                option = read(i, x)
+                code = index.get(option, 0) if isinstance(option, str) else 0
             codes[i] = code
         cols.codes[name] = codes
     elif spec.kind in ("text", "table"):
