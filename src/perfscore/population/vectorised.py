@@ -401,9 +401,9 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
         import pandas
     except ImportError:
         return None
-    series = pandas.Series(column, copy=False)
-    if pandas.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+    if pandas.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
         return None
+    series = pandas.Series(column, copy=False)
     text = series.str.strip()
     gap = (series.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
     plain = (text.str.fullmatch(_PLAIN_NUMBER.pattern) & (text.str.len() <= _SHORT_TEXT)).to_numpy(
