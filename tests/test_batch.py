@@ -1055,5 +1055,5 @@ def test_scoring_in_chunks_writes_the_same_bytes(
         assert pq.read_table(one).equals(pq.read_table(many))
     else:
         assert one.read_bytes() == many.read_bytes()
-    rows = [r for r in batch.score_rows(compiled, population, chunk=chunk)]
+    rows = list(batch.score_rows(compiled, population, chunk=chunk))
     assert any(isinstance(r, batch.ScoredRow) for r in rows)  # the vectorised path ran

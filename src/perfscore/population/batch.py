@@ -287,8 +287,8 @@ def score_rows(
     chunk: int | None = None,
 ) -> Iterator[BatchRecord | ScoredRow]:
     """The records of :func:`score_many` for writing with :func:`write_batch`, scored
-    ``chunk`` (:data:`CHUNK`) departments at a time by the vectorised path when numpy is installed and
-    the rubric allows it: a department it scores is a :class:`ScoredRow` (the same row
+    ``chunk`` (:data:`CHUNK`) departments at a time by the vectorised path when numpy is
+    installed and the rubric allows it: a department it scores is a :class:`ScoredRow` (the same row
     written, byte for byte); one it sends back to the row engine, or that fails, is
     what :func:`score_many` gives. Memory holds one chunk."""
     try:
