@@ -1251,8 +1251,8 @@ class CompiledRubric:
         """The result of a department the fast function scored leaf by leaf, with a value
         or a leaf not applicable or a row group: the engine's own aggregation moves the
         weights, applies the caps and grades."""
-        if not explain and not rows:
-            return self._fast_na_result(values, leaf_scores)
+        if not rows:
+            return self._fast_na_result(values, leaf_scores, explain)
         # A value is None here only when not applicable: inputs and derived values are
         # never None otherwise.
         values = {k: _NA if v is None else v for k, v in values.items()}
@@ -1334,10 +1334,11 @@ class CompiledRubric:
         return {}
 
     def _fast_na_result(
-        self, values: dict[str, Any], leaf_scores: tuple[Decimal | None, ...]
+        self, values: dict[str, Any], leaf_scores: tuple[Decimal | None, ...], explain: bool
     ) -> ScoreResult:
-        """:meth:`_aggregate` without explanations or row groups, from a cached plan of
-        the department's pattern of not-applicable leaves."""
+        """:meth:`_aggregate` for a rubric without row groups, from a cached plan of the
+        department's pattern of not-applicable leaves; explanation steps written when
+        first read."""
         plan = self._na_plan(tuple(s is None for s in leaf_scores))
         nodes = self._nodes
         n = len(nodes)
@@ -1374,8 +1375,25 @@ class CompiledRubric:
                 grade = self._apply_caps(marked, grade, applied, warnings)
         new, cls = tuple.__new__, IndicatorResult
         info, status, shown = self._node_info, plan.status, plan.shown
+        scaled = {i: (eff, weight) for _, i, eff, weight in plan.scaled}
 
         def build() -> tuple[IndicatorResult, ...]:
+            explanations: Sequence[Explanation | None] = self._no_explanations
+            if explain:
+                explanations = list(self._branch_explanations)
+                frozen = MappingProxyType(values)
+                na_names = {k for k, v in values.items() if v is None}
+                steps = self._na_leaf_steps
+                for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                    i = leaf.index
+                    why: Sequence[Step]
+                    if points is None:
+                        why = (self._na_step(leaf, values, na_names),)
+                    else:
+                        why = LazySteps(
+                            steps, leaf.scorer, values, points, scaled.get(i), scores[i]
+                        )
+                    explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
             return tuple(
                 new(
                     cls,
@@ -1389,7 +1407,7 @@ class CompiledRubric:
                         i.depth,
                         i.parent,
                         i.children,
-                        None,
+                        explanations[k],
                         i.standard,
                     ),
                 )
@@ -1506,6 +1524,21 @@ class CompiledRubric:
             nodes=build,
         )
         return result
+
+    def _na_leaf_steps(
+        self,
+        scorer: Scorer,
+        values: Mapping[str, Any],
+        points: Decimal,
+        moved: tuple[Decimal, Decimal] | None,
+        scaled: Decimal,
+    ) -> tuple[Step, ...]:
+        """A scored leaf's steps beside not-applicable ones: its scorer's, its rounding,
+        and the change of its weight when it took some (``moved``: effective, declared)."""
+        steps = self._leaf_steps(scorer, values, points)
+        if moved is not None:
+            steps = (*steps, _redistribution_step(moved[1], moved[0], points, scaled))
+        return steps
 
     def _leaf_steps(
         self, scorer: Scorer, values: Mapping[str, Any], rounded: Decimal
@@ -1871,13 +1904,7 @@ class CompiledRubric:
                     scaled = round_decimal(points * effective[i] / weight, places, mode)
                     if explain:
                         extra.setdefault(i, []).append(
-                            Step(
-                                "redistribution",
-                                f"权重 {to_str(weight)} → {to_str(effective[i])}"
-                                "（承接不适用指标的权重）："
-                                f"{to_str(points)} × {to_str(effective[i])} / {to_str(weight)} "
-                                f"= {to_str(scaled)}",
-                            )
+                            _redistribution_step(weight, effective[i], points, scaled)
                         )
                     points = scaled
                 scores[i] = points
@@ -2117,6 +2144,19 @@ class CompiledRubric:
                 )
             ]
         )
+
+
+def _redistribution_step(
+    weight: Decimal, effective: Decimal, points: Decimal, scaled: Decimal
+) -> Step:
+    """The step of a leaf whose weight changed because another was not applicable."""
+    return Step(
+        "redistribution",
+        f"权重 {to_str(weight)} → {to_str(effective)}"
+        "（承接不适用指标的权重）："
+        f"{to_str(points)} × {to_str(effective)} / {to_str(weight)} "
+        f"= {to_str(scaled)}",
+    )
 
 
 def _all_not_applicable() -> Issue:
