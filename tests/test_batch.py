@@ -736,9 +736,6 @@ def test_retained_and_peak_memory_do_not_grow_with_the_population(
             gc.collect()
 
     monkeypatch.setattr(batch, "score_many", collecting)
-    # The command scores chunks of departments at once: memory grows up to one chunk's
-    # columns, then stays flat. Small chunks here, so that both populations span many.
-    monkeypatch.setattr(batch, "CHUNK", 32)
     out = tmp_path / "scores.csv"
 
     def work(population: Path, count: int) -> Callable[[], object]:

@@ -213,7 +213,7 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
         fail(e)
-    records = batch.score_rows(compiled, inputs)
+    records = batch.score_many(compiled, inputs)
 
     def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
         return batch.write_batch(compiled, records, out, max_failures=_LISTED_FAILURES)
