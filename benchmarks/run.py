@@ -341,8 +341,6 @@ def main() -> None:
         "row": (lambda d: compiled.score(d, explain=False), population),
         "row_explain": (lambda d: compiled.score(d).indicators, quarter),
         "review": (lambda d: compiled.review(d).findings, with_claims(compiled, quarter)),
-
-
         "floor_realistic": (_tolerant(shaoyang_by_hand.score_realistic), realistic),
         "row_realistic": (_tolerant(lambda d: compiled.score(d, explain=False)), realistic),
         "explain_realistic": (

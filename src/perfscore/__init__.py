@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     from .loading import load_rubric, loads_rubric
     from .methods import MethodContext, Scorer, ScoringMethod, method_kinds, register_method
     from .model import Indicator, Rubric
+    from .population.frames import score_frame
     from .registry import RubricRegistry
     from .resolvers import Document, FolderResolver, MappingResolver, Resolver, ShippedResolver
     from .results import Explanation, IndicatorResult, Override, ScoreResult, Status, Step
     from .review import Finding, ReviewResult
-    from .population.frames import score_frame
 
 # Submodules load on first use, so that ``import perfscore`` stays cheap: the rubric
 # models (pydantic) and the engine are built when a name below is first asked for.

@@ -1150,12 +1150,16 @@ class CompiledRubric:
         fast = self._fast_review if direct else self._fast
         if plain and fast is not None and not issues:
             try:
-                values, scores, unrounded, total, grade = fast(figures)
+                out = fast(figures)
             except _FAST_DECLINES:
                 scores = None
             else:
-                result = self._fast_result(values, scores, unrounded, total, grade, False)
-                plan = self._review_plan
+                if len(out) == 5:
+                    values, scores, unrounded, total, grade = out
+                    result = self._fast_result(values, scores, unrounded, total, grade, False)
+                    plan = self._review_plan
+                else:  # something not applicable: reviewed from the engine's result
+                    scores = None
         if result is None:
             try:
                 result = self.score(scored, explain=False, source=source, overrides=overrides)
@@ -1409,6 +1413,7 @@ class CompiledRubric:
                         i.children,
                         explanations[k],
                         i.standard,
+                        None,
                     ),
                 )
                 for k, i in enumerate(info)
