@@ -217,6 +217,14 @@ def test_every_input_problem_reported_at_once() -> None:
     )
 
 
+def test_a_float_nan_is_a_missing_value() -> None:
+    """NaN is how pandas and numpy write a gap: missing, not a wrong number."""
+    with pytest.raises(InputError) as info:
+        compiled(INPUTS).score({"x": float("nan"), "n": 0, "b": True, "c": "差"})
+    assert info.value.codes == ("input.missing",)
+    assert info.value.issues[0].location.path == ("x",)
+
+
 def test_missing_inputs() -> None:
     with pytest.raises(InputError) as info:
         compiled(INPUTS).score({"x": 1, "c": "好", "b": "  "})
@@ -230,7 +238,7 @@ def test_missing_inputs() -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (float("nan"), "input 'x' (数值): nan is not a finite number"),
+        (float("inf"), "input 'x' (数值): inf is not a finite number"),
         ("abc", "input 'x' (数值): 'abc' is not a number"),
         (True, "input 'x' (数值): a number is needed, not true/false"),
         ([1], "input 'x' (数值): a number is needed, not list"),

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, localcontext
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,116 @@ def _shaoyang() -> perfscore.CompiledRubric:
     if not _COMPILED:
         _COMPILED.append(perfscore.compile_rubric(perfscore.load_rubric(RUBRIC)))
     return _COMPILED[0]
+
+
+# ---------------------------------------------------------------- not applicable, rows
+
+#: How a gap arrives: None, an empty cell, a float NaN (pandas, numpy), pandas' NA.
+_GAPS: list[object] = [None, "", "  ", float("nan")]
+try:
+    import pandas
+
+    _GAPS.append(pandas.NA)
+except ImportError:  # pragma: no cover - pandas is a dev dependency
+    pass
+
+#: Departments of the Shaoyang rubric that are not applicable somewhere, one way each:
+#: a missing optional input under each policy, an ``on_zero_division`` fallback (a value
+#: and not applicable), a ``not_applicable_when`` leaf, and several at once.
+_UNUSUAL: dict[str, dict[str, object]] = {
+    "rescale": {"satisfaction": None},
+    "to_siblings": {"economic_benefit": None},
+    "to_siblings twice": {"economic_benefit": "", "ecological_benefit": float("nan")},
+    "a missing input no leaf reads": {"spend_health": None},
+    "zero division, not applicable": {"project_spend_total": Decimal(0)},
+    "zero division, a value": {"tasks_done": Decimal(0), "tasks_on_time": Decimal(0)},
+    "not_applicable_when": {
+        "sangong_budget_last": Decimal(0),
+        "sangong_budget_this": Decimal(0),
+        "sangong_actual_this": Decimal(0),
+    },
+    "every policy": {
+        "satisfaction": None,
+        "economic_benefit": None,
+        "procurement_budget": Decimal(0),
+        "procurement_actual": Decimal(0),
+        "fixed_assets_total": Decimal(0),
+        "fixed_assets_in_use": Decimal(0),
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(_UNUSUAL))
+def test_not_applicable_departments_stay_on_the_fast_path(case: str) -> None:
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    inputs = {**inputs, **_UNUSUAL[case]}
+    assert compiled._fast is not None
+    compiled._fast(inputs)  # no Fallback: the fast function scores it
+    for explain in (False, True):
+        fast = compiled.score(inputs, explain=explain)
+        assert fast == _full_engine(compiled, inputs, explain)
+        assert fast.indicators == _full_engine(compiled, inputs, explain).indicators
+    statuses = {n.status for n in compiled.score(inputs, explain=False).leaves}
+    scored_only = case in ("zero division, a value", "a missing input no leaf reads")
+    assert (perfscore.Status.NOT_APPLICABLE in statuses) is not scored_only
+
+
+_NA_EDGES = st.one_of(_EDGES, st.sampled_from(_GAPS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_fast_path_agrees_with_the_engine_when_values_are_not_applicable(
+    data: st.DataObject,
+) -> None:
+    """Gaps in optional inputs (every policy), zero divisors and the ``not_applicable_when``
+    conditions, mixed with the edges above: the same result, explanations included, or the
+    same error as the full engine."""
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    for case in data.draw(st.lists(st.sampled_from(sorted(_UNUSUAL)), max_size=3)):
+        inputs = {**inputs, **_UNUSUAL[case]}
+    names = sorted(compiled.input_specs)
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=3)):
+        inputs = {**inputs, name: data.draw(_NA_EDGES)}
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+    explain = data.draw(st.booleans())
+    try:
+        fast = compiled.score(inputs, explain=explain)
+    except perfscore.PerfscoreError:
+        return
+    assert fast.indicators == _full_engine(compiled, inputs, explain).indicators
+
+
+_PROJECT = ROOT / "rubrics" / "mof" / "project-self-eval-2020.yaml"
+_PROJECT_INPUTS = ROOT / "examples" / "project-self-eval-2020" / "inputs.yaml"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_fast_path_scores_row_groups_as_the_engine_does(data: st.DataObject) -> None:
+    """Row groups (rows' values at their edges, the optional table left out so that its
+    weight moves to the siblings): the same result as the full engine, explanations of
+    each row included."""
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(_PROJECT))
+    assert compiled._fast is not None
+    inputs, _ = load_document(_PROJECT_INPUTS)
+    rows = [dict(row) for row in inputs["output_rows"]]
+    for row in data.draw(st.lists(st.sampled_from(range(len(rows))), max_size=3)):
+        rows[row]["actual"] = data.draw(
+            st.sampled_from([Decimal(0), Decimal("0.5"), Decimal(500), Decimal(1000), None])
+        )
+    inputs = {**inputs, "output_rows": rows}
+    if data.draw(st.booleans()):
+        inputs["satisfaction_rows"] = data.draw(st.sampled_from(_GAPS))
+    inputs["budget_executed"] = data.draw(
+        st.sampled_from([Decimal(0), Decimal("111.60"), Decimal(120), Decimal(200)])
+    )
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+    explain = data.draw(st.booleans())
+    try:
+        fast = compiled.score(inputs, explain=explain)
+    except perfscore.PerfscoreError:
+        return
+    assert fast.indicators == _full_engine(compiled, inputs, explain).indicators

@@ -130,7 +130,7 @@ def test_distributed_cache_keeps_the_most_recently_used_rubrics() -> None:
         for i in range(distributed.CACHE_SIZE + 3)
     ]
     for variant in texts:
-        assert distributed.score_partition(frame, variant)["total"].tolist() == ["90.00"]
+        assert distributed.score_partition(frame, variant)["total"].tolist() == [Decimal("90.00")]
     assert len(distributed._COMPILED) == distributed.CACHE_SIZE
     first_kept = distributed._compiled(texts[3])  # the oldest one still held
     assert distributed._compiled(texts[3]) is first_kept

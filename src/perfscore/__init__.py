@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .loading import load_rubric, loads_rubric
     from .methods import MethodContext, Scorer, ScoringMethod, method_kinds, register_method
     from .model import Indicator, Rubric
+    from .population.frames import score_frame
     from .registry import RubricRegistry
     from .resolvers import Document, FolderResolver, MappingResolver, Resolver, ShippedResolver
     from .results import Explanation, IndicatorResult, Override, ScoreResult, Status, Step
@@ -88,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "loads_rubric": "loading",
     "method_kinds": "methods",
     "register_method": "methods",
+    "score_frame": "population.frames",
 }
 
 __version__ = "0.1.0"
@@ -135,6 +137,7 @@ __all__ = [
     "loads_rubric",
     "method_kinds",
     "register_method",
+    "score_frame",
 ]
 
 

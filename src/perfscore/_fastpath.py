@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from ._inputs import MAX_MAGNITUDE, MAX_PLACES
+from ._inputs import MAX_MAGNITUDE, MAX_PLACES, NA, is_missing
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_MODES, ZERO, quantum
 from .formula import FUNCTIONS, PARSE_LOCK, _generate, _pow, compile_formula
@@ -33,7 +33,10 @@ from .methods import ScoringMethod
 if TYPE_CHECKING:
     from .engine import CompiledRubric
 
-FastResult = tuple[dict[str, Any], tuple[Decimal, ...], Decimal, Decimal, str]
+FastResult = (
+    tuple[dict[str, Any], tuple[Decimal, ...], Decimal, Decimal, str]
+    | tuple[dict[str, Any], tuple[Decimal | None, ...], dict[int, Any]]
+)
 FastFunction = Callable[[Mapping[str, Any]], FastResult]
 
 
@@ -101,9 +104,18 @@ def build(
     """Generate the fast function for ``compiled``, or None when it has no fast form.
 
     Keys in ``tolerate`` may stand beside the inputs and are not read (a review's
-    ``unit`` and ``claimed``); any other key not declared makes the function decline."""
-    if any(leaf.node.rows is not None for leaf in compiled._leaves):
-        return None
+    ``unit`` and ``claimed``); any other key not declared makes the function decline.
+
+    The function returns ``(values, scores, unrounded, total, grade)`` for a department
+    with every value present and every leaf applicable, no row group and no grade cap
+    applying. When a value is not applicable (a missing optional input, an
+    ``on_zero_division: not_applicable`` fallback, a value reading one), a leaf is not
+    applicable (``not_applicable_when``) or the rubric has row groups, it returns
+    ``(values, leaf_scores, rows)`` instead: every value (None when not applicable), each
+    leaf's rounded score (None when not applicable) and each row group's rows; the
+    engine's own aggregation then moves the weights, applies the caps and grades, exactly
+    as for the full engine.
+    """
     # judged leaves read their scores from the inputs' ``judged:`` section, and an
     # alternatives branch counts one child of several: the full engine scores both
     if any(node.node.alternatives for node in compiled._nodes) or any(
@@ -118,52 +130,128 @@ def build(
     known = gen.const(frozenset(rubric.inputs) | tolerate)
     emit(f"    if not {known}.issuperset(raw): _fallback()")
     emit("    get = raw.get")
+    # Names whose value may be not applicable in some department, and the flag saying
+    # that one is (the aggregation then goes through the engine's own).
+    maybe_na: set[str] = set()
+    has_rows = any(leaf.node.rows is not None for leaf in compiled._leaves)
+    emit(f"    na = {has_rows}")
+    plain = gen.const(frozenset({Decimal, bool, int}))
     for rule in compiled._inputs:
         spec, name = rule.spec, rule.id
         coerce = gen.const(rule.coerce)
         emit(f"    x = get({name!r})")
-        if spec.default is not None:
-            emit(f"    if x is None: x = {gen.const(spec.default)}")
-        elif not spec.required:
-            emit("    if x is None: _fallback()")
+        missing = f"x is None or (x.__class__ not in {plain} and _missing(x))"
+        read: list[str] = []
         if spec.kind == "boolean":
-            emit(f"    if x.__class__ is not {gen.const(bool)}: x = {coerce}(x)")
+            read.append(f"if x.__class__ is not {gen.const(bool)}: x = {coerce}(x)")
         elif spec.kind == "choice":
-            emit(f"    if x not in {gen.const(frozenset(spec.options or ()))}: x = {coerce}(x)")
+            options = gen.const(frozenset(spec.options or ()))
+            read.append(f"if x not in {options}: x = {coerce}(x)")
         elif spec.kind in ("text", "table"):
-            emit(f"    x = {coerce}(x)")
+            read.append(f"x = {coerce}(x)")
         else:
-            _emit_number(gen, emit, spec, coerce)
+            _emit_number(gen, read.append, spec, coerce)
+            read[:] = [line[4:] for line in read]
+        if spec.default is not None:
+            emit(f"    if {missing}: x = {gen.const(spec.default)}")
+            emit("    else:")
+        elif not spec.required:
+            maybe_na.add(name)
+            emit(f"    if {missing}:")
+            emit("        x = _NA")
+            emit("        na = True")
+            emit("    else:")
+        for line in read:
+            emit(f"    {'    ' if spec.default is not None or not spec.required else ''}{line}")
         emit(f"    {_local(name)} = x")
-    for d in compiled._derived:
+    for k, d in enumerate(compiled._derived):
         code = gen.formula_code(d.formula.expr)
+        finish = "_t"
         if d.as_percent:
-            code = f"({code}) * {gen.const(HUNDRED)}"
+            finish = f"({finish}) * {gen.const(HUNDRED)}"
         if d.rounding is not None and d.formula.type.value == "number":
-            code = gen.rounded(code, d.rounding.places, d.rounding.mode)
-        emit(f"    {_local(d.id)} = {code}")
+            finish = gen.rounded(finish, d.rounding.places, d.rounding.mode)
+        indent = "    "
+        guard = sorted(n for n in d.formula.names if n in maybe_na)
+        if guard:
+            maybe_na.add(d.id)
+            emit(f"    if {_is_na(guard)}: {_local(d.id)} = _NA")
+            emit("    else:")
+            indent = "        "
+        if d.on_zero_division is not None:
+            if d.on_zero_division == "not_applicable":
+                maybe_na.add(d.id)
+            reads = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in sorted(d.formula.names)) + "}"
+            emit(f"{indent}try: _t = {code}")
+            emit(f"{indent}except _ArithmeticError:")
+            emit(f"{indent}    {_local(d.id)} = _zero({k}, {reads})")
+            emit(f"{indent}    if {_local(d.id)} is _NA: na = True")
+            emit(f"{indent}else: {_local(d.id)} = {finish}")
+        else:
+            emit(f"{indent}_t = {code}")
+            emit(f"{indent}{_local(d.id)} = {finish}")
     score_rule = rubric.rounding.score
     names: dict[int, str] = {}
     everything = [*rubric.inputs, *(d.id for d in compiled._derived)]
     values = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in everything) + "}"
-    if any(
+    if has_rows or any(
         leaf.node.scoring and type(leaf.node.scoring).codegen is ScoringMethod.codegen
         for leaf in compiled._leaves
     ):
         emit(f"    v = {values}")
+    if has_rows:
+        emit("    rows = {}")
     for leaf in compiled._leaves:
+        tests = []
+        guard = [n for n in leaf.reads if n in maybe_na]
+        if guard:
+            tests.append(_is_na(guard))
         if leaf.na_when is not None:
-            emit(f"    if {gen.formula_code(leaf.na_when.expr)}: _fallback()")
-        method = leaf.node.scoring
-        assert method is not None
-        leaf_code = method.codegen(gen, leaf.node.weight)
-        if leaf_code is None:
-            weight = gen.const(leaf.node.weight)
-            emit(f"    s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
-            emit(f"    if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
+            tests.append(gen.formula_code(leaf.na_when.expr))
+        indent = "    "
+        if tests:
+            emit(f"    if {' or '.join(tests)}:")
+            emit(f"        s{leaf.index} = None")
+            emit("        na = True")
+            emit("    else:")
+            indent = "        "
+        weight = gen.const(leaf.node.weight)
+        if leaf.node.rows is not None:
+            emit(f"{indent}s, rows[{leaf.index}] = _rows({gen.const(leaf.scorer)}, v)")
+            emit(f"{indent}if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
             leaf_code = "s"
+        else:
+            method = leaf.node.scoring
+            assert method is not None
+            generated = method.codegen(gen, leaf.node.weight)
+            if generated is None:
+                emit(f"{indent}s = {gen.const(leaf.scorer)}(@@SCORER_VALUES@@, False)[0]")
+                emit(f"{indent}if not ({gen.const(ZERO)} <= s <= {weight}): _fallback()")
+                generated = "s"
+            leaf_code = generated
         names[leaf.index] = f"s{leaf.index}"
-        emit(f"    s{leaf.index} = {gen.rounded(leaf_code, score_rule.places, score_rule.mode)}")
+        rounded = gen.rounded(leaf_code, score_rule.places, score_rule.mode)
+        emit(f"{indent}s{leaf.index} = {rounded}")
+    # A check that holds adds a warning: the full engine writes it. A check reading a value
+    # not applicable does not apply.
+    for check in getattr(compiled, "_checks", ()):
+        guard = sorted(n for n in check.when.names if n in maybe_na)
+        test = gen.formula_code(check.when.expr)
+        if guard:
+            test = f"not ({_is_na(guard)}) and {test}"
+        emit(f"    if {test}: _fallback()")
+    leaf_scores = "(" + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + ")"
+    public = (
+        "{"
+        + ", ".join(
+            f"{n!r}: (None if {_local(n)} is _NA else {_local(n)})"
+            if n in maybe_na
+            else f"{n!r}: {_local(n)}"
+            for n in everything
+        )
+        + "}"
+    )
+    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
@@ -182,8 +270,6 @@ def build(
     emit(f"    g = {grade_code}")
     for cap in compiled._caps:
         emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
-    for check in getattr(compiled, "_checks", ()):
-        emit(f"    if {gen.formula_code(check.when.expr)}: _fallback()")
     emit(f"    return {values}, (" + ", ".join(names[i] for i in range(len(nodes))) + ",), u, t, g")
     # The whole body runs in the engine's decimal context, whatever the caller's thread has.
     context = gen.const(ENGINE_CONTEXT)
@@ -193,12 +279,28 @@ def build(
     for name in everything:  # formulas read values as locals, not from a dict
         source = source.replace(f"v[{name!r}]", _local(name))
     source = source.replace("@@SCORER_VALUES@@", "v")
+    derived = compiled._derived
+
+    def zero(k: int, reads: dict[str, Any]) -> Any:
+        """The fallback of derived value ``k`` after its formula raised: its
+        ``on_zero_division`` value (or not applicable) when the failure is a division by
+        zero, as the engine locates it; anything else is the full engine's to report."""
+        d = derived[k]
+        if d.formula.locate_failure(reads).codes != ("evaluation.division_by_zero",):
+            raise Fallback
+        return NA if d.on_zero_division == "not_applicable" else d.on_zero_division
+
     namespace: dict[str, Any] = {
         "__builtins__": {"max": max, "min": min},
         "K": tuple(gen.consts),
         "_pow": _pow,
         "_fallback": _fallback,
         "_localcontext": decimal.localcontext,
+        "_NA": NA,
+        "_missing": is_missing,
+        "_zero": zero,
+        "_rows": _rows,
+        "_ArithmeticError": ArithmeticError,
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
@@ -207,6 +309,19 @@ def build(
     fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
+
+
+def _is_na(names: Any) -> str:
+    return " or ".join(f"{_local(n)} is _NA" for n in names)
+
+
+def _rows(scorer: Any, values: Mapping[str, Any]) -> tuple[Decimal, Any]:
+    """A row group's score and rows; any failure is the full engine's to report."""
+    try:
+        points, steps = scorer(values, False)
+    except Exception:  # the full engine scores it again and says why
+        raise Fallback from None
+    return points, steps[0].outcomes
 
 
 def _emit_number(gen: _Gen, emit: Callable[[str], None], spec: Any, coerce: str) -> None:

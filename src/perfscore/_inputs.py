@@ -16,7 +16,10 @@ list says how (without it, the code each is refused with):
 * ``fraction``: ``0.95`` as 95, for percent inputs whose figures are fractions of one
   (without it 0.95 is read as 0.95 %, with a warning).
 
-Whatever ``accept`` says, these are refused: NaN and infinities, magnitudes of 10^15 or
+A missing value (:func:`is_missing`: None, an empty cell, a float NaN, pandas' ``NA``, an
+Arrow null, an absent key) is missing: the default, not applicable for an optional input,
+``input.missing`` for a required one. Whatever ``accept`` says, these are refused: the text
+``NaN``, a ``Decimal`` NaN and infinities, magnitudes of 10^15 or
 more such as ``1e308``, spreadsheet error values and placeholders (``#DIV/0!``, ``-``,
 ``无``), any other text, fractions for whole-number kinds (all ``input.type``); a unit
 written after the number (``12.5万元``, ``input.unit``); values outside the declared
@@ -46,6 +49,9 @@ from .errors import InputError, Issue, Location
 from .model import InputSpec
 
 Value = Decimal | bool | str
+#: Marks a value that is not applicable (a missing optional input, a not-applicable
+#: fallback, a value that reads one) in the values the engine scores from.
+NA: Final = object()
 _TRUE_WORDS: Final = {
     "true": True,
     "false": False,
@@ -359,8 +365,35 @@ def input_rule(input_id: str, spec: InputSpec) -> InputRule:
     return InputRule(input_id, spec, coerce)
 
 
+def is_missing(raw: Any) -> bool:
+    """The one missing-value rule of every entry point: None, text of spaces only (an
+    empty cell), a binary-float NaN (pandas' and numpy's gap, any float type), pandas'
+    ``NA`` and ``NaT``, and a null Arrow scalar. A missing key or column is missing too
+    (``inputs.get`` gives None). A ``Decimal`` NaN is a value, and refused as one."""
+    if raw is None:
+        return True
+    cls = raw.__class__
+    if cls is str:
+        return not raw.strip()
+    if cls is float:
+        return bool(raw != raw)
+    if cls is Decimal or cls is bool or cls is int:
+        return False
+    if isinstance(raw, str):
+        return not raw.strip()
+    if isinstance(raw, numbers.Real) and not isinstance(raw, numbers.Rational | Decimal):
+        try:
+            return bool(raw != raw)
+        except (TypeError, ValueError):
+            return False
+    name = cls.__name__
+    if name in ("NAType", "NaTType"):  # pandas.NA, pandas.NaT
+        return True
+    return getattr(raw, "is_valid", True) is False  # a null pyarrow scalar
+
+
 def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    return is_missing(raw)
 
 
 def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> str:

@@ -25,14 +25,16 @@ from typing import Any, Final
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import build as build_fast_path
-from ._inputs import InputRule, input_rule, validate_inputs
+from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import (
     ENGINE_CONTEXT,
     HUNDRED,
     ONE,
+    ROUNDING_MODES,
     ROUNDING_NAMES,
     ZERO,
+    quantum,
     round_decimal,
     to_plain,
     to_str,
@@ -63,6 +65,7 @@ from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import (
     Explanation,
     IndicatorResult,
+    LazySteps,
     Override,
     ScoreResult,
     Status,
@@ -74,7 +77,7 @@ from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 __all__ = ["CompiledRubric", "compile_rubric"]
 
 Value = Decimal | bool | str
-_NA: Final = object()  # marks a value that is not applicable (missing optional input, NA fallback)
+_NA: Final = NA  # marks a value that is not applicable (missing optional input, NA fallback)
 
 
 class Locator:
@@ -1078,13 +1081,15 @@ class CompiledRubric:
             and (type(inputs) is dict or isinstance(inputs, Mapping))
         ):
             try:
-                values, scores, unrounded, total, grade = self._fast(inputs)
+                out = self._fast(inputs)
             except _FAST_DECLINES:
                 pass
             else:
                 # No warnings to add: the fast path declines every department that would
                 # get one (a check that holds, a percent that may be a fraction of one).
-                return self._fast_result(values, scores, unrounded, total, grade, explain)
+                if len(out) == 5:
+                    return self._fast_result(*out, explain)
+                return self._fast_aggregate(*out, explain)
         values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain, extras.overrides)
@@ -1145,12 +1150,16 @@ class CompiledRubric:
         fast = self._fast_review if direct else self._fast
         if plain and fast is not None and not issues:
             try:
-                values, scores, unrounded, total, grade = fast(figures)
+                out = fast(figures)
             except _FAST_DECLINES:
                 scores = None
             else:
-                result = self._fast_result(values, scores, unrounded, total, grade, False)
-                plan = self._review_plan
+                if len(out) == 5:
+                    values, scores, unrounded, total, grade = out
+                    result = self._fast_result(values, scores, unrounded, total, grade, False)
+                    plan = self._review_plan
+                else:  # something not applicable: reviewed from the engine's result
+                    scores = None
         if result is None:
             try:
                 result = self.score(scored, explain=False, source=source, overrides=overrides)
@@ -1236,6 +1245,232 @@ class CompiledRubric:
                 return grade.name
         return None
 
+    def _fast_aggregate(
+        self,
+        values: dict[str, Any],
+        leaf_scores: tuple[Decimal | None, ...],
+        rows: dict[int, tuple[_RowOutcome, ...]],
+        explain: bool,
+    ) -> ScoreResult:
+        """The result of a department the fast function scored leaf by leaf, with a value
+        or a leaf not applicable or a row group: the engine's own aggregation moves the
+        weights, applies the caps and grades."""
+        if not rows:
+            return self._fast_na_result(values, leaf_scores, explain)
+        # A value is None here only when not applicable: inputs and derived values are
+        # never None otherwise.
+        values = {k: _NA if v is None else v for k, v in values.items()}
+        raw: list[Decimal | None] = [None] * len(self._nodes)
+        na: dict[int, str] = {}
+        steps: dict[int, tuple[Step, ...]] = {}
+        with decimal.localcontext(ENGINE_CONTEXT):
+            na_names = {k for k, v in values.items() if v is _NA} if explain else set()
+            for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                if points is None:
+                    na[leaf.index] = leaf.na_policy
+                    if explain:
+                        steps[leaf.index] = (self._na_step(leaf, values, na_names),)
+                    continue
+                raw[leaf.index] = points
+                if explain:
+                    unrounded, why = leaf.scorer(values, True)
+                    if why and isinstance(why[0], _RowsStep):
+                        rows[leaf.index] = why[0].outcomes  # with their steps
+                        why = why[1:]
+                    if unrounded != points:
+                        why = (*why, self._rounding_step(unrounded, points))
+                    steps[leaf.index] = why
+            return self._aggregate(values, raw, na, steps, explain, rows)
+
+    def _na_plan(self, pattern: tuple[bool, ...]) -> _NaPlan:
+        """What a pattern of not-applicable leaves does to every node (cached): the same
+        weights, statuses and scores as :meth:`_aggregate` gives."""
+        plans = self._na_plans
+        plan = plans.get(pattern)
+        if plan is not None:
+            return plan
+        nodes = self._nodes
+        rule = self.rubric.rounding.score
+        na = {
+            leaf.index: leaf.na_policy
+            for leaf, off in zip(self._leaves, pattern, strict=True)
+            if off
+        }
+        effective = self._effective_weights(na)
+        status = [Status.SCORED] * len(nodes)
+        fixed: dict[int, Decimal] = {}
+        scaled: list[tuple[int, int, Decimal, Decimal]] = []
+        for k, leaf in enumerate(self._leaves):
+            i = leaf.index
+            if i in na:
+                status[i] = Status.NOT_APPLICABLE
+                zero = round_decimal(ZERO, rule.places, rule.mode)
+                fixed[i] = effective[i] if na[i] == "full_marks" else zero
+            elif effective[i] != leaf.node.weight:
+                scaled.append((k, i, effective[i], leaf.node.weight))
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if node.leaf is None:
+                effective[i] = sum((effective[c] for c in node.children), ZERO)
+                if all(status[c] is Status.NOT_APPLICABLE for c in node.children):
+                    status[i] = Status.NOT_APPLICABLE
+        shown = tuple(
+            node.node.weight
+            if eff == node.node.weight
+            else round_decimal(eff, rule.places, rule.mode)
+            for node, eff in zip(nodes, effective, strict=True)
+        )
+        plan = _NaPlan(
+            tuple(status),
+            shown,
+            fixed,
+            tuple(scaled),
+            all(pattern),
+            tuple(n.leaf is None for n in nodes),
+        )
+        if len(plans) >= 4096:
+            plans.clear()
+        plans[pattern] = plan
+        return plan
+
+    @cached_property
+    def _na_plans(self) -> dict[tuple[bool, ...], _NaPlan]:
+        return {}
+
+    def _fast_na_result(
+        self, values: dict[str, Any], leaf_scores: tuple[Decimal | None, ...], explain: bool
+    ) -> ScoreResult:
+        """:meth:`_aggregate` for a rubric without row groups, from a cached plan of the
+        department's pattern of not-applicable leaves; explanation steps written when
+        first read."""
+        plan = self._na_plan(tuple(s is None for s in leaf_scores))
+        nodes = self._nodes
+        n = len(nodes)
+        rule = self.rubric.rounding.score
+        places, mode = rule.places, rule.mode
+        scores: list[Decimal] = [ZERO] * n
+        with decimal.localcontext(ENGINE_CONTEXT):
+            for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                if points is not None:
+                    scores[leaf.index] = points
+            for i, value in plan.fixed.items():
+                scores[i] = value
+            unit, rounding = quantum(places), ROUNDING_MODES[mode]
+            for k, i, eff, weight in plan.scaled:
+                points = leaf_scores[k]
+                assert points is not None
+                scores[i] = (points * eff / weight).quantize(unit, rounding)
+            branch = plan.branch
+            for i in range(n - 1, -1, -1):
+                if branch[i]:
+                    scores[i] = sum((scores[c] for c in nodes[i].children), ZERO)
+            unrounded = sum((scores[i] for i in self._tops), ZERO)
+            total_rule = self.rubric.rounding.total
+            total = round_decimal(unrounded, total_rule.places, total_rule.mode)
+            basis = total if self.rubric.rounding.grade_on == "rounded" else unrounded
+            grade = self._grade(basis)
+            grade_before_caps = grade.name
+            applied: list[str] = []
+            warnings: list[Issue] = []
+            if plan.all_na:
+                warnings.append(_all_not_applicable())
+            if self._caps:
+                marked = {k: _NA if v is None else v for k, v in values.items()}
+                grade = self._apply_caps(marked, grade, applied, warnings)
+        new, cls = tuple.__new__, IndicatorResult
+        info, status, shown = self._node_info, plan.status, plan.shown
+        scaled = {i: (eff, weight) for _, i, eff, weight in plan.scaled}
+
+        def build() -> tuple[IndicatorResult, ...]:
+            explanations: Sequence[Explanation | None] = self._no_explanations
+            if explain:
+                explanations = list(self._branch_explanations)
+                frozen = MappingProxyType(values)
+                na_names = {k for k, v in values.items() if v is None}
+                steps = self._na_leaf_steps
+                for leaf, points in zip(self._leaves, leaf_scores, strict=True):
+                    i = leaf.index
+                    why: Sequence[Step]
+                    if points is None:
+                        why = (self._na_step(leaf, values, na_names),)
+                    else:
+                        why = LazySteps(
+                            steps, leaf.scorer, values, points, scaled.get(i), scores[i]
+                        )
+                    explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
+            return tuple(
+                new(
+                    cls,
+                    (
+                        i.id,
+                        i.name,
+                        i.weight,
+                        shown[k],
+                        scores[k],
+                        status[k],
+                        i.depth,
+                        i.parent,
+                        i.children,
+                        explanations[k],
+                        i.standard,
+                        None,
+                    ),
+                )
+                for k, i in enumerate(info)
+            )
+
+        result = object.__new__(ScoreResult)
+        result.__dict__.update(
+            self._result_fields,
+            total=total,
+            unrounded_total=unrounded,
+            grade=grade.name,
+            values=MappingProxyType(values),
+            nodes=build,
+            warnings=tuple(warnings),
+            grade_before_caps=grade_before_caps if applied else None,
+            grade_caps=tuple(applied),
+        )
+        return result
+
+    @cached_property
+    def _tops(self) -> tuple[int, ...]:
+        return tuple(i for i, node in enumerate(self._nodes) if node.parent is None)
+
+    def _apply_caps(
+        self, values: Mapping[str, Any], grade: _Grade, applied: list[str], warnings: list[Issue]
+    ) -> _Grade:
+        """The grade after the caps whose condition holds (a cap reading a value not
+        applicable does not apply); each cap applied is named in ``applied`` and warned of."""
+        for cap in self._caps:
+            if not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
+                continue  # a cap that reads a value not applicable does not apply
+            if cap.when.evaluate(values):
+                limit = next(g for g in self._grades if g.name == cap.max_grade)
+                if grade.rank < limit.rank:
+                    grade = limit
+                    applied.append(cap.id)
+                    warnings.append(
+                        Issue(
+                            "grade.capped",
+                            f"grade capped at {limit.name} by {cap.id!r}"
+                            + (f": {cap.reason}" if cap.reason else ""),
+                            Location(path=("grade_caps",)),
+                        )
+                    )
+        return grade
+
+    def _na_step(self, leaf: _Leaf, values: Mapping[str, Any], na_names: set[str]) -> Step:
+        """The step of a leaf that is not applicable: why, and what its policy does."""
+        if na_names and not na_names.isdisjoint(leaf.reads):
+            labels = self._labels
+            missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
+            reason = "、".join(missing) + "无值"
+        else:
+            assert leaf.na_when is not None
+            reason = leaf.na_when.source.strip()
+        return Step("not_applicable", f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}")
+
     def _fast_result(
         self,
         values: dict[str, Any],
@@ -1245,22 +1480,21 @@ class CompiledRubric:
         grade: str,
         explain: bool,
     ) -> ScoreResult:
-        explanations: Sequence[Explanation | None] = self._no_explanations
-        if explain:
-            # The fast path computed every value and score; the steps come from the
-            # leaves' scorers, run again on the same values with explanations on.
-            explanations = list(self._branch_explanations)
-            frozen = MappingProxyType(values)
-            new = tuple.__new__
-            with decimal.localcontext(ENGINE_CONTEXT):
-                for index, scorer, reads in self._leaf_scorers:
-                    points, steps = scorer(values, True)
-                    rounded = scores[index]
-                    if points != rounded:
-                        steps = (*steps, self._rounding_step(points, rounded))
-                    explanations[index] = new(Explanation, (ValuesRead(frozen, reads), steps))
 
         def build() -> tuple[IndicatorResult, ...]:
+            explanations: Sequence[Explanation | None] = self._no_explanations
+            if explain:
+                # The fast path computed every value and score; the steps come from the
+                # leaves' scorers, run again on the same values with explanations on, when
+                # they are first read.
+                explanations = list(self._branch_explanations)
+                frozen = MappingProxyType(values)
+                new, lazy, steps = tuple.__new__, LazySteps, self._leaf_steps
+                for index, scorer, reads in self._leaf_scorers:
+                    explanations[index] = new(
+                        Explanation,
+                        (ValuesRead(frozen, reads), lazy(steps, scorer, values, scores[index])),
+                    )
             new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
             return tuple(
                 new(
@@ -1295,6 +1529,31 @@ class CompiledRubric:
             nodes=build,
         )
         return result
+
+    def _na_leaf_steps(
+        self,
+        scorer: Scorer,
+        values: Mapping[str, Any],
+        points: Decimal,
+        moved: tuple[Decimal, Decimal] | None,
+        scaled: Decimal,
+    ) -> tuple[Step, ...]:
+        """A scored leaf's steps beside not-applicable ones: its scorer's, its rounding,
+        and the change of its weight when it took some (``moved``: effective, declared)."""
+        steps = self._leaf_steps(scorer, values, points)
+        if moved is not None:
+            steps = (*steps, _redistribution_step(moved[1], moved[0], points, scaled))
+        return steps
+
+    def _leaf_steps(
+        self, scorer: Scorer, values: Mapping[str, Any], rounded: Decimal
+    ) -> tuple[Step, ...]:
+        """A leaf's explanation steps: its scorer's, and the rounding to ``rounded``."""
+        with decimal.localcontext(ENGINE_CONTEXT):
+            points, steps = scorer(values, True)
+            if points != rounded:
+                steps = (*steps, self._rounding_step(points, rounded))
+        return steps
 
     @cached_property
     def _rounding_text(self) -> str:
@@ -1419,8 +1678,7 @@ class CompiledRubric:
             if reason is not None:
                 na[i] = leaf.na_policy
                 if explain:
-                    text = f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}"
-                    steps[i] = (Step("not_applicable", text),)
+                    steps[i] = (self._na_step(leaf, values, na_names),)
                 continue
             if judged and i in judged and judged_key(leaf.node.id) not in values:
                 raise InputError(
@@ -1651,13 +1909,7 @@ class CompiledRubric:
                     scaled = round_decimal(points * effective[i] / weight, places, mode)
                     if explain:
                         extra.setdefault(i, []).append(
-                            Step(
-                                "redistribution",
-                                f"权重 {to_str(weight)} → {to_str(effective[i])}"
-                                "（承接不适用指标的权重）："
-                                f"{to_str(points)} × {to_str(effective[i])} / {to_str(weight)} "
-                                f"= {to_str(scaled)}",
-                            )
+                            _redistribution_step(weight, effective[i], points, scaled)
                         )
                     points = scaled
                 scores[i] = points
@@ -1709,31 +1961,8 @@ class CompiledRubric:
         applied: list[str] = []
         warnings: list[Issue] = []
         if na and all(status[leaf.index] is Status.NOT_APPLICABLE for leaf in self._leaves):
-            warnings.append(
-                Issue(
-                    "score.all_not_applicable",
-                    "every indicator is not applicable: the total says nothing about this "
-                    "department",
-                    Location(path=("indicators",)),
-                    "check the inputs: a value missing everywhere makes everything not applicable",
-                )
-            )
-        for cap in self._caps:
-            if not cap.when.names.isdisjoint(k for k, v in values.items() if v is _NA):
-                continue  # a cap that reads a value not applicable does not apply
-            if cap.when.evaluate(values):
-                limit = next(g for g in self._grades if g.name == cap.max_grade)
-                if grade.rank < limit.rank:
-                    grade = limit
-                    applied.append(cap.id)
-                    warnings.append(
-                        Issue(
-                            "grade.capped",
-                            f"grade capped at {limit.name} by {cap.id!r}"
-                            + (f": {cap.reason}" if cap.reason else ""),
-                            Location(path=("grade_caps",)),
-                        )
-                    )
+            warnings.append(_all_not_applicable())
+        grade = self._apply_caps(values, grade, applied, warnings)
 
         results = []
         for i, node in enumerate(nodes):
@@ -1798,7 +2027,28 @@ class CompiledRubric:
             input_ids=self._input_ids,
         )
 
+    @cached_property
+    def _weights_by_pattern(
+        self,
+    ) -> dict[tuple[tuple[tuple[int, str], ...], frozenset[int]], tuple[Decimal, ...]]:
+        return {}
+
     def _effective_weights(
+        self, na: Mapping[int, str], dropped: frozenset[int] = frozenset()
+    ) -> list[Decimal]:
+        """:meth:`_moved_weights`, kept per pattern of not-applicable leaves (a population
+        has few): the same weights, computed once."""
+        key = (tuple(na.items()), dropped)
+        cache = self._weights_by_pattern
+        weights = cache.get(key)
+        if weights is None:
+            weights = tuple(self._moved_weights(na, dropped))
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = weights
+        return list(weights)
+
+    def _moved_weights(
         self, na: Mapping[int, str], dropped: frozenset[int] = frozenset()
     ) -> list[Decimal]:
         """Every node's weight after not-applicable weight moved, rounded so that the
@@ -1899,6 +2149,40 @@ class CompiledRubric:
                 )
             ]
         )
+
+
+def _redistribution_step(
+    weight: Decimal, effective: Decimal, points: Decimal, scaled: Decimal
+) -> Step:
+    """The step of a leaf whose weight changed because another was not applicable."""
+    return Step(
+        "redistribution",
+        f"权重 {to_str(weight)} → {to_str(effective)}"
+        "（承接不适用指标的权重）："
+        f"{to_str(points)} × {to_str(effective)} / {to_str(weight)} "
+        f"= {to_str(scaled)}",
+    )
+
+
+def _all_not_applicable() -> Issue:
+    return Issue(
+        "score.all_not_applicable",
+        "every indicator is not applicable: the total says nothing about this department",
+        Location(path=("indicators",)),
+        "check the inputs: a value missing everywhere makes everything not applicable",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _NaPlan:
+    """What one pattern of not-applicable leaves does to every node of a rubric."""
+
+    status: tuple[Status, ...]
+    shown: tuple[Decimal, ...]  # effective weights as results show them
+    fixed: dict[int, Decimal]  # node index -> score of a leaf not applicable
+    scaled: tuple[tuple[int, int, Decimal, Decimal], ...]  # leaf k, node, effective, weight
+    all_na: bool
+    branch: tuple[bool, ...]
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)

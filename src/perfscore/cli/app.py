@@ -152,9 +152,9 @@ def _count_hint(inputs: Path) -> int | None:
 
 
 def _with_progress(
-    records: Iterable[batch.BatchRecord],
+    records: Iterable[batch.BatchRecord | batch.ScoredRow],
     total: int | None,
-    run: Callable[[Iterable[batch.BatchRecord]], batch.BatchSummary],
+    run: Callable[[Iterable[batch.BatchRecord | batch.ScoredRow]], batch.BatchSummary],
 ) -> batch.BatchSummary:
     """Run ``run(records)`` with a progress bar on stderr that follows the records."""
     progress = Progress(
@@ -169,7 +169,7 @@ def _with_progress(
     with progress:
         task = progress.add_task("scoring", total=total)
 
-        def counted() -> Iterator[batch.BatchRecord]:
+        def counted() -> Iterator[batch.BatchRecord | batch.ScoredRow]:
             done = 0
             for record in records:
                 yield record
@@ -215,7 +215,7 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
         fail(e)
     records = batch.score_many(compiled, inputs)
 
-    def write(records: Iterable[batch.BatchRecord]) -> batch.BatchSummary:
+    def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
         return batch.write_batch(compiled, records, out, max_failures=_LISTED_FAILURES)
 
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import re
@@ -115,6 +116,24 @@ class FailedDepartment:
     @property
     def ok(self) -> bool:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredRow:
+    """A department the vectorised path scored, as a batch output row needs it: its
+    total, grade and every indicator's score in the rubric's tree order (no
+    :class:`~perfscore.ScoreResult` is built). Made by :func:`score_rows`."""
+
+    id: str
+    row: int
+    source: str
+    total: Decimal
+    grade: str
+    scores: tuple[Decimal, ...]
+
+    @property
+    def ok(self) -> bool:
+        return True
 
 
 BatchRecord: TypeAlias = ScoredDepartment | FailedDepartment
@@ -257,6 +276,97 @@ def review_population(records: Iterable[ReviewRecord]) -> PopulationReview:
     return PopulationReview(tuple(reviewed), tuple(failed), counts)
 
 
+#: Departments scored together by :func:`score_rows`.
+CHUNK: Final = 4096
+
+
+def score_rows(
+    compiled: CompiledRubric,
+    departments: Iterable[Department] | str | os.PathLike[str],
+    *,
+    chunk: int | None = None,
+) -> Iterator[BatchRecord | ScoredRow]:
+    """The records of :func:`score_many` for writing with :func:`write_batch`, scored
+    ``chunk`` (:data:`CHUNK`) departments at a time by the vectorised path when numpy is
+    installed and the rubric allows it: a department it scores is a :class:`ScoredRow` (the same row
+    written, byte for byte); one it sends back to the row engine, or that fails, is
+    what :func:`score_many` gives. Memory holds one chunk."""
+    try:
+        from . import vectorised
+    except ImportError:  # no numpy
+        yield from score_many(compiled, departments)
+        return
+    try:
+        scorer = vectorised.compile_vectorised(compiled)
+    except vectorised.Unsupported:
+        yield from score_many(compiled, departments)
+        return
+    if isinstance(departments, str | os.PathLike):
+        departments = read_population(Path(departments), labels=_labels(compiled))
+    iterator = iter(departments)
+    names = list(compiled.input_specs)
+    nodes = compiled._nodes
+    rounding = compiled.rubric.rounding
+    places, total_places = rounding.score.places, rounding.total.places
+    # Decimals by units: scores repeat, and one object serves every row that has it.
+    made: dict[tuple[int, int], Decimal] = {}
+
+    def decimal(units: int, at: int) -> Decimal:
+        value = made.get((units, at))
+        if value is None:
+            value = Decimal(units).scaleb(-at)
+            if len(made) < 100_000:
+                made[(units, at)] = value
+        return value
+
+    size = chunk or CHUNK
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        inputs = [d.inputs for d in batch if d.inputs is not None]
+        arrays = {name: [record.get(name) for record in inputs] for name in names}
+        columns = vectorised.columns_from_arrays(arrays, compiled)
+        declared = set(names)
+        for k, record in enumerate(inputs):
+            if not declared.issuperset(record):
+                columns.invalid[k] = True  # an unknown input: the row engine reports it
+        columns.records = inputs
+        result = scorer.score(columns)
+        units: list[list[int]] = [[] for _ in nodes]
+        for leaf in compiled._leaves:
+            units[leaf.index] = result.leaf_units[leaf.node.id].tolist()
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if node.leaf is None:
+                units[i] = [
+                    sum(parts) for parts in zip(*(units[c] for c in node.children), strict=True)
+                ]
+        totals = result.total_units.tolist()
+        grades = [result.grade_names[g] for g in result.grade_index.tolist()]
+        by_row = list(zip(*units, strict=True)) if units else [() for _ in inputs]
+        position = 0
+        for department in batch:
+            if department.inputs is None:
+                yield from score_many(compiled, [department])
+                continue
+            k = position
+            position += 1
+            if k in result.exact_rows:
+                # The row engine's, scored again with the department's source: its issues
+                # and warnings are located there.
+                yield from score_many(compiled, [department])
+                continue
+            yield ScoredRow(
+                department.id,
+                department.row,
+                department.source,
+                decimal(totals[k], total_places),
+                grades[k],
+                tuple(decimal(u, places) for u in by_row[k]),
+            )
+
+
 def issues_text(issues: Iterable[Issue], source: str | None = None) -> str:
     """The issues of a failed department on one line, as the ``errors`` column holds them:
     ``path: message [code] (hint: ...)`` joined by ``"; "``. The path inside the
@@ -307,7 +417,9 @@ class _Layout:
         # Without row groups a result lists exactly the rubric's nodes, in tree order.
         self._nodes_only = all(node.rows is None for node in rubric.walk())
 
-    def row(self, record: BatchRecord) -> list[Cell]:
+    def row(self, record: BatchRecord | ScoredRow) -> list[Cell]:
+        if isinstance(record, ScoredRow):  # never of a rubric with row groups
+            return [record.id, record.row, "ok", record.total, record.grade, *record.scores, None]
         if isinstance(record, ScoredDepartment):
             result = record.result
             nodes = result.indicators
@@ -636,7 +748,7 @@ def _atomic(path: Path) -> Iterator[Path]:
 
 def write_batch(
     compiled: CompiledRubric,
-    records: Iterable[BatchRecord],
+    records: Iterable[BatchRecord | ScoredRow],
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
@@ -659,7 +771,7 @@ def write_batch(
         try:
             for record in records:
                 writer.write(layout.row(record))
-                if isinstance(record, ScoredDepartment):
+                if isinstance(record, ScoredDepartment | ScoredRow):
                     scored += 1
                 else:
                     failed += 1

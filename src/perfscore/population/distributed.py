@@ -16,20 +16,19 @@ last :data:`CACHE_SIZE` rubrics it compiled)::
 With Spark, ``df.mapInPandas(lambda frames: (score_partition(f, rubric_text) for f in
 frames), schema)`` does the same; ``mapInArrow`` works through ``pyarrow.Table.to_pandas``.
 
-Cells are read exactly: decimals, integers and numeric strings as they are, binary floats
-through their shortest repr (``0.1`` is ``Decimal("0.1")``). Every result column is text,
-so no total is ever a binary float: ``id``, ``status`` (``ok`` / ``failed``), ``total``,
-``grade``, one column per leaf score, and ``errors``. Needs pandas (``perfscore[distributed]``).
+Cells are read by :func:`perfscore.score_frame`'s rules (one missing-value rule; binary
+floats as their shortest repr, ``0.1`` is 0.1) and the result is its frame: ``id``,
+``status``, ``total``, ``grade``, every indicator's score (exact decimals, Arrow
+``decimal128``), ``issue_code``, ``issue_hint`` and ``errors``. Needs pandas and pyarrow
+(``perfscore[distributed]``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 from collections import OrderedDict
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     import pandas
@@ -44,7 +43,6 @@ __all__ = ["result_columns", "score_partition"]
 CACHE_SIZE: Final = 16
 _COMPILED: OrderedDict[str, CompiledRubric] = OrderedDict()
 _LOCK = threading.Lock()
-ID_COLUMNS = ("id", "department", "department_id")
 
 
 def _compiled(rubric_text: str) -> CompiledRubric:
@@ -66,75 +64,21 @@ def _compiled(rubric_text: str) -> CompiledRubric:
     return compiled
 
 
-def _cell(value: Any) -> Any:
-    """A cell as perfscore reads it: exact decimals, never binary floats."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else Decimal(repr(value))
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        return _cell(value.item())
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            return text
-    return value
-
-
 def result_columns(rubric_text: str) -> pandas.DataFrame:
-    """An empty frame with the columns :func:`score_partition` returns (Dask's ``meta``)."""
+    """An empty frame with the columns and types :func:`score_partition` returns (Dask's
+    ``meta``)."""
     import pandas
 
-    compiled = _compiled(rubric_text)
-    leaves = [leaf.node.id for leaf in compiled._leaves]
-    columns = ["id", "status", "total", "grade", *leaves, "errors"]
-    return pandas.DataFrame({c: pandas.Series(dtype="object") for c in columns})
+    from .frames import score_frame
+
+    return score_frame(
+        _compiled(rubric_text), pandas.DataFrame({"id": pandas.Series([], dtype=object)})
+    )
 
 
 def score_partition(frame: pandas.DataFrame, rubric_text: str) -> pandas.DataFrame:
-    """Score one partition of departments (rows) with the vectorised path."""
-    import numpy
-    import pandas
+    """Score one partition of departments (rows) with the vectorised path: the frame of
+    :func:`perfscore.score_frame`, indexed by the partition's own index."""
+    from .frames import score_frame
 
-    from perfscore.errors import PerfscoreError
-
-    from . import vectorised
-
-    compiled = _compiled(rubric_text)
-    inputs = set(compiled.rubric.inputs)
-    id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
-    if id_column:
-        ids = [str(v) for v in frame[id_column].tolist()]
-    else:
-        ids = [str(v) for v in frame.index]
-    out = result_columns(rubric_text)
-    if not ids:
-        return out
-    # Integer and boolean columns go to the vectorised path as they are; any other column
-    # is read cell by cell as before (exact decimals, an empty cell absent).
-    arrays: dict[str, Any] = {}
-    for name in frame.columns:
-        if name == id_column or name not in inputs:
-            continue
-        column = frame[name]
-        if isinstance(column.dtype, numpy.dtype) and column.dtype.kind in "iub":
-            arrays[name] = column.to_numpy()
-        else:
-            cells = [_cell(v) for v in column.tolist()]
-            arrays[name] = numpy.fromiter(cells, dtype=object, count=len(cells))
-    columns = vectorised.columns_from_arrays(arrays, compiled)
-    result = vectorised.compile_vectorised(compiled).score(columns)
-    totals, grades = result.total, result.grade
-    leaves = [leaf.node.id for leaf in compiled._leaves]
-    rows = []
-    for i, dept_id in enumerate(ids):
-        exact = result.exact_rows.get(i)
-        if isinstance(exact, PerfscoreError):
-            messages = "; ".join(issue.message for issue in exact.issues)
-            rows.append([dept_id, "failed", None, None, *([None] * len(leaves)), messages])
-            continue
-        scores = [str(result.leaf_score(leaf, i)) for leaf in leaves]
-        rows.append([dept_id, "ok", str(totals[i]), grades[i], *scores, ""])
-    return pandas.DataFrame(rows, columns=out.columns)
+    return score_frame(_compiled(rubric_text), frame)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perfscore._inputs import number_problem
+from perfscore._inputs import _PLAIN_NUMBER, is_missing, number_problem
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.errors import PerfscoreError
 from perfscore.formula import (
@@ -62,6 +62,7 @@ from perfscore.methods import (
 )
 
 if TYPE_CHECKING:
+    from perfscore._inputs import InputRule
     from perfscore.engine import CompiledRubric
     from perfscore.model import InputSpec
     from perfscore.results import ScoreResult
@@ -100,7 +101,9 @@ class Columns:
     Numbers are float64 arrays with, where every value is a decimal with at most
     :data:`MAX_PLACES` places, exact int64 ``units`` at ``places``; booleans are bool
     arrays; choices are int codes (index into the input's options, -1 when unknown).
-    ``invalid`` marks rows with a missing or unusable value: the row engine scores those.
+    ``invalid`` marks rows with an unusable value (or a missing required one): the row
+    engine scores those. ``missing`` marks, per optional input, the rows where it is
+    missing: values and leaves reading it are not applicable there.
     ``records`` keeps the original rows, for the row engine (from
     :func:`columns_from_arrays`, an :class:`ArrayRecords` building each on demand).
     """
@@ -112,6 +115,9 @@ class Columns:
     codes: dict[str, Array] = field(default_factory=dict)
     invalid: Array = None
     records: Sequence[Mapping[str, Any]] = ()
+    #: rows where an optional input without a default is missing (not applicable): the
+    #: value there is a placeholder, never read
+    missing: dict[str, Array] = field(default_factory=dict)
 
 
 def _places(value: Decimal) -> int:
@@ -127,29 +133,57 @@ def columns_from_records(records: Sequence[Mapping[str, Any]], compiled: Compile
     for i, record in enumerate(records):
         if not declared.issuperset(record):
             cols.invalid[i] = True
-    for name, spec in compiled.rubric.inputs.items():
-        _column_from_values(cols, name, spec, [r.get(name) for r in records])
+    for rule in compiled._inputs:
+        _column_from_values(cols, rule, [r.get(rule.id) for r in records])
     return cols
 
 
-def _column_from_values(cols: Columns, name: str, spec: InputSpec, raw: Sequence[Any]) -> None:
-    """One input's column from its raw values, one Python value a row (None: absent), as
-    the row engine would read them: fills ``cols`` and marks the rows it cannot take."""
+def _can_miss(spec: InputSpec) -> bool:
+    """Whether a missing value of this input is not applicable (optional, no default)
+    rather than the row engine's to fill in or refuse."""
+    return spec.default is None and not spec.required
+
+
+def _column_from_values(cols: Columns, rule: InputRule, raw: Sequence[Any]) -> None:
+    """One input's column from its raw values, one Python value a row, as the row engine
+    would read them (its missing-value rule, its coercer for anything but a Decimal, an
+    int or a bool): fills ``cols`` and marks the rows it cannot take."""
     n = cols.rows
+    name, spec, coerce = rule.id, rule.spec, rule.coerce
+    can_miss = _can_miss(spec)
+    gaps = np.zeros(n, dtype=bool)
+
+    def read(i: int, x: Any) -> Any:
+        """``x`` as the row engine reads it, or None (a gap, or a value it refuses)."""
+        if is_missing(x):
+            if can_miss:
+                gaps[i] = True
+            else:
+                cols.invalid[i] = True
+            return None
+        try:
+            return coerce(x)
+        except Exception:  # the row engine reads it again and reports it
+            cols.invalid[i] = True
+            return None
+
     if spec.kind == "boolean":
         arr = np.zeros(n, dtype=bool)
         for i, x in enumerate(raw):
             if x is True or x is False:
                 arr[i] = x
             else:
-                cols.invalid[i] = True
+                arr[i] = read(i, x) is True
         cols.bools[name] = arr
     elif spec.kind == "choice":
         index = {o: k for k, o in enumerate(spec.options or ())}
-        codes = np.array(
-            [index.get(x, -1) if isinstance(x, str) else -1 for x in raw], dtype=np.int64
-        )
-        cols.invalid |= codes < 0
+        codes = np.zeros(n, dtype=np.int64)
+        for i, x in enumerate(raw):
+            code = index.get(x, -1) if isinstance(x, str) else -1
+            if code < 0:
+                option = read(i, x)
+                code = index.get(option, 0) if isinstance(option, str) else 0
+            codes[i] = code
         cols.codes[name] = codes
     elif spec.kind in ("text", "table"):
         cols.invalid[:] = True  # not vectorised: the row engine scores every row
@@ -160,37 +194,43 @@ def _column_from_values(cols: Columns, name: str, spec: InputSpec, raw: Sequence
         integral = spec.kind in ("integer", "count")
         for i, x in enumerate(raw):
             value: Decimal | None
-            if isinstance(x, Decimal):
+            scaled = False
+            if x.__class__ is Decimal:
                 value = x
             elif isinstance(x, int) and not isinstance(x, bool):
                 value = Decimal(x)
             else:
-                value = None
+                value = read(i, x)  # the coercer scales a fraction of one itself
+                scaled = True
             # The row engine's own rules: a figure it refuses (not finite, 10**15 or
             # more, too many places) is its to report; a percent read as a fraction
             # of one is scaled as it scales it.
-            if value is None or number_problem(value) is not None:
+            if value is None:
+                pass
+            elif number_problem(value) is not None:
                 cols.invalid[i] = True
                 value = None
-            elif fraction:
+            elif fraction and not scaled:
                 value = value.scaleb(2, ENGINE_CONTEXT)
             elif integral and value != value.to_integral_value():
                 cols.invalid[i] = True  # 3.0000000000000001 is 3.0 as a float
             decimals.append(value)
             floats[i] = float(value) if value is not None else 0.0
         low, high = spec.lower_bound, spec.max
+        outside = np.zeros(n, dtype=bool)
         if low is not None:
-            cols.invalid |= floats < float(low) - 1e-9 * max(1.0, abs(float(low)))
+            outside |= floats < float(low) - 1e-9 * max(1.0, abs(float(low)))
         if high is not None:
-            cols.invalid |= floats > float(high) + 1e-9 * max(1.0, abs(float(high)))
+            outside |= floats > float(high) + 1e-9 * max(1.0, abs(float(high)))
         # Exact bound checks near the edges are left to the row engine: mark those rows.
         for bound, is_low in ((low, True), (high, False)):
             if bound is not None:
                 near = np.abs(floats - float(bound)) <= 1e-9 * max(1.0, abs(float(bound)))
-                cols.invalid |= near & np.array(
+                outside |= near & np.array(
                     [d is None or (d < bound if is_low else d > bound) for d in decimals],
                     dtype=bool,
                 )
+        cols.invalid |= outside & ~gaps  # a gap's placeholder is never read
         cols.floats[name] = floats
         places = max((_places(d) for d in decimals if d is not None), default=0)
         if places <= MAX_PLACES:
@@ -198,6 +238,8 @@ def _column_from_values(cols: Columns, name: str, spec: InputSpec, raw: Sequence
             units = [int(d * scale) if d is not None else 0 for d in decimals]
             if all(abs(u) < SAFE_UNITS for u in units):
                 cols.units[name] = (np.array(units, dtype=np.int64), places)
+    if gaps.any():
+        cols.missing[name] = gaps
 
 
 # --------------------------------------------------------------------------- arrays
@@ -277,6 +319,24 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
                 record[name] = value
         return record
 
+    def many(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """The records of ``rows``, as ``self[i]`` builds them, with one take per column."""
+        if not rows:
+            return []
+        index = np.asarray(rows, dtype=np.int64)
+        records: list[dict[str, Any]] = [{} for _ in rows]
+        for name, column in self.columns.items():
+            if _is_arrow(column):
+                import pyarrow as pa
+
+                values = column.take(pa.array(index)).to_pylist()
+            else:
+                values = [_py(x) for x in column[index]]
+            for record, value in zip(records, values, strict=True):
+                if value is not None:
+                    record[name] = value
+        return records
+
 
 def _null_mask(column: Any) -> Array:
     if _is_arrow(column):
@@ -286,9 +346,10 @@ def _null_mask(column: Any) -> Array:
     return np.zeros(len(column), dtype=bool)
 
 
-def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
-    """An integer or decimal column as exact int64 units: ``(units, null, places)``, or
-    None when its type does not allow it (the values then go one by one)."""
+def _exact_ints(column: Any) -> tuple[Array, Array, int, Array | None] | None:
+    """An integer, decimal or float column as exact int64 units: ``(units, null, places,
+    unread)``, ``unread`` marking the rows left to the row engine (or None), or None when
+    its type does not allow it (the values then go one by one)."""
     if _is_arrow(column):
         import pyarrow as pa
 
@@ -299,7 +360,10 @@ def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
                 return None
             filled = column.fill_null(0) if column.null_count else column
             values = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.int64)
-            return values, null, 0
+            return values, null, 0, None
+        if pa.types.is_floating(kind):  # a null is a gap, as NaN is
+            filled = column.fill_null(float("nan")) if column.null_count else column
+            return _float_units(np.asarray(filled.to_numpy(zero_copy_only=False)))
         if pa.types.is_decimal128(kind) and 0 <= kind.scale <= MAX_PLACES:
             # 16-byte little-endian two's complement: the unscaled integer fits int64
             # exactly when the high word is the sign extension of the low word.
@@ -310,11 +374,85 @@ def _exact_ints(column: Any) -> tuple[Array, Array, int] | None:
             fits = (high == (low >> 63)) | null
             if not fits.all():
                 return None
-            return np.where(null, 0, low), null, kind.scale
+            return np.where(null, 0, low), null, kind.scale, None
         return None
     if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
-        return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0
+        return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0, None
+    if column.dtype.kind == "f":
+        return _float_units(column)
+    if column.dtype.kind in "OU" or str(column.dtype) == "str":
+        return _text_units(column)
     return None
+
+
+#: Text of at most this many characters holds at most 15 significant digits, which a
+#: float64 keeps: its shortest repr is the text's value.
+_SHORT_TEXT = 15
+
+
+def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
+    """A column of numbers written as text (a CSV read without types), with pandas'
+    string operations: a plain number of at most 15 characters (the row engine's plain
+    form, ``-12.5``, ``1.5E+3``) is read through float64 by the float rule, exactly, as
+    15 significant digits survive it; a gap by the missing-value rule is null; anything
+    else (separators, units, long figures) is the row engine's to read. None without
+    pandas, or when the column holds anything but text and gaps."""
+    try:
+        import pandas
+    except ImportError:
+        return None
+    if pandas.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+        return None
+    series = pandas.Series(column, copy=False)
+    text = series.str.strip()
+    gap = (series.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    plain = (text.str.fullmatch(_PLAIN_NUMBER.pattern) & (text.str.len() <= _SHORT_TEXT)).to_numpy(
+        dtype=bool, na_value=False
+    )
+    floats = pandas.to_numeric(text.where(plain), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    units, null, places, unread = _float_units(floats)
+    return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
+
+
+#: A float whose shortest decimal has more places is read by the row engine.
+_FLOAT_PLACES = 6
+#: Below this many units, one decimal of a given number of places rounds to a float64:
+#: floats there are closer together than a unit.
+_FLOAT_UNIQUE = 2**52
+
+
+def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
+    """A float64 column as exact units, by the float rule: a binary float is the decimal
+    its shortest repr writes (``0.1`` is 0.1, ``2.675`` is 2.675), as the row engine reads
+    it (``Decimal(repr(x))``); NaN is missing.
+
+    With numpy only: for each row, the fewest places ``p`` (up to 6) such that ``u =
+    rint(x * 10**p)`` divided by ``10**p`` (one correct rounding) gives ``x`` back, with
+    ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p`` places that rounds
+    to ``x`` (floats are closer than ``10**-p`` apart there), so it is the shortest repr's
+    value. NaN is null (missing); rows with no such ``p`` (infinities among them) are
+    marked ``unread``: the row engine reads them."""
+    values = np.asarray(column, dtype=np.float64)
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 0.0)
+    need = np.full(len(values), -1, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for p in range(_FLOAT_PLACES + 1):
+            scale = float(10**p)
+            units = np.rint(safe * scale)
+            ok = (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE) & (need < 0)
+            need[ok] = p
+    places = int(need.max()) if (need >= 0).any() else 0
+    scale = float(10**places)
+    with np.errstate(over="ignore", invalid="ignore"):
+        units = np.rint(safe * scale)
+        # The check again on the grid of the column's places: a row exact on a coarser
+        # grid is on this one too unless its units grow past uniqueness.
+        ok = finite & (need >= 0) & (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE)
+    null = np.isnan(values)
+    return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
 
 
 def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
@@ -325,12 +463,12 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
     exact = _exact_ints(column)
     if exact is None:
         return False
-    units, null, places = exact
+    units, null, places, unread = exact
     scale = 10**places
     # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
     # each comparison is one of two int64 numbers.
     limit = min(_MAGNITUDE * scale, _INT64_MAX)
-    bad = null | (units <= -limit) | (units >= limit)
+    bad = (units <= -limit) | (units >= limit)
     if spec.kind in ("integer", "count") and places:
         bad |= units % scale != 0
     # The declared bounds, exactly: units < low * scale is units < ceil(low * scale).
@@ -339,18 +477,27 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
         bad |= units < min(max(math.ceil(low * scale), -limit), limit)
     if high is not None:
         bad |= units > max(min(math.floor(high * scale), limit), -limit)
-    units = np.where(bad, 0, units)
+    # A gap: not applicable for an optional input without a default, else the row
+    # engine's (a default, or input.missing). Its placeholder 0 is never read.
+    can_miss = _can_miss(spec)
+    bad = (bad & ~null) | (null if not can_miss else False)
+    if unread is not None:
+        bad |= unread
+    units = np.where(bad | null, 0, units)
     if len(units) and int(np.abs(units).max()) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
     cols.invalid |= bad
+    if can_miss and null.any():
+        cols.missing[name] = null
     cols.units[name] = (units, places)
     cols.floats[name] = units / float(scale)  # both exact: one correct rounding
     return True
 
 
 def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
-    """Option codes of a column of strings (-1: unknown, null or not a string), looked
-    up once per distinct value; None when the column's type does not allow it."""
+    """Option codes of a column of strings (-1: unknown or not a string, -2: a gap by the
+    missing-value rule), looked up once per distinct value; None when the column's type
+    does not allow it."""
     if _is_arrow(column):
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -360,7 +507,10 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             return None
         found = pc.index_in(column, value_set=pa.array(list(options), type=column.type))
-        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        codes = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        if column.null_count:
+            codes[_null_mask(column)] = -2
+        return codes
     index = {o: k for k, o in enumerate(options)}
     if column.dtype.kind == "U":
         uniques, inverse = np.unique(column, return_inverse=True)
@@ -374,10 +524,11 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
     else:
         return None
     table = np.array(
-        [index.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
+        [-2 if is_missing(u) else index.get(u, -1) if isinstance(u, str) else -1 for u in uniques]
+        + [-2],
         dtype=np.int64,
     )
-    # pandas marks nulls -1: the table's last entry, -1 too
+    # pandas marks nulls -1: the table's last entry, a gap
     return table[np.asarray(inverse, dtype=np.int64).reshape(-1)]
 
 
@@ -407,10 +558,11 @@ def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> 
     for name, column in columns.items():
         if name not in inputs:  # an unknown input, where given: the row engine reports it
             cols.invalid |= ~_null_mask(column)
+    rules = {rule.id: rule for rule in compiled._inputs}
     for name, spec in inputs.items():
         column = columns.get(name)
         if column is None:
-            _column_from_values(cols, name, spec, [None] * n)
+            _column_from_values(cols, rules[name], [None] * n)
             continue
         if spec.kind == "boolean":
             if not _is_arrow(column) and column.dtype == np.bool_:
@@ -422,12 +574,17 @@ def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> 
         elif spec.kind == "choice":
             codes = _choice_codes(column, spec.options or ())
             if codes is not None:
-                cols.invalid |= codes < 0
-                cols.codes[name] = codes
+                gaps = codes == -2
+                if _can_miss(spec) and gaps.any():
+                    cols.missing[name] = gaps
+                    cols.invalid |= codes == -1
+                else:
+                    cols.invalid |= codes < 0
+                cols.codes[name] = np.maximum(codes, 0)
                 continue
         elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
             continue
-        _column_from_values(cols, name, spec, _py_values(column))
+        _column_from_values(cols, rules[name], _py_values(column))
     return cols
 
 
@@ -604,6 +761,18 @@ class _State:
     n: int
     uncertain: Array
     fail: Array
+    #: where divisions by zero are marked instead of ``fail`` (a value with an
+    #: ``on_zero_division`` fallback being computed), else None
+    zero: Array | None = None
+
+    def snapshot(self) -> tuple[Array, Array]:
+        return self.fail.copy(), self.uncertain.copy()
+
+    def restore(self, saved: tuple[Array, Array], rows: Array) -> None:
+        """Forget what was marked on ``rows`` since ``saved``: their value is not
+        applicable there, never read."""
+        self.fail[rows] = saved[0][rows]
+        self.uncertain[rows] = saved[1][rows]
 
 
 def _mark(target: Array, active: Array | None, cond: Any) -> None:
@@ -1017,7 +1186,7 @@ class _Evaluator:
             if op == "*":
                 return _mul(a, b)
             if op == "/":
-                return _div(a, b, state.fail, active)
+                return _div(a, b, state.fail if state.zero is None else state.zero, active)
             return _power(a, b, state, active)
         if isinstance(expr, Compare):
             left = self.eval(expr.operands[0], active)
@@ -1435,36 +1604,117 @@ class VectorisedScorer:
         #: lookup tables of leaves, computed on first use (constants of the rubric only)
         self.tables: dict[tuple[str, int, Decimal], Any] = {}
 
+    def _move_weights(self, block: Array, leaf_na: Sequence[Array | None], state: _State) -> None:
+        """Not-applicable leaves and their weights, as arrays: the rows of each pattern of
+        not-applicable leaves (a population has few) take the row engine's own plan for
+        it (:meth:`CompiledRubric._na_plan`): a leaf not applicable scores its full marks
+        or 0, and each leaf whose weight changed scales its score, rounded exactly with
+        integers."""
+        compiled = self.compiled
+        columns = [k for k, na in enumerate(leaf_na) if na is not None]
+        masks: list[Array] = [leaf_na[k] for k in columns]
+        if not columns:
+            return
+        rule = self.rounding.score
+        scale = 10**rule.places
+        position = {leaf.index: k for k, leaf in enumerate(compiled._leaves)}
+        if (compiled.rubric.total * scale) ** 2 >= SAFE_UNITS:
+            # products of scores and weights could exceed what is exact: the engine's
+            _mark(state.fail, None, np.logical_or.reduce(masks))
+            return
+        stack = np.stack(masks, axis=1)
+        if len(columns) < 63:  # each row's pattern as the bits of one integer
+            bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
+            codes, inverse = np.unique(bits.sum(axis=1), return_inverse=True)
+            patterns = (codes[:, None] >> np.arange(len(columns))) & 1 != 0
+        else:
+            patterns, inverse = np.unique(stack, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        count = len(compiled._leaves)
+        for p, pattern in enumerate(patterns):
+            if not pattern.any():
+                continue
+            rows = np.flatnonzero(inverse == p)
+            full = [False] * count
+            for k, off in zip(columns, pattern.tolist(), strict=True):
+                full[k] = off
+            plan = compiled._na_plan(tuple(full))
+            for index, value in plan.fixed.items():
+                block[position[index], rows] = int(value.scaleb(rule.places))
+            for k, _, eff, weight in plan.scaled:
+                points = block[k, rows]
+                units = int(eff.scaleb(rule.places))
+                block[k, rows] = _round_div(
+                    points * units, int(weight.scaleb(rule.places)), rule.mode, nonneg=True
+                )
+
     def score(self, cols: Columns) -> VectorResult:
         compiled, n = self.compiled, cols.rows
         state = _State(n, np.zeros(n, dtype=bool), np.array(cols.invalid, dtype=bool))
         ev = _Evaluator(cols, state, self)
         derived = ev.values
+        # Rows where each value is not applicable: a missing optional input, a value
+        # reading one, a not-applicable fallback. Whatever is marked on those rows while
+        # such a value is computed is forgotten: it is never read there.
+        na_of: dict[str, Array] = {k: v for k, v in cols.missing.items() if v.any()}
         for d in compiled._derived:
-            value = ev.eval(d.formula.expr, None)
+            na = _any_of(na_of, d.formula.names)
+            fallback = d.on_zero_division
+            saved = state.snapshot() if na is not None or fallback is not None else None
+            if fallback is not None:
+                state.zero = np.zeros(n, dtype=bool)
+            try:
+                value = ev.eval(d.formula.expr, None)
+            finally:
+                zero, state.zero = state.zero, None
             if isinstance(value, _Num):
                 if d.as_percent:
                     value = _mul(value, ev.const(Decimal(100)))
                 if d.rounding is not None:
                     value = _quantize(value, d.rounding.places, d.rounding.mode, state, None)
+            if zero is not None and saved is not None:
+                # A division by zero where nothing else failed: the fallback, as the engine
+                # gives it (a row where something else failed too is the engine's).
+                zero &= ~(state.fail & ~saved[0])
+                if zero.any():
+                    state.restore(saved, zero)
+                    if fallback == "not_applicable":
+                        na = zero if na is None else na | zero
+                    else:
+                        assert isinstance(fallback, Decimal)
+                        value = _where(zero, ev.const(fallback), value)
+            if na is not None and saved is not None:
+                state.restore(saved, na)
+                na_of[d.id] = na
             derived[d.id] = value
         rule = self.rounding.score
         places = rule.places
         leaf_units: dict[str, Array] = {}
         # One block for every leaf's scores (a row each): one allocation, not one per leaf.
         block = np.empty((len(compiled._leaves), n), dtype=np.int64)
+        leaf_na: list[Array | None] = []
         for k, leaf in enumerate(compiled._leaves):
+            na = _any_of(na_of, leaf.reads)
+            saved = state.snapshot() if na is not None or leaf.na_when is not None else None
             if leaf.na_when is not None:
-                _mark(state.fail, None, ev.eval(leaf.na_when.expr, None))
+                when = ev.eval(leaf.na_when.expr, None)
+                when = np.zeros(n, dtype=bool) | when
+                if na is not None:
+                    when &= ~na  # the engine does not evaluate it there
+                na = when if na is None else na | when
             raw = _method(leaf.node.scoring, leaf.node.weight, ev, state)
             score = _quantize(raw, places, rule.mode, state, None)
             aligned = _aligned(score, places) if score.units is not None else None
             if aligned is None:  # too large to be a score: the row engine says why
-                _mark(state.fail, None, np.True_)
+                _mark(state.fail, None, np.True_ if na is None else ~na)
                 block[k] = 0
             else:
                 block[k] = aligned[0]
+            if na is not None and saved is not None:
+                state.restore(saved, na)
+            leaf_na.append(na if na is not None and na.any() else None)
             leaf_units[leaf.node.id] = block[k]
+        self._move_weights(block, leaf_na, state)
         # Leaf scores of rows scored here lie within [0, weight]; a row with a value outside
         # (whose sum could wrap around) is a row the engine scores anyway.
         unrounded = block.sum(axis=0) if len(block) else np.zeros(n, dtype=np.int64)
@@ -1499,18 +1749,37 @@ class VectorisedScorer:
         # best first, so "at most" is "an index no smaller than".
         for cap in compiled._caps:
             limit = names.index(cap.max_grade)
+            na = _any_of(na_of, cap.when.names)
+            saved = state.snapshot() if na is not None else None
             hit = ev.eval(cap.when.expr, None) & (grade_index >= 0) & (grade_index < limit)
+            if na is not None and saved is not None:
+                state.restore(saved, na)
+                hit = hit & ~na  # a cap reading a value not applicable does not apply
             grade_index = np.where(hit, limit, grade_index)
-        redo = np.flatnonzero(state.fail | state.uncertain)
+        redo = np.flatnonzero(state.fail | state.uncertain).tolist()
         exact: dict[int, ScoreResult | PerfscoreError] = {}
-        for i in redo.tolist():
+        records = cols.records
+        many = records.many(redo) if isinstance(records, ArrayRecords) else None
+        for k, i in enumerate(redo):
             try:
-                exact[i] = compiled.score(cols.records[i], explain=False)
+                record = records[i] if many is None else many[k]
+                exact[i] = compiled.score(record, explain=False)
             except PerfscoreError as error:
                 exact[i] = error
         return VectorResult(
             total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
         )
+
+
+def _any_of(na_of: Mapping[str, Array], names: Any) -> Array | None:
+    """Rows where any of ``names`` is not applicable, or None when none ever is."""
+    found = [na_of[name] for name in names if name in na_of]
+    if not found:
+        return None
+    out = found[0].copy()
+    for more in found[1:]:
+        out |= more
+    return out
 
 
 def _grid_bound(edge: Decimal, *, include: bool, lower: bool) -> int:

@@ -1,0 +1,232 @@
+"""score_frame: a data frame of departments scored into typed columns, and the one
+missing-value rule on every path."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+np = pytest.importorskip("numpy")
+pd = pytest.importorskip("pandas")
+pa = pytest.importorskip("pyarrow")
+
+import perfscore  # noqa: E402
+from perfscore import vectorised  # noqa: E402
+from perfscore.loading import load_document  # noqa: E402
+from perfscore.population.vectorised import _float_units  # noqa: E402
+
+ROOT = Path(__file__).parents[1]
+RUBRIC = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
+SEED = ROOT / "examples" / "daxiang-emergency-2023" / "inputs.yaml"
+
+
+@pytest.fixture(scope="module")
+def compiled() -> perfscore.CompiledRubric:
+    return perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+
+
+def _population(compiled: perfscore.CompiledRubric) -> list[dict[str, Any]]:
+    """The seed department varied: gaps in optional inputs, zero divisors, bad rows."""
+    seed, _ = load_document(SEED)
+    seed = {
+        k: (Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+        for k, v in seed.items()
+    }
+    variants: list[dict[str, Any]] = [
+        {},
+        {"satisfaction": None},
+        {"economic_benefit": None, "ecological_benefit": None},
+        {"spend_health": None},
+        {"procurement_budget": Decimal(0), "procurement_actual": Decimal(0)},
+        {"tasks_done": Decimal(0), "tasks_on_time": Decimal(0), "tasks_quality_ok": Decimal(0)},
+        {"satisfaction": Decimal("87.35"), "budget_adjustment": Decimal("-12.5")},
+        {"staff_actual": None},  # a required input missing: failed
+        {"spend_total": Decimal("-1")},  # out of bounds: failed
+    ]
+    return [{**seed, **variant} for variant in variants]
+
+
+def _frame(records: list[dict[str, Any]]) -> Any:
+    """The records as pandas.read_csv gives them: money as float64 with NaN for gaps."""
+    buffer = io.StringIO()
+    pd.DataFrame(
+        [
+            {"id": f"d{i}", **{k: (None if v is None else str(v)) for k, v in r.items()}}
+            for i, r in enumerate(records)
+        ]
+    ).to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer)
+
+
+def test_score_frame_reads_a_csv_frame_and_agrees_with_the_row_engine(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    records = _population(compiled)
+    frame = _frame(records)
+    assert frame["satisfaction"].dtype == np.float64
+    out = perfscore.score_frame(compiled, frame)
+    assert list(out.columns) == list(perfscore.population.frames.frame_columns(compiled))
+    assert out["total"].dtype == pd.ArrowDtype(pa.decimal128(38, 2))
+    assert str(out["status"].dtype) == "category"
+    for i, record in enumerate(records):
+        row = out.iloc[i]
+        try:
+            expected = compiled.score(record, explain=False)
+        except perfscore.PerfscoreError as error:
+            codes = "; ".join(issue.code for issue in error.issues)
+            assert row["status"] == "failed"
+            assert pd.isna(row["total"])
+            assert pd.isna(row["grade"])
+            assert row["issue_code"] == codes
+            continue
+        assert row["status"] == "ok"
+        assert pd.isna(row["issue_code"])
+        assert row["total"] == expected.total
+        assert row["grade"] == expected.grade
+        for node in expected.indicators:
+            if node.id in out.columns:
+                assert row[node.id] == node.score, (i, node.id)
+
+
+def test_float64_columns_are_read_exactly_without_the_row_engine(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    records = _population(compiled)[:1] * 50
+    frame = _frame(records)
+    columns = vectorised.columns_from_arrays(
+        {c: frame[c] for c in frame.columns if c != "id"}, compiled
+    )
+    result = vectorised.compile_vectorised(compiled).score(columns)
+    assert result.rows_from_engine == 0
+    assert result.total == [compiled.score(records[0], explain=False).total] * 50
+
+
+@pytest.mark.parametrize(
+    "value", [0.1, 2.675, 465.92, 1e-7, 123456789.123, 3.0, -0.07, 1e14 + 0.5, 0.30000000000000004]
+)
+def test_the_float_rule_is_the_shortest_repr(value: float) -> None:
+    _check_float_rule([value])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.decimals(-(10**12), 10**12, places=2).map(float),
+            st.integers(-(10**9), 10**9).map(lambda k: k / 1000),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_float_rule_holds_at_every_edge(values: list[float]) -> None:
+    """Any floats, whole columns of them: a row read here is its shortest repr exactly."""
+    _check_float_rule(values)
+
+
+def _check_float_rule(values: list[float]) -> None:
+    units, null, places, unread = _float_units(np.array(values, dtype=np.float64))
+    for value, unit, gap, left in zip(
+        values, units.tolist(), null.tolist(), unread.tolist(), strict=True
+    ):
+        assert gap == math.isnan(value)
+        if gap or left:  # a gap; or left to the row engine, which reads Decimal(repr(value))
+            continue
+        assert Decimal(int(unit)).scaleb(-places) == Decimal(repr(value)), value
+
+
+#: Every spelling of a gap, by entry point.
+GAPS = [None, "", "   ", float("nan"), np.nan, pd.NA]
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=repr)
+def test_one_missing_value_rule_on_every_path(
+    compiled: perfscore.CompiledRubric, gap: Any, tmp_path: Path
+) -> None:
+    """A gap in an optional input (not applicable) and in a required one (failed), the
+    key left out too: the same on the row engine, the fast path, the vectorised path
+    from records and from arrays, score_frame, Dask and the command line."""
+    seed = _population(compiled)[0]
+    optional = {**seed, "satisfaction": gap}
+    required = {**seed, "staff_actual": gap}
+    absent = {k: v for k, v in seed.items() if k != "satisfaction"}
+    expected = compiled._score(compiled.validate_inputs(absent), False)
+    assert expected["satisfaction"].status is perfscore.Status.NOT_APPLICABLE
+    # row engine and fast path
+    assert compiled.score(optional).total == expected.total
+    assert compiled.score(optional, explain=False) == expected
+    with pytest.raises(perfscore.InputError) as info:
+        compiled.score(required, explain=False)
+    assert info.value.codes == ("input.missing",)
+    # vectorised, from records and from arrays (object columns, as given)
+    scorer = vectorised.compile_vectorised(compiled)
+    for cols in (
+        vectorised.columns_from_records([optional, required, absent], compiled),
+        vectorised.columns_from_arrays(
+            {k: [optional.get(k), required.get(k), absent.get(k)] for k in seed}, compiled
+        ),
+    ):
+        result = scorer.score(cols)
+        assert result.total == [expected.total, None, expected.total]
+    # a data frame, float64 where pandas makes it so
+    frame = pd.DataFrame([optional, required, absent]).assign(id=["a", "b", "c"])
+    out = perfscore.score_frame(compiled, frame)
+    assert list(out["status"]) == ["ok", "failed", "ok"]
+    assert list(out["issue_code"])[1] == "input.missing"
+    assert out["total"][0] == out["total"][2] == expected.total
+    # Dask, partition by partition
+    dd = pytest.importorskip("dask.dataframe")
+    from perfscore.distributed import result_columns, score_partition
+
+    text = RUBRIC.read_text(encoding="utf-8")
+    scored = (
+        dd.from_pandas(frame, npartitions=2)
+        .map_partitions(score_partition, text, meta=result_columns(text))
+        .compute(scheduler="sync")
+    )
+    assert list(scored["status"]) == ["ok", "failed", "ok"]
+    assert scored["total"].iloc[0] == expected.total
+    # the command line, from JSONL (null and text gaps) and CSV (an empty cell)
+    if isinstance(gap, str) or gap is None:
+        lines = [
+            json.dumps({"id": "a", **{k: _json(v) for k, v in optional.items()}}),
+            json.dumps({"id": "b", **{k: _json(v) for k, v in required.items()}}),
+        ]
+        population = tmp_path / "pop.jsonl"
+        population.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        scores = tmp_path / "scores.jsonl"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perfscore",
+                "score",
+                str(RUBRIC),
+                str(population),
+                "--out",
+                str(scores),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 1, done.stderr
+        rows = [json.loads(line) for line in scores.read_text(encoding="utf-8").splitlines()]
+        assert [r["status"] for r in rows] == ["ok", "failed"]
+        assert Decimal(rows[0]["total"]) == expected.total
+        assert "[input.missing]" in rows[1]["errors"]
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
