@@ -7,9 +7,8 @@ into a case file. Hunts here are small (``max_examples`` 30-60) to keep the suit
 
 from __future__ import annotations
 
-import shutil
-
 import re
+import shutil
 import textwrap
 from collections.abc import Iterator, Mapping
 from decimal import Decimal

@@ -94,8 +94,7 @@ EXPECT_KEYS: Final[Mapping[str, str]] = {
     "status": "indicator id -> scored or not_applicable",
     "values": "input or derived value id -> its value (a number, true/false, text, or "
     "null for no value, e.g. a derived value not applicable)",
-    "error": "an issue code scoring must raise instead of giving a result "
-    "(e.g. input.missing)",
+    "error": "an issue code scoring must raise instead of giving a result (e.g. input.missing)",
 }
 STATUSES: Final = tuple(s.value for s in Status)
 
@@ -333,7 +332,17 @@ def load_case_file(path: str | Path) -> CaseFile:
             names.add(case.name)
             cases.append(case)
     if problems.issues or compiled is None or rubric_path is None:
-        raise RubricValidationError(problems.issues)
+        here = str(path)
+        raise RubricValidationError(  # in file order, this file's first
+            sorted(
+                problems.issues,
+                key=lambda i: (
+                    i.location.file != here,
+                    i.location.line or 0,
+                    i.location.column or 0,
+                ),
+            )
+        )
     return CaseFile(path, rubric_path, compiled, tuple(cases))
 
 

@@ -4,6 +4,7 @@
 
     perfscore check RUBRIC [--seed N] [--max-examples N]     hunt for defects (exit 1 on errors)
     perfscore schema rubric                                 JSON Schema of rubric files
+    perfscore schema cases                                  JSON Schema of golden-case files
     perfscore schema inputs RUBRIC                          JSON Schema of RUBRIC's input files
     perfscore schema result                                 JSON Schema of a result (-f json)
     perfscore schema error                                  JSON Schema of an error (-f json)
@@ -143,6 +144,13 @@ def _schema_error() -> None:
     from perfscore.authoring.schema import error_schema
 
     click.echo(json.dumps(error_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("cases", help_key="cli.help.schema.cases")
+def _schema_cases() -> None:
+    from perfscore.authoring.schema import cases_schema
+
+    click.echo(json.dumps(cases_schema(), ensure_ascii=False, indent=2))
 
 
 @schema_command.command("inputs")
