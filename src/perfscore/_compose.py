@@ -482,9 +482,13 @@ def compose_document(
     identity: str | None,
     composite: Any,
     load: Loader,
+    *,
+    problems: list[Issue] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Resolve ``extends`` / ``uses`` / ``changes``; return the document and which file each
-    indicator came from. Raises :class:`RubricValidationError` listing every problem."""
+    indicator came from. Raises :class:`RubricValidationError` listing every problem, or,
+    given a ``problems`` list, adds them to it and returns what could be composed (a
+    reference that fails is left out), so that the rest of the document is checked too."""
     if not (COMPOSE_KEYS & data.keys()):
         return data, {}
     composer = Composer(load, composite)
@@ -493,5 +497,7 @@ def compose_document(
     composed = composer.compose(data, source, here, chain)
     composer.mount(composed)
     if composer.issues:
-        raise RubricValidationError(composer.issues)
+        if problems is None:
+            raise RubricValidationError(composer.issues)
+        problems.extend(composer.issues)
     return composed, composer.indicator_files
