@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import click
 
 from perfscore.errors import PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 
@@ -69,6 +70,8 @@ def render_check(report: CheckReport, rubric: str) -> str:
         if finding.case is not None:
             if finding.level == "error":
                 lines.append("  smallest failing inputs, as a golden case (paste under 'cases:'):")
+            elif finding.kind == "hidden_change":
+                lines.append("  " + tr("check.inputs_that_show_it"))
             else:
                 lines.append("  best inputs seen, as a golden case:")
             lines.append(textwrap.indent(finding.case, "    "))
