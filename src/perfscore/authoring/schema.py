@@ -240,7 +240,8 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
         **{k: v for k, v in indicator["properties"].items() if k != "ref"},
     }
     defs["Change"] = {
-        "description": "an edit of the base rubric's indicator tree, by indicator id",
+        "description": "an edit of the base rubric's indicator tree by indicator id, or of "
+        "its inputs by input id",
         "type": "object",
         "oneOf": [
             {
@@ -266,6 +267,27 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
                 "additionalProperties": False,
                 "description": "add an indicator under a branch (or at the top)",
             },
+            {
+                "properties": {
+                    "set_input": {**_IDENTIFIER, "description": "the id of the input to change"},
+                    **{k: v for k, v in defs["InputSpec"]["properties"].items() if k != "columns"},
+                    "columns": defs["InputSpec"]["properties"]["columns"],
+                },
+                "required": ["set_input"],
+                "additionalProperties": False,
+                "description": "set keys on an inherited input (e.g. required: false)",
+            },
+            {
+                "properties": {
+                    "remove_input": {
+                        **_IDENTIFIER,
+                        "description": "the id of the inherited input to remove",
+                    }
+                },
+                "required": ["remove_input"],
+                "additionalProperties": False,
+                "description": "remove an inherited input (nothing may read it)",
+            },
         ],
     }
     defs["Definition"] = {
@@ -290,7 +312,7 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
         "anyOf": [reference, {"type": "array", "items": reference}],
     }
     props["changes"] = {
-        "description": "edits of the base rubric's indicators (needs 'extends')",
+        "description": "edits of the base rubric's indicators and inputs (needs 'extends')",
         "type": "array",
         "items": {"$ref": "#/$defs/Change"},
     }
