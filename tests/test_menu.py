@@ -208,6 +208,21 @@ def test_check_reports_the_zero_base_the_old_menu_hid() -> None:
     assert 'expect: {status: {sangong_change: "not_applicable"}}' in hidden.case
 
 
+SHIPPED = sorted(
+    p
+    for p in (ROOT / "rubrics").rglob("*.yaml")
+    if not p.name.endswith(".cases.yaml") and "menu" not in p.name
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_no_shipped_rubric_hides_a_change_or_divides_by_zero(path: Path) -> None:
+    report = check_rubric(perfscore.load_rubric(path), seed=0, max_examples=20)
+    assert [
+        f.kind for f in report.findings if f.kind in ("hidden_change", "evaluation_error")
+    ] == []
+
+
 # --------------------------------------------------------------------------- denominators
 
 NEGATIVE = """\

@@ -20,7 +20,7 @@ from typing import Any, Final
 from perfscore.formula import parse_expression
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
 
-__all__ = ["Division", "divisions", "linear", "zeros"]
+__all__ = ["Division", "divisions", "linear", "linear_derived", "zeros"]
 
 #: Decimal places a solved figure may have, by input kind.
 _PLACES: Final = {"money": 2, "percent": 2, "number": 2, "integer": 0, "count": 0}
@@ -89,20 +89,26 @@ def divisions(rubric: Rubric) -> list[Division]:
     return out
 
 
-def linear(node: ast.expr, names: frozenset[str]) -> Linear | None:
-    """``node`` as a linear combination of ``names`` (None when it is not one)."""
+def linear(
+    node: ast.expr, names: frozenset[str], expand: Mapping[str, Linear] | None = None
+) -> Linear | None:
+    """``node`` as a linear combination of ``names`` (None when it is not one); a name in
+    ``expand`` (a derived value, see :func:`linear_derived`) stands for its own linear
+    combination."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         return {"": Decimal(str(node.value))}
     if isinstance(node, ast.Name):
-        return {node.id: Decimal(1)} if node.id in names else None
+        if node.id in names:
+            return {node.id: Decimal(1)}
+        return dict(expand[node.id]) if expand and node.id in expand else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = linear(node.operand, names)
+        inner = linear(node.operand, names, expand)
         if inner is None:
             return None
         sign = -1 if isinstance(node.op, ast.USub) else 1
         return {k: sign * v for k, v in inner.items()}
     if isinstance(node, ast.BinOp):
-        left, right = linear(node.left, names), linear(node.right, names)
+        left, right = linear(node.left, names, expand), linear(node.right, names, expand)
         if left is None or right is None:
             return None
         if isinstance(node.op, ast.Add | ast.Sub):
@@ -124,6 +130,32 @@ def linear(node: ast.expr, names: frozenset[str]) -> Linear | None:
             except (InvalidOperation, ArithmeticError):
                 return None
     return None
+
+
+def linear_derived(rubric: Rubric, names: frozenset[str]) -> dict[str, Linear]:
+    """The derived values that are linear in ``names`` (through other such values), each
+    as its combination. Rounding keeps a zero a zero, and ``as_percent`` scales by 100, so
+    the inputs that make the combination 0 make the derived value 0."""
+    out: dict[str, Linear] = {}
+    pending = dict(rubric.derived)
+    while pending:
+        done = []
+        for name, derived in pending.items():
+            try:
+                tree = parse_expression(derived.formula.strip())
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                done.append(name)
+                continue
+            found = linear(tree.body, names, out)
+            if found is not None:
+                scale = Decimal(100) if derived.as_percent else Decimal(1)
+                out[name] = {k: scale * v for k, v in found.items()}
+                done.append(name)
+        if not done:
+            break
+        for name in done:
+            del pending[name]
+    return out
 
 
 def _fits(spec: InputSpec, x: Decimal) -> bool:

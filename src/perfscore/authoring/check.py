@@ -60,7 +60,7 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from perfscore._interval import Interval
 from perfscore._numbers import normalize, to_str
-from perfscore.authoring._zeros import Division, divisions, linear, zeros
+from perfscore.authoring._zeros import Division, divisions, linear, linear_derived, zeros
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import (
     EvaluationError,
@@ -1168,8 +1168,9 @@ def _solve_denominators(hunter: _Hunter, tally: _Tally) -> list[Finding]:
     specs = hunter.rubric.inputs
     names = frozenset(n for n, s in specs.items() if s.kind in NUMERIC_KINDS)
     findings: dict[str, Finding] = {}
+    expand = linear_derived(hunter.rubric, names)
     for division in divisions(hunter.rubric):
-        combination = linear(division.denominator, names)
+        combination = linear(division.denominator, names, expand)
         if combination is None:
             continue
         for assignment in zeros(combination, specs, base):
