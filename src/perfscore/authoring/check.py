@@ -17,6 +17,11 @@ kind                   level    what
 ``unreached_branch``   warning  a band, case, level or deduction branch no input reached
 ``never_full``         warning  a leaf that never reached its full (effective) weight
 ``never_scored``       warning  a leaf that was not applicable, or failed, every time
+``hidden_change``      warning  a rate declared ``on_zero_division: not_applicable`` whose
+                                denominator is 0 while its numerator is not: the leaf gets
+                                the not-applicable policy where its rule, given the change
+                                (a change far beyond every threshold, of the numerator's
+                                sign), scores below its weight
 =====================  =======  ==========================================================
 
 How it hunts:
@@ -30,7 +35,12 @@ How it hunts:
    came closest is steered towards it, one input at a time, by bisection; for each leaf
    that never reached full marks, its best department is improved greedily (both answers
    of a boolean, every option, the bounds and the landmarks of each input it reads).
-   Only what still fails after this is reported.
+   Only what still fails after this is reported. Before that, every division whose
+   denominator is linear in the inputs (sums, differences, multiples; derived values
+   that are themselves linear are expanded) is solved for zero within the inputs' bounds
+   (:mod:`perfscore.authoring._zeros`), and those departments are scored too: a
+   ``c / (a + b)`` with ``b`` allowed negative is found at ``b = -a``, which the random
+   search all but never draws.
 3. Each error is searched again with the same seed and shrunk by Hypothesis to the
    smallest inputs that show it, written as a golden case ready to paste into a
    ``*.cases.yaml`` file (``expect`` pins what scoring gives now).

@@ -99,10 +99,12 @@ def render_check(report: CheckReport, rubric: str) -> str:
 def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     """Hunt for defects in RUBRIC with generated departments.
 
-    Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis) and
-    looks for evaluation errors (e.g. division by zero), scores out of range, indicators
-    declared monotone that are not, branches no input reaches and leaves that never reach
-    full marks. Each error comes with the smallest inputs that show it, as a golden case.
+    Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis), and
+    solves each denominator that is a sum or difference of inputs for zero, and looks for
+    evaluation errors (e.g. division by zero), scores out of range, indicators declared
+    monotone that are not, branches no input reaches, leaves that never reach full marks
+    and not-applicable rates that hide a change a rule deducts for. Each error comes with
+    the smallest inputs that show it, as a golden case.
     Exit 1 when there is an error; warnings alone exit 0.
     """
     loaded = _load(rubric)
