@@ -99,9 +99,9 @@ def test_set_input_makes_an_inherited_input_optional(tmp_path: Path) -> None:
         ),
         (
             "  - remove_input: satisfaction\n    required: false\n",
-            "compose.change",
+            "compose.remove_input_alone",
             "'remove_input' takes no other keys",
-            None,
+            "to change keys of an input, use 'set_input'",
         ),
         (
             "  - remove_input: satisfaction\n    set: staff_control\n",

@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
+from . import i18n
 from .errors import Issue, Location, PathPart, RubricValidationError
 from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
@@ -351,22 +352,21 @@ class Composer:
     ) -> None:
         """``remove_input: ID`` drops an inherited input; ``set_input: ID`` replaces keys
         of its spec (``required: false`` makes it optional)."""
-        from ._suggest import did_you_mean
+        from ._suggest import closest
 
         inputs = doc.get("inputs")
         target = change[op]
         if not isinstance(inputs, dict) or not isinstance(target, str) or target not in inputs:
-            self.error(
-                source,
-                (*where, op),
-                "compose.unknown_input",
-                f"no input {target!r} in the base rubric",
-                did_you_mean(str(target), inputs or {}),
+            issue = Issue.of(
+                "compose.unknown_input", source.locate((*where, op)), input=str(target)
             )
+            match = closest(str(target), inputs or {})
+            hint = i18n.tr("suggest.did_you_mean", suggestion=match) if match else None
+            self.issues.append(replace(issue, hint=hint))
             return
         if op == "remove_input":
             if len(change) > 1:
-                self.error(source, where, "compose.change", "'remove_input' takes no other keys")
+                self.issues.append(Issue.of("compose.remove_input_alone", source.locate(where)))
                 return
             del inputs[target]
             return

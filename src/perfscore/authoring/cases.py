@@ -243,9 +243,9 @@ class _Problems:
         pool = sorted(set(candidates))
         match = closest(word, pool)
         if match is not None:
-            hint = tr("case.did_you_mean", suggestion=match)
+            hint = tr("suggest.did_you_mean", suggestion=match)
         elif pool and len(pool) <= 12:
-            hint = tr("case.one_of", options=", ".join(pool))
+            hint = tr("suggest.one_of", options=", ".join(pool))
         else:
             hint = None
         issue = Issue.of(code, self.source.locate(path, key=key), **params)
