@@ -73,3 +73,33 @@ def test_every_subset_of_problems_is_reported_whole(kinds: set[str]) -> None:
     wanted = set().union(*(PROBLEMS[k][2] for k in kinds))
     assert set(caught.value.codes) == wanted
     assert (type(caught.value) is FormulaError) == (kinds == {"formula"})
+
+
+#: Other structure problems, each mended or left out so that the rest is still checked.
+OTHER_STRUCTURE = {
+    "a grade band's misspelt key": ('range: "[90, 100]"', 'rnage: "[90, 100]"'),
+    "a title that is not text": ("title: 部门整体支出绩效评价（每类错误各一处）", "title: [1]"),
+    "an indicator name that is not text": (
+        "        name: 管理制度健全性",
+        "        name: [管理制度健全性]",
+    ),
+    "an id that is not an id": ("id: every-problem", "id: Every Problem"),
+    "a leaf's scoring without its method": (
+        "scoring: {method: proportional, value: key_spend_rate}",
+        "scoring: {value: key_spend_rate}",
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(OTHER_STRUCTURE))
+def test_other_structure_problems_hide_nothing(problem: str) -> None:
+    """With a structure problem of another kind beside them, the formula and weight
+    problems (and the band problem, unless the bands are what is broken) still show."""
+    good, bad = OTHER_STRUCTURE[problem]
+    text = (ROOT / FIXTURE).read_text(encoding="utf-8")
+    assert text.count(good) == 1
+    with pytest.raises(RubricValidationError) as caught:
+        perfscore.loads_rubric(text.replace(good, bad))
+    codes = set(caught.value.codes)
+    assert {"formula.unknown_name", "rubric.weight_sum", "compose.unknown_definition"} <= codes
+    assert ("rubric.grades_gap" in codes) == ("grade" not in problem)

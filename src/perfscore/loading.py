@@ -881,9 +881,12 @@ def _salvage(
     A misspelt key is renamed to the key it was likely meant to be when that key is
     missing, and dropped otherwise; an input or derived value of the wrong shape is
     replaced by a plain one of the same id; a leaf's scoring of the wrong shape by a
-    formula scoring 0."""
+    formula scoring 0; a grade band of the wrong shape is left out (and the bands are not
+    checked); metadata and an indicator's name, texts and policy of the wrong shape get a
+    stand-in or are left out. Problems found later inside what was mended are dropped."""
     repaired = copy.deepcopy(data)
     left_out: list[tuple[PathPart, ...]] = []
+    broken_bands: set[int] = set()
     missing = {i.location.path for i in error.issues if i.code == "schema.missing"}
     for issue in error.issues:
         path = issue.location.path
@@ -923,8 +926,55 @@ def _salvage(
             node["scoring"] = dict(_SCORING_STAND_IN)
             left_out.append(where)
             continue
+        if len(path) >= 2 and path[0] == "grades" and isinstance(path[1], int):
+            broken_bands.add(path[1])  # left out; the bands' checks with it
+            continue
+        if len(path) == 1 and isinstance(repaired, dict) and path[0] in _META_STAND_INS:
+            stand_in = _META_STAND_INS[str(path[0])]
+            if stand_in is None:
+                repaired.pop(path[0], None)
+            else:
+                repaired[path[0]] = stand_in
+            continue
+        if len(path) >= 2 and path[0] == "indicators" and path[-1] in _NODE_STAND_INS:
+            node = _at(repaired, path[:-1])
+            if not isinstance(node, dict):
+                return None
+            stand_in = _NODE_STAND_INS[str(path[-1])]
+            if stand_in is None:
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = stand_in
+            left_out.append(path[:-1])
+            continue
         return None
+    if broken_bands:
+        grades = repaired.get("grades") if isinstance(repaired, dict) else None
+        if not isinstance(grades, list):
+            return None
+        repaired["grades"] = [g for i, g in enumerate(grades) if i not in broken_bands]
+        left_out.append(("grades",))
     return repaired, left_out
+
+
+#: Stand-ins for metadata of the wrong shape (None: the key is left out, as optional).
+_META_STAND_INS: Final[Mapping[str, str | None]] = {
+    "id": "rubric",
+    "title": "?",
+    "issuer": None,
+    "year": None,
+    "version": None,
+    "notes": None,
+    "schema_version": None,
+}
+#: Stand-ins for an indicator's keys of the wrong shape that no check below depends on.
+_NODE_STAND_INS: Final[Mapping[str, str | None]] = {
+    "name": "?",
+    "description": None,
+    "standard": None,
+    "source": None,
+    "not_applicable": None,
+}
 
 
 def _at(data: Any, path: tuple[PathPart, ...]) -> Any:
