@@ -107,6 +107,35 @@ def test_every_problem_of_a_case_file_at_once(tmp_path: Path) -> None:
     ]
 
 
+def test_unknown_inputs_are_reported_unless_an_error_is_expected(tmp_path: Path) -> None:
+    path = _demo(
+        tmp_path,
+        """\
+  - name: a
+    inputs: {staff_actul: 19}
+    expect: {total: 1}
+  - name: b
+    inputs: {staff_actul: 19}
+    expect: {error: input.unknown}
+""",
+    )
+    assert _problems(path) == [
+        (
+            "case.unknown_input",
+            "5:14 the rubric has no input 'staff_actul'",
+            "did you mean 'staff_actual'?",
+        )
+    ]
+    path.write_text(path.read_text(encoding="utf-8").replace("{total: 1}", "{total: 80.92}"))
+    with pytest.raises(RubricValidationError):
+        load_case_file(path)
+    fixed = path.read_text(encoding="utf-8").replace(
+        "staff_actul: 19}\n    expect: {total", "staff_actual: 19}\n    expect: {total"
+    )
+    path.write_text(fixed, encoding="utf-8")
+    assert [r.passed for r in run_case_file(path)] == [False, True]
+
+
 def test_problems_of_the_rubric_come_with_those_of_the_case_file(tmp_path: Path) -> None:
     path = _demo(tmp_path, "  - name: a\n    expct: {total: 1}\n")
     rubric = tmp_path / "rubric.yaml"

@@ -318,6 +318,8 @@ def load_case_file(path: str | Path) -> CaseFile:
         base.update(problems.read_inputs(data["base_inputs_file"], ("base_inputs_file",), path))
     if "base_inputs" in data and problems.mapping(data, "base_inputs", ()):
         base.update(data["base_inputs"])
+        if compiled is not None:
+            _known_inputs(problems, data["base_inputs"], ("base_inputs",), compiled)
     raw_cases = data.get("cases")
     if not isinstance(raw_cases, list) or not raw_cases:
         problems.add("case.no_cases", ("cases",))
@@ -368,6 +370,9 @@ def _parse_case(
         inputs.update(problems.read_inputs(raw["inputs_file"], (*where, "inputs_file"), path))
     if "inputs" in raw and problems.mapping(raw, "inputs", where):
         inputs.update(raw["inputs"])
+        expect_error = isinstance(raw.get("expect"), dict) and "error" in raw["expect"]
+        if rubric is not None and not expect_error:  # an error case may name one on purpose
+            _known_inputs(problems, raw["inputs"], (*where, "inputs"), rubric)
     tolerance = Decimal(0)
     if "tolerance" in raw:
         number = _decimal(raw["tolerance"])
@@ -407,6 +412,21 @@ def _parse_case(
         values=values,
         description=description if isinstance(description, str) else None,
     )
+
+
+def _known_inputs(
+    problems: _Problems,
+    inputs: Mapping[str, Any],
+    where: tuple[PathPart, ...],
+    rubric: CompiledRubric,
+) -> None:
+    """An issue for each input id the rubric does not declare, with the closest one."""
+    declared = rubric.rubric.inputs
+    for name in inputs:
+        if name not in declared:
+            problems.suggest(
+                "case.unknown_input", (*where, name), str(name), declared, key=True, input=name
+            )
 
 
 class _Expectations:
