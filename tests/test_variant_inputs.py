@@ -192,3 +192,10 @@ def test_unused_inputs_are_exactly_the_ones_nothing_reads(
     removals = "".join(f"  - remove_input: {name}\n" for name in unread)
     path = _variant(tmp_path, "  - set: staff_control\n    weight: 5\n" + removals, text)
     assert unused_inputs(perfscore.load_rubric(path)) == []
+
+
+def test_the_format_reference_documents_every_change() -> None:
+    from perfscore._compose import _OPS_SHOWN
+
+    text = (ROOT / "docs" / "rubric-format.md").read_text(encoding="utf-8")
+    assert [op for op in _OPS_SHOWN if f"`{op}: <" not in text] == []
