@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,6 +145,23 @@ def test_an_unused_input_is_a_warning_of_validate(tmp_path: Path) -> None:
         "    hint: every department must still fill it in: remove it (in a variant, with "
         "'remove_input'), make it optional ('required: false'), or use it",
     ]
+
+
+def test_validate_json_lists_the_warnings(tmp_path: Path) -> None:
+    path = _variant(
+        tmp_path,
+        "  - set: staff_control\n    weight: 5\n",
+        "inputs:\n  nobody: {label: 无人读取, kind: count}\n",
+    )
+    result = CliRunner().invoke(main, ["validate", str(path), "-f", "json"])
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    assert printed["issues"] == []
+    (warning,) = printed["warnings"]
+    assert warning["code"] == "rubric.unused_input"
+    assert warning["severity"] == "warning"
+    assert warning["params"] == {"input": "nobody"}
+    assert (warning["location"]["line"], warning["location"]["path"]) == (5, ["inputs", "nobody"])
 
 
 def test_optional_and_checked_inputs_are_not_unused(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ code                       what
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -55,5 +56,6 @@ def lint_rubric(rubric: Rubric) -> list[Issue]:
     for name in unused_inputs(rubric):
         path = ("inputs", name)
         location = source.locate(path, key=True) if source is not None else Location(path=path)
-        issues.append(Issue.of("rubric.unused_input", location, input=name))
+        issue = Issue.of("rubric.unused_input", location, input=name)
+        issues.append(dataclasses.replace(issue, severity="warning"))
     return issues

@@ -98,6 +98,7 @@ def validate(rubric: Path, format_: str) -> None:
 
         about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
         warnings = [t.to_dict(severity="warning") for t in compile_rubric(loaded).todos]
+        warnings += [issue.to_dict() for issue in lint_rubric(loaded)]
         out = {"rubric": about, "issues": [], **({"warnings": warnings} if warnings else {})}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
