@@ -760,7 +760,9 @@ def cases_schema() -> dict[str, Any]:
     }
 
     def properties(keys: Mapping[str, str], types: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-        return {key: {**types[key], "description": meaning} for key, meaning in keys.items()}
+        return {
+            key: {**types.get(key, {}), "description": meaning} for key, meaning in keys.items()
+        }
 
     return {
         "$schema": DRAFT,
