@@ -217,3 +217,29 @@ def test_the_format_reference_documents_every_change() -> None:
 
     text = (ROOT / "docs" / "rubric-format.md").read_text(encoding="utf-8")
     assert [op for op in _OPS_SHOWN if f"`{op}: <" not in text] == []
+
+
+def test_a_shipped_hunan_variant_is_a_base(tmp_path: Path) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(
+        "extends: perfscore:hunan/variant-b\n"
+        "id: county\n"
+        "title: 县级变体\n"
+        "changes:\n"
+        "  - set: staff_control\n"
+        "    scoring: {method: deduction, value: staff_control_rate, threshold: 100,\n"
+        "              direction: over, deduct: {points: 1, per: 1, steps: whole}}\n",
+        encoding="utf-8",
+    )
+    rubric = perfscore.load_rubric(path)
+    origins = rubric.indicator_origins
+    assert origins["staff_control"] == str(path)
+    assert origins["sangong_change"].endswith("rubrics/hunan/variant-b.yaml")
+    import yaml
+
+    example = ROOT / "examples" / "hunan-variants" / "variant-b.yaml"
+    inputs = yaml.safe_load(example.read_text(encoding="utf-8"))
+    over = {**inputs, "staff_actual": 21, "staff_authorized": 20}  # 105 %: 5 points over
+    compiled = perfscore.compile_rubric(rubric)
+    assert compiled.score(over)["staff_control"].score == 0  # −1 a point here, −0.5 in B
+    assert compiled.score(inputs)["staff_control"].score == 5
