@@ -328,3 +328,42 @@ def test_a_sum_that_can_be_zero_is_solved(a: int, b: int) -> None:
     found = zeros({"a": Decimal(1), "b": Decimal(1)}, specs, {"a": a, "b": b})
     assert found
     assert all(x["a"] + x["b"] == 0 for x in found)
+
+
+def _change_rubric(direction: str, threshold: int) -> str:
+    return f"""\
+id: change
+title: 变动率
+inputs:
+  last: {{label: 上年, kind: money, min: 0}}
+  this: {{label: 本年, kind: money, min: 0}}
+derived:
+  change: {{label: 变动率, formula: (this - last) / last, as_percent: true,
+            on_zero_division: not_applicable}}
+indicators:
+  - id: change_leaf
+    name: 变动率
+    weight: 100
+    scoring: {{method: deduction, value: change, threshold: {threshold},
+              direction: {direction}, deduct: {{points: 1, per: 1, steps: whole}}}}
+grades:
+  - {{name: 优, range: "[0, 100]"}}
+"""
+
+
+@pytest.mark.parametrize("direction", ["over", "under"])
+@pytest.mark.parametrize("threshold", [-50, -1, 0, 1, 50])
+def test_a_hidden_change_is_reported_exactly_when_the_rule_deducts_for_it(
+    direction: str, threshold: int
+) -> None:
+    """Over a zero base the change (this − last) is a rise (this ≥ 0): a rule deducting for
+    a rise over any threshold would deduct; one deducting for a fall would not. (The hunt
+    runs Hypothesis itself, so the thresholds are a grid, not drawn.)"""
+    rubric = perfscore.loads_rubric(_change_rubric(direction, threshold))
+    report = check_rubric(rubric, seed=0, max_examples=10)
+    hidden = [f for f in report.findings if f.kind == "hidden_change"]
+    assert bool(hidden) == (direction == "over")
+    for finding in hidden:
+        assert finding.inputs is not None
+        assert Decimal(finding.inputs["last"]) == 0
+        assert Decimal(finding.inputs["this"]) > 0
