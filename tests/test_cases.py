@@ -289,6 +289,24 @@ def test_rubric_without_suffix_beside_the_case_file(tmp_path: Path) -> None:
     assert [r.passed for r in run_case_file(path)] == [True]
 
 
+def test_rubric_in_a_search_folder_of_the_project(tmp_path: Path) -> None:
+    """As `extends` finds it: beside the case file, then in the folders the project's
+    perfscore.toml declares, never above the project."""
+    (tmp_path / "perfscore.toml").write_text('[references]\nsearch = ["shared"]\n')
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "city").mkdir()
+    shutil.copy(DEMO / "rubric.yaml", tmp_path / "shared" / "base.yaml")
+    shutil.copy(DEMO / "inputs.yaml", tmp_path / "city" / "inputs.yaml")
+    path = tmp_path / "city" / "base.cases.yaml"
+    path.write_text(
+        "rubric: base\nbase_inputs_file: inputs.yaml\ncases:\n"
+        "  - name: a\n    expect: {total: 89.92}\n",
+        encoding="utf-8",
+    )
+    assert [r.passed for r in run_case_file(path)] == [True]
+    assert load_case_file(path).rubric_path == tmp_path / "shared" / "base.yaml"
+
+
 @pytest.mark.parametrize("reference", ["../rubric.yaml", "/etc/passwd", "perfscore:nothing"])
 def test_rubric_reference_refused(tmp_path: Path, reference: str) -> None:
     path = _demo(tmp_path, "  - name: a\n    expect: {total: 89.92}\n")

@@ -36,13 +36,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
-from perfscore._compose import resolve_reference
 from perfscore._numbers import to_str
 from perfscore._suggest import closest
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, PathPart, PerfscoreError, RubricValidationError
 from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
+from perfscore.resolvers import (
+    SHIPPED_PREFIX,
+    Document,
+    FolderResolver,
+    ShippedResolver,
+    check_name,
+)
 from perfscore.results import IndicatorResult, ScoreResult, Status
 
 __all__ = [
@@ -288,6 +294,30 @@ class _Problems:
         return loaded
 
 
+def _rubric_file(ref: Any, case_file: Path) -> Path:
+    """The rubric file ``ref`` names, found as ``extends`` finds it from a rubric beside
+    the case file: ``perfscore:NAME`` among the shipped rubrics, any other name beside the
+    case file, then in the search folders of its project (``perfscore.toml``), never above
+    the project. LookupError (a sentence) when there is none or the name is refused."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise LookupError(
+            "a reference is a non-empty string such as 'dept-overall-2023.yaml' or "
+            "'perfscore:shaoyang/dept-overall-2023'"
+        )
+    name = ref.strip()
+    if name.startswith(SHIPPED_PREFIX):
+        document = ShippedResolver().resolve(name, None)
+    else:
+        try:
+            check_name(name)
+        except (LookupError, ValueError) as e:
+            raise LookupError(str(e.args[0]) if e.args else str(e)) from None
+        resolver = FolderResolver.for_file(case_file)
+        here = Document("", str(case_file), key=resolver.key_of(case_file))
+        document = resolver.resolve(name, here)
+    return Path(document.name)
+
+
 def load_case_file(path: str | Path) -> CaseFile:
     """Read a case file and the rubric it names. Raises :class:`PerfscoreError` listing
     every problem of the file (and of the rubric it names) at once."""
@@ -305,9 +335,11 @@ def load_case_file(path: str | Path) -> CaseFile:
     else:
         ref = data["rubric"]
         try:
-            rubric_path = resolve_reference(ref, path)
-        except ValueError as e:
-            problems.add("case.reference", ("rubric",), ref=str(ref), reason=str(e))
+            rubric_path = _rubric_file(ref, path)
+        except LookupError as e:
+            problems.add("case.reference", ("rubric",), ref=str(ref), reason=str(e.args[0]))
+        except PerfscoreError as error:  # the project's configuration cannot be read
+            problems.issues.extend(error.issues)
     if rubric_path is not None:
         try:
             compiled = compile_rubric(load_rubric(rubric_path))
