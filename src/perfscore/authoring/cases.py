@@ -75,8 +75,9 @@ CASE_SUFFIXES = (".cases.yaml", ".cases.yml", ".cases.json")
 #: JSON Schema (``perfscore schema cases``) and the reference in docs/golden-cases.md
 #: follow these tables.
 FILE_KEYS: Final[Mapping[str, str]] = {
-    "rubric": "the rubric the cases test: a file beside this one, or a shipped rubric as "
-    "'perfscore:NAME' (every reference form 'extends' accepts)",
+    "rubric": "the rubric the cases test: a file beside this one or in the project's "
+    "search folders, or a shipped rubric as 'perfscore:NAME' (every reference form "
+    "'extends' accepts)",
     "description": "what the cases are about (not checked)",
     "base_inputs": "inputs every case starts from (a mapping of input id to value)",
     "base_inputs_file": "a file of inputs every case starts from, relative to this file; "
