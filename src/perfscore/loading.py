@@ -820,7 +820,15 @@ def build_rubric(
 
 #: Reference problems after which a part of the rubric is missing (the base, a library):
 #: what is left is not checked further, since every name it lacks would be a problem too.
-_UNREAD: Final = frozenset({"compose.reference", "compose.cycle", "compose.too_deep"})
+_UNREAD: Final = frozenset(
+    {
+        "compose.reference",
+        "compose.cycle",
+        "compose.too_deep",
+        "compose.no_resolver",
+        "compose.shipped_refused",
+    }
+)
 
 
 def _validate(data: Any, source: SourceMap) -> Rubric:
