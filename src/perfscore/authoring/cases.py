@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from perfscore._numbers import to_str
+from perfscore._submission import SECTIONS
 from perfscore._suggest import closest
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, PathPart, PerfscoreError, RubricValidationError
@@ -50,6 +51,7 @@ from perfscore.resolvers import (
     check_name,
 )
 from perfscore.results import IndicatorResult, ScoreResult, Status
+from perfscore.review import FINDING_KINDS, ReviewResult
 
 __all__ = [
     "CASE_KEYS",
@@ -102,6 +104,8 @@ EXPECT_KEYS: Final[Mapping[str, str]] = {
     "values": "input or derived value id -> its value (a number, true/false, text, or "
     "null for no value, e.g. a derived value not applicable)",
     "error": "an issue code scoring must raise instead of giving a result (e.g. input.missing)",
+    "findings": "for a review case (its inputs carry claimed:): the findings its review "
+    "must give, all and only, each {indicator, kind}; [] for none",
 }
 STATUSES: Final = tuple(s.value for s in Status)
 
@@ -130,6 +134,8 @@ class GoldenCase:
     tolerance: Decimal = Decimal(0)
     values: Mapping[str, Expected] = field(default_factory=dict)
     description: str | None = None
+    #: For a review case: the (indicator, kind) pairs its review must find, all and only.
+    findings: tuple[tuple[str, str], ...] | None = None
 
     @property
     def where(self) -> str:
@@ -425,6 +431,7 @@ def _parse_case(
     scores = parsed.scores(expect)
     status = parsed.status(expect)
     values = parsed.values(expect)
+    findings = parsed.findings(expect)
     error = expect.get("error")
     if error is not None and not isinstance(error, str):
         problems.add("case.not_text", (*here, "error"), key_name="error")
@@ -444,6 +451,7 @@ def _parse_case(
         tolerance=tolerance,
         values=values,
         description=description if isinstance(description, str) else None,
+        findings=findings,
     )
 
 
@@ -456,7 +464,7 @@ def _known_inputs(
     """An issue for each input id the rubric does not declare, with the closest one."""
     declared = rubric.rubric.inputs
     for name in inputs:
-        if name not in declared:
+        if name not in declared and name not in SECTIONS:  # claimed, unit ... are sections
             problems.suggest(
                 "case.unknown_input", (*where, name), str(name), declared, key=True, input=name
             )
@@ -543,6 +551,23 @@ class _Expectations:
                 out[indicator] = str(value)
         return out
 
+    def findings(self, expect: Mapping[str, Any]) -> tuple[tuple[str, str], ...] | None:
+        if "findings" not in expect:
+            return None
+        listed = expect["findings"]
+        out: list[tuple[str, str]] = []
+        for k, item in enumerate(listed if isinstance(listed, list) else [None]):
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"indicator", "kind"}
+                or item["kind"] not in FINDING_KINDS
+            ):
+                where = (*self.where, "findings", k) if isinstance(listed, list) else self.where
+                self.problems.add("case.finding_shape", where, kinds=", ".join(FINDING_KINDS))
+            else:
+                out.append((str(item["indicator"]), str(item["kind"])))
+        return tuple(out)
+
     def values(self, expect: Mapping[str, Any]) -> dict[str, Expected]:
         out: dict[str, Expected] = {}
         known: list[str] = []
@@ -570,8 +595,13 @@ class _Expectations:
 def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
     """Score one case and compare with what it expects."""
     failures: list[Failure] = []
+    review: ReviewResult | None = None
     try:
-        result = rubric.score(case.inputs, source=case.where)
+        if case.findings is not None:
+            review = rubric.review(case.inputs, tolerance=case.tolerance, source=case.where)
+            result = review.result
+        else:
+            result = rubric.score(case.inputs, source=case.where)
     except PerfscoreError as error:
         if case.error is None:
             return CaseResult(
@@ -599,6 +629,14 @@ def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
         actual = "no such indicator" if node is None else node.status.value
         if actual != expected_status:
             failures.append(Failure("status", expected_status, actual, indicator))
+    if review is not None and case.findings is not None:
+        found = [(f.indicator, f.kind) for f in review.findings]
+        for indicator, kind in case.findings:
+            if (indicator, kind) not in found:
+                failures.append(Failure("finding", kind, "not found", indicator))
+        for indicator, kind in found:
+            if (indicator, kind) not in case.findings:
+                failures.append(Failure("finding", "nothing", kind, indicator))
     for name, expected_value in case.values.items():
         actual_value = result.values.get(name)
         if not _same(expected_value, actual_value, tol):

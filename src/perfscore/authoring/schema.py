@@ -727,6 +727,7 @@ def cases_schema() -> dict[str, Any]:
     Ids (indicators, values, grades) are checked against the rubric by the loader only.
     """
     from perfscore.authoring.cases import CASE_KEYS, EXPECT_KEYS, FILE_KEYS, STATUSES
+    from perfscore.review import FINDING_KINDS
 
     number = {"type": "number"}
     inputs = {"type": "object", "additionalProperties": True}
@@ -742,6 +743,15 @@ def cases_schema() -> dict[str, Any]:
             "additionalProperties": {"type": ["number", "boolean", "string", "null"]},
         },
         "error": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_.]+$"},
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"indicator": text, "kind": {"enum": list(FINDING_KINDS)}},
+                "required": ["indicator", "kind"],
+                "additionalProperties": False,
+            },
+        },
     }
     case_types: dict[str, dict[str, Any]] = {
         "name": text,
