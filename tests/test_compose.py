@@ -45,7 +45,8 @@ def test_problems_point_into_the_file_that_caused_them() -> None:
     with pytest.raises(RubricValidationError) as info:
         perfscore.load_rubric(DATA / "broken_child.yaml")
     codes = info.value.codes
-    assert codes == ("compose.unknown_indicator",)
+    # the reference that fails, and (in the same pass) the formula of the change beside it
+    assert codes == ("compose.unknown_indicator", "formula.unknown_name")
     issue = info.value.issues[0]
     assert str(issue.location.file).endswith("broken_child.yaml")
     assert issue.location.line == 7

@@ -293,12 +293,15 @@ def test_report_names_the_unit_from_its_inputs(tmp_path: Path) -> None:
 
 
 def test_golden_cases_state_expected_findings(tmp_path: Path) -> None:
+    import shutil
+
     from perfscore.testing import run_case_file
 
+    shutil.copy(SELF_EVAL, tmp_path / "self-eval.yaml")
     cases = tmp_path / "r.cases.yaml"
     cases.write_text(
-        f"rubric: {SHAOYANG}\n"
-        f"base_inputs_file: {SELF_EVAL}\n"
+        "rubric: perfscore:shaoyang/dept-overall-2023\n"  # a case file names no absolute path
+        "base_inputs_file: self-eval.yaml\n"
         "cases:\n"
         "  - name: 只列出一项\n"
         "    expect:\n"

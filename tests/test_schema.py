@@ -21,7 +21,7 @@ from perfscore.methods import method_kinds
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_FILES = sorted(
     p
-    for pattern in ("rubrics/**/*.yaml", "examples/**/rubric*.yaml", "tests/rubrics/*.yaml")
+    for pattern in ("rubrics/**/*.yaml", "examples/**/rubric*.yaml")
     for p in ROOT.glob(pattern)
     if not p.name.endswith(".cases.yaml")
 )

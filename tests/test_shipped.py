@@ -27,6 +27,10 @@ PAIRS: list[tuple[str, str]] = [
     ("rubrics/mof/project-self-eval-2020.yaml", "examples/project-self-eval-2020/inputs.yaml"),
     ("examples/demo/rubric.yaml", "examples/demo/inputs.yaml"),
     ("examples/local-variant/rubric.yaml", "examples/daxiang-emergency-2023/inputs.yaml"),
+    *(
+        (f"rubrics/hunan/variant-{v}.yaml", f"examples/hunan-variants/variant-{v}.yaml")
+        for v in "abcde"
+    ),
 ]
 IDS = [Path(rubric).parent.name + "/" + Path(rubric).stem for rubric, _ in PAIRS]
 

@@ -48,7 +48,7 @@ RUBRICS = {
 CASE_FILES = [
     ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.cases.yaml",
     ROOT / "examples" / "demo" / "rubric.cases.yaml",
-    *sorted((ROOT / "tests" / "rubrics").glob("*.cases.yaml")),
+    *sorted((ROOT / "rubrics" / "hunan").glob("*.cases.yaml")),
 ]
 
 

@@ -3,7 +3,8 @@
 ``extends: perfscore:shaoyang/dept-overall-2023`` starts from a base rubric; the extending
 file's top-level keys replace the base's, ``inputs`` and ``derived`` merge by id, and
 ``changes`` edits the indicator tree by id (``set`` keys on a node, ``remove`` a node,
-``add`` a node ``under`` a parent).
+``add`` a node ``under`` a parent) and the inherited inputs (``remove_input`` an input,
+``set_input`` keys of one, e.g. ``required: false``).
 
 ``uses: [perfscore:mof/dept-overall-menu-2013]`` makes a library's inputs, derived values
 and indicator definitions available: an indicator with ``ref: <definition>`` takes the
@@ -25,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
+from . import i18n
 from .errors import Issue, Location, PathPart, RubricValidationError
 from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
@@ -46,6 +48,10 @@ _DEFINITION_KEYS: Final = (
 #: own place, its identity, its name)``; ValueError with a sentence (or an issue) when it
 #: may not be read.
 Loader = Callable[[Any, Any], tuple[Any, Any, Any, str, str]]
+#: The edits a change may make: of the indicator tree, and of the inherited inputs.
+_TREE_OPS: Final = ("set", "remove", "add")
+_INPUT_OPS: Final = ("set_input", "remove_input")
+_OPS_SHOWN: Final = (*_TREE_OPS, *_INPUT_OPS)
 
 
 class Refused(ValueError):
@@ -273,16 +279,19 @@ class Composer:
                 "a change is a mapping with 'set', 'remove' or 'add'",
             )
             return
-        ops = [k for k in ("set", "remove", "add") if k in change]
+        ops = [k for k in (*_TREE_OPS, *_INPUT_OPS) if k in change]
         if len(ops) != 1:
             self.error(
                 source,
                 where,
                 "compose.change",
-                "a change has exactly one of 'set', 'remove' or 'add'",
+                "a change has exactly one of " + ", ".join(repr(k) for k in _OPS_SHOWN),
             )
             return
         op = ops[0]
+        if op in _INPUT_OPS:
+            self._change_input(doc, change, op, source, where)
+            return
         tops = doc.get("indicators")
         if not isinstance(tops, list):
             self.error(
@@ -332,6 +341,47 @@ class Composer:
             node[key] = value
             self.key_origins[(id(node), key)] = (source, (*where, key))
         self.indicator_files[str(target_id)] = str(source.file)
+
+    def _change_input(
+        self,
+        doc: dict[str, Any],
+        change: dict[str, Any],
+        op: str,
+        source: Any,
+        where: tuple[PathPart, ...],
+    ) -> None:
+        """``remove_input: ID`` drops an inherited input; ``set_input: ID`` replaces keys
+        of its spec (``required: false`` makes it optional)."""
+        from ._suggest import closest
+
+        inputs = doc.get("inputs")
+        target = change[op]
+        if not isinstance(inputs, dict) or not isinstance(target, str) or target not in inputs:
+            issue = Issue.of(
+                "compose.unknown_input", source.locate((*where, op)), input=str(target)
+            )
+            match = closest(str(target), inputs or {})
+            hint = i18n.tr("suggest.did_you_mean", suggestion=match) if match else None
+            self.issues.append(replace(issue, hint=hint))
+            return
+        if op == "remove_input":
+            if len(change) > 1:
+                self.issues.append(Issue.of("compose.remove_input_alone", source.locate(where)))
+                return
+            del inputs[target]
+            return
+        spec = inputs[target]
+        if not isinstance(spec, dict):
+            return  # reported where the input is declared
+        edited = dict(spec)
+        for key, value in change.items():
+            if key != op:
+                edited[key] = value
+                self.key_origins[(id(edited), key)] = (source, (*where, key))
+        origin = self.origins.get(id(spec))
+        if origin is not None:
+            self.origins[id(edited)] = origin
+        inputs[target] = edited
 
     def _suggest(self, tops: list[Any], wrong: Any) -> str | None:
         from ._suggest import did_you_mean
@@ -482,9 +532,13 @@ def compose_document(
     identity: str | None,
     composite: Any,
     load: Loader,
+    *,
+    problems: list[Issue] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Resolve ``extends`` / ``uses`` / ``changes``; return the document and which file each
-    indicator came from. Raises :class:`RubricValidationError` listing every problem."""
+    indicator came from. Raises :class:`RubricValidationError` listing every problem, or,
+    given a ``problems`` list, adds them to it and returns what could be composed (a
+    reference that fails is left out), so that the rest of the document is checked too."""
     if not (COMPOSE_KEYS & data.keys()):
         return data, {}
     composer = Composer(load, composite)
@@ -493,5 +547,7 @@ def compose_document(
     composed = composer.compose(data, source, here, chain)
     composer.mount(composed)
     if composer.issues:
-        raise RubricValidationError(composer.issues)
+        if problems is None:
+            raise RubricValidationError(composer.issues)
+        problems.extend(composer.issues)
     return composed, composer.indicator_files

@@ -11,6 +11,7 @@ are refused.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import re
@@ -30,9 +31,11 @@ from ._inputs import number_problem, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
 from .errors import (
+    FormulaError,
     Issue,
     Location,
     PathPart,
+    RubricError,
     RubricSyntaxError,
     RubricValidationError,
 )
@@ -743,8 +746,15 @@ def build_rubric(
     (:meth:`~perfscore.resolvers.FolderResolver.for_file`); ``shipped=False`` refuses the
     rubrics shipped with perfscore. ``document`` is the document itself as the resolver
     knows it (relative references start from its place).
+
+    The checks run in one pass wherever the document parses: references (``extends``,
+    ``uses``, ``ref``), structure (keys and types), then formulas, weights and bands.
+    When the structure has problems, a copy of the document with the parts in question
+    repaired or left out (:func:`_salvage`) is checked further, and every problem found
+    outside those parts is reported with the structure's.
     """
     origins: dict[str, str] = {}
+    problems: list[Issue] = []
     if isinstance(data, dict) and COMPOSE_KEYS & data.keys():
         if file is not None and resolver is None:  # the project's configuration, if any
             resolver = FolderResolver.for_file(file)
@@ -762,6 +772,7 @@ def build_rubric(
             identity,
             composite,
             _Fetch(resolver, shipped),
+            problems=problems,
         )
         if composite.mounts:
             source = composite
@@ -776,6 +787,52 @@ def build_rubric(
                 )
             ]
         )
+    if any(i.code in _UNREAD for i in problems):
+        raise RubricValidationError(problems)  # a part of the rubric could not be read
+    # an indicator whose `ref` names no definition lacks what the definition would give
+    unresolved = [i.location.path[:-1] for i in problems if i.code == "compose.unknown_definition"]
+    try:
+        rubric = _validate(data, source)
+    except RubricValidationError as e:
+        problems.extend(
+            i
+            for i in e.issues
+            if not (i.code == "schema.missing" and i.location.path[:-1] in unresolved)
+        )
+        salvaged = _salvage(data, e, source)
+        if salvaged is not None:
+            repaired, left_out = salvaged
+            left_out.extend(unresolved)
+            problems.extend(
+                issue
+                for issue in _compile_issues(repaired, source)
+                if not any(issue.location.path[: len(p)] == p for p in left_out)
+            )
+        raise _combined(problems) from None
+    if problems:  # references failed, the rest is sound: check it whole all the same
+        problems.extend(_compile_issues(rubric, source))
+        raise _combined(problems)
+    rubric._source = source
+    rubric._origins = origins
+    compile_rubric(rubric)
+    return rubric
+
+
+#: Reference problems after which a part of the rubric is missing (the base, a library):
+#: what is left is not checked further, since every name it lacks would be a problem too.
+_UNREAD: Final = frozenset(
+    {
+        "compose.reference",
+        "compose.cycle",
+        "compose.too_deep",
+        "compose.no_resolver",
+        "compose.shipped_refused",
+    }
+)
+
+
+def _validate(data: Any, source: SourceMap) -> Rubric:
+    """The rubric model of ``data``, or RubricValidationError with every shape problem."""
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as e:
@@ -791,10 +848,171 @@ def build_rubric(
     ]
     if numbers:
         raise RubricValidationError(numbers)
-    rubric._source = source
-    rubric._origins = origins
-    compile_rubric(rubric)
     return rubric
+
+
+def _compile_issues(data: Rubric | Any, source: SourceMap) -> list[Issue]:
+    """The problems compiling finds in a rubric (or in data that validates as one)."""
+    try:
+        rubric = data if isinstance(data, Rubric) else _validate(data, source)
+    except RubricError:
+        return []
+    rubric._source = source
+    try:
+        compile_rubric(rubric)
+    except RubricValidationError as e:
+        return list(e.issues)
+    return []
+
+
+def _combined(problems: list[Issue]) -> RubricValidationError:
+    if problems and all(i.code.startswith("formula.") for i in problems):
+        return FormulaError(problems)
+    return RubricValidationError(problems)
+
+
+#: Stand-ins for a part of a rubric whose shape is wrong, so that the rest can be checked:
+#: the part's own problems are already reported, and problems found inside it are dropped.
+_STAND_INS: Final[Mapping[str, Callable[[str], dict[str, Any]]]] = {
+    "inputs": lambda name: {"label": name, "kind": "number", "required": False},
+    "derived": lambda name: {"label": name, "formula": "0", "rounding": "none"},
+}
+_SCORING_STAND_IN: Final = {"method": "formula", "expression": "0"}
+
+
+def _salvage(
+    data: Any, error: RubricValidationError, source: SourceMap
+) -> tuple[Any, list[tuple[PathPart, ...]]] | None:
+    """A copy of ``data`` whose shape problems are mended, and the paths mended, or None
+    when a problem sits where nothing can stand in for it.
+
+    A misspelt key is renamed to the key it was likely meant to be when that key is
+    missing, and dropped otherwise; an input or derived value of the wrong shape is
+    replaced by a plain one of the same id; a leaf's scoring of the wrong shape by a
+    formula scoring 0; a grade band of the wrong shape is left out (and the bands are not
+    checked); metadata and an indicator's name, texts and policy of the wrong shape get a
+    stand-in or are left out. Problems found later inside what was mended are dropped."""
+    repaired = copy.deepcopy(data)
+    left_out: list[tuple[PathPart, ...]] = []
+    broken_bands: set[int] = set()
+    missing = {i.location.path for i in error.issues if i.code == "schema.missing"}
+    for issue in error.issues:
+        path = issue.location.path
+        if issue.code == "schema.unknown_key" and path:
+            parent = _at(repaired, path[:-1])
+            if not isinstance(parent, dict) or path[-1] not in parent:
+                return None
+            value = parent.pop(path[-1])
+            likely = _likely_key(str(path[-1]), parent, path[:-1], missing)
+            if likely is not None:
+                parent[likely] = value
+            continue
+        if issue.code == "schema.missing" and any(
+            i.code == "schema.unknown_key" and i.location.path[:-1] == path[:-1]
+            for i in error.issues
+        ):
+            continue  # mended by renaming the misspelt key beside it
+        if issue.code == "schema.missing" and path and path[0] == "indicators":
+            node = _at(repaired, path[:-1])
+            if isinstance(node, dict) and path[-1] in ("name", "scoring"):
+                node[path[-1]] = dict(_SCORING_STAND_IN) if path[-1] == "scoring" else "?"
+                left_out.append(path[:-1])
+                continue
+            return None
+        if len(path) >= 2 and path[0] in _STAND_INS:
+            section = _at(repaired, path[:1])
+            if not isinstance(section, dict):
+                return None
+            section[path[1]] = _STAND_INS[str(path[0])](str(path[1]))
+            left_out.append(path[:2])
+            continue
+        where = _scoring_path(path)
+        if where is not None:
+            node = _at(repaired, where[:-1])
+            if not isinstance(node, dict):
+                return None
+            node["scoring"] = dict(_SCORING_STAND_IN)
+            left_out.append(where)
+            continue
+        if len(path) >= 2 and path[0] == "grades" and isinstance(path[1], int):
+            broken_bands.add(path[1])  # left out; the bands' checks with it
+            continue
+        if len(path) == 1 and isinstance(repaired, dict) and path[0] in _META_STAND_INS:
+            stand_in = _META_STAND_INS[str(path[0])]
+            if stand_in is None:
+                repaired.pop(path[0], None)
+            else:
+                repaired[path[0]] = stand_in
+            continue
+        if len(path) >= 2 and path[0] == "indicators" and path[-1] in _NODE_STAND_INS:
+            node = _at(repaired, path[:-1])
+            if not isinstance(node, dict):
+                return None
+            stand_in = _NODE_STAND_INS[str(path[-1])]
+            if stand_in is None:
+                node.pop(path[-1], None)
+            else:
+                node[path[-1]] = stand_in
+            left_out.append(path[:-1])
+            continue
+        return None
+    if broken_bands:
+        grades = repaired.get("grades") if isinstance(repaired, dict) else None
+        if not isinstance(grades, list):
+            return None
+        repaired["grades"] = [g for i, g in enumerate(grades) if i not in broken_bands]
+        left_out.append(("grades",))
+    return repaired, left_out
+
+
+#: Stand-ins for metadata of the wrong shape (None: the key is left out, as optional).
+_META_STAND_INS: Final[Mapping[str, str | None]] = {
+    "id": "rubric",
+    "title": "?",
+    "issuer": None,
+    "year": None,
+    "version": None,
+    "notes": None,
+    "schema_version": None,
+}
+#: Stand-ins for an indicator's keys of the wrong shape that no check below depends on.
+_NODE_STAND_INS: Final[Mapping[str, str | None]] = {
+    "name": "?",
+    "description": None,
+    "standard": None,
+    "source": None,
+    "not_applicable": None,
+}
+
+
+def _at(data: Any, path: tuple[PathPart, ...]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _likely_key(
+    key: str,
+    parent: Mapping[str, Any],
+    where: tuple[PathPart, ...],
+    missing: set[tuple[PathPart, ...]],
+) -> str | None:
+    """The missing key that ``key`` is likely a misspelling of, if any."""
+    from ._suggest import closest
+
+    candidates = [str(p[-1]) for p in missing if p[:-1] == where and p[-1] not in parent]
+    return closest(key, candidates)
+
+
+def _scoring_path(path: tuple[PathPart, ...]) -> tuple[PathPart, ...] | None:
+    """The path of the ``scoring`` of the indicator that ``path`` is inside, if any."""
+    if not path or path[0] != "indicators" or "scoring" not in path:
+        return None
+    end = len(path) - 1 - path[::-1].index("scoring")
+    return path[: end + 1]
 
 
 def _decimals(data: Any, path: tuple[PathPart, ...]) -> Iterator[tuple[tuple[PathPart, ...], Any]]:

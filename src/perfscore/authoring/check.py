@@ -17,6 +17,11 @@ kind                   level    what
 ``unreached_branch``   warning  a band, case, level or deduction branch no input reached
 ``never_full``         warning  a leaf that never reached its full (effective) weight
 ``never_scored``       warning  a leaf that was not applicable, or failed, every time
+``hidden_change``      warning  a rate declared ``on_zero_division: not_applicable`` whose
+                                denominator is 0 while its numerator is not: the leaf gets
+                                the not-applicable policy where its rule, given the change
+                                (a change far beyond every threshold, of the numerator's
+                                sign), scores below its weight
 =====================  =======  ==========================================================
 
 How it hunts:
@@ -30,7 +35,12 @@ How it hunts:
    came closest is steered towards it, one input at a time, by bisection; for each leaf
    that never reached full marks, its best department is improved greedily (both answers
    of a boolean, every option, the bounds and the landmarks of each input it reads).
-   Only what still fails after this is reported.
+   Only what still fails after this is reported. Before that, every division whose
+   denominator is linear in the inputs (sums, differences, multiples; derived values
+   that are themselves linear are expanded) is solved for zero within the inputs' bounds
+   (:mod:`perfscore.authoring._zeros`), and those departments are scored too: a
+   ``c / (a + b)`` with ``b`` allowed negative is found at ``b = -a``, which the random
+   search all but never draws.
 3. Each error is searched again with the same seed and shrunk by Hypothesis to the
    smallest inputs that show it, written as a golden case ready to paste into a
    ``*.cases.yaml`` file (``expect`` pins what scoring gives now).
@@ -43,6 +53,7 @@ Findings are data (:class:`CheckReport`); the ``perfscore check`` command prints
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import decimal
 import json
@@ -59,11 +70,21 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from perfscore._interval import Interval
 from perfscore._numbers import normalize, to_str
+from perfscore.authoring._zeros import Division, divisions, linear, linear_derived, zeros
 from perfscore.engine import CompiledRubric, compile_rubric
-from perfscore.errors import EvaluationError, FormulaError, InputError, Issue, PathPart, format_path
+from perfscore.errors import (
+    EvaluationError,
+    FormulaError,
+    InputError,
+    Issue,
+    PathPart,
+    PerfscoreError,
+    format_path,
+)
 from perfscore.formula import Formula, Symbol, ValueType, compile_formula
+from perfscore.i18n import tr
 from perfscore.methods import Bands, Cases, Deduction, Judged, Levels, ScoringMethod
-from perfscore.model import Indicator, InputSpec, Rubric
+from perfscore.model import NUMERIC_KINDS, Indicator, InputSpec, Rubric
 from perfscore.results import ScoreResult, Status
 
 __all__ = [
@@ -862,6 +883,10 @@ class _Tally:
     best: dict[str, tuple[Decimal, dict[str, Any]]] = field(default_factory=dict)
     reached: dict[str, set[int]] = field(default_factory=dict)
     closest: dict[tuple[str, int], tuple[Decimal, dict[str, Any]]] = field(default_factory=dict)
+    #: the first department scored (else accepted as inputs): the figures a solved
+    #: denominator starts from
+    base: dict[str, Any] | None = None
+    base_scored: bool = False
 
 
 def _visit(hunter: _Hunter, tally: _Tally, example: Example) -> None:
@@ -869,6 +894,8 @@ def _visit(hunter: _Hunter, tally: _Tally, example: Example) -> None:
     outcome = hunter.examine(example)
     if outcome.rejected:
         tally.rejected += 1
+    elif tally.base is None or (outcome.result is not None and not tally.base_scored):
+        tally.base, tally.base_scored = dict(example[0]), outcome.result is not None
     for key, violation in outcome.violations.items():
         tally.first.setdefault(key, (example, violation))
     if outcome.result is not None:
@@ -1087,6 +1114,7 @@ def check_rubric(
             settings=_settings(max_examples, shrink=False),
             random=random.Random(seed),
         )
+    hidden = _solve_denominators(hunter, tally)
     for leaf in hunter.leaves:
         for i in range(len(leaf.branches)):
             if i not in tally.reached.get(leaf.id, ()):
@@ -1120,6 +1148,7 @@ def check_rubric(
         )
     findings.sort(key=lambda f: (_order(hunter, f.indicator), f.kind))
     findings.extend(_warnings(hunter, tally))
+    findings.extend(hidden)
     return CheckReport(
         rubric_id=compiled.rubric.id,
         seed=seed,
@@ -1129,6 +1158,130 @@ def check_rubric(
         scored=tally.scored_all,
         findings=tuple(findings),
     )
+
+
+# --------------------------------------------------------------------------- denominators
+
+#: The value a not-applicable change rate stands in for, to ask the rule what it would
+#: give: a change far beyond any threshold, with the sign of the numerator.
+_BEYOND: Final = Decimal(1_000_000)
+
+
+def _solve_denominators(hunter: _Hunter, tally: _Tally) -> list[Finding]:
+    """Score departments whose denominators are solved for zero (see :mod:`._zeros`), so
+    that a division by zero the random search missed is found (and shrunk like any other
+    error); return a ``hidden_change`` finding for each not-applicable value that hides a
+    change the rule would deduct for."""
+    base = tally.base
+    if base is None:
+        return []
+    specs = hunter.rubric.inputs
+    names = frozenset(n for n, s in specs.items() if s.kind in NUMERIC_KINDS)
+    findings: dict[str, Finding] = {}
+    expand = linear_derived(hunter.rubric, names)
+    for division in divisions(hunter.rubric):
+        combination = linear(division.denominator, names, expand)
+        if combination is None:
+            continue
+        for assignment in zeros(combination, specs, base):
+            inputs = {**base, **assignment}
+            outcome = hunter.examine((inputs, None))
+            for key, violation in outcome.violations.items():
+                tally.first.setdefault(key, ((inputs, None), violation))
+            if outcome.result is None:
+                continue
+            _record(hunter, tally, inputs, outcome.result)
+            derived = division.whole_derived
+            if derived is None or derived in findings:
+                continue
+            if hunter.rubric.derived[derived].on_zero_division != "not_applicable":
+                continue
+            found = _hidden_change(hunter, division, derived, inputs, set(assignment))
+            if found is not None:
+                findings[derived] = found
+    return list(findings.values())
+
+
+def _hidden_change(
+    hunter: _Hunter,
+    division: Division,
+    derived: str,
+    inputs: dict[str, Any],
+    fixed: set[str],
+) -> Finding | None:
+    """A ``hidden_change`` finding when ``derived`` is not applicable for ``inputs`` (its
+    denominator 0) though its numerator is not 0, and a leaf the rule would score below
+    its weight for that change is not applicable instead."""
+    numerator = hunter.names.compile(ast.unparse(division.numerator))
+    if numerator is None:
+        return None
+    for candidate in _nonzero(hunter, numerator, inputs, fixed):
+        try:
+            result = hunter.score(candidate)
+        except (InputError, EvaluationError):
+            continue
+        value = _evaluate(numerator, result.values)
+        if not isinstance(value, Decimal) or not value or result.values.get(derived) is not None:
+            continue
+        spec = hunter.rubric.derived[derived]
+        stand_in = _BEYOND if value > 0 else -_BEYOND
+        changed = hunter.rubric.model_copy(
+            update={
+                "derived": {
+                    **hunter.rubric.derived,
+                    derived: spec.model_copy(update={"on_zero_division": stand_in}),
+                }
+            }
+        )
+        changed._compiled = None
+        try:
+            scored = compile_rubric(changed).score(candidate, explain=False)
+        except PerfscoreError:
+            continue
+        for node in result.leaves:
+            other = scored[node.id]
+            if (
+                node.status is Status.NOT_APPLICABLE
+                and other.status is Status.SCORED
+                and other.score < other.effective_weight
+            ):
+                message = tr(
+                    "check.hidden_change",
+                    derived=derived,
+                    denominator=division.text,
+                    numerator=ast.unparse(division.numerator),
+                    value=to_str(normalize(value)),
+                    score=to_str(other.score),
+                    weight=to_str(other.effective_weight),
+                )
+                return Finding(
+                    "hidden_change",
+                    "warning",
+                    node.id,
+                    message,
+                    candidate,
+                    golden_case(
+                        f"check: hidden_change {node.id}",
+                        candidate,
+                        {"status": {node.id: node.status.value}},
+                    ),
+                )
+    return None
+
+
+def _nonzero(
+    hunter: _Hunter, numerator: Formula, inputs: dict[str, Any], fixed: set[str]
+) -> Iterable[dict[str, Any]]:
+    """``inputs``, then the same with one input of the numerator (not one the solved
+    denominator set) moved to a telling value, so that the numerator may be non-zero."""
+    yield inputs
+    for name in sorted(hunter.names.inputs_of(numerator.names) - fixed):
+        spec = hunter.rubric.inputs[name]
+        if spec.kind not in NUMERIC_KINDS:
+            continue
+        for value in (Decimal(100), Decimal(1), spec.max, spec.lower_bound):
+            if value is not None and value != inputs.get(name):
+                yield {**inputs, name: value}
 
 
 def _order(hunter: _Hunter, indicator: str | None) -> int:

@@ -8,6 +8,9 @@ as ``"[80, 90)"`` (or ``equals`` / ``from`` + ``to``); descriptions come from th
 It also knows the composition keys (``extends``, ``uses``, ``changes``, ``ref``) and the
 shape of a library of shared definitions, so every rubric perfscore ships validates.
 
+:func:`cases_schema` describes golden-case files (``*.cases.yaml``), key by key as the
+loader (:mod:`perfscore.authoring.cases`) reads them.
+
 :func:`inputs_schema` describes the input file of one rubric: each declared input with its
 type, bounds, options, Chinese label (``title``) and unit.
 
@@ -35,6 +38,7 @@ __all__ = [
     "DRAFT",
     "INTERVAL_PATTERN",
     "RESULT_FORMAT_VERSION",
+    "cases_schema",
     "error_schema",
     "inputs_schema",
     "result_schema",
@@ -236,7 +240,8 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
         **{k: v for k, v in indicator["properties"].items() if k != "ref"},
     }
     defs["Change"] = {
-        "description": "an edit of the base rubric's indicator tree, by indicator id",
+        "description": "an edit of the base rubric's indicator tree by indicator id, or of "
+        "its inputs by input id",
         "type": "object",
         "oneOf": [
             {
@@ -262,6 +267,27 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
                 "additionalProperties": False,
                 "description": "add an indicator under a branch (or at the top)",
             },
+            {
+                "properties": {
+                    "set_input": {**_IDENTIFIER, "description": "the id of the input to change"},
+                    **{k: v for k, v in defs["InputSpec"]["properties"].items() if k != "columns"},
+                    "columns": defs["InputSpec"]["properties"]["columns"],
+                },
+                "required": ["set_input"],
+                "additionalProperties": False,
+                "description": "set keys on an inherited input (e.g. required: false)",
+            },
+            {
+                "properties": {
+                    "remove_input": {
+                        **_IDENTIFIER,
+                        "description": "the id of the inherited input to remove",
+                    }
+                },
+                "required": ["remove_input"],
+                "additionalProperties": False,
+                "description": "remove an inherited input (nothing may read it)",
+            },
         ],
     }
     defs["Definition"] = {
@@ -286,7 +312,7 @@ def _composition(schema: dict[str, Any], defs: dict[str, Any]) -> None:
         "anyOf": [reference, {"type": "array", "items": reference}],
     }
     props["changes"] = {
-        "description": "edits of the base rubric's indicators (needs 'extends')",
+        "description": "edits of the base rubric's indicators and inputs (needs 'extends')",
         "type": "array",
         "items": {"$ref": "#/$defs/Change"},
     }
@@ -687,4 +713,90 @@ def error_schema() -> dict[str, Any]:
             "issues": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/issue"}},
         },
         "$defs": {"issue": _issue_schema()},
+    }
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def cases_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of golden-case files (``*.cases.yaml``).
+
+    Built from the tables the loader reads (:data:`~perfscore.authoring.cases.FILE_KEYS`,
+    ``CASE_KEYS``, ``EXPECT_KEYS``), so a key the loader knows is a key the schema knows.
+    Ids (indicators, values, grades) are checked against the rubric by the loader only.
+    """
+    from perfscore.authoring.cases import CASE_KEYS, EXPECT_KEYS, FILE_KEYS, STATUSES
+    from perfscore.review import FINDING_KINDS
+
+    number = {"type": "number"}
+    inputs = {"type": "object", "additionalProperties": True}
+    text = {"type": "string", "minLength": 1}
+    by_id = {"type": "object", "propertyNames": {"type": "string", "minLength": 1}}
+    expect_types: dict[str, dict[str, Any]] = {
+        "total": number,
+        "grade": text,
+        "scores": {**by_id, "additionalProperties": number},
+        "status": {**by_id, "additionalProperties": {"enum": list(STATUSES)}},
+        "values": {
+            **by_id,
+            "additionalProperties": {"type": ["number", "boolean", "string", "null"]},
+        },
+        "error": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_.]+$"},
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"indicator": text, "kind": {"enum": list(FINDING_KINDS)}},
+                "required": ["indicator", "kind"],
+                "additionalProperties": False,
+            },
+        },
+    }
+    case_types: dict[str, dict[str, Any]] = {
+        "name": text,
+        "description": {"type": "string"},
+        "inputs": inputs,
+        "inputs_file": text,
+        "expect": {"$ref": "#/$defs/Expect"},
+        "tolerance": {"type": "number", "minimum": 0},
+    }
+    file_types: dict[str, dict[str, Any]] = {
+        "rubric": text,
+        "description": {"type": "string"},
+        "base_inputs": inputs,
+        "base_inputs_file": text,
+        "cases": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/Case"}},
+    }
+
+    def properties(keys: Mapping[str, str], types: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        return {
+            key: {**types.get(key, {}), "description": meaning} for key, meaning in keys.items()
+        }
+
+    return {
+        "$schema": DRAFT,
+        "title": "perfscore golden cases",
+        "description": "Golden cases (*.cases.yaml): departments' inputs and what scoring "
+        "them must give. Run them with `perfscore test`.",
+        "type": "object",
+        "properties": properties(FILE_KEYS, file_types),
+        "required": ["rubric", "cases"],
+        "additionalProperties": False,
+        "$defs": {
+            "Case": {
+                "type": "object",
+                "description": "one case: a department's inputs and what scoring them gives",
+                "properties": properties(CASE_KEYS, case_types),
+                "required": ["name", "expect"],
+                "additionalProperties": False,
+            },
+            "Expect": {
+                "type": "object",
+                "description": "what scoring must give: a result's figures, or an error",
+                "properties": properties(EXPECT_KEYS, expect_types),
+                "minProperties": 1,
+                "additionalProperties": False,
+            },
+        },
     }

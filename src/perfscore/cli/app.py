@@ -42,6 +42,7 @@ from rich.progress import (
 
 from perfscore import __version__
 from perfscore._suggest import did_you_mean
+from perfscore.authoring.lint import lint_rubric
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
@@ -97,6 +98,7 @@ def validate(rubric: Path, format_: str) -> None:
 
         about = {"id": loaded.id, "version": loaded.version, "hash": content_hash(loaded)}
         warnings = [t.to_dict(severity="warning") for t in compile_rubric(loaded).todos]
+        warnings += [issue.to_dict() for issue in lint_rubric(loaded)]
         out = {"rubric": about, "issues": [], **({"warnings": warnings} if warnings else {})}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -110,6 +112,8 @@ def validate(rubric: Path, format_: str) -> None:
         click.echo("indicators come from:")
         for node in loaded.walk():
             click.echo(f"  {node.id}: {origins.get(node.id, '?')}")
+    for issue in lint_rubric(loaded):
+        click.echo(f"{tr('lint.warning')}: {issue}")
 
 
 #: Suffixes of files that always hold a population; an XLSX holds one when --out is given

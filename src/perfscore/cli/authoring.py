@@ -4,6 +4,7 @@
 
     perfscore check RUBRIC [--seed N] [--max-examples N]     hunt for defects (exit 1 on errors)
     perfscore schema rubric                                 JSON Schema of rubric files
+    perfscore schema cases                                  JSON Schema of golden-case files
     perfscore schema inputs RUBRIC                          JSON Schema of RUBRIC's input files
     perfscore schema result                                 JSON Schema of a result (-f json)
     perfscore schema error                                  JSON Schema of an error (-f json)
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 import click
 
 from perfscore.errors import PerfscoreError
+from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 
@@ -68,6 +70,8 @@ def render_check(report: CheckReport, rubric: str) -> str:
         if finding.case is not None:
             if finding.level == "error":
                 lines.append("  smallest failing inputs, as a golden case (paste under 'cases:'):")
+            elif finding.kind == "hidden_change":
+                lines.append("  " + tr("check.inputs_that_show_it"))
             else:
                 lines.append("  best inputs seen, as a golden case:")
             lines.append(textwrap.indent(finding.case, "    "))
@@ -95,10 +99,12 @@ def render_check(report: CheckReport, rubric: str) -> str:
 def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     """Hunt for defects in RUBRIC with generated departments.
 
-    Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis) and
-    looks for evaluation errors (e.g. division by zero), scores out of range, indicators
-    declared monotone that are not, branches no input reaches and leaves that never reach
-    full marks. Each error comes with the smallest inputs that show it, as a golden case.
+    Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis), and
+    solves each denominator that is a sum or difference of inputs for zero, and looks for
+    evaluation errors (e.g. division by zero), scores out of range, indicators declared
+    monotone that are not, branches no input reaches, leaves that never reach full marks
+    and not-applicable rates that hide a change a rule deducts for. Each error comes with
+    the smallest inputs that show it, as a golden case.
     Exit 1 when there is an error; warnings alone exit 0.
     """
     loaded = _load(rubric)
@@ -143,6 +149,13 @@ def _schema_error() -> None:
     from perfscore.authoring.schema import error_schema
 
     click.echo(json.dumps(error_schema(), ensure_ascii=False, indent=2))
+
+
+@schema_command.command("cases", help_key="cli.help.schema.cases")
+def _schema_cases() -> None:
+    from perfscore.authoring.schema import cases_schema
+
+    click.echo(json.dumps(cases_schema(), ensure_ascii=False, indent=2))
 
 
 @schema_command.command("inputs")
