@@ -3,7 +3,7 @@
 A case file (``<name>.cases.yaml``) names its rubric and lists cases::
 
     rubric: dept-overall-2023.yaml          # relative to this file
-    base_inputs_file: ../../examples/daxiang-emergency-2023/inputs.yaml   # or base_inputs: {...}
+    base_inputs_file: dept-overall-2023.inputs.yaml   # beside this file; or base_inputs: {...}
     cases:
       - name: 在职人员控制率恰为100%不扣分
         inputs: {staff_actual: 18}          # merged over the base inputs (or inputs_file)
@@ -35,6 +35,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from perfscore._escape import xml_text
+from perfscore._files import FileRefused, confine
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError, RubricValidationError
@@ -167,6 +169,20 @@ def _problem(file: str, source: SourceMap | None, path: tuple[Any, ...], message
     return Issue("case.invalid", message, location)
 
 
+def _named_inputs(
+    path: Path, name: Any, source: SourceMap, where: tuple[Any, ...], issues: list[Issue]
+) -> tuple[Any] | None:
+    """``(data,)`` of an inputs file a case file names (confined beside it, as ``extends``
+    is), or None with the problem added to ``issues``."""
+    try:
+        named = confine(path.parent, name, source.locate(where))
+    except FileRefused as refused:
+        issues.append(refused.issue)
+        return None
+    loaded, _ = load_document(named)
+    return (loaded,)
+
+
 def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         return None
@@ -203,12 +219,17 @@ def load_case_file(path: str | Path) -> CaseFile:
                 ),
             ]
         )
-    rubric_path = (path.parent / rubric_ref).resolve()
+    try:
+        rubric_path = confine(path.parent, rubric_ref, source.locate(("rubric",))).resolve()
+    except FileRefused as refused:
+        raise RubricValidationError([*issues, refused.issue]) from None
     base: dict[str, Any] = {}
     if "base_inputs_file" in data:
-        loaded, _ = load_document(path.parent / str(data["base_inputs_file"]))
-        if isinstance(loaded, dict):
-            base.update(loaded)
+        named = _named_inputs(path, data["base_inputs_file"], source, ("base_inputs_file",), issues)
+        if named is None:
+            pass  # refused: the problem is in issues
+        elif isinstance(named[0], dict):
+            base.update(named[0])
         else:
             issues.append(
                 _problem(
@@ -258,9 +279,9 @@ def _parse_case(
         return None
     inputs = dict(base)
     if "inputs_file" in raw:
-        loaded, _ = load_document(path.parent / str(raw["inputs_file"]))
-        if isinstance(loaded, dict):
-            inputs.update(loaded)
+        named = _named_inputs(path, raw["inputs_file"], source, (*where, "inputs_file"), issues)
+        if named is not None and isinstance(named[0], dict):
+            inputs.update(named[0])
     if "inputs" in raw:
         if not isinstance(raw["inputs"], dict):
             issues.append(_problem(file, source, (*where, "inputs"), "'inputs' must be a mapping"))
@@ -442,5 +463,9 @@ def junit_xml(results: Mapping[Path, list[CaseResult] | PerfscoreError]) -> str:
                 ET.SubElement(
                     case, "failure", message="; ".join(map(str, r.failures))
                 ).text = r.report()
+    for element in suites.iter():  # case names and messages are untrusted text
+        element.text = xml_text(element.text) if element.text else element.text
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
