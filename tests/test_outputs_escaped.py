@@ -106,10 +106,12 @@ def test_a_leading_zero_count_no_longer_triggers_a_grade_cap(tmp_path: Path) -> 
     """An inputs file with ``noncompliant_cases: 010`` is refused, not read as 8."""
     inputs = tmp_path / "inputs.yaml"
     text = DEMO_INPUTS.read_text(encoding="utf-8")
-    inputs.write_text(text + "\nextra_check: 010\n", encoding="utf-8")
+    assert "noncompliant_cases: 1\n" in text
+    inputs.write_text(text.replace("noncompliant_cases: 1\n", "noncompliant_cases: 010\n"))
     result = CliRunner().invoke(main, ["score", str(DEMO), str(inputs)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # the inputs cannot be used
     assert "[yaml.number_form]" in result.stderr
+    assert f"{inputs}:" in result.stderr
 
 
 # --------------------------------------------------------------------------- names

@@ -293,7 +293,7 @@ def test_every_population_command_handles_a_file_that_is_no_workbook(
         result = run("report", DEMO, population, "--out-dir", tmp_path / "reports")
     else:
         result = run("diff", DEMO, DEMO, "--population", population, "--out", tmp_path / "d.txt")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output  # the population cannot be used
     assert isinstance(result.exception, SystemExit)
     assert result.stderr.startswith(f"error: cannot read {population}: File is not a zip file")
     assert not (tmp_path / "o.csv").exists()
@@ -336,7 +336,7 @@ def test_a_named_pipe_population_is_refused_at_once(tmp_path: Path, command: str
     thread.start()
     thread.join(10)
     assert outcome, "the command waited on the pipe"
-    assert outcome[0].exit_code == 1
+    assert outcome[0].exit_code == 3
     assert "[file.not_regular]" in outcome[0].stderr
 
 
