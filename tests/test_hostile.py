@@ -5,7 +5,8 @@ An attack is a rubric, unless its name says otherwise: ``inputs_*`` is one depar
 inputs (scored against the demo rubric), ``population_*`` a population (every row scored;
 the code is the first failed row's, ``scored`` when every row scores, or ``xlsx.unsafe``
 / ``xlsx.malformed`` / ``xlsx.not_zip`` for a workbook refused whole), ``cases_*`` a
-golden-case file (not named ``*.cases.yaml``, which the pytest plugin would collect) and ``form_*`` a filled-in XLSX form.
+golden-case file (not named ``*.cases.yaml``, which the pytest plugin would collect) and
+``form_*`` a filled-in XLSX form.
 
 ``tests/data/hostile/expected.yaml`` maps each attack to its code. Attacks too large to
 keep in the repository (a file past the size limit, nesting 100 000 deep ...) are written
