@@ -200,19 +200,19 @@ def test_max_examples_bounds_the_hunt() -> None:
 def test_pasted_golden_case_passes(tmp_path: Path) -> None:
     report = hunt("not_monotone.yaml")
     cases = "\n".join(f.case for f in report.errors if f.case)
-    case_file = tmp_path / "pasted.cases.yaml"
-    case_file.write_text(
-        f"rubric: {DATA / 'not_monotone.yaml'}\ncases:\n{cases}\n", encoding="utf-8"
-    )
+    case_file = tmp_path / "pasted.cases.yaml"  # beside a copy of the rubric it names
+    (tmp_path / "not_monotone.yaml").write_bytes((DATA / "not_monotone.yaml").read_bytes())
+    case_file.write_text(f"rubric: not_monotone.yaml\ncases:\n{cases}\n", encoding="utf-8")
     results = testing.run_case_file(case_file)
     assert [r.passed for r in results] == [True, True]
 
 
 def test_error_case_passes_when_pasted(tmp_path: Path) -> None:
     (finding,) = hunt("division_by_zero.yaml").errors
-    case_file = tmp_path / "pasted.cases.yaml"
+    case_file = tmp_path / "pasted.cases.yaml"  # beside a copy of the rubric it names
+    (tmp_path / "division_by_zero.yaml").write_bytes((DATA / "division_by_zero.yaml").read_bytes())
     case_file.write_text(
-        f"rubric: {DATA / 'division_by_zero.yaml'}\ncases:\n{finding.case}\n", encoding="utf-8"
+        f"rubric: division_by_zero.yaml\ncases:\n{finding.case}\n", encoding="utf-8"
     )
     assert all(r.passed for r in testing.run_case_file(case_file))
 

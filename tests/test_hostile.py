@@ -435,6 +435,20 @@ def _expected() -> dict[str, str]:
     return data
 
 
+#: Attacks that are not rubrics, by the start of their name.
+NOT_RUBRICS = ("inputs_", "population_", "cases_", "form_")
+
+
+def rubric_attacks() -> dict[str, str]:
+    """The attacks that are rubric files' content (committed or generated): what a
+    service that takes rubric documents can be sent."""
+    return {
+        name: code
+        for name, code in _expected().items()
+        if not name.startswith(NOT_RUBRICS) and name not in MADE
+    }
+
+
 @pytest.fixture(scope="module", params=["libyaml", "python"])
 def outcomes(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
