@@ -644,12 +644,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def _json_int(text: str) -> int:
-    if len(text.lstrip("-")) > 40:
-        raise ValueError(f"number {text[:20]}... is too large")
-    return int(text)
-
-
 class _DuplicateKey(ValueError):
     pass
 
@@ -659,13 +653,15 @@ class _TooManyFields(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    if len(pairs) > MAX_COLUMNS:
-        raise _TooManyFields(str(len(pairs)))
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key twice: find which, for the message
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    if len(out) > MAX_COLUMNS:
+        raise _TooManyFields(str(len(out)))
     return out
 
 
@@ -693,7 +689,6 @@ def _jsonl(path: Path) -> Iterator[Department]:
                 data = json.loads(
                     line,
                     parse_float=Decimal,
-                    parse_int=_json_int,
                     parse_constant=_reject_constant,
                     object_pairs_hook=_pairs,
                 )
