@@ -176,11 +176,11 @@ def test_case_file_paths_confined(tmp_path: Path, field: str, value: str) -> Non
     ("copy", "original"),
     [
         (
-            "rubrics/shaoyang/dept-overall-2023.inputs.yaml",
+            "rubrics/shaoyang/dept-overall-2023.cases.inputs.yaml",
             "examples/daxiang-emergency-2023/inputs.yaml",
         ),
         (
-            "rubrics/mof/project-self-eval-2020.inputs.yaml",
+            "rubrics/mof/project-self-eval-2020.cases.inputs.yaml",
             "examples/project-self-eval-2020/inputs.yaml",
         ),
         ("examples/local-variant/inputs.yaml", "examples/daxiang-emergency-2023/inputs.yaml"),

@@ -3,7 +3,7 @@
 A case file (``<name>.cases.yaml``) names its rubric and lists cases::
 
     rubric: dept-overall-2023.yaml          # relative to this file
-    base_inputs_file: dept-overall-2023.inputs.yaml   # beside this file; or base_inputs: {...}
+    base_inputs_file: dept-overall-2023.cases.inputs.yaml  # beside it; or base_inputs: {...}
     cases:
       - name: 在职人员控制率恰为100%不扣分
         inputs: {staff_actual: 18}          # merged over the base inputs (or inputs_file)
