@@ -180,6 +180,10 @@ def test_case_file_paths_confined(tmp_path: Path, field: str, value: str) -> Non
             "examples/daxiang-emergency-2023/inputs.yaml",
         ),
         (
+            "rubrics/shaoyang/dept-overall-2023.cases.self-evaluation.inputs.yaml",
+            "examples/daxiang-emergency-2023/self-evaluation.yaml",
+        ),
+        (
             "rubrics/mof/project-self-eval-2020.cases.inputs.yaml",
             "examples/project-self-eval-2020/inputs.yaml",
         ),

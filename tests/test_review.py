@@ -295,10 +295,12 @@ def test_report_names_the_unit_from_its_inputs(tmp_path: Path) -> None:
 def test_golden_cases_state_expected_findings(tmp_path: Path) -> None:
     from perfscore.testing import run_case_file
 
-    cases = tmp_path / "r.cases.yaml"
+    cases = tmp_path / "r.cases.yaml"  # beside copies of the files it names
+    (tmp_path / "rubric.yaml").write_bytes(Path(SHAOYANG).read_bytes())
+    (tmp_path / "self-evaluation.yaml").write_bytes(Path(SELF_EVAL).read_bytes())
     cases.write_text(
-        f"rubric: {SHAOYANG}\n"
-        f"base_inputs_file: {SELF_EVAL}\n"
+        "rubric: rubric.yaml\n"
+        "base_inputs_file: self-evaluation.yaml\n"
         "cases:\n"
         "  - name: 只列出一项\n"
         "    expect:\n"
