@@ -959,14 +959,19 @@ def test_cli_cannot_write(tmp_path: Path) -> None:
 
 
 def test_cli_population_not_utf8(tmp_path: Path) -> None:
+    """A heading that is not UTF-8 fails once, as row 1, with the fix."""
     population = tmp_path / "pop.csv"
     population.write_bytes("部门,staff_actual\n应急管理局,17\n".encode("gbk"))
     out = tmp_path / "s.csv"
-    result = run("score", DEMO_RUBRIC, population, "--out", out)
-    assert result.exit_code == 3
-    assert result.stderr.startswith(f"error: cannot read {population}: 'utf-8' codec")
-    assert result.stderr.endswith(f"(save it as UTF-8); {out} was not written\n")
-    assert not out.exists()
+    with perfscore.i18n.use_lang("en"):
+        result = run("score", DEMO_RUBRIC, population, "--out", out)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "row 1:\n"
+        f"  {population}:1: the row is not UTF-8 text (its byte 1) [input.encoding]\n"
+        "      hint: save the file as UTF-8 (in Excel: Save As, CSV UTF-8)\n"
+        f"{out}: 0 scored, 1 failed\n"
+    )
 
 
 def test_cli_output_format_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

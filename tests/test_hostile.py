@@ -1,5 +1,12 @@
-"""Hostile rubrics: every attack in ``tests/data/hostile/`` is refused with its expected
+"""Hostile files: every attack in ``tests/data/hostile/`` is refused with its expected
 issue code, within 1 second of CPU time and 200 MB of memory.
+
+An attack is a rubric, unless its name says otherwise: ``inputs_*`` is one department's
+inputs (scored against the demo rubric), ``population_*`` a population (every row scored;
+the code is the first failed row's, ``scored`` when every row scores, or ``xlsx.unsafe``
+/ ``xlsx.malformed`` / ``xlsx.not_zip`` for a workbook refused whole), ``cases_*`` a
+golden-case file (not named ``*.cases.yaml``, which the pytest plugin would collect) and
+``form_*`` a filled-in XLSX form.
 
 ``tests/data/hostile/expected.yaml`` maps each attack to its code. Attacks too large to
 keep in the repository (a file past the size limit, nesting 100 000 deep ...) are written
@@ -22,6 +29,8 @@ PyYAML's pure-Python parser, which is slower and which the limits are chosen for
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -125,6 +134,176 @@ GENERATED: dict[str, Callable[[], str | bytes]] = {
     "many_indicators.toml": _toml_indicators,
 }
 
+
+def _wide_heading() -> str:
+    """A heading of more columns than a table may have, each short."""
+    return ",".join(f"c{i}" for i in range(20_000)) + "\n1\n"
+
+
+def _jsonl_keys(count: int) -> str:
+    return "{" + ",".join(f'"k{i}":1' for i in range(count)) + "}\n"
+
+
+def _demo_heading() -> list[str]:
+    return ["id", *_DEMO_FIGURES]
+
+
+_DEMO_FIGURES = {
+    "staff_authorized": 18,
+    "staff_actual": 17,
+    "sangong_last_year": 12,
+    "sangong_this_year": 11,
+    "key_project_spend": 353,
+    "project_spend_total": 413,
+    "budget_initial": 450,
+    "budget_adjustment": 15,
+    "rules_exist": "true",
+    "rules_lawful": "true",
+    "rules_executed": "true",
+    "noncompliant_cases": 1,
+    "disclosure": "基本及时完整",
+    "key_tasks_planned": 12,
+    "key_tasks_done": 11,
+    "satisfaction": 92,
+}
+
+
+def _workbook(path: Path, rows: int = 3, **sheets: str) -> None:
+    """A population workbook of the demo rubric's inputs; ``sheets`` adds sheets by
+    name, each with its state (``hidden`` / ``veryHidden``) and one row that fails."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(_demo_heading())
+    for i in range(rows):
+        sheet.append([f"d{i}", *_DEMO_FIGURES.values()])
+    for name, state in sheets.items():
+        hidden = book.create_sheet(name)
+        hidden.append(_demo_heading())
+        hidden.append(["bad", "not a number"])
+        hidden.sheet_state = state
+    book.save(path)
+
+
+def _rewrite(path: Path, change: Callable[[str, bytes], bytes | None]) -> None:
+    """Rewrite the parts of the workbook ``path``: ``change`` returns a part's new bytes,
+    or None to leave the part out."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        parts = [(i.filename, old.read(i)) for i in old.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in parts:
+            replaced = change(name, data)
+            if replaced is not None:
+                new.writestr(name, replaced)
+
+
+def _dimension_bomb(path: Path) -> None:
+    """2 000 rows, their sheet declaring A1:XFD2001: openpyxl pads each row to 16 384."""
+    _workbook(path, rows=2000)
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD2001"', data)
+        return data
+
+    _rewrite(path, change)
+
+
+def _truncated(path: Path) -> None:
+    _workbook(path, rows=200)
+    _rewrite(path, lambda n, d: d[: len(d) // 2] if n == "xl/worksheets/sheet1.xml" else d)
+
+
+def _doctype(path: Path) -> None:
+    _workbook(path)
+    entities = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":  # before the root element
+            start = data.index(b"<worksheet")
+            return data[:start] + entities + data[start:]
+        return data
+
+    _rewrite(path, change)
+
+
+def _no_content_types(path: Path) -> None:
+    _workbook(path)
+    _rewrite(path, lambda n, d: None if n == "[Content_Types].xml" else d)
+
+
+def _no_worksheet(path: Path) -> None:
+    _workbook(path)
+    _rewrite(path, lambda n, d: None if n.startswith("xl/worksheets/") else d)
+
+
+def _form_far_cell(path: Path) -> None:
+    """A form whose one extra cell sits at the last row and column a sheet can have."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "基础数据表"
+    sheet.append(["输入项", "名称", "单位", "值", "说明"])
+    sheet.cell(row=1_048_576, column=5, value="x")
+    book.save(path)
+
+
+def _form_big_part(path: Path) -> None:
+    """A form whose sheet unpacks to 20 MiB."""
+    _workbook(path)
+    row = b'<row r="{}"><c r="A{}" t="inlineStr"><is><t>x</t></is></c></row>'
+    filler = b"".join(row.replace(b"{}", str(i).encode()) for i in range(2, 300_000))
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"</sheetData>", filler + b"</sheetData>")
+        return data
+
+    _rewrite(path, change)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _device_link(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+GENERATED.update(
+    {
+        "population_50mb_line.jsonl": lambda: b'{"id": "' + b"x" * (50 * 2**20) + b'"}\n',
+        "population_million_columns.csv": lambda: ",".join(["c"] * 1_000_000) + "\n1\n",
+        "population_wide_heading.csv": _wide_heading,
+        "population_100k_keys.jsonl": lambda: _jsonl_keys(100_000),
+        "population_20k_keys.jsonl": lambda: _jsonl_keys(20_000),
+        "population_csv_field_limit.csv": lambda: "id,disclosure\na," + "x" * 200_000 + "\n",
+    }
+)
+
+#: Attacks made at run time that are not plain files' content: file name -> a function
+#: that makes the file at the path it is given.
+MADE: dict[str, Callable[[Path], None]] = {
+    "population_dimension_bomb.xlsx": _dimension_bomb,
+    "population_hidden_sheets.xlsx": lambda p: _workbook(p, secret="hidden", deep="veryHidden"),
+    "population_truncated_sheet.xlsx": _truncated,
+    "population_doctype_entities.xlsx": _doctype,
+    "population_no_content_types.xlsx": _no_content_types,
+    "population_no_worksheet.xlsx": _no_worksheet,
+    "population_named_pipe.csv": _fifo,
+    "inputs_named_pipe.yaml": _fifo,
+    "inputs_device_link.yaml": _device_link,
+    "rubric_device_link.yaml": _device_link,
+    "form_far_cell.xlsx": _form_far_cell,
+    "form_big_part.xlsx": _form_big_part,
+}
+
 #: The child process: imports perfscore, then forks one limited process per attack.
 WORKER = textwrap.dedent(
     """
@@ -146,12 +325,45 @@ WORKER = textwrap.dedent(
                     return int(line.split()[1]) * 1024
         raise LookupError(field)
 
+    import zipfile
+    from perfscore.authoring.cases import load_case_file
+    from perfscore.authoring.template import read_template_xlsx
+    from perfscore.loading import load_document
+    from perfscore.population import batch
+    from perfscore.population.readers import UnsafeWorkbook, WorkbookProblem
+
+    DEMO = perfscore.compile_rubric(perfscore.load_rubric(WARM_UP))
+
+    def population(path):
+        for record in batch.score_many(DEMO, path):
+            if not record.ok:
+                return record.issues[0].code, str(record.issues[0])[:300]
+        return "scored", "every row scored"
+
     def attack(path):
+        name = os.path.basename(path)
         try:
+            if name.startswith("inputs_"):
+                DEMO.score(load_document(path)[0])
+                return "scored", "the inputs scored"
+            if name.startswith("population_"):
+                return population(path)
+            if name.startswith("cases_"):
+                load_case_file(path)
+                return "loaded", "the case file loaded"
+            if name.startswith("form_"):
+                DEMO.score(read_template_xlsx(path))
+                return "scored", "the form scored"
             rubric = perfscore.load_rubric(path)
             perfscore.compile_rubric(rubric).score({"x": Decimal(3999999)})
         except perfscore.PerfscoreError as error:
             return error.codes[0], str(error).splitlines()[0][:300]
+        except UnsafeWorkbook as error:
+            return "xlsx.unsafe", str(error)[:300]
+        except WorkbookProblem as error:
+            return "xlsx.malformed", str(error)[:300]
+        except zipfile.BadZipFile as error:
+            return "xlsx.not_zip", str(error)[:300]
         return "loaded", "the rubric loaded and scored"
 
     def run(path):
@@ -184,6 +396,8 @@ WORKER = textwrap.dedent(
             perfscore.loads_rubric(text)
         except perfscore.PerfscoreError:
             pass
+    for path in json.loads(sys.argv[5]):  # a population and a form of each kind, read once
+        attack(path)
 
     results = {}
     for name, path in json.load(sys.stdin):
@@ -221,6 +435,20 @@ def _expected() -> dict[str, str]:
     return data
 
 
+#: Attacks that are not rubrics, by the start of their name.
+NOT_RUBRICS = ("inputs_", "population_", "cases_", "form_")
+
+
+def rubric_attacks() -> dict[str, str]:
+    """The attacks that are rubric files' content (committed or generated): what a
+    service that takes rubric documents can be sent."""
+    return {
+        name: code
+        for name, code in _expected().items()
+        if not name.startswith(NOT_RUBRICS) and name not in MADE
+    }
+
+
 @pytest.fixture(scope="module", params=["libyaml", "python"])
 def outcomes(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -229,10 +457,19 @@ def outcomes(
 
     Once with libyaml's YAML parser (when PyYAML has it), once with PyYAML's own."""
     folder = tmp_path_factory.mktemp("hostile")
+    warm = tmp_path_factory.mktemp("warm")
+    _workbook(warm / "population_warm.xlsx")
+    (warm / "population_warm.csv").write_text("id,staff_actual\na,1\n", encoding="utf-8")
+    (warm / "population_warm.jsonl").write_text('{"id": "a"}\n', encoding="utf-8")
+    _form_far_cell(warm / "form_warm.xlsx")
+    warm_ups = [str(p) for p in sorted(warm.iterdir())]
     jobs = []
     for name in _expected():
         path = HOSTILE / name
-        if name in GENERATED:
+        if name in MADE:
+            path = folder / name
+            MADE[name](path)
+        elif name in GENERATED:
             content = GENERATED[name]()
             path = folder / name
             if isinstance(content, bytes):
@@ -241,7 +478,16 @@ def outcomes(
                 path.write_text(content, encoding="utf-8")
         jobs.append((name, str(path)))
     done = subprocess.run(
-        [sys.executable, "-c", WORKER, str(MEMORY_BUDGET), str(HANG), str(WARM_UP), request.param],
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            str(MEMORY_BUDGET),
+            str(HANG),
+            str(WARM_UP),
+            request.param,
+            json.dumps(warm_ups),
+        ],
         input=json.dumps(jobs),
         capture_output=True,
         text=True,
@@ -257,12 +503,12 @@ def test_corpus_and_expectations_match() -> None:
     files = {p.name for p in HOSTILE.iterdir()} - {"expected.yaml"}
     expected = set(_expected())
     assert sorted(files - expected) == [], "attacks without an expected code"
-    assert sorted(expected - files - set(GENERATED)) == [], "expected codes without an attack"
-    assert sorted(files & set(GENERATED)) == [], "attacks both committed and generated"
+    assert sorted(expected - files - set(GENERATED) - set(MADE)) == [], "no attack for a code"
+    assert sorted(files & (set(GENERATED) | set(MADE))) == [], "attacks both committed and made"
 
 
 def test_committed_attacks_are_small() -> None:
-    sizes = {p.name: p.stat().st_size for p in HOSTILE.iterdir()}
+    sizes = {p.name: p.stat().st_size for p in HOSTILE.iterdir() if p.name != "expected.yaml"}
     assert max(sizes.values()) <= 4096, "generate large attacks in GENERATED instead"
 
 

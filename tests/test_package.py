@@ -18,8 +18,8 @@ SRC = Path(perfscore.__file__).parent
 #: only from its own entry's layer or the layers below it.
 LAYERS: list[set[str]] = [
     {"i18n"},
-    {"errors", "_numbers", "_suggest", "_interval"},
-    {"results", "formula", "_reference"},
+    {"errors", "_numbers", "_suggest", "_interval", "_escape"},
+    {"results", "formula", "_reference", "_files"},
     {"methods"},
     {"model", "dumping", "_inputs", "_submission"},
     {"engine", "_fastpath", "review"},

@@ -23,7 +23,7 @@ RUBRIC_FILES = sorted(
     p
     for pattern in ("rubrics/**/*.yaml", "examples/**/rubric*.yaml")
     for p in ROOT.glob(pattern)
-    if not p.name.endswith(".cases.yaml")
+    if not p.name.endswith((".cases.yaml", ".inputs.yaml"))
 )
 COMPOSED = sorted((ROOT / "tests" / "data" / "compose").glob("*.yaml"))
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 import perfscore
 from perfscore import InputError
+from perfscore.authoring import template
 from perfscore.authoring.template import (
     DATA_SHEET,
     HEADERS,
@@ -24,7 +25,6 @@ from perfscore.authoring.template import (
     yaml_template,
 )
 from perfscore.cli import main
-from perfscore.population import readers as population
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo" / "rubric.yaml"
@@ -252,7 +252,7 @@ def test_a_form_that_unpacks_beyond_what_is_read_whole_is_refused(
     sheets = [k for k in sizes if k.startswith("xl/worksheets/")]
     bound = max(v for k, v in sizes.items() if k not in sheets) + 1
     assert max(sizes[k] for k in sheets) > bound
-    monkeypatch.setattr(population, "MAX_XLSX_PART", bound)
+    monkeypatch.setattr(template, "MAX_FORM_PART", bound)
     with pytest.raises(InputError, match=r"xl/worksheets/sheet\d\.xml unpacks to") as caught:
         read_template_xlsx(form)
     assert caught.value.codes == ("input.xlsx",)

@@ -22,15 +22,20 @@ same expression to simpleeval, the reference evaluator that the tests compare ag
 from __future__ import annotations
 
 import ast
+import dataclasses
 import decimal
 import enum
+import io
 import operator
 import threading
+import tokenize
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from . import i18n
 from ._numbers import ENGINE_CONTEXT, ZERO, round_decimal
 from ._suggest import did_you_mean
 from .errors import EvaluationError, FormulaError, Issue, Location
@@ -899,6 +904,42 @@ class Formula:
         return result
 
 
+def _confusable_names(text: str, origin: Location, position: Position | None) -> list[Issue]:
+    """Names whose text differs from its NFKC form (``ｓｔａｆｆ``, ``𝐱``, ``ｍｉｎ``).
+
+    Python reads such a name as its NFKC form, so a formula would run what a reviewer
+    does not read; each is refused, pointing at it, with the plain spelling as the fix."""
+    if text.isascii():
+        return []
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    issues = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.NAME or token.string.isascii():
+                continue
+            normal = unicodedata.normalize("NFKC", token.string)
+            if normal == token.string:
+                continue
+            start = starts[token.start[0] - 1] + token.start[1]
+            span = (start, start + len(token.string))
+            params = {"name": token.string, "normal": normal}
+            issue = make_issue(
+                "formula.confusable",
+                i18n.tr("formula.confusable", **params),
+                text,
+                span,
+                origin,
+                i18n.tr("formula.confusable.hint", **params),
+                position,
+            )
+            issues.append(dataclasses.replace(issue, params=params))
+    except (tokenize.TokenError, SyntaxError):  # the parser reports it
+        pass
+    return issues
+
+
 def compile_formula(
     source: str,
     symbols: Mapping[str, Symbol] | None = None,
@@ -931,6 +972,9 @@ def compile_formula(
             ]
         )
     text = source.strip()
+    confusable = _confusable_names(text, origin, position)
+    if confusable:
+        raise FormulaError(confusable)
     try:
         tree = parse_expression(text)
     except SyntaxError as e:

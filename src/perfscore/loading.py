@@ -26,7 +26,10 @@ from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from . import i18n
 from ._compose import COMPOSE_KEYS, Refused, compose_document
+from ._files import FileRefused
+from ._files import read_bounded as _read_file
 from ._inputs import number_problem, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
@@ -56,6 +59,9 @@ MAX_FILE_BYTES: Final = 256 * 1024  # pure-Python YAML reads ~1 µs a character
 MAX_DEPTH: Final = 64
 MAX_NODES: Final = 10_000  # composed and expanded; the largest shipped file has 1 257
 MAX_STRING: Final = 20_000
+#: All the text of a document after its aliases are expanded, in characters: an alias
+#: repeats its anchor's text, so a small file could otherwise fill reports with megabytes.
+MAX_TEXT: Final = 4 * MAX_FILE_BYTES
 
 Format = Literal["yaml", "yml", "json", "toml"]
 _STANDARD_TAGS: Final = {
@@ -164,6 +170,12 @@ class SourceMap:
         return Location(file=self.file, line=line + 1, column=col + 1, path=path)
 
 
+#: The one integer form read: decimal digits, no leading zero. YAML 1.1 also reads
+#: ``010`` as 8 (octal), ``0x11`` and ``0b10001`` as 17, ``1:30`` as 90 (base 60): those
+#: are refused (``yaml.number_form``) rather than read other than as written.
+_DECIMAL_FORM: Final = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+
+
 class _Refused(Exception):
     def __init__(self, code: str, message: str, mark: Any = None, hint: str | None = None) -> None:
         super().__init__(message)
@@ -230,6 +242,7 @@ class _Reader:
     def __init__(self, source: SourceMap) -> None:
         self.source = source
         self.count = 0
+        self.text = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def build(self, node: yaml.Node, path: tuple[PathPart, ...], depth: int) -> Any:
@@ -310,7 +323,25 @@ class _Reader:
                 f"value of {len(text)} characters; at most {MAX_STRING}",
                 node.start_mark,
             )
+        self.text += len(text)
+        if self.text > MAX_TEXT:
+            raise _Refused(
+                "yaml.text_too_large",
+                i18n.tr("yaml.text_too_large", limit=str(MAX_TEXT)),
+                node.start_mark,
+                i18n.tr("yaml.text_too_large.hint"),
+            )
         tag = node.tag
+        if (
+            tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+            and not (_DECIMAL_FORM.fullmatch(text) or tag.endswith("float"))
+        ) or (tag.endswith("float") and ":" in text):
+            raise _Refused(
+                "yaml.number_form",
+                i18n.tr("yaml.number_form", text=text[:40]),
+                node.start_mark,
+                i18n.tr("yaml.number_form.hint", text=text[:40]),
+            )
         if tag == "tag:yaml.org,2002:float":
             try:
                 number = Decimal(text.replace("_", ""))
@@ -460,26 +491,13 @@ def _format_of(path: Path) -> str:
 
 
 def read_bounded(path: str | Path) -> bytes:
-    """The bytes of a rubric (or inputs) file, refused when larger than a rubric may be."""
-    p = Path(path)
-    name = str(path)
+    """The bytes of a rubric (or inputs) file: a regular file only, read to at most
+    :data:`MAX_FILE_BYTES` (``perfscore._files``); :class:`RubricSyntaxError` otherwise
+    (``file.unreadable``, ``file.not_regular``, ``file.too_large``)."""
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise RubricSyntaxError(
-                [
-                    Issue(
-                        "file.too_large",
-                        f"file is {size} bytes; at most {MAX_FILE_BYTES}",
-                        Location(file=name),
-                    )
-                ]
-            )
-        return p.read_bytes()
-    except OSError as e:
-        raise RubricSyntaxError(
-            [Issue("file.unreadable", f"cannot read file: {e.strerror or e}", Location(file=name))]
-        ) from None
+        return _read_file(path, MAX_FILE_BYTES)
+    except FileRefused as refused:
+        raise RubricSyntaxError([refused.issue]) from None
 
 
 def load_document(path: str | Path) -> tuple[Any, SourceMap]:

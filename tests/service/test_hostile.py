@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from perfscore.service.store import Store
-from tests.test_hostile import CPU_BUDGET, GENERATED, HOSTILE, MEMORY_BUDGET, _expected
+from tests.test_hostile import CPU_BUDGET, GENERATED, HOSTILE, MEMORY_BUDGET, rubric_attacks
 
 from .test_durability import _free_port, _kill, _start
 
@@ -40,7 +40,7 @@ def test_the_hostile_corpus_is_refused_within_budget(tmp_path: Path) -> None:
     db = tmp_path / "service.db"
     store = Store(f"sqlite:///{db}")
     # a tenant per attack: attacks that load share an id and version
-    keys = {name: store.create_key(f"attacker-{i}") for i, name in enumerate(_expected())}
+    keys = {name: store.create_key(f"attacker-{i}") for i, name in enumerate(rubric_attacks())}
     store.close()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -57,7 +57,7 @@ def test_the_hostile_corpus_is_refused_within_budget(tmp_path: Path) -> None:
                 headers={**headers, "Content-Type": _MEDIA[".yaml"]},
             )
             peak_before = _peak(server.pid)
-            for name, code in _expected().items():
+            for name, code in rubric_attacks().items():
                 content = GENERATED[name]() if name in GENERATED else (HOSTILE / name).read_bytes()
                 body = content.encode() if isinstance(content, str) else content
                 media = _MEDIA[Path(name).suffix]

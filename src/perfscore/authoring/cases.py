@@ -3,7 +3,7 @@
 A case file (``<name>.cases.yaml``) names its rubric and lists cases::
 
     rubric: dept-overall-2023.yaml          # beside this file, or perfscore:NAME
-    base_inputs_file: ../../examples/daxiang-emergency-2023/inputs.yaml   # or base_inputs: {...}
+    base_inputs_file: dept-overall-2023.cases.inputs.yaml  # beside it; or base_inputs: {...}
     cases:
       - name: 在职人员控制率恰为100%不扣分
         inputs: {staff_actual: 18}          # merged over the base inputs (or inputs_file)
@@ -36,6 +36,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
+from perfscore._escape import xml_text
+from perfscore._files import FileRefused, confine
 from perfscore._numbers import to_str
 from perfscore._submission import SECTIONS
 from perfscore._suggest import closest
@@ -286,12 +288,18 @@ class _Problems:
         return False
 
     def read_inputs(self, ref: Any, path: tuple[PathPart, ...], here: Path) -> dict[str, Any]:
-        """The inputs in the file ``ref`` names (relative to the case file)."""
+        """The inputs in the file ``ref`` names, beside the case file and confined as
+        ``extends`` is (no absolute path, no ``..``)."""
         if not isinstance(ref, str) or not ref.strip():
             self.add("case.not_text", path, key_name=str(path[-1]))
             return {}
         try:
-            loaded, _ = load_document(here.parent / ref)
+            named = confine(here.parent, ref, self.source.locate(path))
+        except FileRefused as refused:
+            self.issues.append(refused.issue)
+            return {}
+        try:
+            loaded, _ = load_document(named)
         except PerfscoreError as error:
             self.issues.extend(error.issues)
             return {}
@@ -726,5 +734,9 @@ def junit_xml(results: Mapping[Path, list[CaseResult] | PerfscoreError]) -> str:
                 ET.SubElement(
                     case, "failure", message="; ".join(map(str, r.failures))
                 ).text = r.report()
+    for element in suites.iter():  # case names and messages are untrusted text
+        element.text = xml_text(element.text) if element.text else element.text
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -15,17 +15,25 @@ indicator, the total and the grade, for ``perfscore review``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from perfscore._escape import defuse_workbook, xml_text
+from perfscore._files import FileRefused, read_bounded
 from perfscore._numbers import to_str
 from perfscore.errors import InputError, Issue, Location
 from perfscore.i18n import tr
 from perfscore.methods import Judged
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
-from perfscore.population.readers import check_workbook
+from perfscore.population.readers import (
+    WorkbookProblem,
+    check_workbook,
+    choose_sheet,
+    load_workbook,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -44,6 +52,12 @@ __all__ = [
 DATA_SHEET: Final = "基础数据表"
 HEADERS: Final = ("输入项", "名称", "单位", "值", "说明")
 _ID_COLUMN, _VALUE_COLUMN = 1, 4
+#: A filled-in form is read whole, so it is bounded: the file, each part unpacked, and
+#: each sheet's rows and columns (a rubric has at most 10 000 values in all).
+MAX_FORM_BYTES: Final = 16 * 1024 * 1024
+MAX_FORM_PART: Final = 16 * 1024 * 1024
+MAX_FORM_ROWS: Final = 20_000
+MAX_FORM_COLUMNS: Final = 200
 _OPTIONS_SHEET: Final = "选项"
 _ABOUT_SHEET: Final = "填表说明"
 _YES, _NO = "是", "否"
@@ -102,7 +116,7 @@ def describe_input(spec: InputSpec) -> str:
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    return xml_text(" ".join(text.split()))
 
 
 # --------------------------------------------------------------------------- YAML
@@ -228,7 +242,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
         if spec.kind == "table":
             note = f"见工作表 {_table_sheet_name(name)}（每行一条）。" + note
             tables.append((name, spec))
-        sheet.append([name, _flat(spec.label), spec.display_unit or "", None, note])
+        sheet.append([name, _flat(spec.label), _flat(spec.display_unit or ""), None, _flat(note)])
         for column in (2, 5):
             sheet.cell(row=row, column=column).alignment = wrap
         value = sheet.cell(row=row, column=_VALUE_COLUMN)
@@ -249,7 +263,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
             column = options_sheet.max_column + (1 if options_sheet["A1"].value else 0)
             letter = get_column_letter(column)
             for i, option in enumerate(spec.options or (), start=1):
-                options_sheet.cell(row=i, column=column, value=option)
+                options_sheet.cell(row=i, column=column, value=_flat(option))
             count = len(spec.options or ())
             options_ref = f"{quote_sheetname(_OPTIONS_SHEET)}!${letter}$1:${letter}${count}"
         dv = _validation(spec, options_ref)
@@ -274,9 +288,10 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
         f"评分: perfscore score {target} 本文件.xlsx",
         tr("template.claims_about", sheet=CLAIMS_SHEET, rubric=target),
     ):
-        about.append([line])
+        about.append([_flat(line)])
     about["A1"].font = Font(bold=True)
     book.active = 0
+    defuse_workbook(book)
     book.save(path)
 
 
@@ -357,7 +372,7 @@ def _table_sheet(book: Any, name: str, spec: InputSpec) -> None:
     sheet = book.create_sheet(_table_sheet_name(name))
     columns = spec.columns or {}
     sheet.append(list(columns))
-    sheet.append([f"{_flat(c.label)}（{describe_input(c)}）" for c in columns.values()])
+    sheet.append([_flat(f"{c.label}（{describe_input(c)}）") for c in columns.values()])
     _style_header(sheet, len(columns))
     for i, column in enumerate(columns.values(), start=1):
         cell = sheet.cell(row=2, column=i)
@@ -421,19 +436,42 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
     stay text, which the rubric's boolean inputs accept. Raises :class:`InputError` when
     the file is not such a form.
     """
-    import openpyxl
-
     file = str(path)
     try:
-        check_workbook(path, streamed=False)  # read whole, every sheet included
-        book = openpyxl.load_workbook(path, data_only=True)
+        raw = read_bounded(path, MAX_FORM_BYTES)
+    except FileRefused as refused:
+        raise InputError([refused.issue]) from None
+    try:
+        check_workbook(path, streamed=False, handle=io.BytesIO(raw), part_limit=MAX_FORM_PART)
+        book = load_workbook(path, io.BytesIO(raw))
     except Exception as error:  # openpyxl raises many kinds of error for a bad file
         raise InputError(
             [Issue("input.xlsx", f"cannot read the workbook: {error}", Location(file=file))]
         ) from None
     try:
-        sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
-        header = [c.value for c in sheet[1]]
+        data_sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else None
+        if data_sheet is not None and data_sheet.sheet_state == "visible":
+            sheet = data_sheet
+        else:  # never a hidden sheet unasked
+            try:
+                sheet = choose_sheet(book, None, path)
+            except WorkbookProblem as error:
+                raise InputError([Issue("input.xlsx", str(error), Location(file=file))]) from None
+        if sheet.max_row > MAX_FORM_ROWS or sheet.max_column > MAX_FORM_COLUMNS:
+            raise InputError(
+                [
+                    Issue.of(
+                        "input.form_too_large",
+                        Location(file=file),
+                        sheet=sheet.title,
+                        rows=str(sheet.max_row),
+                        columns=str(sheet.max_column),
+                        max_rows=str(MAX_FORM_ROWS),
+                        max_columns=str(MAX_FORM_COLUMNS),
+                    )
+                ]
+            )
+        header = [c.value for c in next(sheet.iter_rows(max_row=1, max_col=len(HEADERS)), ())]
         if [str(h).strip() if h is not None else "" for h in header[:4]] != list(HEADERS[:4]):
             raise InputError(
                 [
@@ -447,7 +485,7 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
                 ]
             )
         out: dict[str, Any] = {}
-        for row in sheet.iter_rows(min_row=2):
+        for row in sheet.iter_rows(min_row=2, max_col=len(HEADERS)):
             key = row[_ID_COLUMN - 1].value
             if key is None or not str(key).strip():
                 continue
@@ -458,7 +496,7 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
             else:  # pragma: no cover - openpyxl pads rows to the sheet's width
                 value = None
             if name in book.sheetnames and name != sheet.title and value is None:
-                rows = _read_table(book[name])
+                rows = _read_table(book[name], file)
                 if rows:
                     out[name] = rows
                 continue
@@ -478,7 +516,21 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         book.close()
 
 
-def _read_table(sheet: Any) -> list[dict[str, Any]]:
+def _read_table(sheet: Any, file: str) -> list[dict[str, Any]]:
+    if sheet.max_row > MAX_FORM_ROWS or sheet.max_column > MAX_FORM_COLUMNS:
+        raise InputError(
+            [
+                Issue.of(
+                    "input.form_too_large",
+                    Location(file=file),
+                    sheet=sheet.title,
+                    rows=str(sheet.max_row),
+                    columns=str(sheet.max_column),
+                    max_rows=str(MAX_FORM_ROWS),
+                    max_columns=str(MAX_FORM_COLUMNS),
+                )
+            ]
+        )
     rows = list(sheet.iter_rows())
     if not rows:
         return []

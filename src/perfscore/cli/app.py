@@ -23,7 +23,6 @@ import datetime
 import json
 import sys
 import textwrap
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from rich.progress import (
 )
 
 from perfscore import __version__
+from perfscore._escape import visible
 from perfscore._suggest import did_you_mean
 from perfscore.authoring.lint import lint_rubric
 from perfscore.engine import compile_rubric
@@ -49,20 +49,24 @@ from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 from perfscore.population import batch
-from perfscore.population.readers import FILE_SUFFIXES, UnsafeWorkbook
+from perfscore.population.readers import FILE_SUFFIXES
 from perfscore.render import text as reporting
 
 from .common import (
     FILE,
     ON_DATE,
+    SHEET_OPTION,
     ExitCode,
     Group,
     Option,
     UsageFailure,
+    ending_cleanly,
     fail,
     load_and_score,
+    reading_population,
     rubric_in_force,
     show,
+    warn_hidden_sheets,
 )
 
 __all__ = ["main"]
@@ -111,9 +115,9 @@ def validate(rubric: Path, format_: str) -> None:
     if origins:
         click.echo("indicators come from:")
         for node in loaded.walk():
-            click.echo(f"  {node.id}: {origins.get(node.id, '?')}")
+            click.echo(visible(f"  {node.id}: {origins.get(node.id, '?')}"))
     for issue in lint_rubric(loaded):
-        click.echo(f"{tr('lint.warning')}: {issue}")
+        click.echo(visible(f"{tr('lint.warning')}: {issue}"))
 
 
 #: Suffixes of files that always hold a population; an XLSX holds one when --out is given
@@ -198,10 +202,10 @@ def _summary_text(summary: batch.BatchSummary) -> str:
             f"not listed: the errors column of {summary.path} gives every failed row's reasons"
         )
     lines.append(f"{summary.path}: {summary.scored} scored, {summary.failed} failed")
-    return "\n".join(lines)
+    return visible("\n".join(lines))
 
 
-def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
+def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None) -> None:
     """Score every department of ``inputs`` into ``out``; summary on stderr; exit 1 if
     any department failed, 3 if the rubric or the whole of ``inputs`` cannot be used."""
     try:
@@ -217,26 +221,24 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
         fail(e)
-    records = batch.score_many(compiled, inputs)
+    records = batch.score_many(compiled, inputs, sheet=sheet)
+    warn_hidden_sheets(inputs, sheet)
 
     def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
         return batch.write_batch(compiled, records, out, max_failures=_LISTED_FAILURES)
 
     try:
-        if sys.stderr.isatty():
-            summary = _with_progress(records, _count_hint(inputs), write)
-        else:
-            summary = write(records)
+        with ending_cleanly(), reading_population(inputs, out):
+            if sys.stderr.isatty():
+                summary = _with_progress(records, _count_hint(inputs), write)
+            else:
+                summary = write(records)
     except OSError as e:
         name = Path(e.filename).name if isinstance(e.filename, str) else ""
         if name.startswith(f".{out.name}."):  # the temporary file beside FILE
             click.echo(f"error: cannot write {out}: {e.strerror or e}", err=True)
             sys.exit(int(ExitCode.USAGE))
         click.echo(f"error: {e}; {out} was not written", err=True)
-        sys.exit(int(ExitCode.INVALID))
-    except (UnicodeDecodeError, zipfile.BadZipFile, UnsafeWorkbook) as e:
-        hint = " (save it as UTF-8)" if isinstance(e, UnicodeDecodeError) else ""
-        click.echo(f"error: cannot read {inputs}: {e}{hint}; {out} was not written", err=True)
         sys.exit(int(ExitCode.INVALID))
     except ValueError as e:  # a limit of the output format, e.g. the rows of an XLSX sheet
         click.echo(f"error: {e}; {out} was not written", err=True)
@@ -268,6 +270,7 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path) -> None:
     help="Score a population: write one row per department to FILE "
     "(.csv, .tsv, .xlsx, .jsonl or .parquet).",
 )
+@SHEET_OPTION
 @click.pass_context
 def score(
     ctx: click.Context,
@@ -277,6 +280,7 @@ def score(
     rubric_id: str | None,
     format_: str,
     out: Path | None,
+    sheet: str | None,
 ) -> None:
     """Score one department, or a population into FILE with --out.
 
@@ -306,7 +310,7 @@ def score(
             loaded = rubric_in_force(rubric, day, rubric_id)
         except PerfscoreError as e:
             fail(e)
-        _score_population(loaded, inputs, out)
+        _score_population(loaded, inputs, out, sheet)
         return
     if out is not None:
         raise click.UsageError(
@@ -368,14 +372,14 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
             unusable += 1
             click.echo(f"{path}: cannot be used:")
             for issue in outcome.issues:
-                click.echo(f"  {issue}")
+                click.echo(visible(f"  {issue}"))
             continue
         for result in outcome:
             if result.passed:
                 passed += 1
             else:
                 failed += 1
-                click.echo(result.report())
+                click.echo(visible(result.report()))
                 click.echo()
     if junit is not None:
         junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from perfscore._escape import visible
 from perfscore.errors import PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import load_rubric
@@ -117,7 +118,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
         report = check_rubric(loaded, seed=seed, max_examples=max_examples)
     except PerfscoreError as e:
         fail(e)
-    click.echo(render_check(report, str(rubric)))
+    click.echo(visible(render_check(report, str(rubric))))
     sys.exit(report.exit_code)
 
 

@@ -23,8 +23,12 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,6 +41,7 @@ from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.model import Rubric
+from perfscore.population.readers import UnsafeWorkbook, WorkbookProblem, hidden_sheets
 from perfscore.registry import RubricRegistry
 from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
@@ -44,19 +49,23 @@ from perfscore.results import ScoreResult
 __all__ = [
     "FILE",
     "ON_DATE",
+    "SHEET_OPTION",
     "Command",
     "ExitCode",
     "Group",
     "Option",
     "UsageFailure",
+    "ending_cleanly",
     "exit_code_rows",
     "fail",
     "load_and_score",
     "locate_inputs",
     "read_inputs",
+    "reading_population",
     "rubric_in_force",
     "show",
     "wants_json",
+    "warn_hidden_sheets",
 ]
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -323,3 +332,71 @@ def load_and_score(
     except PerfscoreError as e:
         fail(type(e)(locate_inputs(e.issues, file, source)))
     return rubric, result
+
+
+#: What reading a population can raise for the file as a whole (each row's own problems
+#: come out as failed rows): a file that is not a regular file, a workbook that is unsafe,
+#: malformed or is no workbook at all.
+POPULATION_ERRORS: tuple[type[Exception], ...] = (
+    PerfscoreError,
+    UnsafeWorkbook,
+    WorkbookProblem,
+    zipfile.BadZipFile,
+    UnicodeDecodeError,
+)
+
+
+@contextmanager
+def reading_population(path: Path, unwritten: Path | None = None) -> Iterator[None]:
+    """Turn an error about the population file as a whole into a located message on
+    stderr and exit 3, invalid (``unwritten`` named as not written)."""
+    try:
+        yield
+    except POPULATION_ERRORS as error:
+        tail = f"; {unwritten} was not written" if unwritten is not None else ""
+        if isinstance(error, PerfscoreError):
+            if unwritten is not None:
+                click.echo(tr("security.not_written", file=str(unwritten)), err=True)
+            fail(error)
+        hint = " (save it as UTF-8)" if isinstance(error, UnicodeDecodeError) else ""
+        click.echo(f"error: cannot read {path}: {error}{hint}{tail}", err=True)
+        sys.exit(int(ExitCode.INVALID))
+
+
+def warn_hidden_sheets(path: Path, sheet: str | None) -> None:
+    """On stderr, the hidden sheets of an XLSX population that are not read."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return
+    hidden = [name for name in hidden_sheets(path) if name != sheet]
+    if hidden:
+        click.echo(tr("security.xlsx_hidden", file=str(path), sheets=", ".join(hidden)), err=True)
+
+
+#: ``--sheet NAME``: the sheet of an XLSX population to read.
+SHEET_OPTION = click.option(
+    "--sheet", cls=Option, help_key="cli.sheet.help", metavar="NAME", default=None
+)
+
+
+@contextmanager
+def ending_cleanly() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP end the command as Ctrl-C (SIGINT) does: by an
+    exception, so that a file being written is removed, not left half-written, and the
+    exit status is 128 plus the signal's number. Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def end(number: int, frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, end)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 from perfscore import __version__
+from perfscore._escape import visible
 from perfscore._numbers import to_str
 from perfscore.authoring.diff import (
     DepartmentFailure,
@@ -63,7 +65,15 @@ from perfscore.render.diff_page import (
 )
 from perfscore.render.text import PLAIN_WIDTH, render_plain
 
-from .common import Command, ExitCode, fail
+from .common import (
+    SHEET_OPTION,
+    Command,
+    ExitCode,
+    ending_cleanly,
+    fail,
+    reading_population,
+    warn_hidden_sheets,
+)
 
 __all__ = ["FAIL_ON", "FORMATS", "diff_command"]
 
@@ -116,8 +126,8 @@ class _Sink:
     def write(self, text: str) -> None:
         if self._file is not None:
             self._file.write(text)
-        else:
-            click.echo(text, nl=False)
+        else:  # a terminal shows rubric text as written, never as control sequences
+            click.echo(visible(text), nl=False)
 
     def lines(self, lines: Iterable[str]) -> None:
         """Plain lines, never wrapped."""
@@ -218,7 +228,12 @@ def _changes_table(diff: RubricDiff) -> RenderableType:
     table.add_column("at old → new", no_wrap=True)
     for change in diff.changes:
         kind, path, old, new, old_at, new_at = change_cells(change, diff)
-        table.add_row(Text(kind), Text(path), Text(f"{old} → {new}"), Text(f"{old_at} → {new_at}"))
+        table.add_row(
+            *(
+                Text(visible(t, lines=False))
+                for t in (kind, path, f"{old} → {new}", f"{old_at} → {new_at}")
+            )
+        )
     return table
 
 
@@ -246,7 +261,7 @@ def _migration_table(summary: ImpactSummary) -> RenderableType:
     for old in summary.old_grades:
         row = summary.migration[old]
         cells = [Text(str(row[new])) for new in summary.new_grades]
-        table.add_row(Text(old), *cells, Text(str(sum(row.values()))))
+        table.add_row(Text(visible(old, lines=False)), *cells, Text(str(sum(row.values()))))
     return table
 
 
@@ -339,7 +354,7 @@ def _department_tables(
     current = table(header=True)
     rows = 0
     for d in departments:
-        current.add_row(*(Text(cell) for cell in _department_cells(d)))
+        current.add_row(*(Text(visible(cell, lines=False)) for cell in _department_cells(d)))
         rows += 1
         if rows == _CHUNK:
             yield current
@@ -386,7 +401,30 @@ def _table(
 
 
 def _md(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    """Text on one line of a markdown table: HTML and link syntax escaped, a newline a
+    space; the bold (``**``) and code spans the diff's cells are written with are kept."""
+    flat = visible(" ".join(text.split()), lines=False)
+    parts = _CODE_SPAN.split(flat)
+    for i, part in enumerate(parts):  # odd parts are code spans: literal but for '|'
+        parts[i] = part.replace("|", "\\|") if i % 2 else _MD_SPECIAL.sub(_md_escape, part)
+    return "".join(parts)
+
+
+def _md_escape(match: re.Match[str]) -> str:
+    return _MD_ESCAPES[match.group()]
+
+
+_MD_ESCAPES: Final = {
+    "\\": "\\\\",
+    "|": "\\|",
+    "[": "\\[",
+    "]": "\\]",
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+}
+_CODE_SPAN: Final = re.compile(r"(`[^`]*`)")
+_MD_SPECIAL: Final = re.compile(r"[\\|\[\]<>&]")
 
 
 def _md_row(cells: Sequence[str]) -> str:
@@ -512,6 +550,7 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
     type=click.Path(exists=True, path_type=Path),
     help="Departments to score under both: a folder of input files, .csv, .xlsx or .jsonl.",
 )
+@SHEET_OPTION
 @click.option(
     "--format",
     "-f",
@@ -549,6 +588,7 @@ def diff_command(
     out: Path | None,
     top: int,
     fail_on: tuple[str, ...],
+    sheet: str | None,
 ) -> None:
     """Compare rubric OLD with NEW: the structural changes, each with its place in both
     files, and with --population what they do to every department's total and grade."""
@@ -566,7 +606,44 @@ def diff_command(
     if population is not None:
         analysis = ImpactAnalysis(old_rubric, new_rubric, top=top)
         labels = population_labels(old_rubric, new_rubric)
-        outcomes = analysis.run(read_population(population, labels=labels))
+        known = {*old_rubric.inputs, *new_rubric.inputs}
+        outcomes = analysis.run(
+            read_population(population, labels=labels, known=known, sheet=sheet)
+        )
+        warn_hidden_sheets(population, sheet)
+    with ending_cleanly(), reading_population(population or Path("."), out):
+        summary = _write(out, format_, diff, analysis, outcomes)
+    reasons = _verdict(fail_on, diff, summary)
+    if reasons:
+        click.echo("perfscore diff: " + "; ".join(reasons) + " (--fail-on)", err=True)
+        sys.exit(int(ExitCode.FOUND))
+
+
+def _write(
+    out: Path | None,
+    format_: str,
+    diff: RubricDiff,
+    analysis: ImpactAnalysis | None,
+    outcomes: Iterable[DepartmentImpact | DepartmentFailure],
+) -> ImpactSummary | None:
+    """Write the comparison; a partial ``out`` is removed if anything stops it."""
+    summary: ImpactSummary | None = None
+    try:
+        summary = _write_to(out, format_, diff, analysis, outcomes)
+    except BaseException:  # a population error, a signal: no partial file is left
+        if out is not None:
+            out.unlink(missing_ok=True)
+        raise
+    return summary
+
+
+def _write_to(
+    out: Path | None,
+    format_: str,
+    diff: RubricDiff,
+    analysis: ImpactAnalysis | None,
+    outcomes: Iterable[DepartmentImpact | DepartmentFailure],
+) -> ImpactSummary | None:
     summary: ImpactSummary | None = None
     with _Sink(out) as sink:
         if format_ == "json":
@@ -603,7 +680,4 @@ def diff_command(
             finally:
                 changed.close()
                 failures.close()
-    reasons = _verdict(fail_on, diff, summary)
-    if reasons:
-        click.echo("perfscore diff: " + "; ".join(reasons) + " (--fail-on)", err=True)
-        sys.exit(int(ExitCode.FOUND))
+    return summary

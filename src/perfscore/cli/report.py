@@ -19,15 +19,29 @@ A rubric or inputs that cannot be used exit 3 (see :class:`~perfscore.cli.common
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
 import click
 
+from perfscore._escape import visible
+from perfscore.engine import CompiledRubric
 from perfscore.errors import Issue, PerfscoreError, format_path
+from perfscore.model import Rubric
+from perfscore.population.readers import Department
 from perfscore.render import scoresheet as report
 
-from .common import Command, ExitCode, fail, load_and_score
+from .common import (
+    SHEET_OPTION,
+    Command,
+    ExitCode,
+    ending_cleanly,
+    fail,
+    load_and_score,
+    reading_population,
+    warn_hidden_sheets,
+)
 
 __all__ = ["report_command"]
 
@@ -68,6 +82,7 @@ def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
     help="The department's name under the title  [default: unit.name of INPUTS, else "
     "the INPUTS file name]",
 )
+@SHEET_OPTION
 def report_command(
     rubric: Path,
     inputs: Path,
@@ -75,6 +90,7 @@ def report_command(
     out: Path | None,
     out_dir: Path | None,
     department: str | None,
+    sheet: str | None,
 ) -> None:
     """Write the filled-in 评分表 (scoring table) of INPUTS scored against RUBRIC.
 
@@ -89,7 +105,7 @@ def report_command(
                 "--department names one department; with --out-dir each "
                 "report is named by its department's id"
             )
-        _population(rubric, inputs, _format(format_, None), out_dir)
+        _population(rubric, inputs, _format(format_, None), out_dir, sheet)
         return
     if inputs.is_dir() or inputs.suffix.lower() in (
         ".csv",
@@ -109,7 +125,8 @@ def report_command(
     unit_name = (result.unit or {}).get("name")
     name = department if department is not None else unit_name or inputs.stem
     if out is not None:
-        report.write_report(result, loaded, out, chosen, department=name)
+        with ending_cleanly():
+            report.write_report(result, loaded, out, chosen, department=name)
         return
     content = report.render_report(result, loaded, chosen, department=name)
     if isinstance(content, bytes):
@@ -123,7 +140,11 @@ def report_command(
 
 
 def _population(
-    rubric_path: Path, population: Path, format_: report.ReportFormat, out_dir: Path
+    rubric_path: Path,
+    population: Path,
+    format_: report.ReportFormat,
+    out_dir: Path,
+    sheet: str | None = None,
 ) -> None:
     from perfscore.engine import compile_rubric
     from perfscore.loading import load_rubric
@@ -140,11 +161,29 @@ def _population(
         fail(e)
     out_dir.mkdir(parents=True, exist_ok=True)
     labels = {spec.label: name for name, spec in rubric.inputs.items()}
+    failed: list[tuple[str, str, list[str]]] = []
+    departments = read_population(
+        population, labels=labels, known=rubric.inputs.keys(), sheet=sheet
+    )
+    warn_hidden_sheets(population, sheet)
+    with ending_cleanly(), reading_population(population):
+        written = _write_reports(compiled, rubric, departments, format_, out_dir, failed)
+    _report_summary(out_dir, written, failed)
+
+
+def _write_reports(
+    compiled: CompiledRubric,
+    rubric: Rubric,
+    departments: Iterable[Department],
+    format_: report.ReportFormat,
+    out_dir: Path,
+    failed: list[tuple[str, str, list[str]]],
+) -> int:
+    """One report per department that scores; the others added to ``failed``."""
     suffix = report.SUFFIXES[format_]
     written = 0
     taken: set[str] = set()
-    failed: list[tuple[str, str, list[str]]] = []
-    for dept in read_population(population, labels=labels):
+    for dept in departments:
         if dept.inputs is None:
             failed.append((dept.id, dept.source, [_reason(i) for i in dept.issues]))
             continue
@@ -160,12 +199,16 @@ def _population(
         name = (result.unit or {}).get("name") or dept.id
         report.write_report(result, rubric, out_dir / f"{stem}{suffix}", format_, department=name)
         written += 1
+    return written
+
+
+def _report_summary(out_dir: Path, written: int, failed: list[tuple[str, str, list[str]]]) -> None:
     if failed:
         click.echo("failed:", err=True)
         for dept_id, source, reasons in failed:
-            click.echo(f"  {dept_id} ({source}):", err=True)
+            click.echo(visible(f"  {dept_id} ({source}):"), err=True)
             for reason in reasons:
-                click.echo(f"    {reason}", err=True)
+                click.echo(visible(f"    {reason}"), err=True)
     noun = "report" if written == 1 else "reports"
     summary = f"{written} {noun} written to {out_dir}"
     if failed:

@@ -24,13 +24,14 @@ import itertools
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Final, Protocol, TypeAlias
 
+from perfscore._escape import spreadsheet_cell
+from perfscore._files import temporary_beside
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric
 from perfscore.errors import Issue, PerfscoreError, format_path
@@ -158,6 +159,7 @@ def score_many(
     departments: Iterable[Department] | str | os.PathLike[str],
     *,
     explain: bool = False,
+    sheet: str | None = None,
 ) -> Iterator[BatchRecord]:
     """Score each department of ``departments``, one at a time, in input order.
 
@@ -167,9 +169,16 @@ def score_many(
     :class:`FailedDepartment` for every department; nothing is held after it is yielded.
     A :class:`~perfscore.PerfscoreError` never escapes: it becomes a failed record. A
     path that is not a population raises :class:`ValueError` when iteration starts.
+    ``sheet`` names the sheet of an XLSX population. A table's columns that name no input
+    are reported once in full, on the first row (see ``read_population``).
     """
     if isinstance(departments, str | os.PathLike):
-        departments = read_population(Path(departments), labels=_labels(compiled))
+        departments = read_population(
+            Path(departments),
+            labels=_labels(compiled),
+            known=compiled.input_specs.keys(),
+            sheet=sheet,
+        )
     score = compiled.score
     for department in departments:
         inputs = department.inputs
@@ -495,7 +504,17 @@ class _CsvWriter:
 
     def write(self, row: Sequence[Cell]) -> None:
         # format(v, "f") is to_str, inlined: this runs for every cell; csv writes None as "".
-        self._csv.writerow([format(v, "f") if isinstance(v, Decimal) else v for v in row])
+        # Text (ids, grades, errors) is neutralised where a spreadsheet reads a formula.
+        self._csv.writerow(
+            [
+                format(v, "f")
+                if isinstance(v, Decimal)
+                else spreadsheet_cell(v)
+                if isinstance(v, str)
+                else v
+                for v in row
+            ]
+        )
 
     def close(self) -> None:
         self._handle.close()
@@ -731,9 +750,8 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
 def _atomic(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` that replaces it on success, and is removed
     (leaving ``path`` as it was) on any exception, a KeyboardInterrupt included."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = temporary_beside(path)  # removes what a killed run left there
     os.close(fd)
-    temp = Path(name)
     try:
         yield temp
         _fsync(temp)

@@ -12,21 +12,32 @@ department's id, otherwise the row number does.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
-from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore._files import FileRefused, open_regular
+from perfscore.errors import InputError, Issue, Location, PerfscoreError
+from perfscore.i18n import tr
 
 __all__ = [
+    "MAX_COLUMNS",
+    "MAX_ROW_BYTES",
     "Department",
     "UnsafeWorkbook",
+    "WorkbookProblem",
     "check_workbook",
+    "choose_sheet",
+    "hidden_sheets",
+    "load_workbook",
+    "open_population",
     "population_format",
     "read_population",
 ]
@@ -43,6 +54,13 @@ MAX_XLSX_PART: Final = 64 * 1024 * 1024
 MAX_XLSX_RATIO: Final = 200
 #: Parts smaller than this unpacked are not held to the ratio.
 _RATIO_FROM: Final = 16 * 1024 * 1024
+
+#: One row of a CSV / TSV population, or one line of JSONL, may be at most this long
+#: (bytes); a longer one is refused on its own. Memory per row is a small multiple of it.
+MAX_ROW_BYTES: Final = 1024 * 1024
+#: A table's heading, or one JSONL record, may have at most this many columns or keys (a
+#: rubric has far fewer inputs: its whole document holds at most 10 000 values).
+MAX_COLUMNS: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -79,30 +97,53 @@ def population_format(path: str | Path) -> str:
 
 
 def read_population(
-    path: str | Path, *, labels: Mapping[str, str] | None = None
+    path: str | Path,
+    *,
+    labels: Mapping[str, str] | None = None,
+    known: Collection[str] | None = None,
+    sheet: str | None = None,
 ) -> Iterator[Department]:
     """Stream the departments of ``path``.
 
     ``labels`` maps column headings that are not input ids (e.g. Chinese labels) to ids.
+    ``known``, when given, holds the input ids: a table's headings that name none of them
+    (nor an id column) are reported once, with their "did you mean", on the first row,
+    and every row names them in one short issue. ``sheet`` names the sheet of an XLSX
+    population (by default the workbook's active sheet, if it is visible, else its first
+    visible one).
+
+    Each row stands on its own: a row that does not decode as UTF-8, is longer than
+    :data:`MAX_ROW_BYTES`, holds a cell past the csv module's field limit, a number the
+    decimal context cannot hold, a duplicate key or more than :data:`MAX_COLUMNS` fields
+    comes out failed with its row; the rows after it are read. A heading that cannot be
+    used (duplicate or too many columns, too long, not UTF-8) comes out once, as a failed
+    row 1, and ends the file.
     """
     kind = population_format(path)
     p = Path(path)
     if kind == "folder":
         yield from _folder(p)
     elif kind == "csv":
-        yield from _csv(p, labels or {})
+        yield from _csv(p, labels or {}, known)
     elif kind == "xlsx":
-        yield from _xlsx(p, labels or {})
+        yield from _xlsx(p, labels or {}, known, sheet)
     elif kind == "parquet":
         yield from _parquet(p, labels or {})
     else:
         yield from _jsonl(p)
 
 
+def _failed(path: Path, row: int, *issues: Issue, dept_id: str | None = None) -> Department:
+    return Department(dept_id or str(row), row, f"{path}:{row}", None, issues)
+
+
 def _folder(path: Path) -> Iterator[Department]:
     from perfscore.loading import load_document
 
-    files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in FILE_SUFFIXES)
+    # A named pipe or a device among the files fails on its own row (file.not_regular).
+    files = sorted(
+        f for f in path.iterdir() if f.suffix.lower() in FILE_SUFFIXES and not f.is_dir()
+    )
     for row, file in enumerate(files, start=1):
         try:
             data, _ = load_document(file)
@@ -135,31 +176,240 @@ def _heading(name: Any, labels: Mapping[str, str]) -> str:
     return labels.get(text, text)
 
 
-def _csv(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
+class _RowTooLarge(Exception):
+    """Raised by :class:`_Lines` when the record being read passes :data:`MAX_ROW_BYTES`."""
+
+
+class _Lines:
+    """The lines of a binary file as text, one record's worth bounded.
+
+    Each line is read to at most :data:`MAX_ROW_BYTES` plus one byte; :meth:`start`
+    begins a record, and a record whose lines pass the bound raises :class:`_RowTooLarge`
+    after the rest of the record is skipped, unread into memory (for CSV, ``quoted``, the
+    record ends at the first line end outside quotes). A line that is not UTF-8 is
+    decoded with its bad bytes kept apart (``surrogateescape``), and the record notes the
+    first one, so that the record fails on its own."""
+
+    def __init__(self, handle: BinaryIO, *, quoted: bool = False) -> None:
+        self._handle = handle
+        self._first = True
+        self._quoted = quoted
+        self._quotes = 0
+        self.held = 0
+        self.bad_byte: int | None = None
+
+    def start(self) -> None:
+        self.held = 0
+        self._quotes = 0
+        self.bad_byte = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        raw = self._handle.readline(MAX_ROW_BYTES + 1)
+        if not raw:
+            raise StopIteration
+        if self._first:
+            self._first = False
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        before = self.held
+        self.held += len(raw)
+        if self._quoted:
+            self._quotes += raw.count(b'"')
+        if self.held > MAX_ROW_BYTES:
+            self._skip(raw)
+            raise _RowTooLarge
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if self.bad_byte is None:
+                self.bad_byte = before + error.start + 1
+            return raw.decode("utf-8", "surrogateescape")
+
+    def _skip(self, raw: bytes) -> None:
+        """Read past the rest of the record that ``raw`` is part of, in small pieces."""
+        while raw:
+            if raw.endswith(b"\n") and self._quotes % 2 == 0:
+                return
+            raw = self._handle.readline(1 << 16)
+            if self._quoted:
+                self._quotes += raw.count(b'"')
+
+
+def _row_too_large(path: Path, row: int) -> Issue:
+    return Issue.of(
+        "input.row_too_large", Location(file=str(path), line=row), limit=str(MAX_ROW_BYTES)
+    )
+
+
+def _not_utf8(path: Path, row: int, byte: int) -> Issue:
+    return Issue.of("input.encoding", Location(file=str(path), line=row), byte=str(byte))
+
+
+def _heading_problems(
+    path: Path, header: Sequence[Any], columns: Sequence[str], labels: Mapping[str, str]
+) -> list[Issue]:
+    """Duplicate columns (by id or by a label that maps to the same id), with the
+    positions of each; a heading wider than :data:`MAX_COLUMNS`."""
+    where = Location(file=str(path), line=1)
+    if len(columns) > MAX_COLUMNS:
+        return [
+            Issue.of(
+                "input.heading_too_wide", where, count=str(len(columns)), limit=str(MAX_COLUMNS)
+            )
+        ]
+    seen: dict[str, list[int]] = {}
+    for position, column in enumerate(columns, start=1):
+        if column:
+            seen.setdefault(column, []).append(position)
+    issues = []
+    for column, positions in seen.items():
+        if len(positions) > 1:
+            written = [shown_text(header[p - 1]) for p in positions]
+            issues.append(
+                Issue.of(
+                    "input.duplicate_column",
+                    where,
+                    column=shown_text(column),
+                    positions=[str(p) for p in positions],
+                    headings=written,
+                )
+            )
+    return issues
+
+
+def shown_text(value: Any, limit: int = 80) -> str:
+    """``value`` as text for a message: at most ``limit`` characters."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Unknown:
+    """The headings of a table that name no input: found once, reported once in full (on
+    the first row, with "did you mean") and as one short shared issue on every row."""
+
+    def __init__(self, path: Path, columns: Sequence[str], known: Collection[str] | None) -> None:
+        self.columns: set[str] = set()
+        self.full: tuple[Issue, ...] = ()
+        self.short: tuple[Issue, ...] = ()
+        if known is None:
+            return
+        accepted = set(known) | set(ID_COLUMNS)
+        unknown = [c for c in dict.fromkeys(columns) if c and c not in accepted]
+        if not unknown:
+            return
+        from perfscore._suggest import did_you_mean
+
+        self.columns = set(unknown)
+        where = Location(file=str(path), line=1)
+        self.full = tuple(
+            Issue(
+                "input.unknown",
+                f"unknown input {shown_text(c)!r}",
+                Location(file=str(path), line=1, path=(c,)),
+                did_you_mean(c, sorted(known)),
+            )
+            for c in unknown
+        )
+        names = [shown_text(c) for c in unknown[:10]]
+        self.short = (
+            Issue.of(
+                "input.unknown_columns",
+                where,
+                columns=names,
+                more=str(len(unknown) - len(names)),
+            ),
+        )
+        self._first = True
+
+    def issues(self) -> tuple[Issue, ...]:
+        if self._first:
+            self._first = False
+            return self.full
+        return self.short
+
+
+def _csv(
+    path: Path, labels: Mapping[str, str], known: Collection[str] | None
+) -> Iterator[Department]:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, dialect=dialect)
-        header = next(reader, None)
+    with open_population(path) as handle:
+        lines = _Lines(handle, quoted=True)
+        reader = csv.reader(lines, dialect=dialect)
+        try:
+            header = next(reader, None)
+        except _RowTooLarge:
+            yield _failed(path, 1, _row_too_large(path, 1))
+            return
+        except csv.Error as error:
+            yield _failed(path, 1, _csv_problem(path, 1, error))
+            return
         if header is None:
             return
+        if lines.bad_byte is not None:
+            yield _failed(path, 1, _not_utf8(path, 1, lines.bad_byte))
+            return
         columns = [_heading(h, labels) for h in header]
-        for row, cells in enumerate(reader, start=2):
+        problems = _heading_problems(path, header, columns, labels)
+        if problems:
+            yield _failed(path, 1, *problems)
+            return
+        unknown = _Unknown(path, columns, known)
+        row = 1
+        while True:
+            row += 1
+            lines.start()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except _RowTooLarge:
+                yield _failed(path, row, _row_too_large(path, row))
+                continue
+            except csv.Error as error:
+                yield _failed(path, row, _csv_problem(path, row, error))
+                continue
             if not any(c.strip() for c in cells):
                 continue
             where = Location(file=str(path), line=row)
+            if lines.bad_byte is not None:
+                yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
+                continue
             if len(cells) > len(columns):
                 issue = Issue(
                     "input.row",
                     f"row {row} has {len(cells)} cells but the header has {len(columns)}",
                     where,
                 )
-                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                yield _failed(path, row, issue)
                 continue
             record = {
                 c: (v if v.strip() else None) for c, v in zip(columns, cells, strict=False) if c
             }
+            if unknown.columns:
+                dept_id, _ = _split_id(record, row)
+                yield _failed(path, row, *unknown.issues(), dept_id=dept_id)
+                continue
             dept_id, record = _split_id(record, row)
             yield Department(dept_id, row, f"{path}:{row}", record)
+
+
+def _csv_problem(path: Path, row: int, error: csv.Error) -> Issue:
+    text = str(error)
+    where = Location(file=str(path), line=row)
+    if "field limit" in text:
+        return Issue.of("input.field_too_large", where, limit=str(csv.field_size_limit()))
+    return Issue.of("input.csv", where, problem=shown_text(text))
+
+
+def open_population(path: Path) -> BinaryIO:
+    """``path`` opened to be streamed: a regular file only (a named pipe, a device or a
+    folder is refused as a :class:`~perfscore.errors.InputError`)."""
+    try:
+        return open_regular(path)
+    except FileRefused as refused:
+        raise InputError([refused.issue]) from None
 
 
 class UnsafeWorkbook(ValueError):
@@ -171,22 +421,33 @@ class UnsafeWorkbook(ValueError):
         self.path = Path(path)
 
 
-def check_workbook(path: str | Path, *, streamed: bool = True) -> None:
-    """Refuse an XLSX file that unpacks to more than it could reasonably hold, before
-    openpyxl reads it: a part read whole above :data:`MAX_XLSX_PART`, or any part packed
-    more than :data:`MAX_XLSX_RATIO` to 1. With ``streamed`` (a population, read row by
-    row) sheets have no size bound; without it every part has. Raises
-    :class:`UnsafeWorkbook`, or :class:`zipfile.BadZipFile` for a file that is no XLSX.
+def check_workbook(
+    path: str | Path,
+    *,
+    streamed: bool = True,
+    handle: BinaryIO | None = None,
+    part_limit: int | None = None,
+) -> None:
+    """Refuse an XLSX file that unpacks to more than it could reasonably hold, or whose
+    XML declares a document type, before openpyxl reads it: a part read whole above
+    ``part_limit`` (:data:`MAX_XLSX_PART`), any part packed more than
+    :data:`MAX_XLSX_RATIO` to 1, and any XML part with a ``<!DOCTYPE`` (entities) or a
+    prolog longer than :data:`_PROLOG_BYTES`. With ``streamed`` (a population, read row
+    by row) sheets have no size bound; without it every part has. ``handle``, when
+    given, is the file already opened. Raises :class:`UnsafeWorkbook`, or
+    :class:`zipfile.BadZipFile` for a file that is no XLSX.
     """
-    with zipfile.ZipFile(path) as archive:
+    if part_limit is None:
+        part_limit = MAX_XLSX_PART
+    with zipfile.ZipFile(handle if handle is not None else path) as archive:
         for part in archive.infolist():
             size, packed = part.file_size, max(part.compress_size, 1)
             whole = not (streamed and part.filename.startswith("xl/worksheets/"))
-            if whole and size > MAX_XLSX_PART:
+            if whole and size > part_limit:
                 raise UnsafeWorkbook(
                     path,
                     f"its part {part.filename} unpacks to {size:,} bytes, more than "
-                    f"the {MAX_XLSX_PART:,} perfscore reads whole; split the workbook, "
+                    f"the {part_limit:,} perfscore reads whole; split the workbook, "
                     "or save it as CSV",
                 )
             if size > _RATIO_FROM and size > MAX_XLSX_RATIO * packed:
@@ -196,55 +457,259 @@ def check_workbook(path: str | Path, *, streamed: bool = True) -> None:
                     f"its packed size (at most {MAX_XLSX_RATIO} is read), as a zip bomb "
                     "does; save the workbook again from a spreadsheet program, or as CSV",
                 )
+            if part.filename.endswith((".xml", ".rels")):
+                _check_prolog(archive, part, path)
 
 
-def _xlsx(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
+#: The XML declaration and comments before a part's first element: at most this long.
+_PROLOG_BYTES: Final = 64 * 1024
+_ROOT: Final = re.compile(rb"<[A-Za-z_]")
+
+
+def _check_prolog(archive: zipfile.ZipFile, part: zipfile.ZipInfo, path: str | Path) -> None:
+    """Refuse a part that declares a document type (where entities are defined)."""
+    try:
+        with archive.open(part) as stream:
+            head = stream.read(_PROLOG_BYTES)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as error:
+        message = tr("security.xlsx_part", part=part.filename, problem=_problem_text(error))
+        raise UnsafeWorkbook(path, message) from None
+    root = _ROOT.search(head)
+    prolog = head if root is None else head[: root.start()]
+    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+        raise UnsafeWorkbook(path, tr("security.xlsx_doctype", part=part.filename))
+    if root is None and len(head) >= _PROLOG_BYTES:
+        raise UnsafeWorkbook(path, tr("security.xlsx_prolog", part=part.filename))
+
+
+class WorkbookProblem(ValueError):
+    """A workbook openpyxl cannot read (a part missing, truncated or malformed XML):
+    ``path`` is the file, the message names the part or the problem."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+_XML_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    EOFError,
+    OSError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError
+)
+
+
+_UNREADABLE: tuple[type[BaseException], ...] = (PerfscoreError, *_XML_ERRORS)
+
+
+def load_workbook(path: str | Path, handle: BinaryIO | None = None, **options: Any) -> Any:
+    """openpyxl's workbook of ``path`` (read from ``handle`` when given), values only;
+    :class:`WorkbookProblem` naming the problem when a part is missing or malformed."""
     import openpyxl
 
-    check_workbook(path)
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            return
-        columns = [_heading(h, labels) for h in header]
-        for row, cells in enumerate(rows, start=2):
-            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                continue
-            record: dict[str, Any] = {}
-            for column, value in zip(columns, cells, strict=False):
-                if not column:
+        return openpyxl.load_workbook(
+            handle if handle is not None else path, data_only=True, **options
+        )
+    except _XML_ERRORS as error:
+        message = tr("security.xlsx_malformed", problem=_problem_text(error))
+        raise WorkbookProblem(path, message) from None
+
+
+def _problem_text(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return shown_text(text, 200)
+
+
+def choose_sheet(book: Any, name: str | None, path: str | Path) -> Any:
+    """The sheet to read: ``name`` if given (hidden or not), else the active sheet if it
+    is visible, else the first visible one. :class:`WorkbookProblem` when there is none.
+    Hidden sheets passed over are named by :func:`hidden_sheets`."""
+    if name is not None:
+        if name not in book.sheetnames:
+            raise WorkbookProblem(
+                path,
+                tr("security.xlsx_no_sheet", sheet=name, sheets=", ".join(book.sheetnames)),
+            )
+        return book[name]
+    sheets = list(book.worksheets)
+    visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"]
+    if not visible:
+        raise WorkbookProblem(path, tr("security.xlsx_no_visible_sheet"))
+    active = None
+    with contextlib.suppress(Exception):
+        active = book.active
+    return active if active in visible else visible[0]
+
+
+def hidden_sheets(path: str | Path) -> list[str]:
+    """The names of the hidden and very hidden sheets of the workbook ``path`` (read from
+    its ``xl/workbook.xml``, bounded); [] when it cannot be read."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        with open_population(Path(path)) as handle, zipfile.ZipFile(handle) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > MAX_XLSX_PART:
+                return []
+            _check_prolog(archive, info, path)
+            root = ET.fromstring(archive.read(info))
+    except _UNREADABLE:  # UnsafeWorkbook is a ValueError
+        return []
+    return [
+        str(sheet.get("name"))
+        for sheet in root.iter()
+        if sheet.tag.endswith("}sheet") and sheet.get("state") in ("hidden", "veryHidden")
+    ]
+
+
+def _xlsx(
+    path: Path, labels: Mapping[str, str], known: Collection[str] | None, sheet: str | None
+) -> Iterator[Department]:
+    with open_population(path) as handle:
+        check_workbook(path, handle=handle)
+        book = load_workbook(path, handle, read_only=True)
+        try:
+            chosen = choose_sheet(book, sheet, path)
+            # The sheet's declared dimension (<dimension ref="A1:XFD1048576"/>) is not
+            # trusted: openpyxl would pad every row to it.
+            chosen.reset_dimensions()
+            try:
+                header = next(chosen.iter_rows(min_row=1, max_row=1, values_only=True), None)
+            except _XML_ERRORS as error:
+                yield _failed(path, 1, _malformed(path, 1, error))
+                return
+            if header is None:
+                return
+            header = _trimmed(header)
+            if len(header) > MAX_COLUMNS:
+                yield _failed(path, 1, *_heading_problems(path, header, [""] * len(header), {}))
+                return
+            columns = [_heading(h, labels) for h in header]
+            problems = _heading_problems(path, header, columns, labels)
+            if problems:
+                yield _failed(path, 1, *problems)
+                return
+            unknown = _Unknown(path, columns, known)
+            width = max(len(columns), 1)
+            rows = iter(chosen.iter_rows(min_row=2, max_col=width, values_only=True))
+            row = 1
+            while True:
+                row += 1
+                try:
+                    cells = next(rows)
+                except StopIteration:
+                    return
+                except _XML_ERRORS as error:  # the sheet's XML breaks off: the rows so far stand
+                    yield _failed(path, row, _malformed(path, row, error))
+                    return
+                if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                     continue
-                if isinstance(value, float):
-                    value = Decimal(repr(value))
-                record[column] = value
-            dept_id, record = _split_id(record, row)
-            yield Department(dept_id, row, f"{path}:{row}", record)
-    finally:
-        book.close()
+                record: dict[str, Any] = {}
+                for column, value in zip(columns, cells, strict=False):
+                    if not column:
+                        continue
+                    if isinstance(value, float):
+                        value = Decimal(repr(value))
+                    record[column] = value
+                dept_id, record = _split_id(record, row)
+                if unknown.columns:
+                    yield _failed(path, row, *unknown.issues(), dept_id=dept_id)
+                    continue
+                yield Department(dept_id, row, f"{path}:{row}", record)
+        finally:
+            book.close()
+
+
+def _malformed(path: Path, row: int, error: BaseException) -> Issue:
+    return Issue.of(
+        "input.workbook", Location(file=str(path), line=row), problem=_problem_text(error)
+    )
+
+
+def _trimmed(cells: Sequence[Any]) -> tuple[Any, ...]:
+    """A heading without its empty cells at the end."""
+    end = len(cells)
+    while end and (cells[end - 1] is None or str(cells[end - 1]).strip() == ""):
+        end -= 1
+    return tuple(cells[:end])
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _TooManyFields(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key twice: find which, for the message
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    if len(out) > MAX_COLUMNS:
+        raise _TooManyFields(str(len(out)))
+    return out
+
+
 def _jsonl(path: Path) -> Iterator[Department]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for row, line in enumerate(handle, start=1):
+    with open_population(path) as handle:
+        lines = _Lines(handle)
+        row = 0
+        while True:
+            row += 1
+            lines.start()
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except _RowTooLarge:
+                yield _failed(path, row, _row_too_large(path, row))
+                continue
             if not line.strip():
                 continue
             where = Location(file=str(path), line=row)
+            if lines.bad_byte is not None:
+                yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
+                continue
             try:
-                data = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
-            except (ValueError, RecursionError) as error:
-                issue = Issue("input.syntax", f"line {row} is not a JSON object: {error}", where)
-                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                data = json.loads(
+                    line,
+                    parse_float=Decimal,
+                    parse_constant=_reject_constant,
+                    object_pairs_hook=_pairs,
+                )
+            except _DuplicateKey as error:
+                issue = Issue.of("input.duplicate_key", where, key=shown_text(str(error)))
+                yield _failed(path, row, issue)
+                continue
+            except _TooManyFields as error:
+                issue = Issue.of(
+                    "input.too_many_fields", where, count=str(error), limit=str(MAX_COLUMNS)
+                )
+                yield _failed(path, row, issue)
+                continue
+            except (ValueError, RecursionError, ArithmeticError) as error:
+                message = shown_text(str(error), 200)
+                issue = Issue("input.syntax", f"line {row} is not a JSON object: {message}", where)
+                yield _failed(path, row, issue)
                 continue
             if not isinstance(data, dict):
                 issue = Issue("input.not_mapping", f"line {row} is not a JSON object", where)
-                yield Department(str(row), row, f"{path}:{row}", None, (issue,))
+                yield _failed(path, row, issue)
                 continue
             dept_id, record = _split_id(data, row)
             yield Department(dept_id, row, f"{path}:{row}", record)
@@ -258,8 +723,9 @@ def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
         raise ValueError(
             f"{path}: reading Parquet needs pyarrow: pip install 'perfscore[parquet]'"
         ) from None
+    handle = open_population(path)  # a regular file only, as every population
     try:
-        table = pq.ParquetFile(path)
+        table = pq.ParquetFile(handle)
         columns = [_heading(name, labels) for name in table.schema_arrow.names]
         batches = table.iter_batches(batch_size=1024)
         row = 1
@@ -274,3 +740,5 @@ def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
             "input.parquet", f"cannot read the Parquet file: {error}", Location(file=str(path))
         )
         yield Department(path.stem, 0, str(path), None, (issue,))
+    finally:
+        handle.close()

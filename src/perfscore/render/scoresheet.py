@@ -34,13 +34,14 @@ import io
 import math
 import os
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
+from perfscore._escape import defuse_workbook, markdown_text, xml_text
+from perfscore._files import temporary_beside
 from perfscore._numbers import normalize, round_decimal, to_str
 from perfscore.i18n import tr
 from perfscore.model import Rubric
@@ -390,7 +391,7 @@ def _column_widths(sheet: ScoreSheet) -> list[float]:
 
 
 def _md(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return markdown_text(text)
 
 
 def to_markdown(sheet: ScoreSheet) -> str:
@@ -554,19 +555,21 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
     }
 
     ws.merge_cells(start_row=_TITLE_ROW, start_column=1, end_row=_TITLE_ROW, end_column=width)
-    title = ws.cell(_TITLE_ROW, 1, sheet.title)
+    title = ws.cell(_TITLE_ROW, 1, xml_text(sheet.title))
     title.font = Font(name=_FONT, size=16, bold=True)
     title.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[_TITLE_ROW].height = 32
 
     ws.merge_cells(start_row=_META_ROW, start_column=1, end_row=_META_ROW, end_column=width)
-    meta = ws.cell(_META_ROW, 1, "　　".join(f"{label}：{value}" for label, value in sheet.meta))
+    meta = ws.cell(
+        _META_ROW, 1, xml_text("　　".join(f"{label}：{value}" for label, value in sheet.meta))
+    )
     meta.font = body_font
     meta.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
     ws.row_dimensions[_META_ROW].height = 20
 
     for col, name in enumerate(sheet.columns, start=1):
-        cell = ws.cell(_HEADER_ROW, col, name)
+        cell = ws.cell(_HEADER_ROW, col, xml_text(name))
         cell.font, cell.alignment, cell.border = bold, center, border
         cell.fill = fills["header"]
     ws.row_dimensions[_HEADER_ROW].height = 22
@@ -591,7 +594,7 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
                 xl.value = spec.number
                 xl.number_format = "0.00"
             else:
-                xl.value = spec.text
+                xl.value = xml_text(spec.text)
             xl.alignment = left if spec.kind == "text" and spec.text != NO_DEDUCTION else center
             if spec.rowspan > 1 or spec.colspan > 1:
                 ws.merge_cells(
@@ -618,7 +621,7 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
     end = first + len(sheet.rows) - 1
     for i, note in enumerate(sheet.notes, start=end + 2):
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
-        note_cell = ws.cell(i, 1, note)
+        note_cell = ws.cell(i, 1, xml_text(note))
         note_cell.font = body_font
         note_cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         ws.row_dimensions[i].height = _lines(note, sum(widths)) * _LINE_HEIGHT + 4
@@ -640,6 +643,7 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
         footer.center.text = "第 &P 页，共 &N 页"
         footer.center.size = 9
 
+    defuse_workbook(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -684,8 +688,8 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     target = Path(path)
     # Opened like any new file (so the umask decides its mode), under a name no one else
     # uses, then renamed over the target: readers see the old file or the new one.
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    # A killed run's temporary file beside the target is removed first.
+    handle, temporary = temporary_beside(target, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

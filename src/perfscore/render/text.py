@@ -22,6 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from perfscore._escape import markdown_text, visible
 from perfscore._numbers import to_str
 from perfscore.errors import Issue
 from perfscore.i18n import tr
@@ -80,7 +81,7 @@ def problem_count(count: int) -> str:
 def render_issues(issues: Sequence[Issue]) -> str:
     """Every issue as ``file:line:col: path: message [code]`` (caret and hint below it),
     then a count line."""
-    return "\n".join([*(str(issue) for issue in issues), problem_count(len(issues))])
+    return visible("\n".join([*(str(issue) for issue in issues), problem_count(len(issues))]))
 
 
 # --------------------------------------------------------------------------- rubric
@@ -96,7 +97,7 @@ def render_rubric_summary(rubric: Rubric) -> str:
     """One line: ``ok: <id> (version <v>): <n> indicators, <m> leaves, total <t>``."""
     nodes = list(_walk(rubric.indicators))
     leaves = sum(1 for n in nodes if not n.children)
-    return (
+    return visible(
         f"ok: {rubric.id} (version {rubric.version}): {len(nodes)} indicators, "
         f"{leaves} leaves, total {to_str(rubric.total)}"
     )
@@ -143,13 +144,13 @@ def score_table(result: ScoreResult) -> RenderableType:
     for node in result.indicators:
         style = "" if node.is_leaf else "bold"
         table.add_row(
-            Text(_INDENT * node.depth + node.name, style=style),
+            Text(_INDENT * node.depth + visible(node.name, lines=False), style=style),
             Text(node.id),
             Text(_weight_text(node)),
             Text(to_str(node.score), style=style),
             Text(status_text(node)),
         )
-    return Group(table, Text(""), *(Text(line) for line in _footer(result)))
+    return Group(table, Text(""), *(Text(visible(line)) for line in _footer(result)))
 
 
 def render_plain(renderable: RenderableType, width: int = PLAIN_WIDTH) -> str:
@@ -182,7 +183,7 @@ def render_json(result: ScoreResult) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return markdown_text(text)
 
 
 def _level_name(depth: int) -> str:
@@ -208,7 +209,7 @@ def render_markdown(result: ScoreResult) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.extend(f"- {line}" for line in _footer(result))
+    lines.extend(f"- {markdown_text(line)}" for line in _footer(result))
     return "\n".join(lines)
 
 
@@ -293,7 +294,7 @@ def render_explanation(
     for an id that is not in ``result``.
     """
     if indicator is not None:
-        return "\n".join(_explain_node(result[indicator], result, rubric))
+        return visible("\n".join(_explain_node(result[indicator], result, rubric)))
     blocks = ["\n".join(_explain_node(leaf, result, rubric)) for leaf in result.leaves]
     blocks.append("\n".join(_footer(result)))
-    return "\n\n".join(blocks)
+    return visible("\n\n".join(blocks))
