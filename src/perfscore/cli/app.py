@@ -44,7 +44,7 @@ from perfscore import __version__
 from perfscore._suggest import did_you_mean
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 from perfscore.population import batch
@@ -59,6 +59,7 @@ from .common import (
     Option,
     UsageFailure,
     fail,
+    give_lang_option,
     load_and_score,
     rubric_in_force,
     show,
@@ -333,11 +334,11 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     if indicator is not None:
         ids = [node.id for node in result.indicators]
         if indicator not in ids:
-            hint = did_you_mean(indicator, ids) or "indicators are: " + ", ".join(ids)
+            hint = did_you_mean(indicator, ids) or msg("hint.indicators", ids=", ".join(ids))
             issue = Issue.of(
-                "cli.unknown_indicator", Location(file=str(rubric)), indicator=indicator
+                "cli.unknown_indicator", Location(file=str(rubric)), hint=hint, indicator=indicator
             )
-            fail(UsageFailure([replace(issue, hint=hint)]), code=ExitCode.USAGE)
+            fail(UsageFailure([issue]), code=ExitCode.USAGE)
     click.echo(reporting.render_explanation(result, indicator, rubric=loaded))
 
 
@@ -414,3 +415,4 @@ main.add_command(review_command)
 from .draft import draft_command  # noqa: E402
 
 main.add_command(draft_command)
+give_lang_option(main)
