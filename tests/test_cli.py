@@ -18,6 +18,9 @@ from click.testing import CliRunner, Result
 import perfscore
 from perfscore.cli import main
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).resolve().parent / "cli_expected"
 RUBRIC = "examples/demo/rubric.yaml"

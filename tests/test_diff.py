@@ -38,6 +38,9 @@ from perfscore.cli.diff import diff_command
 from perfscore.population import Department, read_population
 from perfscore.render.diff_page import histogram_bins, render_html
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = "tests/data/diff"
 OLD = f"{DATA}/old.yaml"

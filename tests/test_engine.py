@@ -28,6 +28,9 @@ from perfscore import (
 
 from .conftest import one_leaf_rubric, rubric_from_yaml
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 D = Decimal
 
 

@@ -24,6 +24,9 @@ from perfscore.methods import NUMBER
 
 from .conftest import one_leaf_rubric
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 Leaf = Callable[..., CompiledRubric]
 D = Decimal
 

@@ -27,6 +27,9 @@ from perfscore.loading import load_document
 from perfscore.render import scoresheet as report
 from perfscore.results import Explanation, IndicatorResult, ScoreResult, Status, Step
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RUBRIC = "examples/demo/rubric.yaml"
 DEMO_INPUTS = "examples/demo/inputs.yaml"

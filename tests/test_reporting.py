@@ -13,6 +13,9 @@ from perfscore.errors import Issue, Location
 from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 # Four levels deep; a leaf whose weight moves to its siblings when it has no value; names
 # with rich markup and a markdown pipe in them, which must come out literally.
 TINY = """\

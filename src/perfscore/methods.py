@@ -35,7 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from . import i18n
 from ._interval import Interval, interval_from_mapping, python_test
 from ._numbers import ZERO, to_plain
+from .errors import Problem
 from .formula import Formula, Symbol, ValueType
+from .i18n import msg
 from .results import Step
 
 __all__ = [
@@ -85,9 +87,14 @@ class MethodContext(Protocol):
         ...
 
     def error(
-        self, field: str | tuple[str | int, ...], code: str, message: str, hint: str | None = None
+        self,
+        field: str | tuple[str | int, ...],
+        code: str,
+        message: str | Mapping[str, Any],
+        hint: str | Mapping[str, Any] | None = None,
     ) -> None:
-        """Record a problem at ``field`` of the method."""
+        """Record a problem at ``field`` of the method: its message and hint are texts
+        made by :func:`perfscore.i18n.msg` (written in any language), or plain text."""
         ...
 
 
@@ -221,7 +228,9 @@ class Deduction(ScoringMethod):
         weight = ctx.weight
         if self.floor > weight:
             ctx.error(
-                "floor", "method.points_over_weight", f"floor {self.floor} exceeds weight {weight}"
+                "floor",
+                "method.points_over_weight",
+                msg("method.over_weight", what="floor", value=str(self.floor), weight=str(weight)),
             )
         over = self.direction == "over"
         threshold, per, points, mode = (
@@ -332,8 +341,14 @@ def _check_disjoint(ctx: MethodContext, field: str, intervals: Sequence[Interval
                 ctx.error(
                     (field, i),
                     "method.bands_overlap",
-                    f"band {a} overlaps band {intervals[j]} ({field}[{j}])",
-                    "make the shared end included in one band and excluded in the other",
+                    msg(
+                        "method.bands_overlap",
+                        band=str(a),
+                        other=str(intervals[j]),
+                        field=field,
+                        index=j,
+                    ),
+                    msg("method.bands_overlap.hint"),
                 )
 
 
@@ -353,9 +368,15 @@ def _check_monotone_bands(ctx: MethodContext, bands: Sequence[Band], direction: 
             ctx.error(
                 ("bands", after, "points"),
                 "method.not_monotone",
-                f"bands are declared {direction}, but {bands[after].range} gives {b} "
-                f"after {bands[before].range} gives {a}",
-                "fix the points, or the 'monotone' claim",
+                msg(
+                    "method.not_monotone",
+                    direction=direction,
+                    later=str(bands[after].range),
+                    later_points=str(b),
+                    earlier=str(bands[before].range),
+                    earlier_points=str(a),
+                ),
+                msg("method.not_monotone.hint"),
             )
 
 
@@ -391,13 +412,23 @@ class Bands(ScoringMethod):
                 ctx.error(
                     ("bands", i, "points"),
                     "method.points_over_weight",
-                    f"band {band.range} gives {band.points} points, more than the weight {weight}",
+                    msg(
+                        "method.band_over_weight",
+                        band=str(band.range),
+                        points=str(band.points),
+                        weight=str(weight),
+                    ),
                 )
         if self.otherwise is not None and self.otherwise > weight:
             ctx.error(
                 "otherwise",
                 "method.points_over_weight",
-                f"otherwise {self.otherwise} exceeds weight {weight}",
+                msg(
+                    "method.over_weight",
+                    what="otherwise",
+                    value=str(self.otherwise),
+                    weight=str(weight),
+                ),
             )
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
         if self.monotone is not None:
@@ -415,7 +446,7 @@ class Bands(ScoringMethod):
                         return points, ()
                     return points, (Step("band", _d(x) + text),)
             if otherwise is None:
-                raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
+                raise _NoMatch(leaf, msg("method.no_band", value=_d(x)), msg("method.no_band.hint"))
             return otherwise, (Step("band", f"{_d(x)}{otherwise_text}"),) if explain else ()
 
         return score
@@ -443,8 +474,8 @@ def _band_text(band: Band) -> str:
 class _NoMatch(Exception):
     """No band / case / level matched a value; the engine turns it into an EvaluationError."""
 
-    def __init__(self, indicator: str, message: str, hint: str) -> None:
-        super().__init__(message)
+    def __init__(self, indicator: str, message: dict[str, Any], hint: dict[str, Any]) -> None:
+        super().__init__(message["key"])
         self.indicator, self.message, self.hint = indicator, message, hint
 
 
@@ -528,7 +559,7 @@ class ChecklistItem(BaseModel):
     @model_validator(mode="after")
     def _one(self) -> ChecklistItem:
         if (self.met is None) == (self.count is None):
-            raise ValueError("give an item exactly one of 'met' (a condition) or 'count'")
+            raise Problem("checklist.item_shape")
         return self
 
 
@@ -552,7 +583,7 @@ class Checklist(ScoringMethod):
                     ctx.error(
                         ("items", i, "count"),
                         "method.count_in_earn",
-                        "'count' items need mode: deduct",
+                        msg("method.count_in_earn"),
                     )
                 formula = ctx.formula(("items", i, "count"), item.count, NUMBER)
                 compiled.append((item.text, item.points, formula, True))
@@ -566,12 +597,14 @@ class Checklist(ScoringMethod):
                 ctx.error(
                     "items",
                     "method.points_over_weight",
-                    f"items earn {total} points in all, more than the weight {weight}",
+                    msg("method.items_over_weight", total=str(total), weight=str(weight)),
                 )
         floor = self.floor
         if floor > weight:
             ctx.error(
-                "floor", "method.points_over_weight", f"floor {floor} exceeds weight {weight}"
+                "floor",
+                "method.points_over_weight",
+                msg("method.over_weight", what="floor", value=str(floor), weight=str(weight)),
             )
         # Steps are immutable: the ones that never change are made once, here.
         met_steps = {
@@ -658,7 +691,7 @@ class Levels(ScoringMethod):
     def _non_negative(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
         for name, x in v.items():
             if x < 0:
-                raise ValueError(f"level {name!r} has negative {x}")
+                raise Problem("levels.negative", level=repr(name), value=str(x))
         return v
 
     def compile(self, ctx: MethodContext) -> Scorer:
@@ -671,8 +704,14 @@ class Levels(ScoringMethod):
                 ctx.error(
                     ("levels", name),
                     "method.points_over_weight",
-                    f"level {name!r} gives {points} points, more than the weight {weight}"
-                    + (" (fractions must be at most 1)" if self.scale == "fraction" else ""),
+                    msg(
+                        "method.level_over_fraction"
+                        if self.scale == "fraction"
+                        else "method.level_over_weight",
+                        level=repr(name),
+                        points=str(points),
+                        weight=str(weight),
+                    ),
                 )
             table[name] = points
         symbol = ctx.symbol(self.value.strip())
@@ -683,15 +722,18 @@ class Levels(ScoringMethod):
                 ctx.error(
                     "levels",
                     "method.levels_incomplete",
-                    f"no points for option(s) {', '.join(map(repr, missing))} "
-                    f"of {self.value.strip()!r}",
+                    msg(
+                        "method.levels_incomplete",
+                        options=", ".join(map(repr, missing)),
+                        value=repr(self.value.strip()),
+                    ),
                 )
             for name in extra:
                 ctx.error(
                     ("levels", name),
                     "method.unknown_level",
-                    f"{name!r} is not an option of {self.value.strip()!r}",
-                    "options are " + ", ".join(map(repr, symbol.options)),
+                    msg("method.unknown_level", level=repr(name), value=repr(self.value.strip())),
+                    msg("hint.options", options=", ".join(map(repr, symbol.options))),
                 )
         leaf = ctx.indicator_id
         explained = {
@@ -702,7 +744,9 @@ class Levels(ScoringMethod):
             level = value.evaluate_unchecked(values)
             points = table.get(level)  # type: ignore[arg-type]
             if points is None:
-                raise _NoMatch(leaf, f"level {level!r} has no points", "add it under 'levels'")
+                raise _NoMatch(
+                    leaf, msg("method.no_level", level=repr(level)), msg("method.no_level.hint")
+                )
             return points, explained[level] if explain else ()  # type: ignore[index]
 
         return score
@@ -751,13 +795,18 @@ class Cases(ScoringMethod):
                 ctx.error(
                     ("cases", i, "points"),
                     "method.points_over_weight",
-                    f"case gives {case.points}, more than the weight {weight}",
+                    msg("method.case_over_weight", points=str(case.points), weight=str(weight)),
                 )
         if self.otherwise is not None and self.otherwise > weight:
             ctx.error(
                 "otherwise",
                 "method.points_over_weight",
-                f"otherwise {self.otherwise} exceeds weight {weight}",
+                msg(
+                    "method.over_weight",
+                    what="otherwise",
+                    value=str(self.otherwise),
+                    weight=str(weight),
+                ),
             )
         otherwise = self.otherwise
         otherwise_text = "" if otherwise is None else f"无一情形成立，得 {_d(otherwise)} 分"
@@ -773,7 +822,7 @@ class Cases(ScoringMethod):
                 if condition.evaluate_unchecked(values):
                     return points, steps if explain else ()
             if otherwise is None:
-                raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
+                raise _NoMatch(leaf, msg("method.no_case"), msg("method.no_case.hint"))
             return otherwise, (Step("case", otherwise_text),) if explain else ()
 
         return score

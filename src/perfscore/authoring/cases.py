@@ -38,7 +38,7 @@ from typing import Any
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError, RubricValidationError
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.results import IndicatorResult, ScoreResult
 from perfscore.review import FINDING_KINDS, ReviewResult
@@ -162,9 +162,11 @@ def format_explanation(node: IndicatorResult, indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def _problem(file: str, source: SourceMap | None, path: tuple[Any, ...], message: str) -> Issue:
+def _problem(
+    file: str, source: SourceMap | None, path: tuple[Any, ...], message: dict[str, Any]
+) -> Issue:
     location = source.locate(path) if source else Location(file=file, path=path)
-    return Issue("case.invalid", message, location)
+    return Issue.of("case.invalid", location, message=message)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -184,12 +186,10 @@ def load_case_file(path: str | Path) -> CaseFile:
     file = str(path)
     issues: list[Issue] = []
     if not isinstance(data, dict):
-        raise RubricValidationError(
-            [_problem(file, source, (), "a case file is a mapping with 'rubric' and 'cases'")]
-        )
+        raise RubricValidationError([_problem(file, source, (), msg("case.file_shape"))])
     unknown = set(data) - {"rubric", "base_inputs", "base_inputs_file", "cases", "description"}
     for key in sorted(unknown):
-        issues.append(_problem(file, source, (key,), f"unknown key {key!r} in case file"))
+        issues.append(_problem(file, source, (key,), msg("case.file_key", key=repr(key))))
     rubric_ref = data.get("rubric")
     if not isinstance(rubric_ref, str):
         raise RubricValidationError(
@@ -199,7 +199,7 @@ def load_case_file(path: str | Path) -> CaseFile:
                     file,
                     source,
                     ("rubric",),
-                    "'rubric' must name the rubric file, relative to this file",
+                    msg("case.rubric"),
                 ),
             ]
         )
@@ -210,16 +210,12 @@ def load_case_file(path: str | Path) -> CaseFile:
         if isinstance(loaded, dict):
             base.update(loaded)
         else:
-            issues.append(
-                _problem(
-                    file, source, ("base_inputs_file",), "base inputs file must hold a mapping"
-                )
-            )
+            issues.append(_problem(file, source, ("base_inputs_file",), msg("case.base_inputs")))
     if isinstance(data.get("base_inputs"), dict):
         base.update(data["base_inputs"])
     raw_cases = data.get("cases")
     if not isinstance(raw_cases, list) or not raw_cases:
-        issues.append(_problem(file, source, ("cases",), "'cases' must be a non-empty list"))
+        issues.append(_problem(file, source, ("cases",), msg("case.cases")))
         raw_cases = []
     cases: list[GoldenCase] = []
     names: set[str] = set()
@@ -229,7 +225,10 @@ def load_case_file(path: str | Path) -> CaseFile:
             if case.name in names:
                 issues.append(
                     _problem(
-                        file, source, ("cases", i, "name"), f"case name {case.name!r} is used twice"
+                        file,
+                        source,
+                        ("cases", i, "name"),
+                        msg("case.name_twice", name=repr(case.name)),
                     )
                 )
             names.add(case.name)
@@ -246,15 +245,13 @@ def _parse_case(
     file = str(path)
     where = ("cases", i)
     if not isinstance(raw, dict):
-        issues.append(
-            _problem(file, source, where, "a case is a mapping with 'name', 'inputs' and 'expect'")
-        )
+        issues.append(_problem(file, source, where, msg("case.shape")))
         return None
     for key in sorted(set(raw) - _CASE_KEYS):
-        issues.append(_problem(file, source, (*where, key), f"unknown key {key!r} in case"))
+        issues.append(_problem(file, source, (*where, key), msg("case.key", key=repr(key))))
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        issues.append(_problem(file, source, (*where, "name"), "a case needs a 'name'"))
+        issues.append(_problem(file, source, (*where, "name"), msg("case.name")))
         return None
     inputs = dict(base)
     if "inputs_file" in raw:
@@ -263,7 +260,7 @@ def _parse_case(
             inputs.update(loaded)
     if "inputs" in raw:
         if not isinstance(raw["inputs"], dict):
-            issues.append(_problem(file, source, (*where, "inputs"), "'inputs' must be a mapping"))
+            issues.append(_problem(file, source, (*where, "inputs"), msg("case.inputs")))
         else:
             inputs.update(raw["inputs"])
     expect = raw.get("expect")
@@ -273,27 +270,23 @@ def _parse_case(
                 file,
                 source,
                 (*where, "expect"),
-                "a case needs 'expect' with total, grade, scores, status or error",
+                msg("case.expect"),
             )
         )
         return None
     for key in sorted(set(expect) - _EXPECT_KEYS):
         issues.append(
-            _problem(file, source, (*where, "expect", key), f"unknown expectation {key!r}")
+            _problem(file, source, (*where, "expect", key), msg("case.expectation", key=repr(key)))
         )
     total = _decimal(expect["total"]) if "total" in expect else None
     if "total" in expect and total is None:
-        issues.append(
-            _problem(file, source, (*where, "expect", "total"), "'total' must be a number")
-        )
+        issues.append(_problem(file, source, (*where, "expect", "total"), msg("case.total")))
     scores: dict[str, Decimal] = {}
     for key, value in (expect.get("scores") or {}).items():
         number = _decimal(value)
         if number is None:
             issues.append(
-                _problem(
-                    file, source, (*where, "expect", "scores", key), "a score must be a number"
-                )
+                _problem(file, source, (*where, "expect", "scores", key), msg("case.score"))
             )
         else:
             scores[str(key)] = number

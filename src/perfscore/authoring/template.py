@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from perfscore._numbers import to_str
 from perfscore.errors import InputError, Issue, Location
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 from perfscore.methods import Judged
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
 from perfscore.population.readers import check_workbook
@@ -429,7 +429,13 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of error for a bad file
         raise InputError(
-            [Issue("input.xlsx", f"cannot read the workbook: {error}", Location(file=file))]
+            [
+                Issue.of(
+                    "input.xlsx",
+                    Location(file=file),
+                    message=msg("input.xlsx_unreadable", detail=str(error)),
+                )
+            ]
         ) from None
     try:
         sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
@@ -437,12 +443,13 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         if [str(h).strip() if h is not None else "" for h in header[:4]] != list(HEADERS[:4]):
             raise InputError(
                 [
-                    Issue(
+                    Issue.of(
                         "input.xlsx",
-                        f"sheet {sheet.title!r} is not a perfscore form: its first row must "
-                        f"read {', '.join(HEADERS)}",
                         Location(file=file),
-                        "make one with: perfscore template RUBRIC --format xlsx",
+                        message=msg(
+                            "input.not_form", sheet=repr(sheet.title), headers=", ".join(HEADERS)
+                        ),
+                        hint=msg("input.not_form.hint"),
                     )
                 ]
             )

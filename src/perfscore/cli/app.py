@@ -25,7 +25,6 @@ import sys
 import textwrap
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import click

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from perfscore.errors import Issue, Location, PerfscoreError
+from perfscore.i18n import msg
 
 __all__ = [
     "Department",
@@ -110,10 +111,10 @@ def _folder(path: Path) -> Iterator[Department]:
             yield Department(file.stem, row, str(file), None, error.issues)
             continue
         if not isinstance(data, dict):
-            issue = Issue(
+            issue = Issue.of(
                 "input.not_mapping",
-                "inputs must be a mapping of input id to value",
                 Location(file=str(file)),
+                message=msg("input.file_not_mapping"),
             )
             yield Department(file.stem, row, str(file), None, (issue,))
             continue
@@ -148,10 +149,8 @@ def _csv(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
                 continue
             where = Location(file=str(path), line=row)
             if len(cells) > len(columns):
-                issue = Issue(
-                    "input.row",
-                    f"row {row} has {len(cells)} cells but the header has {len(columns)}",
-                    where,
+                issue = Issue.of(
+                    "input.row", where, row=row, cells=len(cells), columns=len(columns)
                 )
                 yield Department(str(row), row, f"{path}:{row}", None, (issue,))
                 continue
@@ -239,11 +238,13 @@ def _jsonl(path: Path) -> Iterator[Department]:
             try:
                 data = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
             except (ValueError, RecursionError) as error:
-                issue = Issue("input.syntax", f"line {row} is not a JSON object: {error}", where)
+                issue = Issue.of("input.syntax", where, line=row, detail=str(error))
                 yield Department(str(row), row, f"{path}:{row}", None, (issue,))
                 continue
             if not isinstance(data, dict):
-                issue = Issue("input.not_mapping", f"line {row} is not a JSON object", where)
+                issue = Issue.of(
+                    "input.not_mapping", where, message=msg("input.line_not_object", line=row)
+                )
                 yield Department(str(row), row, f"{path}:{row}", None, (issue,))
                 continue
             dept_id, record = _split_id(data, row)
