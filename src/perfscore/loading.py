@@ -348,7 +348,80 @@ class _Reader:
         if tag == "tag:yaml.org,2002:timestamp":
             value = self.constructor.construct_yaml_timestamp(node)
             return value.isoformat() if isinstance(value, datetime.date) else text
+        if node.style == ">":
+            return refold(text, self.source.lines, node.start_mark, node.end_mark)
         return text
+
+
+#: Characters that Chinese text runs together without spaces: CJK ideographs, CJK and
+#: full-width punctuation, and the quotation marks and dashes Chinese text uses.
+_CJK: Final = re.compile(
+    "[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+)
+_BLOCK_HEADER: Final = re.compile(r">([+-]?)\s*(?:#.*)?$")
+
+
+def _fold(lines: Sequence[str], chomp: str, *, cjk: bool) -> str:
+    """A folded block scalar's value from its content lines (indentation removed, blank
+    lines empty), as YAML folds it: a break between two lines of text becomes a space,
+    blank lines become breaks, more-indented lines keep theirs. With ``cjk``, a break
+    between two Chinese characters (or Chinese punctuation) joins them without a space."""
+    chunks: list[str] = []
+    i, breaks = 0, []
+    while i < len(lines) and not lines[i]:
+        breaks.append("\n")
+        i += 1
+    line_break = ""
+    while i < len(lines):
+        chunks.extend(breaks)
+        line = lines[i]
+        text_line = line[0] not in " \t"
+        chunks.append(line)
+        i += 1
+        line_break, breaks = "\n", []
+        while i < len(lines) and not lines[i]:
+            breaks.append("\n")
+            i += 1
+        if i < len(lines):
+            following = lines[i]
+            if text_line and following[0] not in " \t":
+                if not breaks:
+                    joined = cjk and _CJK.match(line[-1]) and _CJK.match(following[0])
+                    chunks.append("" if joined else " ")
+            else:
+                chunks.append(line_break)
+    if chomp != "-":
+        chunks.append(line_break)
+    if chomp == "+":
+        chunks.extend(breaks)
+    return "".join(chunks)
+
+
+def refold(value: str, lines: Sequence[str], start: Any, end: Any) -> str:
+    """A folded block scalar (``>``, ``>-``, ``>+``) with the breaks between Chinese
+    characters joined without the space YAML puts there (``“三定”方案 确定的职责`` →
+    ``“三定”方案确定的职责``).
+
+    The value is folded again from the lines of the file; where that does not give back
+    exactly what the YAML parser read (an explicit indentation indicator, tabs, a line
+    break other than ``\\n``), the parser's value is kept as it is."""
+    if not _CJK.search(value):
+        return value
+    header = lines[start.line][start.column :] if start.line < len(lines) else ""
+    form = _BLOCK_HEADER.match(header)
+    last = end.line if end.column == 0 else end.line + 1
+    body = list(lines[start.line + 1 : min(last, len(lines))])
+    indent = next((len(b) - len(b.lstrip(" ")) for b in body if b.strip()), None)
+    if form is None or indent is None or indent == 0:
+        return value
+    content = ["" if not b.strip() and len(b) <= indent else b[indent:] for b in body]
+    if any(b.strip() and not b.startswith(" " * indent) for b in body):
+        return value
+    chomp = form.group(1)
+    if _fold(content, chomp, cjk=False) != value:
+        return value
+    return _fold(content, chomp, cjk=True)
 
 
 def _mark_location(file: str, mark: Any, path: tuple[PathPart, ...] = ()) -> Location:
