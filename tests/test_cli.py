@@ -347,6 +347,7 @@ def test_explain_one_leaf() -> None:
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_one_leaf_with_units() -> None:
     result = run("explain", RUBRIC, INPUTS, "-i", "staff_control")
     assert result.exit_code == 0

@@ -603,6 +603,7 @@ def test_impact_per_department(population: str) -> None:
     ]
 
 
+@pytest.mark.lang("zh")
 @pytest.mark.parametrize("population", [CSV, JSONL])
 def test_impact_summary(population: str) -> None:
     _, analysis = analyse(population, top=3)

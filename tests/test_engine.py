@@ -102,6 +102,7 @@ def test_leaf_and_branch_results(
         result["nope"]
 
 
+@pytest.mark.lang("zh")
 def test_explanation_off(demo_compiled: CompiledRubric, demo_inputs: Mapping[str, Any]) -> None:
     plain = demo_compiled.score(demo_inputs, explain=False)
     full = demo_compiled.score(demo_inputs)
@@ -546,6 +547,7 @@ def row(result: ScoreResult, node: str) -> tuple[Decimal, Decimal, Status]:
     return r.effective_weight, r.score, r.status
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_full_marks() -> None:
     # b (40 points) cannot be scored: it gets its full 40; a and c score 10 each.
     result = na_result("full_marks")
@@ -566,6 +568,7 @@ def test_not_applicable_to_siblings() -> None:
     assert result.total == D(40)
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_rescale() -> None:
     # b's 40 leaves the total: the 60 applicable points are stretched to 100 (× 5/3).
     # a: 10/20 of 33.33 = 16.67; c: 10/40 of 66.67 = 16.67; each leaf rounded, then summed.
@@ -584,6 +587,7 @@ def test_not_applicable_rescale() -> None:
     ]
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_when_condition_and_leaf_policy() -> None:
     result = compiled(
         """

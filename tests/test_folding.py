@@ -33,7 +33,9 @@ def test_a_break_between_chinese_characters_joins_without_a_space() -> None:
         "  Checked by\n"
         "  hand.\n"
     )
-    assert data["standard"] == "依据“三定”方案确定的职责，每超过一个百分点扣0.5分。 Checked by hand."
+    assert (
+        data["standard"] == "依据“三定”方案确定的职责，每超过一个百分点扣0.5分。 Checked by hand."
+    )
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def column(ws: Worksheet, letter: str, first: int, last: int) -> list[Any]:
 # --------------------------------------------------------------------------- xlsx
 
 
+@pytest.mark.lang("zh")
 def test_demo_xlsx_merged_ranges_and_values() -> None:
     rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
     content = report.render_report(result, rubric, "xlsx", department="大祥区应急管理局")
@@ -154,6 +155,7 @@ def test_xlsx_numbers_borders_and_print_setup() -> None:
     assert all(ws.row_dimensions[r].height for r in range(4, 19))
 
 
+@pytest.mark.lang("zh")
 def test_project_xlsx_row_groups_share_their_standard() -> None:
     rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
     content = report.render_report(result, rubric, "xlsx", department="应急物资储备项目")
@@ -440,6 +442,7 @@ grades:
 """
 
 
+@pytest.mark.lang("zh")
 def test_a_fourth_level_gets_its_own_column() -> None:
     rubric = perfscore.loads_rubric(TINY, name="tiny.yaml")
     result = perfscore.compile_rubric(rubric).score({"rate": 50, "ok": False})

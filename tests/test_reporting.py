@@ -144,6 +144,7 @@ def test_json_is_to_dict(result: ScoreResult) -> None:
     assert text.startswith('{\n  "rubric": {')
 
 
+@pytest.mark.lang("zh")
 def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rubric) -> None:
     assert reporting.render_explanation(result, "cars_used", rubric=rubric) == (
         "车辆 (cars_used)\n"
@@ -158,6 +159,7 @@ def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rub
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
     assert reporting.render_explanation(result, "done") == (
         "完成率 (done)\n"

@@ -32,7 +32,6 @@ from ._numbers import (
     HUNDRED,
     ONE,
     ROUNDING_MODES,
-    ROUNDING_NAMES,
     ZERO,
     quantum,
     round_decimal,
@@ -60,8 +59,8 @@ from .errors import (
     RubricValidationError,
 )
 from .formula import Formula, Symbol, ValueType, compile_formula, parse_expression
-from .i18n import msg
-from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, judged_key
+from .i18n import current_lang, msg, tr
+from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, ValueStyle, judged_key
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import (
     Explanation,
@@ -245,6 +244,28 @@ class _Context:
 
     def symbol(self, name: str) -> Symbol | None:
         return self._compiler.symbols.get(name)
+
+    def style(self, source: str) -> ValueStyle:
+        rubric = self._compiler.rubric
+        name = source.strip()
+        derived = rubric.derived.get(name)
+        if derived is not None:
+            rounding = derived.rounding
+            if isinstance(rounding, str):
+                places = {
+                    "ratio": rubric.rounding.ratio.places,
+                    "score": rubric.rounding.score.places,
+                }
+                rule: int | None = places.get(rounding)
+            else:
+                rule = rounding.places
+            return ValueStyle(derived.label, rule, derived.as_percent)
+        spec = rubric.inputs.get(name)
+        if spec is not None and spec.kind != "table":
+            percent = spec.kind == "percent"
+            unit = "" if percent else spec.display_unit or ""
+            return ValueStyle(spec.label, 2 if spec.kind == "money" else None, percent, unit)
+        return ValueStyle()
 
     def error(
         self,
@@ -640,8 +661,16 @@ class _Compiler:
                 steps: tuple[Step, ...] = ()
                 if explain:
                     steps = (
-                        Step("row", f"得分比例 = {to_str(share)}"),
-                        Step("row", f"{to_str(weight)} × {to_str(clamped)} = {to_str(points)}"),
+                        Step("row", tr("explain.row_share", share=to_str(share))),
+                        Step(
+                            "row",
+                            tr(
+                                "explain.row_points",
+                                weight=to_str(weight),
+                                share=to_str(clamped),
+                                points=to_str(points),
+                            ),
+                        ),
                     )
                 outcomes.append(
                     _RowOutcome(str(row[name_col]), weight, points, steps, MappingProxyType(row))
@@ -834,6 +863,7 @@ class CompiledRubric:
     _checks: tuple[_Check, ...] = field(repr=False, default=())
     _symbols: Mapping[str, Symbol] = field(repr=False, default_factory=dict)
     _fast: FastFunction | None = field(repr=False, default=None)
+    _lang: str = field(repr=False, default="")
 
     @cached_property
     def _node_info(self) -> tuple[_NodeInfo, ...]:
@@ -1134,7 +1164,14 @@ class CompiledRubric:
         ``overrides`` maps leaf ids to a reviewer's decision (``{"score": 6, "reason": ...,
         "by": ..., "date": ...}``), as the ``overrides:`` section of the inputs does; the
         result keeps the computed score beside it, and the total and grade use it.
+
+        Explanations are written in the language in force (:func:`perfscore.i18n.use_lang`);
+        the rubric is compiled once more for a language it has not been compiled in.
         """
+        if explain and self._lang and self._lang != current_lang():
+            return compile_rubric(self.rubric).score(
+                inputs, explain=True, source=source, overrides=overrides
+            )
         if (
             self._fast is not None
             and not overrides
@@ -1529,11 +1566,12 @@ class CompiledRubric:
         if na_names and not na_names.isdisjoint(leaf.reads):
             labels = self._labels
             missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
-            reason = "、".join(missing) + "无值"
+            reason = tr("explain.no_value", names=tr("list.sep").join(missing))
         else:
             assert leaf.na_when is not None
             reason = leaf.na_when.source.strip()
-        return Step("not_applicable", f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}")
+        policy = tr(f"explain.policy_{leaf.na_policy}")
+        return Step("not_applicable", tr("explain.not_applicable", reason=reason, policy=policy))
 
     def _fast_result(
         self,
@@ -1623,12 +1661,21 @@ class CompiledRubric:
     def _rounding_text(self) -> str:
         """The middle of a ``rounding`` step: ``3.456`` + this + ``3.46``."""
         rule = self.rubric.rounding.score
-        places = f"保留 {rule.places} 位小数" if rule.places else "保留整数"
-        return f" 按{ROUNDING_NAMES[rule.mode]}{places}为 "
+        return tr(
+            "explain.rounding",
+            points="{points}",
+            mode=tr(f"rounding.{rule.mode}"),
+            places=tr("explain.places", places=rule.places)
+            if rule.places
+            else tr("explain.whole_number"),
+            rounded="{rounded}",
+        )
 
     def _rounding_step(self, points: Decimal, rounded: Decimal) -> Step:
         """The step that says a leaf's score was rounded by the rubric's score rounding."""
-        return Step("rounding", f"{to_str(points)}{self._rounding_text}{to_str(rounded)}")
+        return Step(
+            "rounding", self._rounding_text.format(points=to_str(points), rounded=to_str(rounded))
+        )
 
     @cached_property
     def _labels(self) -> Mapping[str, str]:
@@ -1724,7 +1771,7 @@ class CompiledRubric:
             if na_names and not na_names.isdisjoint(leaf.reads):
                 labels = self._labels
                 missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
-                reason = "、".join(missing) + "无值"
+                reason = tr("explain.no_value", names=tr("list.sep").join(missing))
             elif leaf.na_when is not None and leaf.na_when.evaluate(values):
                 reason = leaf.na_when.source.strip()
             decided = overrides.get(i) if overrides else None
@@ -2218,10 +2265,13 @@ def _redistribution_step(
     """The step of a leaf whose weight changed because another was not applicable."""
     return Step(
         "redistribution",
-        f"权重 {to_str(weight)} → {to_str(effective)}"
-        "（承接不适用指标的权重）："
-        f"{to_str(points)} × {to_str(effective)} / {to_str(weight)} "
-        f"= {to_str(scaled)}",
+        tr(
+            "explain.redistribution",
+            weight=to_str(weight),
+            effective=to_str(effective),
+            points=to_str(points),
+            scaled=to_str(scaled),
+        ),
     )
 
 
@@ -2243,11 +2293,6 @@ class _NaPlan:
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
 #: What a not-applicable leaf gets, by policy: ``不适用（…）：`` + this.
-_POLICY_TEXT: Final = {
-    "full_marks": "得满分",
-    "to_siblings": "权重分配给同级指标",
-    "rescale": "不计分，总分按比例折算",
-}
 
 
 def _largest_remainder(shares: Sequence[Decimal], total: Decimal, places: int) -> list[Decimal]:
@@ -2270,11 +2315,17 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     """Check ``rubric`` whole and compile it; raise :class:`RubricValidationError` (or its
     :class:`FormulaError` subclass when every problem is in a formula) listing every problem.
 
-    The result is cached on the rubric object: compiling twice costs nothing.
+    The result is cached on the rubric object: compiling twice costs nothing. Explanations
+    are written in the language in force when the rubric is compiled; compiling it again
+    in another language (:func:`perfscore.i18n.use_lang`) gives explanations in that one.
     """
-    cached = rubric._compiled
-    if isinstance(cached, CompiledRubric):
-        return cached
+    lang = current_lang()
+    by_lang = rubric._compiled
+    if not isinstance(by_lang, dict):
+        by_lang = rubric._compiled = {}
+    cached = by_lang.get(lang)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]  # the rubric's cache holds only these
     compiler = _Compiler(rubric)
     compiler.symbols = {
         name: _symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
@@ -2312,7 +2363,8 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         _symbols=dict(compiler.symbols),
     )
     object.__setattr__(compiled, "_fast", build_fast_path(compiled))
-    rubric._compiled = compiled
+    object.__setattr__(compiled, "_lang", lang)
+    by_lang[lang] = compiled
     return compiled
 
 

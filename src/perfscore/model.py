@@ -354,7 +354,7 @@ class Rubric(_Model):
     )
 
     _source: Any = PrivateAttr(default=None)
-    _compiled: Any = PrivateAttr(default=None)
+    _compiled: Any = PrivateAttr(default=None)  # language -> CompiledRubric
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")

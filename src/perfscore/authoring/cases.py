@@ -38,7 +38,7 @@ from typing import Any
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric, compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError, RubricValidationError
-from perfscore.i18n import msg, tr
+from perfscore.i18n import msg
 from perfscore.loading import SourceMap, load_document, load_rubric
 from perfscore.results import IndicatorResult, ScoreResult
 from perfscore.review import FINDING_KINDS, ReviewResult
@@ -305,7 +305,7 @@ def _parse_case(
                         file,
                         source,
                         (*where, "expect", "findings", k),
-                        tr("case.finding_shape", kinds=", ".join(FINDING_KINDS)),
+                        msg("case.finding_shape", kinds=", ".join(FINDING_KINDS)),
                     )
                 )
             else:
