@@ -158,6 +158,7 @@ def test_validate_syntax_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- score
 
 
+@pytest.mark.lang("zh")
 def test_score_table() -> None:
     result = run("score", RUBRIC, INPUTS)
     assert result.exit_code == 0
@@ -191,12 +192,14 @@ def test_score_json() -> None:
     assert '"grade": "良好"' in result.stdout  # Chinese written as is
 
 
+@pytest.mark.lang("zh")
 def test_score_markdown() -> None:
     result = run("score", RUBRIC, INPUTS, "-f", "markdown")
     assert result.exit_code == 0
     assert result.stdout == expected("score_markdown.md", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
     inputs = write(
         tmp_path,
@@ -211,15 +214,11 @@ def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
     result = run("score", RUBRIC, inputs)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert (
-        '    "三公经费"变动率           sangong_change                  5         5.00   不适用'
-        in lines
-    )
+    assert '    "三公经费"变动率           sangong_change           5    5.00   不适用' in lines
     assert lines[-3:] == [
-        "总分 total: 85.92 / 100",
-        "等次 grade: 合格 (capped from 良好)",
-        "warning: grade capped at 合格 by 'serious_violation': 审计发现严重违规，等次最高为合格 "
-        "[grade.capped]",
+        "总分：85.92 / 100",
+        "等次：合格（由良好限定）",
+        "提示：等次因 'serious_violation' 限定为合格：审计发现严重违规，等次最高为合格 [grade.capped]",
     ]
 
 
@@ -332,18 +331,19 @@ def test_score_broken_rubric(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- explain
 
 
+@pytest.mark.lang("zh")
 def test_explain_one_leaf() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "funds_compliance")
     assert result.exit_code == 0
     assert result.stdout == (
         "资金使用合规性 (funds_compliance)\n"
-        "  得分 score: 10.00 / 11\n"
-        "  状态 status: 已评分\n"
-        "  评分标准 standard: 每发现一例不合规扣1分，扣完为止。\n"
-        "  取值 values:\n"
-        "    noncompliant_cases = 1  (资金使用不合规事项数)\n"
-        "  步骤 steps:\n"
-        "    deduction: 1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档 (-1)\n"
+        "  得分：10.00 / 11\n"
+        "  状态：已评分\n"
+        "  评分标准：每发现一例不合规扣1分，扣完为止。\n"
+        "  取值：\n"
+        "    noncompliant_cases = 1（资金使用不合规事项数）\n"
+        "  评分过程：\n"
+        "    资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分\n"
     )
 
 
@@ -353,32 +353,34 @@ def test_explain_one_leaf_with_units() -> None:
     assert result.exit_code == 0
     assert result.stdout == (
         "财政供养人员控制率 (staff_control)\n"
-        "  得分 score: 5.00 / 5\n"
-        "  状态 status: 已评分\n"
-        "  评分标准 standard: 以100%为标准，控制率≤100%计满分；"
+        "  得分：5.00 / 5\n"
+        "  状态：已评分\n"
+        "  评分标准：以100%为标准，控制率≤100%计满分；"
         "每超过一个百分点扣0.5分，扣完为止。\n"
-        "  取值 values:\n"
-        "    staff_authorized = 18人  (编制数)\n"
-        "    staff_actual = 17人  (实际在职人数)\n"
-        "    staff_control_rate = 94.44%  (在职人员控制率)\n"
-        "  步骤 steps:\n"
-        "    threshold: 94.44 ≤ 100，得满分 5\n"
+        "  取值：\n"
+        "    staff_authorized = 18人（编制数）\n"
+        "    staff_actual = 17人（实际在职人数）\n"
+        "    staff_control_rate = 94.44%（在职人员控制率）\n"
+        "  评分过程：\n"
+        "    在职人员控制率94.44%，未超过100%，得满分5分\n"
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_branch() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "process")
     assert result.exit_code == 0
     assert result.stdout == (
         "过程 (process)\n"
-        "  得分 score: 33.00 / 40\n"
-        "  状态 status: 已评分\n"
-        "  下级指标 children:\n"
+        "  得分：33.00 / 40\n"
+        "  状态：已评分\n"
+        "  下级指标：\n"
         "    预算执行 (budget_execution): 8.00 / 10  已评分\n"
         "    预算管理 (budget_management): 25.00 / 30  已评分\n"
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_all() -> None:
     result = run("explain", RUBRIC, INPUTS)
     assert result.exit_code == 0
