@@ -316,8 +316,8 @@ class Deduction(ScoringMethod):
             weight=_d(weight),
         )
         deduct_key = f"explain.deduct_{side}" if style.percent else f"explain.deduct_{side}_amount"
-        # "超过0" then "2.5个百分点": digits that meet are kept apart by a space
-        spaced = "{threshold}{gap}" in tr(deduct_key) and style.bound(threshold)[-1:].isdigit()
+        # "超过100%" then "5.56个百分点": figures that meet are kept apart by a space
+        spaced = "{threshold}{gap}" in tr(deduct_key)
         step_text = tr(
             deduct_key,
             label=style.label,
