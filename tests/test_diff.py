@@ -632,8 +632,12 @@ def test_impact_summary(population: str) -> None:
     assert key_spend.id == "key_spend"
     assert key_spend.old_explanation is not None
     assert key_spend.new_explanation is not None
-    assert [s.text for s in key_spend.old_explanation.steps] == ["90 在 [90, +∞) 内，得 10 分"]
-    assert [s.text for s in key_spend.new_explanation.steps] == ["90 在 [90, +∞) 内，得 15 分"]
+    assert [s.text for s in key_spend.old_explanation.steps] == [
+        "重点支出安排率90.00%，在90%（含）以上，得10分"
+    ]
+    assert [s.text for s in key_spend.new_explanation.steps] == [
+        "重点支出安排率90.00%，在90%（含）以上，得15分"
+    ]
 
 
 def test_top_movers_ties_put_grade_changes_first_then_file_order() -> None:
@@ -781,6 +785,7 @@ def test_histogram_bins_are_centred_on_round_widths() -> None:
 # --------------------------------------------------------------------------- command
 
 
+@pytest.mark.lang("zh")
 def test_cli_table_whole_output() -> None:
     result = run(OLD, NEW, "--population", CSV, "--top", "2")
     assert result.exit_code == 0, result.output
@@ -788,12 +793,14 @@ def test_cli_table_whole_output() -> None:
     assert result.stdout == expected("table.txt", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_cli_markdown_whole_output() -> None:
     result = run(OLD, NEW, "-p", JSONL, "--top", "2", "--format", "markdown")
     assert result.exit_code == 0, result.output
     assert result.stdout == expected("markdown.md", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_cli_json_whole_output_and_keys() -> None:
     result = run(OLD, NEW, "-p", CSV, "--top", "1", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -965,6 +972,7 @@ def test_registered_in_the_main_command_when_cli_adds_it() -> None:
     assert len(json.loads(result.stdout)["changes"]) == 20
 
 
+@pytest.mark.lang("zh")
 def test_docs_example_is_current() -> None:
     """docs/diff.md shows the table output of the data pair: keep it true."""
     docs = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")
