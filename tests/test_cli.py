@@ -218,7 +218,8 @@ def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
     assert lines[-3:] == [
         "总分：85.92 / 100",
         "等次：合格（由良好限定）",
-        "提示：等次因 'serious_violation' 限定为合格：审计发现严重违规，等次最高为合格 [grade.capped]",
+        "提示：等次因 'serious_violation' 限定为合格：审计发现严重违规，等次最高为合格 "
+        "[grade.capped]",
     ]
 
 

@@ -119,8 +119,8 @@ class Issue:
         location: Location | None = None,
         /,
         *,
-        message: Mapping[str, Any] | None = None,
-        hint: Mapping[str, Any] | None = None,
+        message: Mapping[str, Any] | str | None = None,
+        hint: Mapping[str, Any] | str | None = None,
         lang: str | None = None,
         **params: Any,
     ) -> Issue:
@@ -131,10 +131,15 @@ class Issue:
         :func:`perfscore.i18n.msg`) where one code has several wordings; the hint is
         ``hint`` if given, else the text for ``code + ".hint"`` when the catalogue has one.
         Both are kept in ``params`` (under ``message`` and ``hint``), so that the issue
-        can be written again in any language."""
-        if message is not None:
+        can be written again in any language. A ``message`` given as plain text is a
+        parameter of the code's own text."""
+        if isinstance(message, str):  # a parameter of the code's own text, named message
+            params["message"] = message
+        elif message is not None:
             params["message"] = dict(message)
-        if hint is not None:
+        if isinstance(hint, str):
+            params["hint"] = i18n.msg("text", text=hint)
+        elif hint is not None:
             params["hint"] = dict(hint)
         issue = cls(code, "", location or Location(), None, params)
         return replace(issue, message=issue.message_in(lang), hint=issue.hint_in(lang))

@@ -97,7 +97,6 @@ def give_lang_option(command: click.Command) -> None:
             give_lang_option(sub)
 
 
-
 class ExitCode(enum.IntEnum):
     """The exit code of every ``perfscore`` command."""
 
