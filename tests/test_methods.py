@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import perfscore
 import perfscore.i18n
@@ -821,3 +823,18 @@ def test_explanations_follow_the_language_asked_for() -> None:
     assert [s.text for s in chinese.steps] == [
         "变动率2.50%，超过0 2.5个百分点，每个百分点扣0.5分（不足一档不扣），扣1分，得2分"
     ]
+
+
+@given(
+    st.text(alphabet="甲乙{}'\\\"x 。", max_size=12),
+    st.text(alphabet="0123456789.%", max_size=6),
+)
+def test_a_filler_writes_what_format_writes(literal: str, value: str) -> None:
+    """A filled explanation template is exactly ``str.format``'s text, whatever the
+    literal parts hold (quotes, backslashes, doubled braces)."""
+    template = (
+        literal.replace("{", "{{").replace("}", "}}")
+        + "{value}"
+        + literal[::-1].replace("{", "{{").replace("}", "}}")
+    )
+    assert methods_module.filler(template, "value")(value=value) == template.format(value=value)

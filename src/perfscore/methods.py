@@ -28,6 +28,7 @@ import decimal
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from string import Formatter
 from typing import Any, ClassVar, Final, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -65,6 +66,8 @@ Monotone = Literal["increasing", "decreasing"]
 
 
 _CHINESE_COUNTS: Final = dict(enumerate("零一两三四五六七八九十"))
+#: ``10 ** -places`` for every number of places a rubric may declare (0 to 10).
+_EXPONENTS: Final = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 class ValueStyle(NamedTuple):
@@ -80,7 +83,7 @@ class ValueStyle(NamedTuple):
     def number(self, x: Decimal) -> str:
         """``x`` at the declared places, with ``%`` or the unit: ``95.10%``."""
         if self.places is not None and x.is_finite():
-            x = x.quantize(Decimal(1).scaleb(-self.places), rounding=decimal.ROUND_HALF_UP)
+            x = x.quantize(_EXPONENTS[self.places], rounding=decimal.ROUND_HALF_UP)
             text = format(x, "f")
         else:
             text = to_plain(x)
@@ -91,18 +94,22 @@ class ValueStyle(NamedTuple):
         ``100%``, ``0``; no places are added, and a percent's sign is kept."""
         return to_plain(x) + ("%" if self.percent else self.unit) if x != 0 else "0"
 
-    def amount(self, x: Decimal) -> str:
-        """A difference: ``两个百分点`` (a percent), ``2人`` (a count), as a report says it."""
-        n = to_plain(x)
-        if self.percent:
-            if (
-                x == x.to_integral_value()
-                and int(x) in _CHINESE_COUNTS
-                and tr("lang.name") == "中文"
-            ):
-                n = _CHINESE_COUNTS[int(x)]
-            return tr("explain.points_of_percent", n=n)
-        return n + self.unit
+    def amounts(self) -> Callable[[Decimal], str]:
+        """A function writing a difference as a report says it: ``两个百分点`` (a percent),
+        ``2人`` (a count). Its texts are read from the catalogue once, here."""
+        unit = self.unit
+        if not self.percent:
+            return lambda x: to_plain(x) + unit
+        fill = filler(tr("explain.points_of_percent", n="{n}"), "n")
+        counts = _CHINESE_COUNTS if tr("lang.name") == "中文" else {}
+
+        def amount(x: Decimal) -> str:
+            n = to_plain(x)
+            if counts and x == x.to_integral_value() and int(x) in counts:
+                n = counts[int(x)]
+            return fill(n=n)
+
+        return amount
 
     def per(self, x: Decimal, side: str) -> str:
         """One step of a deduction: ``每个百分点``, ``每5个百分点``, ``每多1人``."""
@@ -111,6 +118,27 @@ class ValueStyle(NamedTuple):
                 return tr("explain.per_point")
             return tr("explain.per_points", n=to_plain(x))
         return tr(f"explain.per_{side}", n=to_plain(x) + self.unit)
+
+
+def filler(template: str, *names: str) -> Callable[..., str]:
+    """A function that fills ``template``'s ``{names}`` with text, as ``str.format`` does,
+    made once so that an explanation costs a few string joins, not a format each time.
+
+    The function joins the template's literal parts (written as Python literals, so no
+    text of a rubric or catalogue is ever run) with its arguments, by keyword."""
+    parts: list[str] = []
+    for literal, field, _, _ in Formatter().parse(template):
+        if literal:
+            parts.append(repr(literal))
+        if field is not None:
+            if field not in names:
+                raise ValueError(f"{template!r} fills {{{field}}}, which is not in {names}")
+            parts.append(field)
+    body = " + ".join(parts) or "''"
+    code = f"lambda *, {', '.join(names)}: {body}" if names else f"lambda: {body}"
+    # The code holds literals and argument names only, built above; no builtins.
+    function: Callable[..., str] = eval(code, {"__builtins__": {}})
+    return function
 
 
 #: A value without label, places or unit: numbers written as computed.
@@ -331,9 +359,12 @@ class Deduction(ScoringMethod):
         )
         cap_text = "" if cap is None else tr("explain.cap", cap=_d(cap))
         tail_text = tr("explain.deduct_tail", lost="{lost}", score="{score}")
+        fill_full = filler(full_text, "value")
+        fill_step = filler(step_text, "value", "gap", "mode", "cap")
+        fill_all = filler(step_text + tail_text, "value", "gap", "mode", "cap", "lost", "score")
         mode_text = tr(f"explain.mode_{mode}")
         floor_text = _floor_text(floor)
-        number, amount = style.number, style.amount
+        number, amount = style.number, style.amounts()
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -341,7 +372,7 @@ class Deduction(ScoringMethod):
             if gap <= 0:
                 if not explain:
                     return weight, ()
-                return weight, (Step("threshold", full_text.format(value=number(x))),)
+                return weight, (Step("threshold", fill_full(value=number(x))),)
             units = gap / per
             if mode == "whole":
                 n = units.to_integral_value(rounding=decimal.ROUND_FLOOR)
@@ -357,19 +388,21 @@ class Deduction(ScoringMethod):
                 result = floor
             if not explain:
                 return result, ()
-            text = step_text.format(
-                value=number(x),
-                gap=" " + g if spaced and (g := amount(gap))[:1].isdigit() else amount(gap),
-                mode="" if n * per == gap else mode_text,
-                cap=cap_text if cap is not None and n * points > cap else "",
-            )
+            g = amount(gap)
+            if spaced and g[:1].isdigit():
+                g = " " + g
+            said = "" if n * per == gap else mode_text
+            capped = cap_text if cap is not None and n * points > cap else ""
             if weight - lost < floor:  # the floor step says what is left: 扣完为止
+                text = fill_step(value=number(x), gap=g, mode=said, cap=capped)
                 return result, (
                     Step("deduction", text, -lost),
                     Step("floor", floor_text, floor - (weight - lost)),
                 )
-            tail = tail_text.format(lost=_d(lost), score=_d(result))
-            return result, (Step("deduction", text + tail, -lost),)
+            text = fill_all(
+                value=number(x), gap=g, mode=said, cap=capped, lost=_d(lost), score=_d(result)
+            )
+            return result, (Step("deduction", text, -lost),)
 
         return score
 
@@ -525,7 +558,9 @@ class Bands(ScoringMethod):
         if self.monotone is not None:
             _check_monotone_bands(ctx, self.bands, self.monotone)
         style = _style(ctx, self.value)
-        table = tuple((b.range, b.points, _band_text(b, style)) for b in self.bands)
+        table = tuple(
+            (b.range, b.points, filler(_band_text(b, style), "value")) for b in self.bands
+        )
         otherwise = self.otherwise
         otherwise_text = (
             ""
@@ -541,7 +576,7 @@ class Bands(ScoringMethod):
                 if x in interval:
                     if not explain:
                         return points, ()
-                    return points, (Step("band", text.format(value=number(x))),)  # type: ignore[arg-type]  # a number formula gives a Decimal
+                    return points, (Step("band", text(value=number(x))),)  # type: ignore[arg-type]  # a number formula gives a Decimal
             if otherwise is None:
                 raise _NoMatch(leaf, msg("method.no_band", value=_d(x)), msg("method.no_band.hint"))
             return otherwise, (
@@ -636,7 +671,11 @@ class Proportional(ScoringMethod):
         style = _style(ctx, self.value)
         number = style.number
         texts = {
-            key: tr(key, label=style.label, value="{value}", full="{full}", weight=_d(weight))
+            key: filler(
+                tr(key, label=style.label, value="{value}", full="{full}", weight=_d(weight)),
+                "value",
+                "full",
+            )
             for key in ("explain.prop_full", "explain.prop_zero", "explain.prop")
         }
 
@@ -658,7 +697,7 @@ class Proportional(ScoringMethod):
                 if x <= 0
                 else "explain.prop"
             )
-            text = texts[key].format(value=number(x), full=style.bound(full))
+            text = texts[key](value=number(x), full=style.bound(full))
             return result, (Step("proportional", text),)
 
         return score
