@@ -283,9 +283,7 @@ class Composer:
         op = ops[0]
         tops = doc.get("indicators")
         if not isinstance(tops, list):
-            self.error(
-                source, where, "compose.change", msg("compose.no_indicators")
-            )
+            self.error(source, where, "compose.change", msg("compose.no_indicators"))
             return
         if op == "add":
             node = change["add"]
