@@ -45,19 +45,20 @@ def _literals(node: ast.Call) -> list[str]:
     return []
 
 
-def _calls() -> list[tuple[Path, ast.Call]]:
+def _calls(top_level: bool = False) -> list[tuple[Path, ast.Call]]:
     found = []
-    for path in sorted(SRC.rglob("*.py")):
+    for path in sorted(SRC.glob("*.py") if top_level else SRC.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 found.append((path, node))
     return found
 
 
-def issue_codes() -> set[str]:
-    """Every issue code the package raises."""
+def issue_codes(*, top_level: bool = False) -> set[str]:
+    """Every issue code the package raises (in its top-level modules only, with
+    ``top_level``)."""
     codes = set()
-    for _, call in _calls():
+    for _, call in _calls(top_level):
         name = _name(call.func)
         if name == "Issue.of" or name in _ISSUE_MAKERS:
             codes.update(_literals(call))
