@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -404,3 +406,35 @@ def test_explain_unknown_indicator_far_from_any() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "zzz")
     assert result.exit_code == 2
     assert "    hint: indicators are: input, budget_allocation, staff_control, " in result.stderr
+
+
+@pytest.mark.lang("zh")
+def test_validate_says_one_line_and_its_sources_with_verbose() -> None:
+    shaoyang = "rubrics/shaoyang/dept-overall-2023.yaml"
+    quiet = run("validate", shaoyang)
+    assert quiet.exit_code == 0
+    assert quiet.stdout.splitlines() == [
+        "通过：shaoyang-dept-overall-2023（版本0.1-reconstructed）：38个指标，27个末级指标，总分100"
+    ]
+    verbose = run("validate", "--verbose", shaoyang)
+    lines = verbose.stdout.splitlines()
+    assert lines[:2] == [quiet.stdout.strip(), "指标来源："]
+    assert len(lines) == 2 + 38
+    assert all(line.startswith("  ") and ": " in line for line in lines[2:])
+
+
+def test_every_command_takes_lang() -> None:
+    from perfscore.cli import main
+
+    def walk(command: click.Command) -> Iterator[click.Command]:
+        yield command
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                yield from walk(sub)
+
+    for command in walk(main):
+        assert any("--lang" in getattr(p, "opts", ()) for p in command.params), command.name
+    english = run("--lang", "en", "validate", "rubrics/shaoyang/dept-overall-2023.yaml")
+    chinese = run("validate", "--lang", "zh", "rubrics/shaoyang/dept-overall-2023.yaml")
+    assert english.stdout.startswith("ok: shaoyang-dept-overall-2023 (version")
+    assert chinese.stdout.startswith("通过：shaoyang-dept-overall-2023（版本")

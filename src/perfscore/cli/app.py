@@ -86,8 +86,10 @@ def main() -> None:
     show_default=True,
     help_key="cli.help.validate.format",
 )
-def validate(rubric: Path, format_: str) -> None:
-    """Check RUBRIC and list every problem in it (exit 3 if there is any)."""
+@click.option("--verbose", "-v", cls=Option, is_flag=True, help_key="cli.validate.verbose.help")
+def validate(rubric: Path, format_: str, verbose: bool) -> None:
+    """Check RUBRIC and list every problem in it (exit 3 if there is any); on success one
+    line, and with --verbose the file each indicator comes from."""
     try:
         loaded = load_rubric(rubric)
     except PerfscoreError as e:
@@ -106,10 +108,10 @@ def validate(rubric: Path, format_: str) -> None:
         click.echo("\n".join(str(issue) for issue in todos))
         click.echo(tr("rubric.todo_count", count=len(todos)))
     origins = loaded.indicator_origins
-    if origins:
-        click.echo("indicators come from:")
+    if verbose:
+        click.echo(tr("cli.validate.sources"))
         for node in loaded.walk():
-            click.echo(f"  {node.id}: {origins.get(node.id, '?')}")
+            click.echo(f"  {node.id}: {origins.get(node.id, str(rubric))}")
 
 
 #: Suffixes of files that always hold a population; an XLSX holds one when --out is given
