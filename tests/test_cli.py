@@ -438,3 +438,27 @@ def test_every_command_takes_lang() -> None:
     chinese = run("validate", "--lang", "zh", "rubrics/shaoyang/dept-overall-2023.yaml")
     assert english.stdout.startswith("ok: shaoyang-dept-overall-2023 (version")
     assert chinese.stdout.startswith("通过：shaoyang-dept-overall-2023（版本")
+
+
+@pytest.mark.lang("zh")
+def test_the_progress_bar_names_elapsed_and_remaining_time_rate_and_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from perfscore.cli import app
+    from perfscore.population import batch
+    from perfscore.population.readers import read_population
+
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    records = list(batch.score_many(compiled, read_population("tests/data/diff/population.csv")))
+    screen = Console(file=io.StringIO(), width=160, force_terminal=True, color_system=None)
+    monkeypatch.setattr(app, "Console", lambda stderr=True: screen)
+    failed = sum(isinstance(r, batch.FailedDepartment) for r in records * 100)
+    seen = app._with_progress(iter(records * 100), len(records) * 100, lambda rs: list(rs))
+    assert len(seen) == len(records) * 100
+    shown = screen.file.getvalue()  # type: ignore[attr-defined]
+    for words in ("评分中", "已用", "剩余", "个/秒", f"失败{failed}个"):
+        assert words in shown, words

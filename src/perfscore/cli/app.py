@@ -23,6 +23,7 @@ import datetime
 import json
 import sys
 import textwrap
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -160,25 +161,33 @@ def _with_progress(
 ) -> batch.BatchSummary:
     """Run ``run(records)`` with a progress bar on stderr that follows the records."""
     progress = Progress(
-        TextColumn("scoring"),
+        TextColumn(tr("cli.progress.scoring")),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn(tr("cli.progress.elapsed")),
         TimeElapsedColumn(),
+        TextColumn(tr("cli.progress.remaining")),
         TimeRemainingColumn(),
+        TextColumn(tr("cli.progress.rate", rate="{task.fields[rate]}")),
+        TextColumn(tr("cli.progress.failed", failed="{task.fields[failed]}")),
         console=Console(stderr=True),
         transient=True,
     )
     with progress:
-        task = progress.add_task("scoring", total=total)
+        task = progress.add_task("scoring", total=total, rate="—", failed=0)
+        started = time.monotonic()
 
         def counted() -> Iterator[batch.BatchRecord | batch.ScoredRow]:
-            done = 0
+            done = failed = 0
             for record in records:
                 yield record
                 done += 1
+                failed += isinstance(record, batch.FailedDepartment)
                 if done % 256 == 0:
-                    progress.update(task, completed=done)
-            progress.update(task, completed=done, total=done)
+                    seconds = time.monotonic() - started
+                    rate = f"{done / seconds:,.0f}" if seconds > 0 else "—"
+                    progress.update(task, completed=done, rate=rate, failed=failed)
+            progress.update(task, completed=done, total=done, failed=failed)
 
         return run(counted())
 
