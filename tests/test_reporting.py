@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import perfscore
 from perfscore.errors import Issue, Location
@@ -221,3 +224,45 @@ def test_reporting_neither_prints_nor_exits() -> None:
     }
     assert "cli" not in imported
     assert "click" not in source
+
+
+_PIECES = st.sampled_from(
+    [
+        "在职人员控制率",
+        "95.10%",
+        "，",
+        "超过",
+        "100%",
+        " ",
+        "5.56",
+        "个百分点",
+        "扣0.5分",
+        "id_x",
+        "甲",
+    ]
+)
+
+
+@given(st.lists(_PIECES, min_size=1, max_size=30), st.integers(min_value=8, max_value=80))
+def test_explain_wraps_to_the_width_without_splitting_numbers(
+    pieces: list[str], width: int
+) -> None:
+    """Wrapped, a line keeps its text (only breaks are added), every number stays whole
+    on one line, and no line is wider than asked unless one number alone is."""
+    line = "    " + "".join(pieces)
+    lines = reporting.wrap(line, width)
+    assert "".join("".join(part.split()) for part in lines) == "".join(line.split())
+    numbers = re.findall(r"[-+]?[0-9][0-9.,]*%?", line)
+    for number in numbers:
+        assert any(number in part for part in lines), number
+    for part in lines:
+        wide = reporting._columns(part) > width
+        assert not wide or len(part.split()) == 1, part
+
+
+def test_explain_with_a_width_wraps_long_steps(result: ScoreResult) -> None:
+    text = reporting.render_explanation(result, "done", width=30)
+    assert all(reporting._columns(line) <= 30 for line in text.splitlines())
+    assert text.replace("\n", "").replace(" ", "") == reporting.render_explanation(
+        result, "done"
+    ).replace("\n", "").replace(" ", "")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 import sys
 import textwrap
 import time
@@ -349,7 +350,8 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
                 "cli.unknown_indicator", Location(file=str(rubric)), hint=hint, indicator=indicator
             )
             fail(UsageFailure([issue]), code=ExitCode.USAGE)
-    click.echo(reporting.render_explanation(result, indicator, rubric=loaded))
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=width))
 
 
 @main.command("test", found="cli.exit.found.test")

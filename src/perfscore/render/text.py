@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Final
@@ -40,6 +42,7 @@ __all__ = [
     "render_rubric_summary",
     "render_table",
     "score_table",
+    "wrap",
 ]
 
 #: The names ``perfscore score --format`` accepts, in the order the help lists them.
@@ -246,6 +249,42 @@ def render_markdown(result: ScoreResult) -> str:
 
 # --------------------------------------------------------------------------- explanations
 
+#: What is never split across lines: a number with its sign, decimals, percent or unit
+#: letters, an id, a quoted name.
+_UNBREAKABLE: Final = re.compile(r"[-+]?[0-9][0-9.,]*%?|[A-Za-z_]+|'[^']*'|\S")
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(line: str, width: int) -> list[str]:
+    """``line`` cut into lines of at most ``width`` columns, each continuation indented
+    like the line plus two spaces; a number (``95.10%``), an id or a quoted name is never
+    split (a token wider than the width has a line of its own)."""
+    if width <= 0 or _columns(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = " " * (len(line) - len(body) + 2)
+    lines: list[str] = []
+    current = " " * (len(line) - len(body))
+    used = _columns(current)
+    for match in re.finditer(r"\s+|" + _UNBREAKABLE.pattern, body):
+        token = match.group()
+        size = _columns(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            if token.isspace():
+                current, used = indent, len(indent)
+                continue
+            current, used = indent, len(indent)
+        current += token
+        used += size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
 
 def _value_text(value: Decimal | bool | str | None) -> str:
     if value is None:
@@ -317,16 +356,27 @@ def _explain_node(node: IndicatorResult, result: ScoreResult, rubric: Rubric | N
 
 
 def render_explanation(
-    result: ScoreResult, indicator: str | None = None, *, rubric: Rubric | None = None
+    result: ScoreResult,
+    indicator: str | None = None,
+    *,
+    rubric: Rubric | None = None,
+    width: int | None = None,
 ) -> str:
     """Why each leaf scored what it did (or only ``indicator``, leaf or branch).
 
     With the ``rubric`` that produced ``result``, values are shown with their unit and label.
+    With ``width``, lines are wrapped to that many columns (see :func:`wrap`).
     Without ``indicator`` the total and grade follow the leaves. Raises :class:`KeyError`
     for an id that is not in ``result``.
     """
     if indicator is not None:
-        return "\n".join(_explain_node(result[indicator], result, rubric))
-    blocks = ["\n".join(_explain_node(leaf, result, rubric)) for leaf in result.leaves]
+        return _wrapped(_explain_node(result[indicator], result, rubric), width)
+    blocks = [_wrapped(_explain_node(leaf, result, rubric), width) for leaf in result.leaves]
     blocks.append("\n".join(_footer(result)))
     return "\n\n".join(blocks)
+
+
+def _wrapped(lines: list[str], width: int | None) -> str:
+    if width is None:
+        return "\n".join(lines)
+    return "\n".join(part for line in lines for part in wrap(line, width))
