@@ -197,15 +197,23 @@ def _summary_text(summary: batch.BatchSummary) -> str:
     """Each listed failure with its row and reasons, then the counts."""
     lines = []
     for failure in summary.failures:
-        head = f"row {failure.row}" + ("" if failure.id == str(failure.row) else f" ({failure.id})")
-        lines.append(f"{head}:")
+        if failure.id == str(failure.row):
+            head = tr("cli.batch.row", row=failure.row)
+        else:
+            head = tr("cli.batch.row_id", row=failure.row, id=failure.id)
+        lines.append(head)
         lines.extend(textwrap.indent(str(issue), "  ") for issue in failure.issues)
     if summary.unlisted:
-        lines.append(
-            f"{summary.unlisted} more failed row{'' if summary.unlisted == 1 else 's'} "
-            f"not listed: the errors column of {summary.path} gives every failed row's reasons"
+        key = "cli.batch.unlisted_one" if summary.unlisted == 1 else "cli.batch.unlisted_many"
+        lines.append(tr(key, count=summary.unlisted, path=str(summary.path)))
+    lines.append(
+        tr(
+            "cli.batch.summary",
+            path=str(summary.path),
+            scored=summary.scored,
+            failed=summary.failed,
         )
-    lines.append(f"{summary.path}: {summary.scored} scored, {summary.failed} failed")
+    )
     return "\n".join(lines)
 
 
