@@ -76,3 +76,27 @@ def text_keys() -> set[str]:
         ):
             keys.update(found)
     return keys
+
+
+def written_by_hand() -> list[str]:
+    """Places that make an issue from text written in the code (a string or an f-string
+    where the message should be a text of the catalogue), as ``file:line``."""
+    found = []
+    for path, call in _calls():
+        name = _name(call.func)
+        if name not in _ISSUE_MAKERS and name not in ("Issue", "Issue.of"):
+            continue
+        args = list(call.args)
+        codes = [i for i, arg in enumerate(args) if any(_CODE.fullmatch(s) for s in _strings(arg))]
+        if not codes:
+            continue
+        after = args[codes[0] + 1 : codes[0] + 2]
+        after += [k.value for k in call.keywords if k.arg in ("message", "hint")]
+        if name == "Issue.of":
+            after = [k.value for k in call.keywords if k.arg in ("message", "hint")]
+        for arg in after:
+            if isinstance(arg, ast.JoinedStr) or (
+                isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ):
+                found.append(f"{path.relative_to(SRC)}:{call.lineno}")
+    return found

@@ -14,7 +14,7 @@ import perfscore
 from perfscore import i18n
 from perfscore.errors import Issue, Location, PerfscoreError
 
-from ._source_texts import issue_codes, text_keys
+from ._source_texts import issue_codes, text_keys, written_by_hand
 
 
 def test_every_key_exists_in_every_language_with_the_same_parameters() -> None:
@@ -151,3 +151,9 @@ def test_a_nested_text_is_written_in_the_language_of_the_text_around_it(value: s
     assert i18n.render(outer, "en") == "row 3: English"
     plain = i18n.msg("text", text=value)
     assert i18n.render(plain, "en") == i18n.render(plain, "zh") == value
+
+
+def test_no_issue_is_made_from_text_written_in_the_code() -> None:
+    """Every issue's message and hint is a text of the catalogue (or a parameter), never a
+    sentence written where the issue is made: so every one exists in each language."""
+    assert written_by_hand() == []
