@@ -219,9 +219,7 @@ def review_many(
     for department in departments:
         inputs = department.inputs
         if inputs is None:
-            issues = department.issues or (
-                Issue("input.unreadable", "the department could not be read"),
-            )
+            issues = department.issues or (Issue.of("input.unreadable"),)
             yield FailedDepartment(department.id, department.row, department.source, issues)
             continue
         try:

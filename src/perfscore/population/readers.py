@@ -271,7 +271,5 @@ def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
                 yield Department(dept_id, row, f"{path}:{row}", record)
                 row += 1
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
-        issue = Issue(
-            "input.parquet", f"cannot read the Parquet file: {error}", Location(file=str(path))
-        )
+        issue = Issue.of("input.parquet", Location(file=str(path)), error=str(error))
         yield Department(path.stem, 0, str(path), None, (issue,))
