@@ -33,6 +33,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 RubricFactory = Callable[..., perfscore.Rubric]
 
 
+@pytest.fixture(autouse=True)
+def _language(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts are Chinese in every test, whatever the machine's locale, unless the test
+    (or its module) is marked ``@pytest.mark.lang("en")``."""
+    marker = request.node.get_closest_marker("lang")
+    monkeypatch.setenv("PERFSCORE_LANG", marker.args[0] if marker else "zh")
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

@@ -48,6 +48,9 @@ from perfscore.population.batch import (
     write_batch,
 )
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_RUBRIC = REPO_ROOT / "examples" / "demo" / "rubric.yaml"
 FORMATS = ("csv", "tsv", "xlsx", "jsonl", "parquet")

@@ -27,6 +27,9 @@ from perfscore.authoring.check import CheckReport, Finding, check_rubric, inputs
 from perfscore.cli import main
 from perfscore.methods import NUMBER, Bands
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "check"
 DEMO = ROOT / "examples" / "demo" / "rubric.yaml"

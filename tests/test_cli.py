@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 import perfscore
 from perfscore.cli import main
+
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).resolve().parent / "cli_expected"
@@ -155,6 +160,7 @@ def test_validate_syntax_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- score
 
 
+@pytest.mark.lang("zh")
 def test_score_table() -> None:
     result = run("score", RUBRIC, INPUTS)
     assert result.exit_code == 0
@@ -188,12 +194,14 @@ def test_score_json() -> None:
     assert '"grade": "良好"' in result.stdout  # Chinese written as is
 
 
+@pytest.mark.lang("zh")
 def test_score_markdown() -> None:
     result = run("score", RUBRIC, INPUTS, "-f", "markdown")
     assert result.exit_code == 0
     assert result.stdout == expected("score_markdown.md", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
     inputs = write(
         tmp_path,
@@ -208,14 +216,11 @@ def test_score_not_applicable_and_grade_cap(tmp_path: Path) -> None:
     result = run("score", RUBRIC, inputs)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert (
-        '    "三公经费"变动率           sangong_change                  5         5.00   不适用'
-        in lines
-    )
+    assert '    "三公经费"变动率           sangong_change           5    5.00   不适用' in lines
     assert lines[-3:] == [
-        "总分 total: 85.92 / 100",
-        "等次 grade: 合格 (capped from 良好)",
-        "warning: grade capped at 合格 by 'serious_violation': 审计发现严重违规，等次最高为合格 "
+        "总分：85.92 / 100",
+        "等次：合格（由良好限定）",
+        "提示：等次因 'serious_violation' 限定为合格：审计发现严重违规，等次最高为合格 "
         "[grade.capped]",
     ]
 
@@ -329,52 +334,56 @@ def test_score_broken_rubric(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- explain
 
 
+@pytest.mark.lang("zh")
 def test_explain_one_leaf() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "funds_compliance")
     assert result.exit_code == 0
     assert result.stdout == (
         "资金使用合规性 (funds_compliance)\n"
-        "  得分 score: 10.00 / 11\n"
-        "  状态 status: 已评分\n"
-        "  评分标准 standard: 每发现一例不合规扣1分，扣完为止。\n"
-        "  取值 values:\n"
-        "    noncompliant_cases = 1  (资金使用不合规事项数)\n"
-        "  步骤 steps:\n"
-        "    deduction: 1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档 (-1)\n"
+        "  得分：10.00 / 11\n"
+        "  状态：已评分\n"
+        "  评分标准：每发现一例不合规扣1分，扣完为止。\n"
+        "  取值：\n"
+        "    noncompliant_cases = 1（资金使用不合规事项数）\n"
+        "  评分过程：\n"
+        "    资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分\n"
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_one_leaf_with_units() -> None:
     result = run("explain", RUBRIC, INPUTS, "-i", "staff_control")
     assert result.exit_code == 0
     assert result.stdout == (
         "财政供养人员控制率 (staff_control)\n"
-        "  得分 score: 5.00 / 5\n"
-        "  状态 status: 已评分\n"
-        "  评分标准 standard: 以100%为标准，控制率≤100%计满分；"
+        "  得分：5.00 / 5\n"
+        "  状态：已评分\n"
+        "  评分标准：以100%为标准，控制率≤100%计满分；"
         "每超过一个百分点扣0.5分，扣完为止。\n"
-        "  取值 values:\n"
-        "    staff_authorized = 18人  (编制数)\n"
-        "    staff_actual = 17人  (实际在职人数)\n"
-        "    staff_control_rate = 94.44%  (在职人员控制率)\n"
-        "  步骤 steps:\n"
-        "    threshold: 94.44 ≤ 100，得满分 5\n"
+        "  取值：\n"
+        "    staff_authorized = 18人（编制数）\n"
+        "    staff_actual = 17人（实际在职人数）\n"
+        "    staff_control_rate = 94.44%（在职人员控制率）\n"
+        "  评分过程：\n"
+        "    在职人员控制率94.44%，未超过100%，得满分5分\n"
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_branch() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "process")
     assert result.exit_code == 0
     assert result.stdout == (
         "过程 (process)\n"
-        "  得分 score: 33.00 / 40\n"
-        "  状态 status: 已评分\n"
-        "  下级指标 children:\n"
+        "  得分：33.00 / 40\n"
+        "  状态：已评分\n"
+        "  下级指标：\n"
         "    预算执行 (budget_execution): 8.00 / 10  已评分\n"
         "    预算管理 (budget_management): 25.00 / 30  已评分\n"
     )
 
 
+@pytest.mark.lang("zh")
 def test_explain_all() -> None:
     result = run("explain", RUBRIC, INPUTS)
     assert result.exit_code == 0
@@ -397,3 +406,59 @@ def test_explain_unknown_indicator_far_from_any() -> None:
     result = run("explain", RUBRIC, INPUTS, "--indicator", "zzz")
     assert result.exit_code == 2
     assert "    hint: indicators are: input, budget_allocation, staff_control, " in result.stderr
+
+
+@pytest.mark.lang("zh")
+def test_validate_says_one_line_and_its_sources_with_verbose() -> None:
+    shaoyang = "rubrics/shaoyang/dept-overall-2023.yaml"
+    quiet = run("validate", shaoyang)
+    assert quiet.exit_code == 0
+    assert quiet.stdout.splitlines() == [
+        "通过：shaoyang-dept-overall-2023（版本0.1-reconstructed）：38个指标，27个末级指标，总分100"
+    ]
+    verbose = run("validate", "--verbose", shaoyang)
+    lines = verbose.stdout.splitlines()
+    assert lines[:2] == [quiet.stdout.strip(), "指标来源："]
+    assert len(lines) == 2 + 38
+    assert all(line.startswith("  ") and ": " in line for line in lines[2:])
+
+
+def test_every_command_takes_lang() -> None:
+    from perfscore.cli import main
+
+    def walk(command: click.Command) -> Iterator[click.Command]:
+        yield command
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                yield from walk(sub)
+
+    for command in walk(main):
+        assert any("--lang" in getattr(p, "opts", ()) for p in command.params), command.name
+    english = run("--lang", "en", "validate", "rubrics/shaoyang/dept-overall-2023.yaml")
+    chinese = run("validate", "--lang", "zh", "rubrics/shaoyang/dept-overall-2023.yaml")
+    assert english.stdout.startswith("ok: shaoyang-dept-overall-2023 (version")
+    assert chinese.stdout.startswith("通过：shaoyang-dept-overall-2023（版本")
+
+
+@pytest.mark.lang("zh")
+def test_the_progress_bar_names_elapsed_and_remaining_time_rate_and_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from perfscore.cli import app
+    from perfscore.population import batch
+    from perfscore.population.readers import read_population
+
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    records = list(batch.score_many(compiled, read_population("tests/data/diff/population.csv")))
+    screen = Console(file=io.StringIO(), width=160, force_terminal=True, color_system=None)
+    monkeypatch.setattr(app, "Console", lambda stderr=True: screen)
+    failed = sum(isinstance(r, batch.FailedDepartment) for r in records * 100)
+    seen = app._with_progress(iter(records * 100), len(records) * 100, lambda rs: list(rs))
+    assert len(seen) == len(records) * 100
+    shown = screen.file.getvalue()  # type: ignore[attr-defined]
+    for words in ("评分中", "已用", "剩余", "个/秒", f"失败{failed}个"):
+        assert words in shown, words

@@ -41,7 +41,8 @@ def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
         "    staff_authorized = 18\n"
         "    staff_actual = 19\n"
         "    staff_control_rate = 105.56\n"
-        "    - 105.56 超过 100 达 5.56，每 1 扣 0.5 分（整档计，不足一档不扣），计 5 档  (-2.5)\n"
+        "    - 在职人员控制率105.56%，超过100% 5.56个百分点，每个百分点扣0.5分（不足一档不扣），"
+        "扣2.5分，得2.5分  (-2.5)\n"
         "\n"
         "5 passed, 1 failed\n"
     )

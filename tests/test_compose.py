@@ -10,6 +10,9 @@ import pytest
 import perfscore
 from perfscore.errors import RubricValidationError
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 DATA = Path(__file__).parent / "data" / "compose"
 
 

@@ -38,6 +38,9 @@ from perfscore.cli.diff import diff_command
 from perfscore.population import Department, read_population
 from perfscore.render.diff_page import histogram_bins, render_html
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = "tests/data/diff"
 OLD = f"{DATA}/old.yaml"
@@ -600,6 +603,7 @@ def test_impact_per_department(population: str) -> None:
     ]
 
 
+@pytest.mark.lang("zh")
 @pytest.mark.parametrize("population", [CSV, JSONL])
 def test_impact_summary(population: str) -> None:
     _, analysis = analyse(population, top=3)
@@ -628,8 +632,12 @@ def test_impact_summary(population: str) -> None:
     assert key_spend.id == "key_spend"
     assert key_spend.old_explanation is not None
     assert key_spend.new_explanation is not None
-    assert [s.text for s in key_spend.old_explanation.steps] == ["90 在 [90, +∞) 内，得 10 分"]
-    assert [s.text for s in key_spend.new_explanation.steps] == ["90 在 [90, +∞) 内，得 15 分"]
+    assert [s.text for s in key_spend.old_explanation.steps] == [
+        "重点支出安排率90.00%，在90%（含）以上，得10分"
+    ]
+    assert [s.text for s in key_spend.new_explanation.steps] == [
+        "重点支出安排率90.00%，在90%（含）以上，得15分"
+    ]
 
 
 def test_top_movers_ties_put_grade_changes_first_then_file_order() -> None:
@@ -777,6 +785,7 @@ def test_histogram_bins_are_centred_on_round_widths() -> None:
 # --------------------------------------------------------------------------- command
 
 
+@pytest.mark.lang("zh")
 def test_cli_table_whole_output() -> None:
     result = run(OLD, NEW, "--population", CSV, "--top", "2")
     assert result.exit_code == 0, result.output
@@ -784,12 +793,14 @@ def test_cli_table_whole_output() -> None:
     assert result.stdout == expected("table.txt", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_cli_markdown_whole_output() -> None:
     result = run(OLD, NEW, "-p", JSONL, "--top", "2", "--format", "markdown")
     assert result.exit_code == 0, result.output
     assert result.stdout == expected("markdown.md", result.stdout)
 
 
+@pytest.mark.lang("zh")
 def test_cli_json_whole_output_and_keys() -> None:
     result = run(OLD, NEW, "-p", CSV, "--top", "1", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -961,6 +972,7 @@ def test_registered_in_the_main_command_when_cli_adds_it() -> None:
     assert len(json.loads(result.stdout)["changes"]) == 20
 
 
+@pytest.mark.lang("zh")
 def test_docs_example_is_current() -> None:
     """docs/diff.md shows the table output of the data pair: keep it true."""
     docs = (ROOT / "docs" / "diff.md").read_text(encoding="utf-8")

@@ -28,6 +28,9 @@ from perfscore import (
 
 from .conftest import one_leaf_rubric, rubric_from_yaml
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 D = Decimal
 
 
@@ -99,6 +102,7 @@ def test_leaf_and_branch_results(
         result["nope"]
 
 
+@pytest.mark.lang("zh")
 def test_explanation_off(demo_compiled: CompiledRubric, demo_inputs: Mapping[str, Any]) -> None:
     plain = demo_compiled.score(demo_inputs, explain=False)
     full = demo_compiled.score(demo_inputs)
@@ -112,7 +116,9 @@ def test_explanation_off(demo_compiled: CompiledRubric, demo_inputs: Mapping[str
         "project_spend_total": D("413.31"),
         "key_spend_rate": D("85.61"),
     }
-    assert [s.text for s in explanation.steps] == ["85.61 在 [80, 90) 内，得 4 分"]
+    assert [s.text for s in explanation.steps] == [
+        "重点支出安排率85.61%，在80%（含）至90%之间，得4分"
+    ]
 
 
 def test_to_dict_is_json_ready(
@@ -543,6 +549,7 @@ def row(result: ScoreResult, node: str) -> tuple[Decimal, Decimal, Status]:
     return r.effective_weight, r.score, r.status
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_full_marks() -> None:
     # b (40 points) cannot be scored: it gets its full 40; a and c score 10 each.
     result = na_result("full_marks")
@@ -563,6 +570,7 @@ def test_not_applicable_to_siblings() -> None:
     assert result.total == D(40)
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_rescale() -> None:
     # b's 40 leaves the total: the 60 applicable points are stretched to 100 (× 5/3).
     # a: 10/20 of 33.33 = 16.67; c: 10/40 of 66.67 = 16.67; each leaf rounded, then summed.
@@ -573,7 +581,7 @@ def test_not_applicable_rescale() -> None:
     assert result.total == D("33.34")
     assert result["a"].explanation is not None
     assert result["a"].explanation.steps[-1].text == (
-        "权重 20 → 33.33（承接不适用指标的权重）：10.00 × 33.33 / 20 = 16.67"
+        "分值20→33.33（承接不适用指标的分值）：10.00×33.33÷20=16.67"
     )
     assert result["b"].explanation is not None
     assert [s.text for s in result["b"].explanation.steps] == [
@@ -581,6 +589,7 @@ def test_not_applicable_rescale() -> None:
     ]
 
 
+@pytest.mark.lang("zh")
 def test_not_applicable_when_condition_and_leaf_policy() -> None:
     result = compiled(
         """
@@ -731,17 +740,18 @@ def test_zero_to_a_negative_power_in_a_derived_value() -> None:
     assert info.value.codes == ("evaluation.division_by_zero",)
 
 
+@pytest.mark.lang("zh")
 @pytest.mark.parametrize(
     ("rule", "x", "expected"),
     [
-        ("{places: 2}", "3.456", "3.456 按四舍五入保留 2 位小数为 3.46"),
-        ("{places: 2, mode: half_even}", "3.455", "3.455 按四舍六入五成双保留 2 位小数为 3.46"),
-        ("{places: 1, mode: half_down}", "3.45", "3.45 按五舍六入保留 1 位小数为 3.4"),
-        ("{places: 2, mode: up}", "3.451", "3.451 按远离零进位保留 2 位小数为 3.46"),
-        ("{places: 2, mode: down}", "3.459", "3.459 按向零截断保留 2 位小数为 3.45"),
-        ("{places: 2, mode: ceiling}", "3.451", "3.451 按向上取整保留 2 位小数为 3.46"),
-        ("{places: 2, mode: floor}", "3.459", "3.459 按向下取整保留 2 位小数为 3.45"),
-        ("{places: 0}", "3.5", "3.5 按四舍五入保留整数为 4"),
+        ("{places: 2}", "3.456", "3.456按四舍五入保留2位小数为3.46"),
+        ("{places: 2, mode: half_even}", "3.455", "3.455按四舍六入五成双保留2位小数为3.46"),
+        ("{places: 1, mode: half_down}", "3.45", "3.45按五舍六入保留1位小数为3.4"),
+        ("{places: 2, mode: up}", "3.451", "3.451按远离零进位保留2位小数为3.46"),
+        ("{places: 2, mode: down}", "3.459", "3.459按向零截断保留2位小数为3.45"),
+        ("{places: 2, mode: ceiling}", "3.451", "3.451按向上取整保留2位小数为3.46"),
+        ("{places: 2, mode: floor}", "3.459", "3.459按向下取整保留2位小数为3.45"),
+        ("{places: 0}", "3.5", "3.5按四舍五入保留整数为4"),
     ],
 )
 def test_rounding_step_names_the_rule(rule: str, x: str, expected: str) -> None:

@@ -18,6 +18,9 @@ from perfscore import (
 )
 from perfscore.formula import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_NODES
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 NUMBER = Symbol(ValueType.NUMBER)
 BOOLEAN = Symbol(ValueType.BOOLEAN)
 CHOICE = Symbol(ValueType.TEXT, ("好", "较好", "一般", "差"))

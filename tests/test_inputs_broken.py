@@ -15,6 +15,9 @@ import perfscore
 from perfscore import InputError, RubricValidationError
 from perfscore.population import read_population
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 RUBRIC = """
 id: broken-data
 title: 各种输入
@@ -252,7 +255,7 @@ def test_accepted_separators_still_need_groups_of_three(
         ("{label: L, kind: boolean, accept: [full_width]}", "'accept' only applies to numeric"),
         ("{label: L, kind: money, accept: [percent_sign]}", "only apply to kind percent"),
         ("{label: L, kind: count, accept: [fraction]}", "only apply to kind percent"),
-        ("{label: L, kind: money, accept: [guess]}", "must be 'full_width'"),
+        ("{label: L, kind: money, accept: [guess]}", "must be one of 'full_width'"),
     ],
 )
 def test_accept_is_checked_when_the_rubric_loads(spec: str, message: str) -> None:

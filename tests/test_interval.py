@@ -9,6 +9,9 @@ import pytest
 
 from perfscore._interval import Interval, interval_from_mapping, parse_interval
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 D = Decimal
 
 

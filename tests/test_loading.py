@@ -19,6 +19,9 @@ from perfscore.loading import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING
 
 from .conftest import one_leaf_rubric
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 FORMATS = Path(__file__).parent / "data" / "formats"
 
 

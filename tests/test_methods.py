@@ -7,8 +7,11 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import perfscore
+import perfscore.i18n
 from perfscore import (
     CompiledRubric,
     EvaluationError,
@@ -23,6 +26,9 @@ from perfscore import methods as methods_module
 from perfscore.methods import NUMBER
 
 from .conftest import one_leaf_rubric
+
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
 
 Leaf = Callable[..., CompiledRubric]
 D = Decimal
@@ -155,39 +161,34 @@ def test_deduction_under(leaf: Leaf, mode: str, x: str, expected: str) -> None:
     assert scores(leaf(UNDER % mode, weight="8"), x=x) == D(expected)
 
 
+@pytest.mark.lang("zh")
 def test_deduction_floor_and_cap(leaf: Leaf) -> None:
     scoring = (UNDER % "pro_rata") + "floor: 1\nmax_deduction: 3\n"
     compiled = leaf(scoring, weight="8")
     assert scores(compiled, x="97.5") == D(7)
     assert scores(compiled, x="90") == D(5)  # 4 points due, capped at 3
-    assert steps(compiled, x="90") == [
-        "90 低于 100 达 10，每 5 扣 2 分（按比例计），计 2 档，最多扣 3 分"
-    ]
-    assert steps(compiled, x="97.5") == [
-        "97.5 低于 100 达 2.5，每 5 扣 2 分（按比例计），计 0.5 档"
-    ]
+    assert steps(compiled, x="90") == ["X90，比100少10，每少5扣2分，最多扣3分，扣3分，得5分"]
+    assert steps(compiled, x="97.5") == ["X97.5，比100少2.5，每少5扣2分，扣1分，得7分"]
     assert scores(compiled, x="0") == D(5)
     floored = leaf((UNDER % "whole") + "floor: 1\n", weight="8")
     assert scores(floored, x="50") == D(1)
-    assert steps(floored, x="50")[-1] == "扣至 1 分为止"
+    assert steps(floored, x="50") == ["X50，比100少50，每少5扣2分", "扣至1分为止"]
 
 
+@pytest.mark.lang("zh")
 def test_deduction_explanation(leaf: Leaf) -> None:
     compiled = leaf(OVER_WHOLE, weight="5")
-    assert steps(compiled, x="100") == ["100 ≤ 100，得满分 5"]
+    assert steps(compiled, x="100") == ["X100，未超过100，得满分5分"]
     assert steps(compiled, x="101.5") == [
-        "101.5 超过 100 达 1.5，每 1 扣 0.5 分（整档计，不足一档不扣），计 1 档"
+        "X101.5，比100多1.5，每多1扣0.5分（不足一档不扣），扣0.5分，得4.5分"
     ]
-    assert steps(compiled, x="300") == [
-        "300 超过 100 达 200，每 1 扣 0.5 分（整档计，不足一档不扣），计 200 档",
-        "扣完为止，最低 0 分",
-    ]
+    assert steps(compiled, x="300") == ["X300，比100多200，每多1扣0.5分", "扣完为止，得0分"]
     explanation = compiled.score({"x": "101.5"})["a"].explanation
     assert explanation is not None
     assert explanation.steps[0].points == D("-0.5")
     partial = leaf(UNDER % "partial_up", weight="8")
-    assert steps(partial, x="97") == ["97 低于 100 达 3，每 5 扣 2 分（不足一档按一档计），计 1 档"]
-    assert steps(partial, x="100") == ["100 ≥ 100，得满分 8"]
+    assert steps(partial, x="97") == ["X97，比100少3，每少5扣2分（不足一档按一档计），扣2分，得6分"]
+    assert steps(partial, x="100") == ["X100，不低于100，得满分8分"]
 
 
 def test_deduction_floor_above_weight_refused() -> None:
@@ -259,7 +260,7 @@ def test_bands_lower_end_included(leaf: Leaf, x: str, expected: str) -> None:
 def test_bands_otherwise(leaf: Leaf) -> None:
     compiled = leaf(KEY_SPEND + "otherwise: 0\n", weight="5")
     assert scores(compiled, x="59.99") == 0
-    assert steps(compiled, x="59.99") == ["59.99 不在任何区间，得 0 分"]
+    assert steps(compiled, x="59.99") == ["X 59.99, in no band: 0 points"]
 
 
 def test_bands_without_otherwise_fail_when_no_band_holds(leaf: Leaf) -> None:
@@ -274,10 +275,11 @@ def test_bands_without_otherwise_fail_when_no_band_holds(leaf: Leaf) -> None:
     )
 
 
+@pytest.mark.lang("zh")
 def test_bands_explanation(leaf: Leaf) -> None:
     compiled = leaf(ADJUST)
-    assert steps(compiled, x="0") == ["0 = 0，得 10 分"]
-    assert steps(compiled, x="25") == ["25 在 (20, 30] 内（偏高），得 2 分"]
+    assert steps(compiled, x="0") == ["X0，等于0，得10分"]
+    assert steps(compiled, x="25") == ["X25，在20至30（含）之间（偏高），得2分"]
 
 
 def test_bands_overlap_refused() -> None:
@@ -348,11 +350,12 @@ def test_proportional(leaf: Leaf, x: str, expected: str) -> None:
     assert scores(leaf(PROPORTIONAL, weight="25"), x=x) == D(expected)
 
 
+@pytest.mark.lang("zh")
 def test_proportional_explanation(leaf: Leaf) -> None:
     compiled = leaf(PROPORTIONAL, weight="25")
-    assert steps(compiled, x="120") == ["120 ≥ 100，得满分 25（满分为止）"]
-    assert steps(compiled, x="-3") == ["-3 ≤ 0，得 0 分"]
-    assert steps(compiled, x="80") == ["按比例得分 25 × 80 / 100"]
+    assert steps(compiled, x="120") == ["X120，达到100，得满分25分（满分为止）"]
+    assert steps(compiled, x="-3") == ["X-3，不高于0，得0分"]
+    assert steps(compiled, x="80") == ["X80，未达到100，按比例计分：80÷100×25分"]
 
 
 def test_proportional_full_at_is_a_formula(leaf: Leaf) -> None:
@@ -450,14 +453,15 @@ def test_checklist_deduct(leaf: Leaf, p: bool, n: int, floor: str, expected: str
     assert compiled.score({"p": p, "n": n})["a"].score == D(expected)
 
 
+@pytest.mark.lang("zh")
 def test_checklist_deduct_explanation(leaf: Leaf) -> None:
     compiled = leaf(DEDUCT % "0", weight="5", inputs=COUNTS)
     explanation = compiled.score({"p": False, "n": 4})["a"].explanation
     assert explanation is not None
     assert [(s.kind, s.text, s.points) for s in explanation.steps] == [
         ("item", "✗ 制度缺失", D(-2)),
-        ("item", "每例不合规：4 项 × 1 分", D(-4)),
-        ("floor", "扣完为止，最低 0 分", D(1)),
+        ("item", "每例不合规：4项×1分", D(-4)),
+        ("floor", "扣完为止，得0分", D(1)),
     ]
 
 
@@ -500,6 +504,7 @@ def test_levels_fraction(leaf: Leaf, level: str, expected: str) -> None:
     assert compiled.score({"d": level})["a"].score == D(expected)
 
 
+@pytest.mark.lang("zh")
 @pytest.mark.parametrize(
     ("level", "expected"),
     [("及时完整", "3"), ("基本及时完整", "1.5"), ("不及时或不完整", "0")],
@@ -512,7 +517,7 @@ def test_levels_points(leaf: Leaf, level: str, expected: str) -> None:
     """
     compiled = leaf(scoring, weight="3", inputs=LEVELS_INPUT)
     assert compiled.score({"d": level})["a"].score == D(expected)
-    assert steps(compiled, d=level) == [f"等级“{level}”，得 {expected} 分"]
+    assert steps(compiled, d=level) == [f"等级“{level}”，得{expected}分"]
 
 
 def test_levels_must_cover_every_option() -> None:
@@ -584,11 +589,12 @@ def test_cases_first_match_and_otherwise(
     assert result["a"].score == D(expected)
 
 
+@pytest.mark.lang("zh")
 def test_cases_explanation(leaf: Leaf) -> None:
     compiled = leaf(CASES % "otherwise: 1", weight="3", inputs=SURPLUS)
-    assert steps(compiled, surplus="0", last_year="1") == ["无结余：得 3 分"]
-    assert steps(compiled, surplus="1", last_year="1") == ["surplus <= last_year：得 2 分"]
-    assert steps(compiled, surplus="1.5", last_year="1") == ["无一情形成立，得 1 分"]
+    assert steps(compiled, surplus="0", last_year="1") == ["无结余：得3分"]
+    assert steps(compiled, surplus="1", last_year="1") == ["surplus <= last_year：得2分"]
+    assert steps(compiled, surplus="1.5", last_year="1") == ["无一情形成立，得1分"]
 
 
 def test_cases_without_otherwise(leaf: Leaf) -> None:
@@ -632,9 +638,10 @@ def test_formula_is_clamped(leaf: Leaf, x: str, expected: str) -> None:
     assert scores(leaf(FORMULA, weight="15"), x=x) == D(expected)
 
 
+@pytest.mark.lang("zh")
 def test_formula_clamp_is_explained(leaf: Leaf) -> None:
     compiled = leaf(FORMULA, weight="15")
-    assert steps(compiled, x="200") == ["x / 100 * 15 = 30", "限定在 [0, 15] 内"]
+    assert steps(compiled, x="200") == ["x / 100 * 15 = 30", "限定在0至15分之间"]
     assert steps(compiled, x="50") == ["x / 100 * 15 = 7.5"]
 
 
@@ -746,3 +753,88 @@ def test_register_method_needs_an_identifier_kind() -> None:
 
     with pytest.raises(ValueError, match="kind must be an identifier"):
         register_method(Nameless)
+
+
+_REPORT_RUBRIC = """
+schema_version: 1
+id: report-style
+title: 扣分说明
+total: 6
+inputs:
+  staff_authorized: {label: 编制数, kind: count}
+  staff_actual: {label: 实有人数, kind: count}
+  last: {label: 上年“三公”经费, kind: money}
+  this: {label: 本年“三公”经费, kind: money}
+derived:
+  staff_rate: {label: 在职人员控制率, formula: staff_actual / staff_authorized, as_percent: true}
+  change: {label: 变动率, formula: (this - last) / last, as_percent: true}
+indicators:
+  - id: staff
+    name: 在职人员控制率
+    weight: 3
+    scoring:
+      method: deduction
+      value: staff_rate
+      threshold: 100
+      direction: over
+      deduct: {points: 0.5, per: 1, steps: whole}
+  - id: change
+    name: “三公”经费变动率
+    weight: 3
+    scoring:
+      method: deduction
+      value: change
+      threshold: 0
+      direction: over
+      deduct: {points: 0.5, per: 1, steps: whole}
+grades:
+  - {name: 合格, range: "[0, 6]"}
+"""
+
+
+@pytest.mark.lang("zh")
+def test_explanations_read_as_a_report_writes_them() -> None:
+    """Percents with %, at the rubric's places (136/143 is 95.10%, not 95.1), deductions
+    as 扣0.5分: the 扣分说明 an evaluator would write."""
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(_REPORT_RUBRIC))
+    result = compiled.score(
+        {"staff_authorized": 143, "staff_actual": 136, "last": 100, "this": 102}
+    )
+    texts = {n.id: [s.text for s in n.explanation.steps] for n in result.leaves if n.explanation}
+    assert texts == {
+        "staff": ["在职人员控制率95.10%，未超过100%，得满分3分"],
+        "change": ["变动率2.00%，超过0两个百分点，每个百分点扣0.5分，扣1分，得2分"],
+    }
+
+
+def test_explanations_follow_the_language_asked_for() -> None:
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(_REPORT_RUBRIC))
+    inputs = {"staff_authorized": 143, "staff_actual": 136, "last": 100, "this": "102.5"}
+    with perfscore.i18n.use_lang("en"):
+        english = compiled.score(inputs)["change"].explanation
+    with perfscore.i18n.use_lang("zh"):
+        chinese = compiled.score(inputs)["change"].explanation
+    assert english is not None
+    assert chinese is not None
+    assert [s.text for s in english.steps] == [
+        "变动率 2.50%, 2.5 percentage points above 0; 0.5 points off per percentage point "
+        "(whole steps only): 1 off, 2 points"
+    ]
+    assert [s.text for s in chinese.steps] == [
+        "变动率2.50%，超过0 2.5个百分点，每个百分点扣0.5分（不足一档不扣），扣1分，得2分"
+    ]
+
+
+@given(
+    st.text(alphabet="甲乙{}'\\\"x 。", max_size=12),
+    st.text(alphabet="0123456789.%", max_size=6),
+)
+def test_a_filler_writes_what_format_writes(literal: str, value: str) -> None:
+    """A filled explanation template is exactly ``str.format``'s text, whatever the
+    literal parts hold (quotes, backslashes, doubled braces)."""
+    template = (
+        literal.replace("{", "{{").replace("}", "}}")
+        + "{value}"
+        + literal[::-1].replace("{", "{{").replace("}", "}}")
+    )
+    assert methods_module.filler(template, "value")(value=value) == template.format(value=value)

@@ -106,7 +106,7 @@ def test_registry_answers_the_version_in_force() -> None:
     with pytest.raises(RubricError) as info:
         registry.in_force("citi", D(2024, 1, 1))
     assert info.value.codes == ("registry.unknown_id",)
-    assert info.value.issues[0].hint == "did you mean 'city'?"
+    assert info.value.issues[0].hint == "是否应为 'city'？"
     with pytest.raises(RubricError) as info:
         registry.get("city", "1999")
     assert info.value.codes == ("registry.unknown_version",)

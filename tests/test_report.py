@@ -27,6 +27,9 @@ from perfscore.loading import load_document
 from perfscore.render import scoresheet as report
 from perfscore.results import Explanation, IndicatorResult, ScoreResult, Status, Step
 
+#: Reports are written in Chinese; tests of English issue texts pin English.
+pytestmark = pytest.mark.lang("zh")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_RUBRIC = "examples/demo/rubric.yaml"
 DEMO_INPUTS = "examples/demo/inputs.yaml"
@@ -69,6 +72,7 @@ def column(ws: Worksheet, letter: str, first: int, last: int) -> list[Any]:
 # --------------------------------------------------------------------------- xlsx
 
 
+@pytest.mark.lang("zh")
 def test_demo_xlsx_merged_ranges_and_values() -> None:
     rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
     content = report.render_report(result, rubric, "xlsx", department="大祥区应急管理局")
@@ -120,11 +124,8 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
     assert ws["D18"].value == "良好"
     # deductions explained, full marks as a dash
     assert ws["G4"].value == "—"
-    assert ws["G6"].value == "扣1分：85.61 在 [80, 90) 内，得 4 分"
-    assert (
-        ws["G10"].value
-        == "扣1分：1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档（-1）"
-    )
+    assert ws["G6"].value == "扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分"
+    assert ws["G10"].value == "扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分"
     assert ws["A20"].value == DEMO_BANDS
 
 
@@ -151,6 +152,7 @@ def test_xlsx_numbers_borders_and_print_setup() -> None:
     assert all(ws.row_dimensions[r].height for r in range(4, 19))
 
 
+@pytest.mark.lang("zh")
 def test_project_xlsx_row_groups_share_their_standard() -> None:
     rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
     content = report.render_report(result, rubric, "xlsx", department="应急物资储备项目")
@@ -185,7 +187,7 @@ def test_project_xlsx_row_groups_share_their_standard() -> None:
     assert ws["C16"].value == 100
     assert ws["E16"].value == pytest.approx(95.05)
     assert ws["C17"].value == "优"
-    assert ws["F6"].value == "扣1.5分：得分比例 = 0.9；15 × 0.9 = 13.50"
+    assert ws["F6"].value == "扣1.5分：得分比例=0.9；15×0.9=13.50"
 
 
 # --------------------------------------------------------------------------- html
@@ -325,14 +327,14 @@ DEMO_MARKDOWN = """\
 | :-- | :-- | :-- | --: | :-- | --: | :-- |
 | 投入 | 预算配置 | 财政供养人员控制率 | 5 | 以100%为标准，控制率≤100%计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
 |  |  | "三公经费"变动率 | 5 | 变动率≤0计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
-|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；&lt;60%计0分。 | 4.00 | 扣1分：85.61 在 \\[80, 90) 内，得 4 分 |
+|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；<60%计0分。 | 4.00 | 扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分 |
 |  | **小计** |  | **15** |  | **14.00** |  |
-| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；&gt;30%计0分。 | 8.00 | 扣2分：3.54 在 (0, 10\\] 内，得 8 分 |
+| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；>30%计0分。 | 8.00 | 扣2分：预算调整率3.54%，在0至10%（含）之间，得8分 |
 |  | 预算管理 | 管理制度健全性 | 9 |  | 9.00 | — |
-|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：1 超过 0 达 1，每 1 扣 1 分（整档计，不足一档不扣），计 1 档（-1） |
-|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：等级“基本及时完整”，得 6 分 |
+|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分 |
+|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：等级“基本及时完整”，得6分 |
 |  | **小计** |  | **40** |  | **33.00** |  |
-| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：按比例得分 25 × 91.67 / 100；22.9175 按四舍五入保留 2 位小数为 22.92 |
+| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：重点工作办结率91.67%，未达到100%，按比例计分：91.67%÷100%×25分；22.9175按四舍五入保留2位小数为22.92 |
 |  | **小计** |  | **25** |  | **22.92** |  |
 | 效果 | 履职效益 | 社会公众或服务对象满意度 | 20 | 满意度≥90%计满分；80%(含)-90%计16分；70%(含)-80%计12分；&lt;70%计0分。 | 20.00 | — |
 |  | **小计** |  | **20** |  | **20.00** |  |
@@ -350,14 +352,14 @@ PROJECT_MARKDOWN = """\
 
 | 一级指标 | 二级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
 | :-- | :-- | --: | :-- | --: | :-- |
-| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：按比例得分 10 × 93 / 100 |
+| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：预算执行率93.00%，未达到100%，按比例计分：93.00%÷100%×10分 |
 | 产出指标 | 储备帐篷数量（顶） | 15 | 定量指标达到年度指标值计满分，未达到按实际完成值与指标值之比计分；定性指标按三档计分。 | 15.00 | — |
-|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：得分比例 = 0.9；15 × 0.9 = 13.50 |
+|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：得分比例=0.9；15×0.9=13.50 |
 |  | 物资验收合格率（%） | 10 |  | 10.00 | — |
-|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：得分比例 = 0.9；5 × 0.9 = 4.50 |
+|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：得分比例=0.9；5×0.9=4.50 |
 |  | 单位储备成本（元/件） | 5 |  | 5.00 | — |
 |  | **小计** | **50** |  | **48.00** |  |
-| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：得分比例 = 0.85；15 × 0.85 = 12.75 |
+| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：得分比例=0.85；15×0.85=12.75 |
 |  | 应急物资调拨响应时间（小时） | 15 |  | 15.00 | — |
 |  | **小计** | **30** |  | **27.75** |  |
 | 满意度指标 | 受助群众满意度（%） | 10 | 同产出指标；未设满意度指标的，其分值按比例转入其他一级指标。 | 10.00 | — |
@@ -437,6 +439,7 @@ grades:
 """
 
 
+@pytest.mark.lang("zh")
 def test_a_fourth_level_gets_its_own_column() -> None:
     rubric = perfscore.loads_rubric(TINY, name="tiny.yaml")
     result = perfscore.compile_rubric(rubric).score({"rate": 50, "ok": False})
@@ -528,7 +531,7 @@ def leaf(
                 "0.00",
                 weight="2",
             ),
-            "扣2分：3 超过 0 达 3，每 1 扣 1 分，计 3 档（-3）；扣完为止，最低 0 分",
+            "扣2分：3 超过 0 达 3，每 1 扣 1 分，计 3 档；扣完为止，最低 0 分",
             id="deduction-floored",
         ),
         pytest.param(
@@ -652,7 +655,7 @@ def test_bad_inputs_exit_3_with_located_issues(tmp_path: Path) -> None:
     bad.write_text("staff_authorized: 18\n", encoding="utf-8")
     result = run("report", DEMO_RUBRIC, str(bad), "-o", str(tmp_path / "x.md"))
     assert result.exit_code == 3
-    assert "missing required input 'staff_actual'" in result.stderr
+    assert "缺少必填输入项 'staff_actual'" in result.stderr
     assert not (tmp_path / "x.md").exists()
 
 
@@ -711,7 +714,7 @@ def test_population_writes_one_report_per_good_department(tmp_path: Path) -> Non
     lines = result.stderr.splitlines()
     assert lines[0] == "failed:"
     assert lines[1] == f"  c ({tmp_path / 'population' / 'c.yaml'}):"
-    assert "    staff_actual: input 'staff_actual' (实际在职人数): 'lots' is not a number" in (
+    assert "    staff_actual: 输入项 'staff_actual'（实际在职人数）：'lots' 不是数字" in (
         result.stderr
     )
     assert any(line.startswith("  d (") for line in lines)

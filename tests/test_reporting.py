@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import perfscore
 from perfscore.errors import Issue, Location
 from perfscore.render import text as reporting
 from perfscore.results import ScoreResult
+
+#: Results are written in Chinese; the tests of issue texts pin English.
+pytestmark = pytest.mark.lang("zh")
 
 # Four levels deep; a leaf whose weight moves to its siblings when it has no value; names
 # with rich markup and a markdown pipe in them, which must come out literally.
@@ -72,12 +78,14 @@ def result(rubric: perfscore.Rubric) -> ScoreResult:
     return perfscore.compile_rubric(rubric).score({"rate": 50, "ok": False})
 
 
+@pytest.mark.lang("en")
 def test_problem_count() -> None:
     assert reporting.problem_count(0) == "0 problems found"
     assert reporting.problem_count(1) == "1 problem found"
     assert reporting.problem_count(2) == "2 problems found"
 
 
+@pytest.mark.lang("en")
 def test_render_issues() -> None:
     issues = [
         Issue("a.b", "first", Location("f.yaml", 3, 5, ("x", 0)), "try this"),
@@ -88,6 +96,7 @@ def test_render_issues() -> None:
     )
 
 
+@pytest.mark.lang("en")
 def test_rubric_summary(rubric: perfscore.Rubric) -> None:
     assert reporting.render_rubric_summary(rubric) == (
         "ok: tiny (version 2): 6 indicators, 3 leaves, total 10"
@@ -96,17 +105,17 @@ def test_rubric_summary(rubric: perfscore.Rubric) -> None:
 
 def test_table(result: ScoreResult) -> None:
     assert reporting.render_table(result) == (
-        "指标 indicator        id          分值 weight   得分 score   状态 status\n"
-        "────────────────────────────────────────────────────────────────────────\n"
-        "投入 | 管理           top                  10         3.34   已评分\n"
-        "  预算                mid                  10         3.34   已评分\n"
-        "    [red]执行[/red]   low                  10         3.34   已评分\n"
-        "      车辆            cars_used      4 → 0.00         0.00   不适用\n"
-        "      完成率          done           4 → 6.67         3.34   已评分\n"
-        "      制度            rules          2 → 3.33         0.00   已评分\n"
+        "指标                  id              分值   得分   状态\n"
+        "──────────────────────────────────────────────────────────\n"
+        "投入 | 管理           top               10   3.34   已评分\n"
+        "  预算                mid               10   3.34   已评分\n"
+        "    [red]执行[/red]   low               10   3.34   已评分\n"
+        "      车辆            cars_used   4 → 0.00   0.00   不适用\n"
+        "      完成率          done        4 → 6.67   3.34   已评分\n"
+        "      制度            rules       2 → 3.33   0.00   已评分\n"
         "\n"
-        "总分 total: 3.34 / 10\n"
-        "等次 grade: 差"
+        "总分：3.34 / 10\n"
+        "等次：差"
     )
 
 
@@ -114,13 +123,12 @@ def test_table_has_no_trailing_spaces_at_any_width(result: ScoreResult) -> None:
     for width in (40, 80, 200):
         text = reporting.render_table(result, width=width)
         assert all(line == line.rstrip() for line in text.splitlines())
-        assert "总分 total: 3.34 / 10" in text
+        assert "总分：3.34 / 10" in text
 
 
 def test_markdown(result: ScoreResult) -> None:
     assert reporting.render_markdown(result) == (
-        "| 一级指标 | 二级指标 | 三级指标 | 四级指标 "
-        "| id | 分值 weight | 得分 score | 状态 status |\n"
+        "| 一级指标 | 二级指标 | 三级指标 | 四级指标 | id | 分值 | 得分 | 状态 |\n"
         "| :-- | :-- | :-- | :-- | :-- | --: | --: | :-- |\n"
         "| **投入 \\| 管理** |  |  |  | `top` | 10 | 3.34 | 已评分 |\n"
         "|  | **预算** |  |  | `mid` | 10 | 3.34 | 已评分 |\n"
@@ -129,8 +137,8 @@ def test_markdown(result: ScoreResult) -> None:
         "|  |  |  | 完成率 | `done` | 4 → 6.67 | 3.34 | 已评分 |\n"
         "|  |  |  | 制度 | `rules` | 2 → 3.33 | 0.00 | 已评分 |\n"
         "\n"
-        "- 总分 total: 3.34 / 10\n"
-        "- 等次 grade: 差"
+        "- 总分：3.34 / 10\n"
+        "- 等次：差"
     )
 
 
@@ -144,38 +152,38 @@ def test_json_is_to_dict(result: ScoreResult) -> None:
 def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rubric) -> None:
     assert reporting.render_explanation(result, "cars_used", rubric=rubric) == (
         "车辆 (cars_used)\n"
-        "  得分 score: 0.00 / 0.00\n"
-        "  状态 status: 不适用\n"
-        "  分值 weight: 4 → 0.00\n"
-        "  取值 values:\n"
-        "    cars = — (no value: not applicable)  (公务用车数)\n"
-        "    car_rate = — (no value: not applicable)  (车辆使用率)\n"
-        "  步骤 steps:\n"
-        "    not_applicable: 不适用（公务用车数、车辆使用率无值）：权重分配给同级指标"
+        "  得分：0.00 / 0.00\n"
+        "  状态：不适用\n"
+        "  分值：4 → 0.00\n"
+        "  取值：\n"
+        "    cars = —（无值：不适用）（公务用车数）\n"
+        "    car_rate = —（无值：不适用）（车辆使用率）\n"
+        "  评分过程：\n"
+        "    不适用（公务用车数、车辆使用率无值）：权重分配给同级指标"
     )
 
 
 def test_explain_without_rubric_has_no_labels(result: ScoreResult) -> None:
     assert reporting.render_explanation(result, "done") == (
         "完成率 (done)\n"
-        "  得分 score: 3.34 / 6.67\n"
-        "  状态 status: 已评分\n"
-        "  分值 weight: 4 → 6.67\n"
-        "  评分标准 standard: 按比例计分\n"
-        "  取值 values:\n"
+        "  得分：3.34 / 6.67\n"
+        "  状态：已评分\n"
+        "  分值：4 → 6.67\n"
+        "  评分标准：按比例计分\n"
+        "  取值：\n"
         "    rate = 50\n"
-        "  步骤 steps:\n"
-        "    proportional: 按比例得分 4 × 50 / 100\n"
-        "    redistribution: 权重 4 → 6.67（承接不适用指标的权重）：2.00 × 6.67 / 4 = 3.34"
+        "  评分过程：\n"
+        "    完成率50%，未达到100%，按比例计分：50%÷100%×4分\n"
+        "    分值4→6.67（承接不适用指标的分值）：2.00×6.67÷4=3.34"
     )
 
 
 def test_explain_branch_lists_children(result: ScoreResult) -> None:
     assert reporting.render_explanation(result, "low") == (
         "[red]执行[/red] (low)\n"
-        "  得分 score: 3.34 / 10\n"
-        "  状态 status: 已评分\n"
-        "  下级指标 children:\n"
+        "  得分：3.34 / 10\n"
+        "  状态：已评分\n"
+        "  下级指标：\n"
         "    车辆 (cars_used): 0.00 / 0.00  不适用\n"
         "    完成率 (done): 3.34 / 6.67  已评分\n"
         "    制度 (rules): 0.00 / 3.33  已评分"
@@ -190,8 +198,8 @@ def test_explain_all_leaves_ends_with_total(result: ScoreResult) -> None:
         "完成率 (done)",
         "制度 (rules)",
     ]
-    assert "    item: ✗ 制度健全 (+0)" in blocks[2]
-    assert blocks[-1] == "总分 total: 3.34 / 10\n等次 grade: 差"
+    assert "    ✗ 制度健全（+0）" in blocks[2]
+    assert blocks[-1] == "总分：3.34 / 10\n等次：差"
 
 
 def test_explain_unknown_id_is_key_error(result: ScoreResult) -> None:
@@ -216,3 +224,45 @@ def test_reporting_neither_prints_nor_exits() -> None:
     }
     assert "cli" not in imported
     assert "click" not in source
+
+
+_PIECES = st.sampled_from(
+    [
+        "在职人员控制率",
+        "95.10%",
+        "，",
+        "超过",
+        "100%",
+        " ",
+        "5.56",
+        "个百分点",
+        "扣0.5分",
+        "id_x",
+        "甲",
+    ]
+)
+
+
+@given(st.lists(_PIECES, min_size=1, max_size=30), st.integers(min_value=8, max_value=80))
+def test_explain_wraps_to_the_width_without_splitting_numbers(
+    pieces: list[str], width: int
+) -> None:
+    """Wrapped, a line keeps its text (only breaks are added), every number stays whole
+    on one line, and no line is wider than asked unless one number alone is."""
+    line = "    " + "".join(pieces)
+    lines = reporting.wrap(line, width)
+    assert "".join("".join(part.split()) for part in lines) == "".join(line.split())
+    numbers = re.findall(r"[-+]?[0-9][0-9.,]*%?", line)
+    for number in numbers:
+        assert any(number in part for part in lines), number
+    for part in lines:
+        wide = reporting._columns(part) > width
+        assert not wide or len(part.split()) == 1, part
+
+
+def test_explain_with_a_width_wraps_long_steps(result: ScoreResult) -> None:
+    text = reporting.render_explanation(result, "done", width=30)
+    assert all(reporting._columns(line) <= 30 for line in text.splitlines())
+    assert text.replace("\n", "").replace(" ", "") == reporting.render_explanation(
+        result, "done"
+    ).replace("\n", "").replace(" ", "")

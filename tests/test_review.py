@@ -79,7 +79,7 @@ def test_the_example_self_evaluation_has_every_kind_of_finding(
     timeliness = review.by_kind("over_claimed")[3]
     assert timeliness.indicator == "timeliness"
     assert timeliness.difference == Decimal("1.20")
-    assert "6 × 80 / 100" in timeliness.explanation
+    assert "80.00%÷100%×6分" in timeliness.explanation
     grade = review.by_kind("grade_mismatch")[0]
     assert (grade.claimed, grade.computed) == ("良好", "不合格")
     assert review.discrepancy == Decimal("1") + 2 + 1 + Decimal("1.2") + 1 + Decimal("2.8")

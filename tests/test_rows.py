@@ -9,6 +9,9 @@ import pytest
 
 import perfscore
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).parents[1]
 RUBRIC = ROOT / "rubrics" / "mof" / "project-self-eval-2020.yaml"
 

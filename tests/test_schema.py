@@ -18,6 +18,9 @@ from perfscore.authoring.schema import INTERVAL_PATTERN, inputs_schema, rubric_s
 from perfscore.cli import main
 from perfscore.methods import method_kinds
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_FILES = sorted(
     p

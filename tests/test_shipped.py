@@ -269,7 +269,7 @@ def test_validate_json_of_an_invalid_rubric_is_the_error(tmp_path: Path) -> None
     data = json.loads(result.stdout)
     ERROR.validate(data)
     assert [issue["code"] for issue in data["issues"]] == ["yaml.syntax"]
-    assert result.stderr.endswith("1 problem found\n")
+    assert result.stderr.endswith("发现1个问题\n")
 
 
 def test_warnings_in_a_result_have_the_issue_shape() -> None:

@@ -26,6 +26,9 @@ from perfscore.authoring.template import (
 )
 from perfscore.cli import main
 
+#: The messages these tests assert are the English ones.
+pytestmark = pytest.mark.lang("en")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo" / "rubric.yaml"
 DEMO_INPUTS = ROOT / "examples" / "demo" / "inputs.yaml"

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import i18n
-from .errors import Issue, Location, PathPart, RubricValidationError
+from .errors import Issue, Location, PathPart, Problem, RubricValidationError
+from .i18n import msg
 from .resolvers import SHIPPED_PREFIX, bundled_root, candidates
 
 MAX_CHAIN: Final = 8
@@ -69,20 +70,15 @@ def resolve_reference(ref: Any, referrer: Path | None) -> Path:
     For a caller that names one rubric file (a golden-case file's ``rubric``); documents
     referenced from rubrics are found by a resolver (:mod:`perfscore.resolvers`)."""
     if not isinstance(ref, str) or not ref.strip():
-        raise ValueError(
-            "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'"
-        )
+        raise Problem("compose.ref_text")
     text = ref.strip()
     if text.startswith(SHIPPED_PREFIX):
         root = bundled_root()
         if root is None:
-            raise ValueError("the rubrics shipped with perfscore are not installed")
+            raise Problem("compose.not_installed")
         base, name = root, text[len(SHIPPED_PREFIX) :]
     elif referrer is None:
-        raise ValueError(
-            f"{ref!r} is relative to the rubric's file, and this rubric was not read from a "
-            "file: name a shipped rubric as 'perfscore:NAME', or load the rubric from its file"
-        )
+        raise Problem("compose.relative", ref=repr(ref))
     else:
         base, name = referrer.parent, text
     try:
@@ -96,7 +92,7 @@ def resolve_reference(ref: Any, referrer: Path | None) -> Path:
                 return candidate
         except OSError:  # a name too long, a folder that may not be read
             continue
-    raise ValueError(f"no rubric file found for {ref!r}")
+    raise Problem("compose.not_found", ref=repr(ref))
 
 
 class Composer:
@@ -140,11 +136,13 @@ class Composer:
         source: Any,
         path: tuple[PathPart, ...],
         code: str,
-        message: str,
-        hint: str | None = None,
+        message: dict[str, Any] | str,
+        hint: dict[str, Any] | None = None,
     ) -> None:
+        if isinstance(message, str):  # a text the catalogue does not hold (a resolver's own)
+            message = msg("text", text=message)
         location = source.locate(path) if source is not None else Location(path=path)
-        self.issues.append(Issue(code, message, location, hint))
+        self.issues.append(Issue.of(code, location, message=message, hint=hint))
 
     # -- the work -------------------------------------------------------------------
     def compose(
@@ -163,7 +161,7 @@ class Composer:
                 source,
                 ("changes",),
                 "compose.changes_without_extends",
-                "'changes' edits a base rubric: add 'extends'",
+                msg("compose.changes_without_extends"),
             )
             data.pop("changes")
         return data
@@ -181,7 +179,7 @@ class Composer:
                 source,
                 key,
                 "compose.reference",
-                "a reference is a non-empty string such as 'perfscore:mof/dept-overall-menu-2013'",
+                msg("compose.ref_text"),
             )
             return None
         try:
@@ -191,15 +189,15 @@ class Composer:
             self.issues.append(replace(e.issue, location=location))
             return None
         except ValueError as e:
-            self.error(source, key, "compose.reference", str(e))
+            text = e.text if isinstance(e, Problem) else msg("text", text=str(e))
+            self.error(source, key, "compose.reference", text)
             return None
         if resolved in chain:
             self.error(
                 source,
                 key,
                 "compose.cycle",
-                "rubrics extend or use each other in a cycle: "
-                + " -> ".join(_short(p) for p in (*chain, resolved)),
+                msg("compose.cycle", cycle=" -> ".join(_short(p) for p in (*chain, resolved))),
             )
             return None
         if len(chain) >= MAX_CHAIN:
@@ -207,7 +205,7 @@ class Composer:
                 source,
                 key,
                 "compose.too_deep",
-                f"more than {MAX_CHAIN} rubrics chained by extends/uses",
+                msg("compose.too_deep", limit=MAX_CHAIN),
             )
             return None
         if not isinstance(data, dict):
@@ -215,7 +213,7 @@ class Composer:
                 source,
                 key,
                 "compose.reference",
-                f"{ref!r} does not hold a rubric or library mapping",
+                msg("compose.not_rubric", ref=repr(ref)),
             )
             return None
         nested = Composer(self.load, sub_source.__class__(name, []))
@@ -242,7 +240,7 @@ class Composer:
                 source,
                 ("extends",),
                 "compose.reference",
-                f"{target} is a library: name it under 'uses', not 'extends'",
+                msg("compose.library_extended", name=str(target)),
             )
             return data
         own_ids = {n.get("id") for n in _indicators(data.get("indicators")) if isinstance(n, dict)}
@@ -276,7 +274,7 @@ class Composer:
                 source,
                 where,
                 "compose.change",
-                "a change is a mapping with 'set', 'remove' or 'add'",
+                msg("compose.change_mapping"),
             )
             return
         ops = [k for k in (*_TREE_OPS, *_INPUT_OPS) if k in change]
@@ -285,7 +283,7 @@ class Composer:
                 source,
                 where,
                 "compose.change",
-                "a change has exactly one of " + ", ".join(repr(k) for k in _OPS_SHOWN),
+                msg("compose.change_one", ops=", ".join(repr(k) for k in _OPS_SHOWN)),
             )
             return
         op = ops[0]
@@ -294,9 +292,7 @@ class Composer:
             return
         tops = doc.get("indicators")
         if not isinstance(tops, list):
-            self.error(
-                source, where, "compose.change", "the base rubric has no indicator list to change"
-            )
+            self.error(source, where, "compose.change", msg("compose.no_indicators"))
             return
         if op == "add":
             node = change["add"]
@@ -310,7 +306,7 @@ class Composer:
                         source,
                         (*where, "under"),
                         "compose.unknown_indicator",
-                        f"no branch indicator {parent_id!r} in the base rubric",
+                        msg("compose.no_branch", id=repr(parent_id)),
                         self._suggest(tops, parent_id),
                     )
                     return
@@ -327,7 +323,7 @@ class Composer:
                 source,
                 (*where, op),
                 "compose.unknown_indicator",
-                f"no indicator {target_id!r} in the base rubric",
+                msg("compose.no_indicator", id=repr(target_id)),
                 self._suggest(tops, target_id),
             )
             return
@@ -383,7 +379,7 @@ class Composer:
             self.origins[id(edited)] = origin
         inputs[target] = edited
 
-    def _suggest(self, tops: list[Any], wrong: Any) -> str | None:
+    def _suggest(self, tops: list[Any], wrong: Any) -> dict[str, Any] | None:
         from ._suggest import did_you_mean
 
         ids = [n["id"] for n in _indicators(tops) if isinstance(n.get("id"), str)]
@@ -407,7 +403,7 @@ class Composer:
                     source,
                     ref_key,
                     "compose.reference",
-                    f"{target} is not a library (it has no 'library' key)",
+                    msg("compose.not_library", name=str(target)),
                 )
                 continue
             for section in ("inputs", "derived"):
@@ -436,7 +432,7 @@ class Composer:
                     source,
                     (*path, "ref"),
                     "compose.unknown_definition",
-                    f"no definition {ref!r} in the libraries used",
+                    msg("compose.unknown_definition", ref=repr(ref)),
                     did_you_mean(str(ref), definitions),
                 )
                 continue

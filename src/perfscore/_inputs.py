@@ -38,7 +38,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -46,6 +46,7 @@ from ._interval import Interval
 from ._numbers import ENGINE_CONTEXT, to_str
 from ._suggest import closest, did_you_mean
 from .errors import InputError, Issue, Location
+from .i18n import msg
 from .model import InputSpec
 
 Value = Decimal | bool | str
@@ -86,21 +87,31 @@ _FULL_WIDTH: Final = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
 
 def number_problem(value: Decimal) -> str | None:
     """What makes ``value`` unfit to compute with, or None: not finite, 10^15 or more in
-    magnitude, or more than 30 decimal places. Rubric numbers are held to the same bounds."""
+    magnitude, or more than 30 decimal places, as the catalogue key of the text that says
+    so (its parameters: ``value``, ``places``; see :func:`number_text`). Rubric numbers are
+    held to the same bounds."""
     if not value.is_finite():
-        return "is not a finite number"
+        return "value.not_finite"
     if value.copy_abs() >= MAX_MAGNITUDE:
-        return "is implausibly large"
+        return "value.too_large"
     if value.adjusted() < -MAX_PLACES:  # its first digit lies further right than that
-        return f"has more than {MAX_PLACES} decimal places"
+        return "value.too_many_places"
     return None
 
 
-class _Refused(ValueError):
-    """A value an input cannot take: a stable code, what is wrong, and how to fix it."""
+def number_text(problem: str, value: str) -> dict[str, Any]:
+    """The text of a :func:`number_problem` about ``value`` (as a message shows it)."""
+    return msg(problem, value=value, places=MAX_PLACES)
 
-    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
+
+class _Refused(ValueError):
+    """A value an input cannot take: a stable code, what is wrong, and how to fix it, the
+    texts kept as data (:func:`perfscore.i18n.msg`)."""
+
+    def __init__(
+        self, code: str, message: dict[str, Any], hint: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message["key"])
         self.code, self.message, self.hint = code, message, hint
 
 
@@ -131,8 +142,8 @@ def shown(raw: Any) -> str:
     return f"a {type(raw).__name__}"  # never the repr of a list or object: it may be huge
 
 
-def _accept_hint(input_id: str, spelling: str, plain: str) -> str:
-    return f"write {plain}, or add {spelling!r} to 'accept' of input {input_id!r} in the rubric"
+def _accept_hint(input_id: str, spelling: str, plain: str) -> dict[str, Any]:
+    return msg("hint.accept", plain=plain, spelling=repr(spelling), input=repr(input_id))
 
 
 def _plain_of(text: str) -> str:
@@ -153,15 +164,15 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
         if len(text) > MAX_NUMBER_TEXT:
             raise _Refused(
                 "input.type",
-                f"text of {len(text)} characters is not a number",
-                "write the figure alone",
+                msg("value.long_text", length=len(text)),
+                msg("hint.figure_alone"),
             )
         if "full_width" in accept:
             text = text.translate(_FULL_WIDTH).strip()
         elif text != text.translate(_FULL_WIDTH):
             raise _Refused(
                 "input.full_width",
-                f"{shown(raw)} is written with full-width characters",
+                msg("value.full_width", value=shown(raw)),
                 _accept_hint(input_id, "full_width", _plain_of(text)),
             )
         had_percent = text.endswith("%")
@@ -170,10 +181,10 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
                 plain = text[:-1].strip()
                 raise _Refused(
                     "input.percent_sign",
-                    f"{shown(raw)} has a percent sign",
+                    msg("value.percent_sign", value=shown(raw)),
                     _accept_hint(input_id, "percent_sign", plain)
                     if percent
-                    else f"this input is not a percent: write the figure{_in(unit)}",
+                    else msg("hint.not_percent", unit=_in(unit)),
                 )
             text = text[:-1].rstrip()
         if "," in text and "thousands_separator" in accept and _GROUPED_NUMBER.fullmatch(text):
@@ -182,7 +193,7 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
             try:
                 return Decimal(text), had_percent
             except InvalidOperation:  # an exponent beyond what a decimal holds
-                raise _Refused("input.type", f"{shown(raw)} is out of range") from None
+                raise _Refused("input.type", msg("value.out_of_range", value=shown(raw))) from None
         raise _not_a_number(raw, text)
 
     def _not_a_number(raw: str, text: str) -> _Refused:
@@ -192,35 +203,35 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
         if _GROUPED_NUMBER.fullmatch(text):
             return _Refused(
                 "input.separator",
-                f"{shown(raw)} has thousands separators",
+                msg("value.thousands", value=shown(raw)),
                 _accept_hint(input_id, "thousands_separator", text.replace(",", "")),
             )
         if _SEPARATED.fullmatch(text):
             return _Refused(
                 "input.separator",
-                f"{shown(raw)} has separators between its digits",
-                f"write the digits without separators{_in(unit)}",
+                msg("value.separated", value=shown(raw)),
+                msg("hint.no_separators", unit=_in(unit)),
             )
         if lowered.startswith("#"):
             return _Refused(
                 "input.type",
-                f"{shown(raw)} is a spreadsheet error, not a number",
-                "fix the formula in the sheet, or write the figure",
+                msg("value.sheet_error", value=shown(raw)),
+                msg("hint.fix_formula"),
             )
         if lowered in _PLACEHOLDERS:
             return _Refused(
                 "input.type",
-                f"{shown(raw)} is not a number",
-                "write 0 if the figure is zero; leave the cell empty if there is none",
+                msg("value.not_number", value=shown(raw)),
+                msg("hint.placeholder"),
             )
         match = _UNIT_AFTER.fullmatch(text)
         if match and not any(ch.isdigit() for ch in match.group(2)):
             return _Refused(
                 "input.unit",
-                f"{shown(raw)} has a unit after the number",
-                f"write the number alone{_in(unit)}: {match.group(1)}",
+                msg("value.unit_after", value=shown(raw)),
+                msg("hint.number_alone", unit=_in(unit), number=match.group(1)),
             )
-        return _Refused("input.type", f"{shown(raw)} is not a number", None)
+        return _Refused("input.type", msg("value.not_number", value=shown(raw)), None)
 
     def coerce(raw: Any) -> Value:
         if (  # the common case first: a decimal read from a file, taken as it is
@@ -234,12 +245,12 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
             return raw
         had_percent = False
         if isinstance(raw, bool):
-            raise _Refused("input.type", "a number is needed, not true/false", None)
+            raise _Refused("input.type", msg("value.bool_not_number"), None)
         if isinstance(raw, Decimal):
             value = raw
         elif isinstance(raw, int):
             if abs(raw) >= 10**15:
-                raise _Refused("input.type", f"{shown(raw)} is implausibly large")
+                raise _Refused("input.type", number_text("value.too_large", shown(raw)))
             value = Decimal(raw)
         elif isinstance(raw, float):
             if not math.isfinite(raw):
@@ -252,26 +263,26 @@ def _coerce_number(input_id: str, spec: InputSpec) -> Callable[[Any], Value]:
         elif isinstance(raw, numbers.Real):  # e.g. numpy floats
             return coerce(float(raw))
         else:
-            raise _Refused("input.type", f"a number is needed, not {type(raw).__name__}", None)
+            raise _Refused("input.type", msg("value.needs_number", kind=type(raw).__name__), None)
         problem = number_problem(value)
         if problem is not None:
-            hint = "round the figure" if problem.startswith("has more") else None
-            raise _Refused("input.type", f"{shown(value)} {problem}", hint)
+            hint = msg("hint.round") if problem == "value.too_many_places" else None
+            raise _Refused("input.type", number_text(problem, shown(value)), hint)
         if fraction and not had_percent:
             value = value.scaleb(2, ENGINE_CONTEXT)
         if integral and value != value.to_integral_value():
-            raise _Refused("input.type", f"{shown(value)} is not a whole number", None)
+            raise _Refused("input.type", msg("value.not_whole", value=shown(value)), None)
         return value
 
     return coerce
 
 
-def _in(unit: str | None) -> str:
-    return f" in {unit}" if unit else ""
+def _in(unit: str | None) -> dict[str, Any]:
+    return msg("unit.in", unit=unit) if unit else msg("text", text="")
 
 
 def _not_finite(raw: Any) -> _Refused:
-    return _Refused("input.type", f"{shown(raw)} is not a finite number")
+    return _Refused("input.type", number_text("value.not_finite", shown(raw)))
 
 
 def _coerce_boolean(raw: Any) -> Value:
@@ -279,17 +290,22 @@ def _coerce_boolean(raw: Any) -> Value:
         return raw
     if isinstance(raw, str) and raw.strip().lower() in _TRUE_WORDS:
         return _TRUE_WORDS[raw.strip().lower()]
-    raise ValueError(f"true or false is needed, not {shown(raw)}")
+    raise _Refused("input.type", msg("value.not_boolean", value=shown(raw)))
 
 
 def _coerce_choice(options: tuple[str, ...]) -> Callable[[Any], Value]:
     def coerce(raw: Any) -> Value:
         if isinstance(raw, str) and raw.strip() in options:
             return raw.strip()
-        hint = did_you_mean(raw[:100], options) if isinstance(raw, str) else None
-        raise ValueError(
-            f"{shown(raw)} is not one of {', '.join(map(repr, options))}"
-            + (f"; {hint}" if hint else "")
+        suggestion = did_you_mean(raw[:100], options) if isinstance(raw, str) else None
+        listed = ", ".join(map(repr, options))
+        if suggestion is None:
+            raise _Refused("input.type", msg("value.not_option", value=shown(raw), options=listed))
+        raise _Refused(
+            "input.type",
+            msg(
+                "value.not_option_suggest", value=shown(raw), options=listed, suggestion=suggestion
+            ),
         )
 
     return coerce
@@ -307,9 +323,9 @@ def _coerce_text(raw: Any) -> Value:
     if isinstance(raw, str):
         return raw.strip()
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
-        raise ValueError(f"text is needed, not {type(raw).__name__}")
+        raise _Refused("input.type", msg("value.needs_text", kind=type(raw).__name__))
     if isinstance(raw, int) and abs(raw) >= 10**40:
-        raise ValueError("text is needed, not a number of more than 40 digits")
+        raise _Refused("input.type", msg("value.needs_text_long"))
     return str(raw)
 
 
@@ -318,16 +334,16 @@ def _coerce_table(input_id: str, columns: Mapping[str, InputSpec]) -> Callable[[
 
     def coerce(raw: Any) -> Any:
         if not isinstance(raw, list | tuple):
-            raise ValueError("a list of rows is needed, each a mapping of column to value")
+            raise _Refused("input.type", msg("value.needs_rows"))
         rows: list[dict[str, Any]] = []
         issues: list[Issue] = []
         for i, row in enumerate(raw):
             if not isinstance(row, Mapping):
                 issues.append(
-                    Issue(
+                    Issue.of(
                         "input.type",
-                        f"row {i + 1} of {input_id!r} is not a mapping of column to value",
                         Location(path=(input_id, i)),
+                        message=msg("input.row_not_mapping", row=i + 1, input=repr(input_id)),
                     )
                 )
                 continue
@@ -338,7 +354,12 @@ def _coerce_table(input_id: str, columns: Mapping[str, InputSpec]) -> Callable[[
                     loc = issue.location
                     where = Location(path=(input_id, i, *loc.path))
                     issues.append(
-                        Issue(issue.code, f"row {i + 1}: {issue.message}", where, issue.hint)
+                        Issue.of(
+                            issue.code,
+                            where,
+                            message=msg("input.in_row", row=i + 1, message=issue.as_msg()),
+                            hint=issue.hint_msg(),
+                        )
                     )
         if issues:
             raise RowProblems(issues)
@@ -396,18 +417,18 @@ def _blank(raw: Any) -> bool:
     return is_missing(raw)
 
 
-def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> str:
+def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> dict[str, Any]:
     text = key.strip()[:100]
     by_label = {spec.label.strip(): input_id for input_id, spec in specs.items()}
     if text in by_label:
-        return f"{text!r} is the label of input {by_label[text]!r}: use the id"
+        return msg("hint.label_not_id", label=repr(text), input=repr(by_label[text]))
     hint = did_you_mean(text, specs)
     if hint is not None:
         return hint
     label = closest(text, by_label)
     if label is not None:
-        return f"did you mean {by_label[label]!r} ({label})?"
-    return "the rubric declares: " + ", ".join(specs)
+        return msg("hint.did_you_mean_labelled", name=repr(by_label[label]), label=label)
+    return msg("hint.declared_inputs", names=", ".join(specs))
 
 
 def validate_inputs(
@@ -429,10 +450,10 @@ def validate_inputs(
     if not isinstance(inputs, Mapping):
         raise InputError(
             [
-                Issue(
+                Issue.of(
                     "input.not_mapping",
-                    f"inputs must be a mapping of input id to value, not {type(inputs).__name__}",
                     Location(file=source),
+                    kind=type(inputs).__name__,
                 )
             ]
         )
@@ -441,11 +462,11 @@ def validate_inputs(
         if key not in declared:
             name = key if isinstance(key, str) else shown(key)
             issues.append(
-                Issue(
+                Issue.of(
                     "input.unknown",
-                    f"unknown input {shown(name)}",
                     Location(file=source, path=(name,)),
-                    _unknown_hint(name, declared),
+                    hint=_unknown_hint(name, declared),
+                    name=shown(name),
                 )
             )
     for rule in rules:
@@ -457,13 +478,15 @@ def validate_inputs(
             elif spec.required:
                 present = rule.id in inputs
                 issues.append(
-                    Issue(
+                    Issue.of(
                         "input.missing",
-                        f"input {rule.id!r} ({spec.label}) is empty"
-                        if present
-                        else f"missing required input {rule.id!r} ({spec.label})",
                         Location(file=source, path=(rule.id,)),
-                        "give a value, or declare a default or 'required: false' in the rubric",
+                        message=msg(
+                            "input.empty" if present else "input.missing",
+                            input=repr(rule.id),
+                            label=spec.label,
+                        ),
+                        hint=msg("input.missing.hint"),
                     )
                 )
             else:
@@ -473,27 +496,18 @@ def validate_inputs(
             value = rule.coerce(raw)
         except RowProblems as e:
             issues.extend(
-                Issue(p.code, p.message, Location(file=source, path=p.location.path), p.hint)
-                for p in e.issues
+                replace(p, location=Location(file=source, path=p.location.path)) for p in e.issues
             )
             continue
         except _Refused as e:
             issues.append(
-                Issue(
+                Issue.of(
                     e.code,
-                    f"input {rule.id!r} ({spec.label}): {e.message}",
                     Location(file=source, path=(rule.id,)),
-                    e.hint or _kind_hint(spec),
-                )
-            )
-            continue
-        except ValueError as e:
-            issues.append(
-                Issue(
-                    "input.type",
-                    f"input {rule.id!r} ({spec.label}): {e}",
-                    Location(file=source, path=(rule.id,)),
-                    _kind_hint(spec),
+                    message=msg(
+                        "input.value", input=repr(rule.id), label=spec.label, problem=e.message
+                    ),
+                    hint=e.hint or _kind_hint(spec),
                 )
             )
             continue
@@ -501,12 +515,14 @@ def validate_inputs(
             low, high = spec.lower_bound, spec.max
             if (low is not None and value < low) or (high is not None and value > high):
                 issues.append(
-                    Issue(
+                    Issue.of(
                         "input.bounds",
-                        f"input {rule.id!r} ({spec.label}) is {to_str(value)}, outside "
-                        f"{Interval(low, high, low is not None, high is not None)}",
                         Location(file=source, path=(rule.id,)),
-                        _bounds_hint(spec),
+                        hint=_bounds_hint(spec),
+                        input=repr(rule.id),
+                        label=spec.label,
+                        value=to_str(value),
+                        interval=str(Interval(low, high, low is not None, high is not None)),
                     )
                 )
                 continue
@@ -516,20 +532,19 @@ def validate_inputs(
     return values
 
 
-def _bounds_hint(spec: InputSpec) -> str:
+def _bounds_hint(spec: InputSpec) -> dict[str, Any]:
     if "fraction" in spec.accept:
-        return "this input reads fractions of one: write 0.95 for 95 %"
-    return "check the figure and its unit"
+        return msg("hint.fraction_input")
+    return msg("hint.check_unit")
 
 
-def _kind_hint(spec: InputSpec) -> str:
-    unit = spec.display_unit
+def _kind_hint(spec: InputSpec) -> dict[str, Any]:
     if spec.kind == "boolean":
-        return "write true or false"
+        return msg("hint.write_boolean")
     if spec.kind == "choice":
-        return "one of: " + ", ".join(spec.options or ())
+        return msg("hint.one_of", options=", ".join(spec.options or ()))
     if spec.kind in ("integer", "count"):
-        return "write a whole number"
+        return msg("hint.write_whole")
     if spec.kind == "text":
-        return "write text"
-    return "write a number" + _in(unit)
+        return msg("hint.write_text")
+    return msg("hint.write_number", unit=_in(spec.display_unit))

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._numbers import to_str
+from .errors import Problem
 
 _INFINITE = {"", "∞", "+∞", "-∞", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _PATTERN = re.compile(r"^\s*([\[(［（])\s*([^,，]*?)\s*[,，]\s*([^,，]*?)\s*([\])］）])\s*$")
@@ -104,16 +105,16 @@ def _number(text: str, which: str) -> Decimal | None:
     if t in _INFINITE:
         positive = not t.startswith("-")
         if t and which == "lower" and positive and t.startswith("+"):
-            raise ValueError(f"the lower end cannot be {text.strip()!r}: write '-∞'")
+            raise Problem("interval.lower_infinite", end=repr(text.strip()))
         if which == "upper" and not positive:
-            raise ValueError(f"the upper end cannot be {text.strip()!r}: write '+∞'")
+            raise Problem("interval.upper_infinite", end=repr(text.strip()))
         return None
     try:
         value = Decimal(t)
     except InvalidOperation:
-        raise ValueError(f"{which} end {text!r} is not a number") from None
+        raise Problem(f"interval.{which}_not_number", end=repr(text)) from None
     if not value.is_finite():
-        raise ValueError(f"{which} end {text!r} is not a finite number")
+        raise Problem(f"interval.{which}_not_finite", end=repr(text))
     return value
 
 
@@ -121,27 +122,24 @@ def parse_interval(text: str) -> Interval:
     """Parse ``"[80, 90)"``; raise ValueError with a sentence saying what is wrong."""
     match = _PATTERN.match(text)
     if not match:
-        raise ValueError(
-            f"{text!r} is not an interval: write it like '[80, 90)' "
-            "('[' or ']' includes an end, '(' or ')' excludes it, '∞' for no bound)"
-        )
+        raise Problem("interval.syntax", text=repr(text))
     left, lo_text, hi_text, right = match.groups()
     lower = _number(lo_text, "lower")
     upper = _number(hi_text, "upper")
     include_lower = left in "[［"
     include_upper = right in "]］"
     if lower is None and include_lower:
-        raise ValueError(f"{text!r}: an unbounded lower end cannot be included; write '(-∞, ...'")
+        raise Problem("interval.lower_unbounded", text=repr(text))
     if upper is None and include_upper:
-        raise ValueError(f"{text!r}: an unbounded upper end cannot be included; write '..., +∞)'")
+        raise Problem("interval.upper_unbounded", text=repr(text))
     interval = Interval(lower, upper, include_lower, include_upper)
     if interval.is_empty():
         reason = (
-            "its lower end is above its upper end"
+            "interval.reversed"
             if lower is not None and upper is not None and lower > upper
-            else "its ends are equal and not both included"
+            else "interval.point_excluded"
         )
-        raise ValueError(f"{text!r} is empty: {reason}")
+        raise Problem(reason, text=repr(text))
     return interval
 
 
@@ -150,50 +148,46 @@ def interval_from_mapping(data: dict[str, Any]) -> Interval:
     forms = [k for k in ("range", "equals") if k in data]
     explicit = [k for k in ("from", "to", "include_from", "include_to") if k in data]
     if len(forms) + (1 if explicit else 0) > 1:
-        raise ValueError("give the interval one way: 'range', 'equals', or 'from'/'to'")
+        raise Problem("interval.one_way")
     if "range" in data:
         value = data.pop("range")
         if isinstance(value, Interval):
             return value
         if not isinstance(value, str):
-            raise ValueError("'range' must be a string like '[80, 90)'")
+            raise Problem("interval.range_text")
         return parse_interval(value)
     if "equals" in data:
         point = _as_decimal(data.pop("equals"), "equals")
         return Interval(point, point, True, True)
     if not explicit:
-        raise ValueError(
-            "no interval given: add 'range' (e.g. '[80, 90)'), 'equals', or 'from'/'to'"
-        )
+        raise Problem("interval.missing")
     lower = _as_decimal(data.pop("from"), "from") if "from" in data else None
     upper = _as_decimal(data.pop("to"), "to") if "to" in data else None
     inc_lower = data.pop("include_from", None)
     inc_upper = data.pop("include_to", None)
     if lower is not None and not isinstance(inc_lower, bool):
-        raise ValueError(
-            f"say whether {to_str(lower)} is included: add include_from: true or false"
-        )
+        raise Problem("interval.include_from", end=to_str(lower))
     if upper is not None and not isinstance(inc_upper, bool):
-        raise ValueError(f"say whether {to_str(upper)} is included: add include_to: true or false")
+        raise Problem("interval.include_to", end=to_str(upper))
     if lower is None and inc_lower is not None:
-        raise ValueError("include_from given without from")
+        raise Problem("interval.include_from_alone")
     if upper is None and inc_upper is not None:
-        raise ValueError("include_to given without to")
+        raise Problem("interval.include_to_alone")
     interval = Interval(lower, upper, bool(inc_lower), bool(inc_upper))
     if interval.is_empty():
-        raise ValueError(f"interval {interval} is empty")
+        raise Problem("interval.empty", interval=str(interval))
     return interval
 
 
 def _as_decimal(value: object, key: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str | float):
-        raise ValueError(f"'{key}' must be a number")
+        raise Problem("interval.key_number", key=key)
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"'{key}' must be a number, not {value!r}") from None
+        raise Problem("interval.key_not_number", key=key, value=repr(value)) from None
     if not number.is_finite():
-        raise ValueError(f"'{key}' must be a finite number")
+        raise Problem("interval.key_finite", key=key)
     return number
 
 

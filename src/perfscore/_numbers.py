@@ -18,17 +18,6 @@ ROUNDING_MODES: Final[dict[str, str]] = {
     "floor": decimal.ROUND_FLOOR,
 }
 
-#: Each rounding mode as a Chinese explanation names it.
-ROUNDING_NAMES: Final[dict[str, str]] = {
-    "half_up": "四舍五入",
-    "half_even": "四舍六入五成双",
-    "half_down": "五舍六入",
-    "up": "远离零进位",
-    "down": "向零截断",
-    "ceiling": "向上取整",
-    "floor": "向下取整",
-}
-
 #: Every evaluation runs in this context, whatever the caller's thread has set:
 #: 34 significant digits, exponents bounded so that huge powers fail fast, and the
 #: signals that mean a bug (division by zero, overflow, invalid operation) raised.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
+
+from .i18n import msg
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
@@ -16,7 +19,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return lowered.get(word.lower())
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint sentence ``did you mean 'x'?``, or None when nothing is close."""
+def did_you_mean(word: str, candidates: Iterable[str]) -> dict[str, Any] | None:
+    """The hint ``did you mean 'x'?`` as a text (:func:`perfscore.i18n.msg`), or None
+    when nothing is close."""
     match = closest(word, candidates)
-    return f"did you mean {match!r}?" if match is not None else None
+    return msg("hint.did_you_mean", name=repr(match)) if match is not None else None

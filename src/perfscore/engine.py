@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, overload
 
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
@@ -32,7 +32,6 @@ from ._numbers import (
     HUNDRED,
     ONE,
     ROUNDING_MODES,
-    ROUNDING_NAMES,
     ZERO,
     quantum,
     round_decimal,
@@ -60,7 +59,8 @@ from .errors import (
     RubricValidationError,
 )
 from .formula import Formula, Symbol, ValueType, compile_formula, parse_expression
-from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, judged_key
+from .i18n import current_lang, msg, tr
+from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, ValueStyle, judged_key
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import (
     Explanation,
@@ -194,6 +194,7 @@ class _Check:
     """A rubric's consistency check: a warning with ``message`` when ``when`` holds."""
 
     when: Formula
+    id: str
     message: str
 
 
@@ -244,8 +245,34 @@ class _Context:
     def symbol(self, name: str) -> Symbol | None:
         return self._compiler.symbols.get(name)
 
+    def style(self, source: str) -> ValueStyle:
+        rubric = self._compiler.rubric
+        name = source.strip()
+        derived = rubric.derived.get(name)
+        if derived is not None:
+            rounding = derived.rounding
+            if isinstance(rounding, str):
+                places = {
+                    "ratio": rubric.rounding.ratio.places,
+                    "score": rubric.rounding.score.places,
+                }
+                rule: int | None = places.get(rounding)
+            else:
+                rule = rounding.places
+            return ValueStyle(derived.label, rule, derived.as_percent)
+        spec = rubric.inputs.get(name)
+        if spec is not None and spec.kind != "table":
+            percent = spec.kind == "percent"
+            unit = "" if percent else spec.display_unit or ""
+            return ValueStyle(spec.label, 2 if spec.kind == "money" else None, percent, unit)
+        return ValueStyle()
+
     def error(
-        self, field: str | tuple[PathPart, ...], code: str, message: str, hint: str | None = None
+        self,
+        field: str | tuple[PathPart, ...],
+        code: str,
+        message: str | Mapping[str, Any],
+        hint: str | Mapping[str, Any] | None = None,
     ) -> None:
         self._compiler.error(self._field(field), code, message, hint)
 
@@ -261,6 +288,15 @@ def _no_rows(values: Mapping[str, Any], explain: bool) -> tuple[Decimal, tuple[S
     return ZERO, ()  # stands in for a formula that failed its checks
 
 
+@overload
+def _text(text: str | Mapping[str, Any]) -> Mapping[str, Any]: ...
+@overload
+def _text(text: None) -> None: ...
+def _text(text: str | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A message or hint as a text of the catalogue: plain text kept as it is written."""
+    return msg("text", text=text) if isinstance(text, str) else text
+
+
 class _Compiler:
     def __init__(self, rubric: Rubric) -> None:
         self.rubric = rubric
@@ -271,9 +307,15 @@ class _Compiler:
         self.formula_chars = 0
 
     def error(
-        self, path: Sequence[PathPart], code: str, message: str, hint: str | None = None
+        self,
+        path: Sequence[PathPart],
+        code: str,
+        message: str | Mapping[str, Any],
+        hint: str | Mapping[str, Any] | None = None,
     ) -> None:
-        self.issues.append(Issue(code, message, self.locate(path), hint))
+        self.issues.append(
+            Issue.of(code, self.locate(path), message=_text(message), hint=_text(hint))
+        )
 
     def formula(
         self, path: Sequence[PathPart], source: str, expect: ValueType | tuple[ValueType, ...]
@@ -299,14 +341,7 @@ class _Compiler:
         if self.formula_chars <= MAX_FORMULA_CHARS:
             return True
         if self.formula_chars - chars <= MAX_FORMULA_CHARS:
-            self.issues.append(
-                Issue(
-                    "rubric.too_complex",
-                    f"the rubric's formulas run past {MAX_FORMULA_CHARS} characters in all",
-                    where,
-                    "split the rubric, or use derived values instead of repeating formulas",
-                )
-            )
+            self.issues.append(Issue.of("rubric.too_complex", where, limit=MAX_FORMULA_CHARS))
         return False
 
     # -- derived values -------------------------------------------------------------
@@ -336,8 +371,7 @@ class _Compiler:
                 self.error(
                     ("derived", name),
                     "rubric.derived_type",
-                    f"{name!r} is not a number, so 'as_percent' and 'on_zero_division' "
-                    "do not apply",
+                    msg("rubric.derived_type", name=repr(name)),
                 )
             plan.append(
                 _Derived(
@@ -363,8 +397,8 @@ class _Compiler:
                 self.error(
                     ("derived", name),
                     "rubric.duplicate_name",
-                    f"{name!r} is both an input and a derived value",
-                    "rename one of them",
+                    msg("rubric.input_and_derived", name=repr(name)),
+                    msg("hint.rename_one"),
                 )
         graph = {
             name: sorted(_names(spec.formula) & derived.keys()) for name, spec in derived.items()
@@ -382,8 +416,8 @@ class _Compiler:
                 self.error(
                     ("derived", name, "formula"),
                     "rubric.cycle",
-                    "derived values depend on each other in a cycle: " + " -> ".join(cycle),
-                    "break the cycle: one of them must be computed from inputs",
+                    msg("rubric.cycle", cycle=" -> ".join(cycle)),
+                    msg("rubric.cycle.hint"),
                 )
                 return
             state[name] = 1
@@ -414,8 +448,8 @@ class _Compiler:
                 self.error(
                     (*path, "id"),
                     "rubric.duplicate_id",
-                    f"indicator id {node.id!r} is used twice",
-                    f"first used at {self.locate(seen[node.id])}",
+                    msg("rubric.duplicate_indicator", id=repr(node.id)),
+                    msg("hint.first_used", place=str(self.locate(seen[node.id]))),
                 )
             seen.setdefault(node.id, path)
             leaf: _Leaf | None = None
@@ -442,16 +476,20 @@ class _Compiler:
                     self.error(
                         (*path, "weight"),
                         "rubric.leaf_weight",
-                        f"leaf {node.id!r} has weight {node.weight}; a leaf needs a weight above 0",
+                        msg("rubric.leaf_weight", id=repr(node.id), weight=str(node.weight)),
                     )
                 places = self.rubric.rounding.score.places
                 if node.weight != node.weight.quantize(Decimal(1).scaleb(-places)):
                     self.error(
                         (*path, "weight"),
                         "rubric.weight_precision",
-                        f"leaf {node.id!r} has weight {to_str(node.weight)}, finer than the "
-                        f"{places} decimal place(s) scores are rounded to",
-                        "round the weight, or keep more places in 'rounding.score'",
+                        msg(
+                            "rubric.weight_precision",
+                            id=repr(node.id),
+                            weight=to_str(node.weight),
+                            places=places,
+                        ),
+                        msg("rubric.weight_precision.hint"),
                     )
                 ctx = _Context(self, path, node)
                 scorer = node.scoring.compile(ctx)
@@ -480,9 +518,14 @@ class _Compiler:
                     self.error(
                         (*path, "weight"),
                         "rubric.weight_sum",
-                        f"indicator {node.id!r} ({node.name}) has weight {to_str(node.weight)}, "
-                        f"but its children add up to {to_str(total)}",
-                        "make the parent's weight the sum of its children's",
+                        msg(
+                            "rubric.weight_sum",
+                            id=repr(node.id),
+                            name=node.name,
+                            weight=to_str(node.weight),
+                            total=to_str(total),
+                        ),
+                        msg("rubric.weight_sum.hint"),
                     )
                 for i, child in enumerate(node.children):
                     children.append(add(child, (*path, "children", i), depth + 1, index))
@@ -496,18 +539,18 @@ class _Compiler:
             self.error(
                 ("total",),
                 "rubric.total_precision",
-                f"the rubric total {to_str(self.rubric.total)} is finer than the "
-                f"{total_places} decimal place(s) totals are rounded to",
-                "round the total, or keep more places in 'rounding.total'",
+                msg("rubric.total_precision", total=to_str(self.rubric.total), places=total_places),
+                msg("rubric.total_precision.hint"),
             )
         top_total = sum((n.weight for n in self.rubric.indicators), ZERO)
         if top_total != self.rubric.total:
             self.error(
                 ("indicators",),
                 "rubric.total_mismatch",
-                f"the top-level indicators add up to {to_str(top_total)}, "
-                f"but the rubric total is {to_str(self.rubric.total)}",
-                "change a weight, or set 'total' to the sum",
+                msg(
+                    "rubric.total_mismatch", sum=to_str(top_total), total=to_str(self.rubric.total)
+                ),
+                msg("rubric.total_mismatch.hint"),
             )
         return nodes, leaves
 
@@ -547,8 +590,8 @@ class _Compiler:
             self.error(
                 (*where, "table"),
                 "rubric.rows_table",
-                f"{group.table!r} is not a table input",
-                did_you_mean(group.table, tables) or "declare an input with kind: table",
+                msg("rubric.rows_table", table=repr(group.table)),
+                did_you_mean(group.table, tables) or msg("rubric.rows_table.hint"),
             )
             return _no_rows, ()
         columns = spec.columns
@@ -558,18 +601,21 @@ class _Compiler:
                 self.error(
                     (*where, key),
                     "rubric.rows_column",
-                    f"{column!r} is not a {'text' if key == 'name' else 'numeric'} column "
-                    f"of {group.table!r}",
-                    did_you_mean(column, columns) or "columns are " + ", ".join(columns),
+                    msg(
+                        "rubric.rows_text_column" if key == "name" else "rubric.rows_number_column",
+                        column=repr(column),
+                        table=repr(group.table),
+                    ),
+                    did_you_mean(column, columns)
+                    or msg("hint.columns", columns=", ".join(columns)),
                 )
         for column in columns:
             if column in self.symbols:
                 self.error(
                     (*where, "table"),
                     "rubric.duplicate_name",
-                    f"column {column!r} of {group.table!r} has the name of an input or "
-                    "derived value",
-                    "rename the column",
+                    msg("rubric.column_name", column=repr(column), table=repr(group.table)),
+                    msg("hint.rename_column"),
                 )
         outer = self.symbols
         self.symbols = {**outer, **{c: _symbol(s) for c, s in columns.items()}}
@@ -595,8 +641,16 @@ class _Compiler:
                     error = fraction.locate_failure(scope)
                     raise EvaluationError(
                         [
-                            Issue(
-                                p.code, f"row {i + 1} of {table!r}: {p.message}", p.location, p.hint
+                            Issue.of(
+                                p.code,
+                                p.location,
+                                message=msg(
+                                    "evaluation.in_row",
+                                    row=i + 1,
+                                    table=repr(table),
+                                    message=p.as_msg(),
+                                ),
+                                hint=p.hint_msg(),
                             )
                             for p in error.issues
                         ]
@@ -607,8 +661,16 @@ class _Compiler:
                 steps: tuple[Step, ...] = ()
                 if explain:
                     steps = (
-                        Step("row", f"得分比例 = {to_str(share)}"),
-                        Step("row", f"{to_str(weight)} × {to_str(clamped)} = {to_str(points)}"),
+                        Step("row", tr("explain.row_share", share=to_str(share))),
+                        Step(
+                            "row",
+                            tr(
+                                "explain.row_points",
+                                weight=to_str(weight),
+                                share=to_str(clamped),
+                                points=to_str(points),
+                            ),
+                        ),
                     )
                 outcomes.append(
                     _RowOutcome(str(row[name_col]), weight, points, steps, MappingProxyType(row))
@@ -618,12 +680,13 @@ class _Compiler:
             if weights != expected:
                 raise EvaluationError(
                     [
-                        Issue(
+                        Issue.of(
                             "evaluation.rows_weight",
-                            f"the rows of {table!r} weigh {to_str(weights)} in all, but "
-                            f"indicator {node.id!r} has weight {to_str(expected)}",
                             locate,
-                            "make the rows' weights add up to the indicator's weight",
+                            table=repr(table),
+                            weights=to_str(weights),
+                            id=repr(node.id),
+                            weight=to_str(expected),
                         )
                     ]
                 )
@@ -651,7 +714,7 @@ class _Compiler:
                 self.error(
                     ("grades", i, "name"),
                     "rubric.duplicate_grade",
-                    f"grade {name!r} is named twice",
+                    msg("rubric.duplicate_grade", name=repr(name)),
                 )
         ordered = sorted(
             bands,
@@ -665,14 +728,23 @@ class _Compiler:
                 self.error(
                     ("grades", i, "range"),
                     "rubric.grades_unbounded",
-                    f"grade {band.name!r} {band.range} must have both ends "
-                    f"within [0, {to_str(total)}]",
+                    msg(
+                        "rubric.grades_unbounded",
+                        name=repr(band.name),
+                        range=str(band.range),
+                        total=to_str(total),
+                    ),
                 )
             elif band.range.lower < 0 or band.range.upper > total:
                 self.error(
                     ("grades", i, "range"),
                     "rubric.grades_range",
-                    f"grade {band.name!r} {band.range} reaches outside [0, {to_str(total)}]",
+                    msg(
+                        "rubric.grades_range",
+                        name=repr(band.name),
+                        range=str(band.range),
+                        total=to_str(total),
+                    ),
                 )
         if any(i.code in ("rubric.grades_unbounded", "rubric.grades_range") for i in self.issues):
             return []
@@ -681,24 +753,30 @@ class _Compiler:
             self.error(
                 ("grades", first_i, "range"),
                 "rubric.grades_gap",
-                f"no grade covers totals from 0 up to {first.range}",
-                "the lowest grade must start at '[0'",
+                msg("rubric.grades_gap_low", range=str(first.range)),
+                msg("rubric.grades_gap_low.hint"),
             )
         last_i, last = max(bands, key=lambda b: (b[1].range.upper, b[1].range.include_upper))
         if last.range.upper != total or not last.range.include_upper:
             self.error(
                 ("grades", last_i, "range"),
                 "rubric.grades_gap",
-                f"no grade covers a total of {to_str(total)}: the highest grade is {last.range}",
-                f"the highest grade must end at '{to_str(total)}]'",
+                msg("rubric.grades_gap_high", total=to_str(total), range=str(last.range)),
+                msg("rubric.grades_gap_high.hint", total=to_str(total)),
             )
         for (_, a), (bi, b) in itertools.pairwise(ordered):
             if a.range.overlaps(b.range):
                 self.error(
                     ("grades", bi, "range"),
                     "rubric.grades_overlap",
-                    f"grades {a.name!r} {a.range} and {b.name!r} {b.range} overlap",
-                    "exclude the shared end from one of them",
+                    msg(
+                        "rubric.grades_overlap",
+                        a=repr(a.name),
+                        a_range=str(a.range),
+                        b=repr(b.name),
+                        b_range=str(b.range),
+                    ),
+                    msg("rubric.grades_overlap.hint"),
                 )
             elif a.range.upper != b.range.lower or not (
                 a.range.include_upper or b.range.include_lower
@@ -706,8 +784,14 @@ class _Compiler:
                 self.error(
                     ("grades", bi, "range"),
                     "rubric.grades_gap",
-                    f"grades {a.name!r} {a.range} and {b.name!r} {b.range} leave a gap",
-                    "include the shared end in exactly one of them",
+                    msg(
+                        "rubric.grades_between",
+                        a=repr(a.name),
+                        a_range=str(a.range),
+                        b=repr(b.name),
+                        b_range=str(b.range),
+                    ),
+                    msg("rubric.grades_between.hint"),
                 )
         best_first = sorted(bands, key=lambda b: b[1].range.lower or ZERO, reverse=True)
         return [_Grade(b.name, b.range, rank) for rank, (_, b) in enumerate(best_first)]
@@ -721,8 +805,9 @@ class _Compiler:
                 self.error(
                     ("grade_caps", i, "max_grade"),
                     "rubric.unknown_grade",
-                    f"no grade is named {cap.max_grade!r}",
-                    did_you_mean(cap.max_grade, names) or "grades are " + ", ".join(names),
+                    msg("rubric.unknown_grade", name=repr(cap.max_grade)),
+                    did_you_mean(cap.max_grade, names)
+                    or msg("hint.grades", names=", ".join(names)),
                 )
             caps.append(_Cap(cap.id, when, cap.max_grade, cap.reason))
         return caps
@@ -731,10 +816,14 @@ class _Compiler:
         checks, seen = [], set()
         for i, check in enumerate(self.rubric.checks):
             if check.id in seen:
-                self.error(("checks", i, "id"), "rubric.duplicate_id", f"two checks {check.id!r}")
+                self.error(
+                    ("checks", i, "id"),
+                    "rubric.duplicate_id",
+                    msg("rubric.two_checks", id=repr(check.id)),
+                )
             seen.add(check.id)
             when = self.formula(("checks", i, "when"), check.when, ValueType.BOOLEAN)
-            checks.append(_Check(when, f"check {check.id!r}: {check.message}"))
+            checks.append(_Check(when, check.id, check.message))
         return checks
 
 
@@ -774,6 +863,7 @@ class CompiledRubric:
     _checks: tuple[_Check, ...] = field(repr=False, default=())
     _symbols: Mapping[str, Symbol] = field(repr=False, default_factory=dict)
     _fast: FastFunction | None = field(repr=False, default=None)
+    _lang: str = field(repr=False, default="")
 
     @cached_property
     def _node_info(self) -> tuple[_NodeInfo, ...]:
@@ -1074,7 +1164,14 @@ class CompiledRubric:
         ``overrides`` maps leaf ids to a reviewer's decision (``{"score": 6, "reason": ...,
         "by": ..., "date": ...}``), as the ``overrides:`` section of the inputs does; the
         result keeps the computed score beside it, and the total and grade use it.
+
+        Explanations are written in the language in force (:func:`perfscore.i18n.use_lang`);
+        the rubric is compiled once more for a language it has not been compiled in.
         """
+        if explain and self._lang and self._lang != current_lang():
+            return compile_rubric(self.rubric).score(
+                inputs, explain=True, source=source, overrides=overrides
+            )
         if (
             self._fast is not None
             and not overrides
@@ -1451,11 +1548,15 @@ class CompiledRubric:
                     grade = limit
                     applied.append(cap.id)
                     warnings.append(
-                        Issue(
+                        Issue.of(
                             "grade.capped",
-                            f"grade capped at {limit.name} by {cap.id!r}"
-                            + (f": {cap.reason}" if cap.reason else ""),
                             Location(path=("grade_caps",)),
+                            message=msg(
+                                "grade.capped_reason" if cap.reason else "grade.capped",
+                                grade=limit.name,
+                                cap=repr(cap.id),
+                                reason=cap.reason or "",
+                            ),
                         )
                     )
         return grade
@@ -1465,11 +1566,12 @@ class CompiledRubric:
         if na_names and not na_names.isdisjoint(leaf.reads):
             labels = self._labels
             missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
-            reason = "、".join(missing) + "无值"
+            reason = tr("explain.no_value", names=tr("list.sep").join(missing))
         else:
             assert leaf.na_when is not None
             reason = leaf.na_when.source.strip()
-        return Step("not_applicable", f"不适用（{reason}）：{_POLICY_TEXT[leaf.na_policy]}")
+        policy = tr(f"explain.policy_{leaf.na_policy}")
+        return Step("not_applicable", tr("explain.not_applicable", reason=reason, policy=policy))
 
     def _fast_result(
         self,
@@ -1559,12 +1661,21 @@ class CompiledRubric:
     def _rounding_text(self) -> str:
         """The middle of a ``rounding`` step: ``3.456`` + this + ``3.46``."""
         rule = self.rubric.rounding.score
-        places = f"保留 {rule.places} 位小数" if rule.places else "保留整数"
-        return f" 按{ROUNDING_NAMES[rule.mode]}{places}为 "
+        return tr(
+            "explain.rounding",
+            points="{points}",
+            mode=tr(f"rounding.{rule.mode}"),
+            places=tr("explain.places", places=rule.places)
+            if rule.places
+            else tr("explain.whole_number"),
+            rounded="{rounded}",
+        )
 
     def _rounding_step(self, points: Decimal, rounded: Decimal) -> Step:
         """The step that says a leaf's score was rounded by the rubric's score rounding."""
-        return Step("rounding", f"{to_str(points)}{self._rounding_text}{to_str(rounded)}")
+        return Step(
+            "rounding", self._rounding_text.format(points=to_str(points), rounded=to_str(rounded))
+        )
 
     @cached_property
     def _labels(self) -> Mapping[str, str]:
@@ -1660,7 +1771,7 @@ class CompiledRubric:
             if na_names and not na_names.isdisjoint(leaf.reads):
                 labels = self._labels
                 missing = [labels.get(n, n) for n in leaf.reads if n in na_names]
-                reason = "、".join(missing) + "无值"
+                reason = tr("explain.no_value", names=tr("list.sep").join(missing))
             elif leaf.na_when is not None and leaf.na_when.evaluate(values):
                 reason = leaf.na_when.source.strip()
             decided = overrides.get(i) if overrides else None
@@ -1700,11 +1811,13 @@ class CompiledRubric:
                 path = self._node_path(i)
                 raise EvaluationError(
                     [
-                        Issue(
+                        Issue.of(
                             "evaluation.no_match",
-                            f"indicator {leaf.node.id!r}: {e.message}",
                             Locator(self.rubric._source)(path),
-                            e.hint,
+                            message=msg(
+                                "evaluation.in_indicator", id=repr(leaf.node.id), message=e.message
+                            ),
+                            hint=e.hint,
                         )
                     ]
                 ) from None
@@ -1715,12 +1828,13 @@ class CompiledRubric:
                 method = leaf.node.scoring.method if leaf.node.scoring else "?"
                 raise EvaluationError(
                     [
-                        Issue(
+                        Issue.of(
                             "evaluation.out_of_range",
-                            f"indicator {leaf.node.id!r}: method {method!r} gave {points}, "
-                            f"outside [0, {weight}]",
                             Locator(self.rubric._source)(self._node_path(i)),
-                            None,
+                            id=repr(leaf.node.id),
+                            method=repr(method),
+                            points=str(points),
+                            weight=str(weight),
                         )
                     ]
                 )
@@ -1806,17 +1920,18 @@ class CompiledRubric:
         if not self._checks and not self._percents and not extra:
             return result
         warnings = [
-            Issue(
+            Issue.of(
                 "input.percent_fraction",
-                f"input {name!r} ({label}) is {to_str(v)} %: a fraction of one?",
                 Location(file=source, path=(name,)),
-                _FRACTION_HINT,
+                input=repr(name),
+                label=label,
+                value=to_str(v),
             )
             for name, label in self._percents
             if isinstance(v := values.get(name), Decimal) and v and -1 < v < 1
         ]
         warnings += [
-            Issue("input.inconsistent", _check_message(c, values), Location(file=source))
+            Issue.of("input.inconsistent", Location(file=source), **_check_params(c, values))
             for c in self._checks
             if all(values.get(n) is not _NA for n in c.when.names) and c.when.evaluate(values)
         ]
@@ -1840,11 +1955,10 @@ class CompiledRubric:
                 return e
         return EvaluationError(
             [
-                Issue(
+                Issue.of(
                     "evaluation.arithmetic",
-                    f"indicator {leaf.node.id!r}: arithmetic failed",
                     Locator(self.rubric._source)(self._node_path(leaf.index)),
-                    None,
+                    message=msg("evaluation.arithmetic_failed", id=repr(leaf.node.id)),
                 )
             ]
         )
@@ -2141,13 +2255,7 @@ class CompiledRubric:
             if total in grade.range:
                 return grade
         raise EvaluationError(
-            [
-                Issue(
-                    "evaluation.no_grade",
-                    f"no grade band holds the total {to_str(total)}",
-                    Location(path=("grades",)),
-                )
-            ]
+            [Issue.of("evaluation.no_grade", Location(path=("grades",)), total=to_str(total))]
         )
 
 
@@ -2157,20 +2265,18 @@ def _redistribution_step(
     """The step of a leaf whose weight changed because another was not applicable."""
     return Step(
         "redistribution",
-        f"权重 {to_str(weight)} → {to_str(effective)}"
-        "（承接不适用指标的权重）："
-        f"{to_str(points)} × {to_str(effective)} / {to_str(weight)} "
-        f"= {to_str(scaled)}",
+        tr(
+            "explain.redistribution",
+            weight=to_str(weight),
+            effective=to_str(effective),
+            points=to_str(points),
+            scaled=to_str(scaled),
+        ),
     )
 
 
 def _all_not_applicable() -> Issue:
-    return Issue(
-        "score.all_not_applicable",
-        "every indicator is not applicable: the total says nothing about this department",
-        Location(path=("indicators",)),
-        "check the inputs: a value missing everywhere makes everything not applicable",
-    )
+    return Issue.of("score.all_not_applicable", Location(path=("indicators",)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -2187,11 +2293,6 @@ class _NaPlan:
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
 #: What a not-applicable leaf gets, by policy: ``不适用（…）：`` + this.
-_POLICY_TEXT: Final = {
-    "full_marks": "得满分",
-    "to_siblings": "权重分配给同级指标",
-    "rescale": "不计分，总分按比例折算",
-}
 
 
 def _largest_remainder(shares: Sequence[Decimal], total: Decimal, places: int) -> list[Decimal]:
@@ -2214,11 +2315,17 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
     """Check ``rubric`` whole and compile it; raise :class:`RubricValidationError` (or its
     :class:`FormulaError` subclass when every problem is in a formula) listing every problem.
 
-    The result is cached on the rubric object: compiling twice costs nothing.
+    The result is cached on the rubric object: compiling twice costs nothing. Explanations
+    are written in the language in force when the rubric is compiled; compiling it again
+    in another language (:func:`perfscore.i18n.use_lang`) gives explanations in that one.
     """
-    cached = rubric._compiled
-    if isinstance(cached, CompiledRubric):
-        return cached
+    lang = current_lang()
+    by_lang = rubric._compiled
+    if not isinstance(by_lang, dict):
+        by_lang = rubric._compiled = {}
+    cached = by_lang.get(lang)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]  # the rubric's cache holds only these
     compiler = _Compiler(rubric)
     compiler.symbols = {
         name: _symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
@@ -2256,30 +2363,32 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         _symbols=dict(compiler.symbols),
     )
     object.__setattr__(compiled, "_fast", build_fast_path(compiled))
-    rubric._compiled = compiled
+    object.__setattr__(compiled, "_lang", lang)
+    by_lang[lang] = compiled
     return compiled
 
 
 def _too_large(name: str, value: Decimal, formula: Formula) -> EvaluationError:
-    size = f"about 10^{value.adjusted()}" if value.is_finite() else str(value)
-    message = f"{name!r} is {size}: too large to round and score"
-    hint = "check the formula and the figures it reads"
-    return EvaluationError([Issue("evaluation.overflow", message, formula.origin, hint)])
+    size = f"10^{value.adjusted()}" if value.is_finite() else str(value)
+    return EvaluationError(
+        [
+            Issue.of(
+                "evaluation.overflow",
+                formula.origin,
+                message=msg("evaluation.too_large", name=repr(name), size=size),
+                hint=msg("evaluation.too_large.hint"),
+            )
+        ]
+    )
 
 
-_FRACTION_HINT: Final = (
-    "95 % is written 95; if the figures are fractions of one, add 'fraction' to 'accept' "
-    "of this input in the rubric"
-)
-
-
-def _check_message(check: _Check, values: Mapping[str, Any]) -> str:
+def _check_params(check: _Check, values: Mapping[str, Any]) -> dict[str, Any]:
     shown = ", ".join(
         f"{n} = {to_str(v) if isinstance(v, Decimal) else v}"
         for n in sorted(check.when.names)
         if (v := values.get(n)) is not None
     )
-    return f"{check.message} ({shown})"
+    return {"check": repr(check.id), "text": check.message, "values": shown}
 
 
 def _issue_order(issue: Issue) -> tuple[int, int]:

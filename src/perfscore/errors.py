@@ -18,7 +18,7 @@ arise, and never leak out of the package.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Final, Literal
 
@@ -119,28 +119,67 @@ class Issue:
         location: Location | None = None,
         /,
         *,
+        message: Mapping[str, Any] | str | None = None,
+        hint: Mapping[str, Any] | str | None = None,
         lang: str | None = None,
         **params: Any,
     ) -> Issue:
-        """An issue whose message is the catalogue's text for ``code`` and whose hint is
-        the text for ``code + ".hint"`` when the catalogue has one, in ``lang`` (default:
-        the language in force)."""
-        message = i18n.tr(code, lang, **params)
-        hint_key = f"{code}.hint"
-        hint = i18n.tr(hint_key, lang, **params) if i18n.has(hint_key) else None
-        return cls(code, message, location or Location(), hint, params)
+        """An issue whose message and hint come from the catalogue, in ``lang`` (default:
+        the language in force).
 
-    def message_in(self, lang: str) -> str:
+        The message is the text for ``code``, or ``message`` (a text made by
+        :func:`perfscore.i18n.msg`) where one code has several wordings; the hint is
+        ``hint`` if given, else the text for ``code + ".hint"`` when the catalogue has one.
+        Both are kept in ``params`` (under ``message`` and ``hint``), so that the issue
+        can be written again in any language. A ``message`` given as plain text is a
+        parameter of the code's own text."""
+        if isinstance(message, str):  # a parameter of the code's own text, named message
+            params["message"] = message
+        elif message is not None:
+            params["message"] = dict(message)
+        if isinstance(hint, str):
+            params["hint"] = i18n.msg("text", text=hint)
+        elif hint is not None:
+            params["hint"] = dict(hint)
+        issue = cls(code, "", location or Location(), None, params)
+        return replace(issue, message=issue.message_in(lang), hint=issue.hint_in(lang))
+
+    def as_msg(self) -> dict[str, Any]:
+        """The message as a text made by :func:`perfscore.i18n.msg`: to put the issue's
+        message inside another text (``第2行：…``) and keep it writable in any language."""
+        if i18n.is_msg(self.params.get("message")):
+            return dict(self.params["message"])
+        if i18n.has(self.code) and (self.params or not i18n.placeholders(i18n.tr(self.code))):
+            return i18n.msg(self.code, **self.params)
+        return i18n.msg("text", text=self.message)
+
+    def hint_msg(self) -> dict[str, Any] | None:
+        """The hint as a text (see :meth:`as_msg`), or None without a hint."""
+        given = self.params.get("hint")
+        if i18n.is_msg(given):
+            return dict(given)
+        key = f"{self.code}.hint"
+        if i18n.has(key) and i18n.has(self.code) and "message" not in self.params:
+            return i18n.msg(key, **self.params)
+        return None if self.hint is None else i18n.msg("text", text=self.hint)
+
+    def message_in(self, lang: str | None) -> str:
         """The message in ``lang``: from the catalogue when the issue was made from it,
         else the message as it was written."""
+        given = self.params.get("message")
+        if i18n.is_msg(given):
+            return i18n.render(given, lang)
         if i18n.has(self.code) and (self.params or not i18n.placeholders(i18n.tr(self.code))):
             return i18n.tr(self.code, lang, **self.params)
         return self.message
 
-    def hint_in(self, lang: str) -> str | None:
+    def hint_in(self, lang: str | None) -> str | None:
         """The hint in ``lang``, as :meth:`message_in` writes the message."""
+        given = self.params.get("hint")
+        if i18n.is_msg(given):
+            return i18n.render(given, lang)
         key = f"{self.code}.hint"
-        if i18n.has(key) and i18n.has(self.code):
+        if i18n.has(key) and i18n.has(self.code) and "message" not in self.params:
             return i18n.tr(key, lang, **self.params)
         return self.hint
 
@@ -158,6 +197,10 @@ class Issue:
             "location": self.location.to_dict(),
         }
 
+    def in_lang(self, lang: str | None) -> Issue:
+        """The same issue with its message and hint written in ``lang``."""
+        return replace(self, message=self.message_in(lang), hint=self.hint_in(lang))
+
     def __str__(self) -> str:
         text = f"{self.location}: {self.message} [{self.code}]"
         loc = self.location
@@ -165,8 +208,18 @@ class Issue:
             start, end = loc.span
             text += f"\n    {loc.source_line}\n    {' ' * start}{'^' * max(1, end - start)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    {i18n.tr('issue.hint')}{self.hint}"
         return text
+
+
+class Problem(ValueError):
+    """A value refused where only a :class:`ValueError` can be raised (a model validator,
+    a parser): its text is kept as data (:func:`perfscore.i18n.msg`) so that the issue made
+    from it can be written in any language."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.text = i18n.msg(key, **params)
+        super().__init__(i18n.render(self.text))
 
 
 class PerfscoreError(Exception):
@@ -183,7 +236,7 @@ class PerfscoreError(Exception):
     def _summary(self) -> str:
         if len(self.issues) == 1:
             return str(self.issues[0])
-        lines = [f"{len(self.issues)} problems:"]
+        lines = [i18n.tr("issue.problems", count=len(self.issues))]
         lines.extend(str(issue) for issue in self.issues)
         return "\n".join(lines)
 

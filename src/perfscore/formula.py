@@ -25,6 +25,7 @@ import ast
 import dataclasses
 import decimal
 import enum
+import functools
 import io
 import operator
 import threading
@@ -33,12 +34,13 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, overload
 
 from . import i18n
 from ._numbers import ENGINE_CONTEXT, ZERO, round_decimal
 from ._suggest import did_you_mean
 from .errors import EvaluationError, FormulaError, Issue, Location
+from .i18n import msg
 
 __all__ = [
     "FUNCTIONS",
@@ -200,26 +202,33 @@ _CMPOPS: Final[dict[type[ast.cmpop], str]] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
 }
+#: What a forbidden construct is called: the key of its name in the catalogue.
 _FORBIDDEN_WHAT: Final[dict[type[ast.AST], str]] = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "subscripts",
-    ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions",
-    ast.NamedExpr: "assignment expressions",
-    ast.Starred: "starred arguments",
-    ast.List: "lists",
-    ast.Tuple: "tuples",
-    ast.Dict: "dicts",
-    ast.Set: "sets",
-    ast.JoinedStr: "f-strings",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Slice: "slices",
+    ast.Attribute: "construct.attribute",
+    ast.Subscript: "construct.subscript",
+    ast.Lambda: "construct.lambda",
+    ast.ListComp: "construct.comprehension",
+    ast.SetComp: "construct.comprehension",
+    ast.DictComp: "construct.comprehension",
+    ast.GeneratorExp: "construct.comprehension",
+    ast.NamedExpr: "construct.assignment",
+    ast.Starred: "construct.starred",
+    ast.List: "construct.list",
+    ast.Tuple: "construct.tuple",
+    ast.Dict: "construct.dict",
+    ast.Set: "construct.set",
+    ast.JoinedStr: "construct.fstring",
+    ast.Await: "construct.await",
+    ast.Yield: "construct.yield",
+    ast.YieldFrom: "construct.yield",
+    ast.Slice: "construct.slice",
 }
+
+
+def _what(node: type[ast.AST], default: str | None = None) -> dict[str, Any]:
+    """The name of a forbidden construct, as a text of the catalogue."""
+    key = _FORBIDDEN_WHAT.get(node, default)
+    return msg(key) if key is not None else msg("text", text=node.__name__)
 
 
 # --------------------------------------------------------------------------- checking
@@ -260,7 +269,13 @@ class _Checker:
         text = self.source[base:]
         return base + len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
 
-    def issue(self, code: str, message: str, span: tuple[int, int], hint: str | None) -> None:
+    def issue(
+        self,
+        code: str,
+        message: str | Mapping[str, Any],
+        span: tuple[int, int],
+        hint: str | Mapping[str, Any] | None,
+    ) -> None:
         self.issues.append(
             make_issue(code, message, self.source, span, self.origin, hint, self.position)
         )
@@ -274,9 +289,9 @@ class _Checker:
             if not any(i.code == "formula.too_deep" for i in self.issues):  # once is enough
                 self.issue(
                     "formula.too_deep",
-                    f"formula nests deeper than {MAX_DEPTH} levels",
+                    msg("formula.nests_deeper", limit=MAX_DEPTH),
                     span,
-                    "split it into derived values",
+                    msg("hint.split_formula"),
                 )
             return None, None
         if isinstance(node, ast.Constant):
@@ -292,20 +307,18 @@ class _Checker:
         if isinstance(node, ast.BoolOp):
             parts = [self.check(v, depth + 1) for v in node.values]
             for (_, t), v in zip(parts, node.values, strict=True):
-                self._expect(t, ValueType.BOOLEAN, v, "'and' / 'or' operand")
+                self._expect(t, ValueType.BOOLEAN, v, msg("operand.and_or"))
             op = "and" if isinstance(node.op, ast.And) else "or"
             return self._build(parts, lambda xs: BoolOp(op, tuple(xs), span), ValueType.BOOLEAN)
         if isinstance(node, ast.IfExp):
             return self._ifexp(node, span, depth)
         if isinstance(node, ast.Call):
             return self._call(node, span, depth)
-        what = _FORBIDDEN_WHAT.get(type(node), type(node).__name__)
         self.issue(
             "formula.forbidden",
-            f"{what} not allowed in formulas",
+            msg("formula.not_allowed", what=_what(type(node))),
             span,
-            "formulas may use numbers, declared names, arithmetic, comparisons, "
-            "and/or/not, 'x if c else y' and min/max/abs/round/floor/ceil/clamp",
+            msg("formula.allowed.hint"),
         )
         return None, None
 
@@ -317,7 +330,7 @@ class _Checker:
             return Const(value, span), ValueType.BOOLEAN
         if isinstance(value, str):
             if len(value) > 200:
-                self.issue("formula.literal_too_large", "string literal too long", span, None)
+                self.issue("formula.literal_too_large", msg("formula.long_string"), span, None)
                 return None, ValueType.TEXT
             return Const(value, span), ValueType.TEXT
         if isinstance(value, int | float):
@@ -328,8 +341,11 @@ class _Checker:
                 if bad:
                     self.issue(
                         "formula.literal_too_large",
-                        f"number literal {text[:20]}{'...' if len(text) > 20 else ''} "
-                        f"is too large (at most {MAX_LITERAL_DIGITS} digits)",
+                        msg(
+                            "formula.long_number",
+                            number=text[:20] + ("..." if len(text) > 20 else ""),
+                            limit=MAX_LITERAL_DIGITS,
+                        ),
                         span,
                         None,
                     )
@@ -339,13 +355,13 @@ class _Checker:
             except decimal.InvalidOperation:  # 0x10, 0o17, 0b101
                 self.issue(
                     "formula.forbidden",
-                    f"number {text!r} not allowed: write numbers in decimal",
+                    msg("formula.not_decimal", number=repr(text)),
                     span,
                     None,
                 )
                 return None, ValueType.NUMBER
             return Const(number, span), ValueType.NUMBER
-        self.issue("formula.forbidden", f"literal {value!r} not allowed", span, None)
+        self.issue("formula.forbidden", msg("formula.literal", value=repr(value)), span, None)
         return None, None
 
     def _name(self, node: ast.Name, span: tuple[int, int]) -> tuple[Expr | None, ValueType | None]:
@@ -353,7 +369,7 @@ class _Checker:
         if name.startswith("_"):
             self.issue(
                 "formula.forbidden",
-                f"name {name!r} not allowed: names starting with '_' are reserved",
+                msg("formula.reserved_name", name=repr(name)),
                 span,
                 None,
             )
@@ -365,12 +381,12 @@ class _Checker:
         if symbol is None:
             hint = did_you_mean(name, self.symbols)
             if name in ("true", "false", "none", "None", "null"):
-                hint = "write True or False for booleans"
+                hint = msg("hint.booleans")
             self.issue(
                 "formula.unknown_name",
-                f"unknown name {name!r}",
+                msg("formula.unknown_name", name=repr(name)),
                 span,
-                hint or "declare it under 'inputs' or 'derived'",
+                hint or msg("formula.unknown_name.hint"),
             )
             return None, None
         self.names.add(name)
@@ -381,13 +397,13 @@ class _Checker:
     ) -> tuple[Expr | None, ValueType | None]:
         operand, t = self.check(node.operand, depth + 1)
         if isinstance(node.op, ast.Not):
-            self._expect(t, ValueType.BOOLEAN, node.operand, "'not' operand")
+            self._expect(t, ValueType.BOOLEAN, node.operand, msg("operand.not"))
             op, result = "not", ValueType.BOOLEAN
         elif isinstance(node.op, ast.USub | ast.UAdd):
-            self._expect(t, ValueType.NUMBER, node.operand, "sign operand")
+            self._expect(t, ValueType.NUMBER, node.operand, msg("operand.sign"))
             op, result = ("-" if isinstance(node.op, ast.USub) else "+"), ValueType.NUMBER
         else:
-            self.issue("formula.forbidden", "bitwise operators not allowed", span, None)
+            self.issue("formula.forbidden", msg("formula.bitwise"), span, None)
             return None, None
         if operand is None:
             return None, result
@@ -401,21 +417,21 @@ class _Checker:
             symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}.get(type(node.op), "")
             self.issue(
                 "formula.forbidden",
-                f"operator {symbol or type(node.op).__name__!s} not allowed",
+                msg("formula.operator", operator=symbol or type(node.op).__name__),
                 span,
-                "use + - * / ** and floor()/round()",
+                msg("formula.operator.hint"),
             )
             return None, None
         left = self.check(node.left, depth + 1)
         right = self.check(node.right, depth + 1)
-        self._expect(left[1], ValueType.NUMBER, node.left, f"left side of '{op}'")
-        self._expect(right[1], ValueType.NUMBER, node.right, f"right side of '{op}'")
+        self._expect(left[1], ValueType.NUMBER, node.left, msg("operand.left", op=op))
+        self._expect(right[1], ValueType.NUMBER, node.right, msg("operand.right", op=op))
         if op == "**" and isinstance(right[0], Const) and isinstance(right[0].value, Decimal):
             exp = right[0].value
             if exp != exp.to_integral_value() or abs(exp) > MAX_EXPONENT:
                 self.issue(
                     "formula.exponent_too_large",
-                    f"exponent {exp} not allowed: it must be a whole number within ±{MAX_EXPONENT}",
+                    msg("formula.exponent", exponent=str(exp), limit=MAX_EXPONENT),
                     right[0].span,
                     None,
                 )
@@ -433,9 +449,9 @@ class _Checker:
             if sym is None:
                 self.issue(
                     "formula.forbidden",
-                    f"comparison {type(cmp).__name__} not allowed",
+                    msg("formula.comparison", comparison=type(cmp).__name__),
                     span,
-                    "use < <= > >= == !=",
+                    msg("formula.comparison.hint"),
                 )
                 return None, None
             ops.append(sym)
@@ -444,12 +460,12 @@ class _Checker:
         for i, sym in enumerate(ops):
             (_, lt), (_, rt) = parts[i], parts[i + 1]
             if sym in ("<", "<=", ">", ">="):
-                self._expect(lt, ValueType.NUMBER, nodes[i], f"left side of '{sym}'")
-                self._expect(rt, ValueType.NUMBER, nodes[i + 1], f"right side of '{sym}'")
+                self._expect(lt, ValueType.NUMBER, nodes[i], msg("operand.left", op=sym))
+                self._expect(rt, ValueType.NUMBER, nodes[i + 1], msg("operand.right", op=sym))
             elif lt is not None and rt is not None and lt != rt:
                 self.issue(
                     "formula.type",
-                    f"'{sym}' compares a {lt.value} with a {rt.value}",
+                    msg("formula.compare_types", op=sym, left=_type(lt), right=_type(rt)),
                     self.span_of(node),
                     None,
                 )
@@ -471,9 +487,9 @@ class _Checker:
         options = ", ".join(repr(o) for o in symbol.options)
         self.issue(
             "formula.unknown_option",
-            f"{literal.value!r} is not an option of {name_node.id!r}",
+            msg("formula.unknown_option", value=repr(literal.value), name=repr(name_node.id)),
             self.span_of(literal),
-            did_you_mean(literal.value, symbol.options) or f"options are {options}",
+            did_you_mean(literal.value, symbol.options) or msg("hint.options", options=options),
         )
 
     def _ifexp(
@@ -482,11 +498,11 @@ class _Checker:
         test = self.check(node.test, depth + 1)
         body = self.check(node.body, depth + 1)
         orelse = self.check(node.orelse, depth + 1)
-        self._expect(test[1], ValueType.BOOLEAN, node.test, "condition of 'if'")
+        self._expect(test[1], ValueType.BOOLEAN, node.test, msg("operand.condition"))
         if body[1] is not None and orelse[1] is not None and body[1] != orelse[1]:
             self.issue(
                 "formula.type",
-                f"the two branches of 'if' differ: {body[1].value} and {orelse[1].value}",
+                msg("formula.branches", body=_type(body[1]), orelse=_type(orelse[1])),
                 span,
                 None,
             )
@@ -498,34 +514,37 @@ class _Checker:
         self, node: ast.Call, span: tuple[int, int], depth: int
     ) -> tuple[Expr | None, ValueType | None]:
         if not isinstance(node.func, ast.Name):
-            what = _FORBIDDEN_WHAT.get(type(node.func), "calling this")
-            self.issue("formula.forbidden", f"{what} not allowed in formulas", span, None)
+            what = _what(type(node.func), "construct.call")
+            self.issue("formula.forbidden", msg("formula.not_allowed", what=what), span, None)
             return None, None
         name = node.func.id
         spec = FUNCTIONS.get(name)
         if spec is None:
             self.issue(
                 "formula.unknown_function",
-                f"function {name!r} not allowed",
+                msg("formula.function", name=repr(name)),
                 self.span_of(node.func),
                 did_you_mean(name, FUNCTIONS)
-                or "allowed functions: " + ", ".join(sorted(FUNCTIONS)),
+                or msg("formula.function.hint", functions=", ".join(sorted(FUNCTIONS))),
             )
             return None, None
         if node.keywords:
-            self.issue("formula.forbidden", "keyword arguments not allowed", span, spec.signature)
+            self.issue("formula.forbidden", msg("formula.keywords"), span, spec.signature)
             return None, None
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 self.issue(
-                    "formula.forbidden", "starred arguments not allowed in formulas", span, None
+                    "formula.forbidden",
+                    msg("formula.not_allowed", what=msg("construct.starred")),
+                    span,
+                    None,
                 )
                 return None, None
         n = len(node.args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
             self.issue(
                 "formula.arity",
-                f"{name}() takes {_arity(spec)}, got {n}",
+                msg("formula.arity", function=name, arity=_arity(spec), count=n),
                 span,
                 spec.signature,
             )
@@ -539,22 +558,24 @@ class _Checker:
             ):
                 self.issue(
                     "formula.arity",
-                    "round() places must be a whole number literal from 0 to 10",
+                    msg("formula.round_places"),
                     self.span_of(places),
                     spec.signature,
                 )
                 return None, ValueType.NUMBER
         parts = [self.check(a, depth + 1) for a in node.args]
         for (_, t), a in zip(parts, node.args, strict=True):
-            self._expect(t, ValueType.NUMBER, a, f"argument of {name}()")
+            self._expect(t, ValueType.NUMBER, a, msg("operand.argument", function=name))
         return self._build(parts, lambda xs: Call(name, tuple(xs), span), ValueType.NUMBER)
 
     # -- helpers --------------------------------------------------------------------
-    def _expect(self, got: ValueType | None, want: ValueType, node: ast.AST, what: str) -> None:
+    def _expect(
+        self, got: ValueType | None, want: ValueType, node: ast.AST, what: dict[str, Any]
+    ) -> None:
         if got is not None and got != want:
             self.issue(
                 "formula.type",
-                f"{what} must be a {want.value}, not a {got.value}",
+                msg("formula.must_be", what=what, want=_type(want), got=_type(got)),
                 self.span_of(node),
                 _type_hint(got, want),
             )
@@ -571,21 +592,27 @@ class _Checker:
         return make([e for e in exprs if e is not None]), result
 
 
-def _arity(spec: _Function) -> str:
+def _arity(spec: _Function) -> dict[str, Any]:
+    plural = "" if spec.min_args == 1 else "s"
     if spec.max_args is None:
-        return f"at least {spec.min_args} argument{'s' if spec.min_args > 1 else ''}"
+        return msg(f"arity.at_least{plural}", count=spec.min_args)
     if spec.min_args == spec.max_args:
-        return f"{spec.min_args} argument{'s' if spec.min_args > 1 else ''}"
-    return f"{spec.min_args} to {spec.max_args} arguments"
+        return msg(f"arity.exactly{plural}", count=spec.min_args)
+    return msg("arity.between", low=spec.min_args, high=spec.max_args)
 
 
-def _type_hint(got: ValueType, want: ValueType) -> str | None:
+def _type(value_type: ValueType) -> dict[str, Any]:
+    """The name of a value type (number, boolean, text), as a text of the catalogue."""
+    return msg(f"type.{value_type.value}")
+
+
+def _type_hint(got: ValueType, want: ValueType) -> dict[str, Any] | None:
     if got is ValueType.BOOLEAN and want is ValueType.NUMBER:
-        return "write '1 if flag else 0' to turn a boolean into a number"
+        return msg("hint.boolean_to_number")
     if got is ValueType.NUMBER and want is ValueType.BOOLEAN:
-        return "compare it, e.g. 'x > 0'"
+        return msg("hint.compare_it")
     if got is ValueType.TEXT:
-        return "a choice can only be compared with == or != against one of its options"
+        return msg("hint.compare_choice")
     return None
 
 
@@ -606,11 +633,11 @@ def parse_expression(text: str) -> ast.Expression:
 
 def make_issue(
     code: str,
-    message: str,
+    message: str | Mapping[str, Any],
     source: str,
     span: tuple[int, int],
     origin: Location,
-    hint: str | None,
+    hint: str | Mapping[str, Any] | None,
     position: Position | None = None,
 ) -> Issue:
     """An issue pointing at ``span`` inside the formula ``source`` found at ``origin``.
@@ -638,7 +665,16 @@ def make_issue(
         source_line=source[line_start:line_end],
         span=(span[0] - line_start, min(span[1], line_end) - line_start),
     )
-    return Issue(code, message, location, hint)
+    return Issue.of(code, location, message=_as_text(message), hint=_as_text(hint))
+
+
+@overload
+def _as_text(text: str | Mapping[str, Any]) -> Mapping[str, Any]: ...
+@overload
+def _as_text(text: None) -> None: ...
+def _as_text(text: str | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A message or hint as a text of the catalogue: plain text kept as it is written."""
+    return msg("text", text=text) if isinstance(text, str) else text
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -647,8 +683,14 @@ def make_issue(
 class _Failure(Exception):
     """A located run-time failure, raised by the interpreter."""
 
-    def __init__(self, code: str, message: str, span: tuple[int, int], hint: str | None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        code: str,
+        message: dict[str, Any],
+        span: tuple[int, int],
+        hint: dict[str, Any] | None,
+    ) -> None:
+        super().__init__(message["key"])
         self.code, self.message, self.span, self.hint = code, message, span, hint
 
 
@@ -687,29 +729,34 @@ def _interpret(expr: Expr, values: Mapping[str, Value]) -> Value:
         if expr.op == "/" and right == 0:
             raise _Failure(
                 "evaluation.division_by_zero",
-                "division by zero",
+                msg("evaluation.division_by_zero"),
                 expr.right.span,
-                "declare 'on_zero_division' for this value, or guard it with 'if'",
+                msg("evaluation.division_by_zero.hint"),
             )
         try:
             return _ARITH[expr.op](left, right)  # type: ignore[no-any-return]
         except decimal.DivisionByZero:  # 0 ** -1
             raise _Failure(
-                "evaluation.division_by_zero", "division by zero", expr.span, None
+                "evaluation.division_by_zero", msg("evaluation.division_by_zero"), expr.span, None
             ) from None
         except decimal.InvalidOperation:  # 0 ** 0, 0 / 0
             raise _Failure(
-                "evaluation.arithmetic", f"{left} {expr.op} {right} is undefined", expr.span, None
+                "evaluation.arithmetic",
+                msg("evaluation.undefined", left=str(left), op=expr.op, right=str(right)),
+                expr.span,
+                None,
             ) from None
         except _PowerRefused:
             raise _Failure(
                 "evaluation.power",
-                f"exponent {right} is not a whole number within ±{MAX_EXPONENT}",
+                msg("evaluation.power", exponent=str(right), limit=MAX_EXPONENT),
                 expr.right.span,
                 None,
             ) from None
         except decimal.Overflow:
-            raise _Failure("evaluation.overflow", "number too large", expr.span, None) from None
+            raise _Failure(
+                "evaluation.overflow", msg("evaluation.overflow"), expr.span, None
+            ) from None
     if isinstance(expr, Compare):
         left = _interpret(expr.operands[0], values)
         for op, operand in zip(expr.ops, expr.operands[1:], strict=True):
@@ -729,10 +776,13 @@ def _interpret(expr: Expr, values: Mapping[str, Value]) -> Value:
     try:
         return FUNCTIONS[expr.func].impl(*args)
     except decimal.Overflow:
-        raise _Failure("evaluation.overflow", "number too large", expr.span, None) from None
+        raise _Failure("evaluation.overflow", msg("evaluation.overflow"), expr.span, None) from None
     except decimal.InvalidOperation:  # e.g. round() of a number with too many digits
         raise _Failure(
-            "evaluation.arithmetic", f"{expr.func}() cannot be computed here", expr.span, None
+            "evaluation.arithmetic",
+            msg("evaluation.function_failed", function=expr.func),
+            expr.span,
+            None,
         ) from None
 
 
@@ -845,7 +895,7 @@ class Formula:
                 pass
             except KeyError as e:
                 raise EvaluationError(
-                    [Issue("evaluation.missing_value", f"no value for {e.args[0]!r}", self.origin)]
+                    [Issue.of("evaluation.missing_value", self.origin, name=repr(e.args[0]))]
                 ) from None
             raise self.locate_failure(values)
 
@@ -872,7 +922,7 @@ class Formula:
         except _DECIMAL_FAILURES:
             pass
         return EvaluationError(
-            [Issue("evaluation.arithmetic", "arithmetic failed", self.origin, None)]
+            [Issue.of("evaluation.arithmetic", self.origin, message=msg("evaluation.failed"))]
         )
 
     def interpret(self, values: Mapping[str, Value]) -> Value:
@@ -882,7 +932,7 @@ class Formula:
                 return _interpret(self.expr, values)
             except KeyError as e:
                 raise EvaluationError(
-                    [Issue("evaluation.missing_value", f"no value for {e.args[0]!r}", self.origin)]
+                    [Issue.of("evaluation.missing_value", self.origin, name=repr(e.args[0]))]
                 ) from None
             except _Failure as failure:
                 issue = make_issue(
@@ -958,16 +1008,16 @@ def compile_formula(
     whole = (0, max(1, len(source)))
     if not isinstance(source, str) or not source.strip():
         raise FormulaError(
-            [make_issue("formula.syntax", "empty formula", " ", (0, 1), origin, None)]
+            [make_issue("formula.syntax", msg("formula.empty"), " ", (0, 1), origin, None)]
         )
     if len(source) > MAX_LENGTH:
         raise FormulaError(
             [
-                Issue(
+                Issue.of(
                     "formula.too_long",
-                    f"formula is {len(source)} characters long; at most {MAX_LENGTH} allowed",
                     origin,
-                    "split it into derived values",
+                    message=msg("formula.too_long", length=len(source), limit=MAX_LENGTH),
+                    hint=msg("hint.split_formula"),
                 )
             ]
         )
@@ -985,7 +1035,13 @@ def compile_formula(
         raise FormulaError(
             [
                 make_issue(
-                    "formula.syntax", f"invalid syntax: {e.msg}", text, span, origin, None, position
+                    "formula.syntax",
+                    msg("formula.syntax", detail=e.msg),
+                    text,
+                    span,
+                    origin,
+                    None,
+                    position,
                 )
             ]
         ) from None
@@ -993,7 +1049,7 @@ def compile_formula(
         raise FormulaError(
             [
                 make_issue(
-                    "formula.too_deep", "formula is nested too deeply", text, whole, origin, None
+                    "formula.too_deep", msg("formula.nested_too_deeply"), text, whole, origin, None
                 )
             ]
         ) from None
@@ -1004,23 +1060,29 @@ def compile_formula(
         raise FormulaError(
             [
                 make_issue(
-                    "formula.too_deep", "formula is nested too deeply", text, whole, origin, None
+                    "formula.too_deep", msg("formula.nested_too_deeply"), text, whole, origin, None
                 )
             ]
         ) from None
     if checker.nodes > MAX_NODES and not checker.issues:
         checker.issue(
             "formula.too_complex",
-            f"formula has {checker.nodes} parts; at most {MAX_NODES} allowed",
+            msg("formula.too_complex", parts=checker.nodes, limit=MAX_NODES),
             (0, len(text)),
-            "split it into derived values",
+            msg("hint.split_formula"),
         )
     wanted = (expect,) if isinstance(expect, ValueType) else tuple(expect or ())
     if not checker.issues and wanted and result_type not in wanted:
-        got = result_type.value if result_type else "unknown"
+        got = _type(result_type) if result_type else msg("type.unknown")
         checker.issue(
             "formula.type",
-            f"formula gives a {got}, but a {' or '.join(w.value for w in wanted)} is needed here",
+            msg(
+                "formula.gives",
+                got=got,
+                wanted=functools.reduce(
+                    lambda a, b: msg("type.either", a=a, b=b), map(_type, wanted)
+                ),
+            ),
             (0, len(text)),
             _type_hint(result_type, wanted[0]) if result_type else None,
         )

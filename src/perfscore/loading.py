@@ -30,7 +30,7 @@ from . import i18n
 from ._compose import COMPOSE_KEYS, Refused, compose_document
 from ._files import FileRefused
 from ._files import read_bounded as _read_file
-from ._inputs import number_problem, shown
+from ._inputs import number_problem, number_text, shown
 from ._suggest import did_you_mean
 from .engine import compile_rubric
 from .errors import (
@@ -38,10 +38,12 @@ from .errors import (
     Issue,
     Location,
     PathPart,
+    Problem,
     RubricError,
     RubricSyntaxError,
     RubricValidationError,
 )
+from .i18n import msg
 from .methods import ScoringMethod, method_class, method_kinds
 from .model import Rubric
 from .resolvers import (
@@ -177,9 +179,22 @@ _DECIMAL_FORM: Final = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, message: str, mark: Any = None, hint: str | None = None) -> None:
-        super().__init__(message)
+    """A document refused while it is read: the code and the texts (as data) of its issue."""
+
+    def __init__(
+        self,
+        code: str,
+        message: dict[str, Any],
+        mark: Any = None,
+        hint: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message["key"])
         self.code, self.message, self.mark, self.hint = code, message, mark, hint
+
+    def issue(self, file: str) -> Issue:
+        return Issue.of(
+            self.code, _mark_location(file, self.mark), message=self.message, hint=self.hint
+        )
 
 
 class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
@@ -219,16 +234,12 @@ class _BoundedLoader(yaml.composer.Composer, _Parser, yaml.resolver.Resolver):  
         if self.composed > MAX_NODES:
             raise _Refused(
                 "yaml.too_large",
-                f"document has more than {MAX_NODES} values",
+                msg("yaml.too_many_values", limit=MAX_NODES),
                 self.mark(),
-                "a rubric is far smaller: is this the right file?",
+                msg("hint.wrong_file"),
             )
         if self.depth > MAX_DEPTH:
-            raise _Refused(
-                "yaml.too_deep",
-                f"document nests deeper than {MAX_DEPTH} levels",
-                self.mark(),
-            )
+            raise _Refused("yaml.too_deep", msg("document.too_deep", limit=MAX_DEPTH), self.mark())
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -250,20 +261,20 @@ class _Reader:
         if self.count > MAX_NODES:
             raise _Refused(
                 "yaml.too_large",
-                f"document expands to more than {MAX_NODES} values (alias bomb?)",
+                msg("yaml.alias_bomb", limit=MAX_NODES),
                 node.start_mark,
-                "remove anchors/aliases that repeat large parts",
+                msg("hint.aliases"),
             )
         if depth > MAX_DEPTH:
             raise _Refused(
-                "yaml.too_deep", f"document nests deeper than {MAX_DEPTH} levels", node.start_mark
+                "yaml.too_deep", msg("document.too_deep", limit=MAX_DEPTH), node.start_mark
             )
         if node.tag not in _STANDARD_TAGS:
             raise _Refused(
                 "yaml.tag",
-                f"tag {node.tag!r} is not allowed",
+                msg("yaml.tag", tag=repr(node.tag)),
                 node.start_mark,
-                "rubric files use plain YAML: remove the '!' tag",
+                msg("yaml.tag.hint"),
             )
         mark = node.start_mark
         style = getattr(node, "style", None) or ""
@@ -288,26 +299,27 @@ class _Reader:
                 for src in sources:
                     data = self.build(src, path, depth + 1)
                     if not isinstance(data, dict):
-                        raise _Refused(
-                            "yaml.merge", "'<<' must merge a mapping", key_node.start_mark
-                        )
+                        raise _Refused("yaml.merge", msg("yaml.merge"), key_node.start_mark)
                     for k, v in data.items():
                         merged.setdefault(k, v)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused("yaml.key", "keys must be plain text", key_node.start_mark)
+                raise _Refused("yaml.key", msg("yaml.key_plain"), key_node.start_mark)
             key = self._scalar(key_node)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise _Refused(
-                    "yaml.key", f"key {key!r} must be text", key_node.start_mark, "quote it"
+                    "yaml.key",
+                    msg("yaml.key_text", key=repr(key)),
+                    key_node.start_mark,
+                    msg("hint.quote"),
                 )
             key = str(key)
             if key in out:
                 raise _Refused(
                     "yaml.duplicate_key",
-                    f"key {key!r} appears twice in the same mapping",
+                    msg("yaml.duplicate_key", key=repr(key)),
                     key_node.start_mark,
-                    "remove or rename one of them",
+                    msg("yaml.duplicate_key.hint"),
                 )
             self.source.keys[(*path, key)] = (key_node.start_mark.line, key_node.start_mark.column)
             out[key] = self.build(value_node, (*path, key), depth + 1)
@@ -320,16 +332,16 @@ class _Reader:
         if len(text) > MAX_STRING:
             raise _Refused(
                 "yaml.string_too_long",
-                f"value of {len(text)} characters; at most {MAX_STRING}",
+                msg("yaml.string_too_long", length=len(text), limit=MAX_STRING),
                 node.start_mark,
             )
         self.text += len(text)
         if self.text > MAX_TEXT:
             raise _Refused(
                 "yaml.text_too_large",
-                i18n.tr("yaml.text_too_large", limit=str(MAX_TEXT)),
+                msg("yaml.text_too_large", limit=str(MAX_TEXT)),
                 node.start_mark,
-                i18n.tr("yaml.text_too_large.hint"),
+                msg("yaml.text_too_large.hint"),
             )
         tag = node.tag
         if (
@@ -338,9 +350,9 @@ class _Reader:
         ) or (tag.endswith("float") and ":" in text):
             raise _Refused(
                 "yaml.number_form",
-                i18n.tr("yaml.number_form", text=text[:40]),
+                msg("yaml.number_form", text=text[:40]),
                 node.start_mark,
-                i18n.tr("yaml.number_form.hint", text=text[:40]),
+                msg("yaml.number_form.hint", text=text[:40]),
             )
         if tag == "tag:yaml.org,2002:float":
             try:
@@ -348,14 +360,18 @@ class _Reader:
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite():
-                raise _Refused("yaml.number", f"{text!r} is not a finite number", node.start_mark)
+                raise _Refused(
+                    "yaml.number", number_text("value.not_finite", repr(text)), node.start_mark
+                )
             if (problem := number_problem(number)) is not None:
-                raise _Refused("yaml.number", f"{text[:40]!r} {problem}", node.start_mark)
+                raise _Refused(
+                    "yaml.number", number_text(problem, repr(text[:40])), node.start_mark
+                )
             return number
         if tag == "tag:yaml.org,2002:int":
             if len(text) > 40:
                 raise _Refused(
-                    "yaml.number", f"number {text[:20]}... is too large", node.start_mark
+                    "yaml.number", msg("yaml.long_integer", start=text[:20]), node.start_mark
                 )
             return self.constructor.construct_yaml_int(node)
         if tag == "tag:yaml.org,2002:bool":
@@ -365,7 +381,80 @@ class _Reader:
         if tag == "tag:yaml.org,2002:timestamp":
             value = self.constructor.construct_yaml_timestamp(node)
             return value.isoformat() if isinstance(value, datetime.date) else text
+        if node.style == ">":
+            return refold(text, self.source.lines, node.start_mark, node.end_mark)
         return text
+
+
+#: Characters that Chinese text runs together without spaces: CJK ideographs, CJK and
+#: full-width punctuation, and the quotation marks and dashes Chinese text uses.
+_CJK: Final = re.compile(
+    "[\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+)
+_BLOCK_HEADER: Final = re.compile(r">([+-]?)\s*(?:#.*)?$")
+
+
+def _fold(lines: Sequence[str], chomp: str, *, cjk: bool) -> str:
+    """A folded block scalar's value from its content lines (indentation removed, blank
+    lines empty), as YAML folds it: a break between two lines of text becomes a space,
+    blank lines become breaks, more-indented lines keep theirs. With ``cjk``, a break
+    between two Chinese characters (or Chinese punctuation) joins them without a space."""
+    chunks: list[str] = []
+    i, breaks = 0, []
+    while i < len(lines) and not lines[i]:
+        breaks.append("\n")
+        i += 1
+    line_break = ""
+    while i < len(lines):
+        chunks.extend(breaks)
+        line = lines[i]
+        text_line = line[0] not in " \t"
+        chunks.append(line)
+        i += 1
+        line_break, breaks = "\n", []
+        while i < len(lines) and not lines[i]:
+            breaks.append("\n")
+            i += 1
+        if i < len(lines):
+            following = lines[i]
+            if text_line and following[0] not in " \t":
+                if not breaks:
+                    joined = cjk and _CJK.match(line[-1]) and _CJK.match(following[0])
+                    chunks.append("" if joined else " ")
+            else:
+                chunks.append(line_break)
+    if chomp != "-":
+        chunks.append(line_break)
+    if chomp == "+":
+        chunks.extend(breaks)
+    return "".join(chunks)
+
+
+def refold(value: str, lines: Sequence[str], start: Any, end: Any) -> str:
+    """A folded block scalar (``>``, ``>-``, ``>+``) with the breaks between Chinese
+    characters joined without the space YAML puts there (``“三定”方案 确定的职责`` →
+    ``“三定”方案确定的职责``).
+
+    The value is folded again from the lines of the file; where that does not give back
+    exactly what the YAML parser read (an explicit indentation indicator, tabs, a line
+    break other than ``\\n``), the parser's value is kept as it is."""
+    if not _CJK.search(value):
+        return value
+    header = lines[start.line][start.column :] if start.line < len(lines) else ""
+    form = _BLOCK_HEADER.match(header)
+    last = end.line if end.column == 0 else end.line + 1
+    body = list(lines[start.line + 1 : min(last, len(lines))])
+    indent = next((len(b) - len(b.lstrip(" ")) for b in body if b.strip()), None)
+    if form is None or indent is None or indent == 0:
+        return value
+    content = ["" if not b.strip() and len(b) <= indent else b[indent:] for b in body]
+    if any(b.strip() and not b.startswith(" " * indent) for b in body):
+        return value
+    chomp = form.group(1)
+    if _fold(content, chomp, cjk=False) != value:
+        return value
+    return _fold(content, chomp, cjk=True)
 
 
 def _mark_location(file: str, mark: Any, path: tuple[PathPart, ...] = ()) -> Location:
@@ -379,46 +468,42 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     try:
         root = yaml.compose(text, Loader=_BoundedLoader)
     except _Refused as e:
-        raise RubricSyntaxError(
-            [Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]
-        ) from None
+        raise RubricSyntaxError([e.issue(file)]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        message = " ".join(p for p in (e.context, e.problem) if p) or "not well-formed"
-        if "nesting depth" in message:  # libyaml's own bound on nesting
+        detail = " ".join(p for p in (e.context, e.problem) if p)
+        if "nesting depth" in detail:  # libyaml's own bound on nesting
             raise RubricSyntaxError(
                 [
-                    Issue(
+                    Issue.of(
                         "yaml.too_deep",
-                        f"document nests deeper than {MAX_DEPTH} levels",
                         _mark_location(file, mark),
+                        message=msg("document.too_deep", limit=MAX_DEPTH),
                     )
                 ]
             ) from None
         raise RubricSyntaxError(
-            [Issue("yaml.syntax", message, _mark_location(file, mark))]
+            [Issue.of("yaml.syntax", _mark_location(file, mark), detail=detail or "?")]
         ) from None
     except yaml.YAMLError as e:
         raise RubricSyntaxError(
-            [Issue("yaml.syntax", str(e).splitlines()[0], Location(file=file))]
+            [Issue.of("yaml.syntax", Location(file=file), detail=str(e).splitlines()[0])]
         ) from None
     except RecursionError:
-        raise RubricSyntaxError(
-            [Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]
-        ) from None
+        raise RubricSyntaxError([_too_deep("yaml.too_deep", file)]) from None
     if root is None:
         return None, source
     try:
         data = _Reader(source).build(root, (), 0)
     except _Refused as e:
-        raise RubricSyntaxError(
-            [Issue(e.code, e.message, _mark_location(file, e.mark), e.hint)]
-        ) from None
+        raise RubricSyntaxError([e.issue(file)]) from None
     except RecursionError:
-        raise RubricSyntaxError(
-            [Issue("yaml.too_deep", "document nests too deeply", Location(file=file))]
-        ) from None
+        raise RubricSyntaxError([_too_deep("yaml.too_deep", file)]) from None
     return data, source
+
+
+def _too_deep(code: str, file: str | None) -> Issue:
+    return Issue.of(code, Location(file=file), message=msg("document.nests_too_deeply"))
 
 
 def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -427,16 +512,14 @@ def _parse_toml(text: str, file: str) -> tuple[Any, SourceMap]:
     except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise RubricSyntaxError([_toml_issue(str(e), text, file)]) from None
     except RecursionError:
-        raise RubricSyntaxError(
-            [Issue("toml.too_deep", "document nests too deeply", Location(file=file))]
-        ) from None
+        raise RubricSyntaxError([_too_deep("toml.too_deep", file)]) from None
     if _depth(data) > MAX_DEPTH:
         raise RubricSyntaxError(
             [
-                Issue(
+                Issue.of(
                     "toml.too_deep",
-                    f"document nests deeper than {MAX_DEPTH} levels",
                     Location(file=file),
+                    message=msg("document.too_deep", limit=MAX_DEPTH),
                 )
             ]
         )
@@ -450,17 +533,17 @@ def _toml_issue(message: str, text: str, file: str) -> Issue:
     """tomllib's message, its place ``(at line 3, column 26)`` moved into the location."""
     place = _TOML_PLACE.search(message)
     if place is None:
-        return Issue("toml.syntax", message, Location(file=file))
+        return Issue.of("toml.syntax", Location(file=file), detail=message)
     lines = text.splitlines() or [""]
     if place.group(1) is None:  # at the end of the document
         line, column = len(lines), len(lines[-1]) + 1
     else:
         line, column = int(place.group(1)), int(place.group(2))
     source = lines[line - 1] if 0 < line <= len(lines) else None
-    return Issue(
+    return Issue.of(
         "toml.syntax",
-        message[: place.start()],
         Location(file=file, line=line, column=column, source_line=source),
+        detail=message[: place.start()],
     )
 
 
@@ -532,10 +615,10 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
         if len(raw) > MAX_FILE_BYTES:
             raise RubricSyntaxError(
                 [
-                    Issue(
+                    Issue.of(
                         "file.too_large",
-                        f"document is {len(raw)} bytes; at most {MAX_FILE_BYTES}",
                         Location(file=name),
+                        message=msg("file.document_too_large", size=len(raw), limit=MAX_FILE_BYTES),
                     )
                 ]
             )
@@ -543,14 +626,7 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise RubricSyntaxError(
-                [
-                    Issue(
-                        "file.encoding",
-                        f"not UTF-8 text (byte {e.start})",
-                        Location(file=name),
-                        "save the file as UTF-8",
-                    )
-                ]
+                [Issue.of("file.encoding", Location(file=name), byte=e.start)]
             ) from None
     elif isinstance(raw, str):
         text = raw
@@ -558,7 +634,13 @@ def parse_document(raw: bytes | str, name: str, format: str = "yaml") -> tuple[A
         raise TypeError(f"a rubric document is str or bytes, not {type(raw).__name__}")
     if len(text) > MAX_FILE_BYTES:
         raise RubricSyntaxError(
-            [Issue("file.too_large", "document too large", Location(file=name))]
+            [
+                Issue.of(
+                    "file.too_large",
+                    Location(file=name),
+                    message=msg("file.document_too_large", size=len(text), limit=MAX_FILE_BYTES),
+                )
+            ]
         )
     return parser(text, name)
 
@@ -631,9 +713,23 @@ def _model_for(annotation: Any, value: Any) -> type[BaseModel] | None:
     return annotation
 
 
-_ID_HINT: Final = (
-    "ids are snake_case ASCII: lowercase letters, digits and '_', starting with a letter"
-)
+def _pydantic_text(err: Any) -> dict[str, Any]:
+    """The text of one of pydantic's errors: a :class:`Problem` a validator raised keeps
+    its own; pydantic's own kinds have entries in the catalogue (``pydantic.<kind>``);
+    any other kind keeps pydantic's English sentence."""
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(error, Problem):
+        return error.text
+    key = f"pydantic.{err['type']}"
+    if err["type"] == "literal_error":  # "'a', 'b' or 'c'": a list, in any language
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        return msg(key, choices=", ".join(expected.rsplit(" or ", 1)))
+    if i18n.has(key):
+        return msg(key, **{k: str(v) for k, v in (err.get("ctx") or {}).items()})
+    detail = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        detail = detail.removeprefix(prefix)
+    return msg("text", text=detail)
 
 
 def _pydantic_issues(error: ValidationError, source: SourceMap, data: Any) -> list[Issue]:
@@ -650,54 +746,46 @@ def _pydantic_issues(error: ValidationError, source: SourceMap, data: Any) -> li
         path: tuple[PathPart, ...] = tuple(p for p in err["loc"] if isinstance(p, str | int))
         path = tuple(p for p in path if not (isinstance(p, str) and p.startswith("function-")))
         kind = err["type"]
-        message = err["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if message.startswith("Assertion failed, "):
-            message = message[len("Assertion failed, ") :]
-        hint = None
         if path and path[-1] == "[key]":  # a bad mapping key (an input or derived id)
             path = path[:-1]
             issues.append(
-                Issue(
+                Issue.of(
                     "schema.invalid",
-                    f"{str(path[-1])!r} is not a valid id",
                     source.locate(path, key=True),
-                    _ID_HINT,
+                    message=msg("schema.bad_id", id=repr(str(path[-1]))),
+                    hint=msg("hint.id"),
                 )
             )
             continue
         if kind == "extra_forbidden":
             key = str(path[-1]) if path else "?"
-            code, message = "schema.unknown_key", f"unknown key {key!r}"
             here = _keys_at(path[:-1], data)
             hint = did_you_mean(key, here if here is not None else known)
             if hint is None and here is not None:
-                hint = "the keys here are " + ", ".join(sorted(here))
-            location = source.locate(path, key=True)
-        elif kind == "missing":
+                hint = msg("hint.keys_here", keys=", ".join(sorted(here)))
+            issues.append(
+                Issue.of(
+                    "schema.unknown_key", source.locate(path, key=True), hint=hint, key=repr(key)
+                )
+            )
+            continue
+        if kind == "missing":
             key = str(path[-1]) if path else "?"
-            code, message = "schema.missing", f"missing required key {key!r}"
             location = source.locate(path[:-1])
             location = Location(location.file, location.line, location.column, path)
-        else:
-            code = "schema.invalid" if kind != "value_error" else "schema.value"
-            location = source.locate(path)
-            if kind == "literal_error":
-                message = message.replace("Input should be", "must be")
-            elif "Input should" in message:
-                message = message.replace("Input should be", "must be").replace(
-                    "Input should", "must"
-                )
-            if kind == "string_pattern_mismatch" and path and path[-1] in ("id",):
-                hint = _ID_HINT
-            if (
-                kind == "string_pattern_mismatch"
-                and len(path) == 2
-                and path[0] in ("inputs", "derived")
-            ):
-                hint = _ID_HINT
-        issues.append(Issue(code, message, location, hint))
+            issues.append(Issue.of("schema.missing", location, key=repr(key)))
+            continue
+        id_pattern = kind == "string_pattern_mismatch" and (
+            (path and path[-1] == "id") or (len(path) == 2 and path[0] in ("inputs", "derived"))
+        )
+        issues.append(
+            Issue.of(
+                "schema.invalid" if kind != "value_error" else "schema.value",
+                source.locate(path),
+                message=_pydantic_text(err),
+                hint=msg("hint.id") if id_pattern else None,
+            )
+        )
     # Union members each report; keep one issue per place and message.
     unique: dict[tuple[Any, ...], Issue] = {}
     for issue in issues:
@@ -797,11 +885,11 @@ def build_rubric(
     if not isinstance(data, Mapping):
         raise RubricValidationError(
             [
-                Issue(
+                Issue.of(
                     "schema.invalid",
-                    "a rubric must be a mapping of keys to values",
                     Location(file=source.file),
-                    "start with 'id:', 'title:', 'indicators:' ...",
+                    message=msg("schema.not_mapping"),
+                    hint=msg("schema.not_mapping.hint"),
                 )
             ]
         )
@@ -856,11 +944,9 @@ def _validate(data: Any, source: SourceMap) -> Rubric:
     except ValidationError as e:
         raise RubricValidationError(_pydantic_issues(e, source, data)) from None
     except RecursionError:
-        raise RubricSyntaxError(
-            [Issue("yaml.too_deep", "document nests too deeply", Location(file=source.file))]
-        ) from None
+        raise RubricSyntaxError([_too_deep("yaml.too_deep", source.file)]) from None
     numbers = [
-        Issue("schema.number", f"{shown(n)} {problem}", source.locate(p))
+        Issue.of("schema.number", source.locate(p), message=number_text(problem, shown(n)))
         for p, n in _decimals(rubric.model_dump(by_alias=True, exclude_defaults=True), ())
         if (problem := number_problem(n)) is not None
     ]

@@ -28,14 +28,17 @@ import decimal
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Final, Literal, Protocol
+from string import Formatter
+from typing import Any, ClassVar, Final, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import i18n
 from ._interval import Interval, interval_from_mapping, python_test
 from ._numbers import ZERO, to_plain
+from .errors import Problem
 from .formula import Formula, Symbol, ValueType
+from .i18n import msg, tr
 from .results import Step
 
 __all__ = [
@@ -62,6 +65,86 @@ Scorer = Callable[[Values, bool], tuple[Decimal, tuple[Step, ...]]]
 Monotone = Literal["increasing", "decreasing"]
 
 
+_CHINESE_COUNTS: Final = dict(enumerate("零一两三四五六七八九十"))
+#: ``10 ** -places`` for every number of places a rubric may declare (0 to 10).
+_EXPONENTS: Final = {places: Decimal(1).scaleb(-places) for places in range(11)}
+
+
+class ValueStyle(NamedTuple):
+    """How an explanation writes the value a method reads: the value's label, its decimal
+    places (None: as computed), and whether it is a percent (``95.10%``) or carries a unit
+    (``18人``). Numbers are rounded for display only, half up."""
+
+    label: str = ""
+    places: int | None = None
+    percent: bool = False
+    unit: str = ""
+
+    def number(self, x: Decimal) -> str:
+        """``x`` at the declared places, with ``%`` or the unit: ``95.10%``."""
+        if self.places is not None and x.is_finite():
+            x = x.quantize(_EXPONENTS[self.places], rounding=decimal.ROUND_HALF_UP)
+            text = format(x, "f")
+        else:
+            text = to_plain(x)
+        return text + ("%" if self.percent else self.unit)
+
+    def bound(self, x: Decimal) -> str:
+        """A constant of the rubric (a threshold, a band's end) as a table writes it:
+        ``100%``, ``0``; no places are added, and a percent's sign is kept."""
+        return to_plain(x) + ("%" if self.percent else self.unit) if x != 0 else "0"
+
+    def amounts(self) -> Callable[[Decimal], str]:
+        """A function writing a difference as a report says it: ``两个百分点`` (a percent),
+        ``2人`` (a count). Its texts are read from the catalogue once, here."""
+        unit = self.unit
+        if not self.percent:
+            return lambda x: to_plain(x) + unit
+        fill = filler(tr("explain.points_of_percent", n="{n}"), "n")
+        counts = _CHINESE_COUNTS if tr("lang.name") == "中文" else {}
+
+        def amount(x: Decimal) -> str:
+            n = to_plain(x)
+            if counts and x == x.to_integral_value() and int(x) in counts:
+                n = counts[int(x)]
+            return fill(n=n)
+
+        return amount
+
+    def per(self, x: Decimal, side: str) -> str:
+        """One step of a deduction: ``每个百分点``, ``每5个百分点``, ``每多1人``."""
+        if self.percent:
+            if x == 1:
+                return tr("explain.per_point")
+            return tr("explain.per_points", n=to_plain(x))
+        return tr(f"explain.per_{side}", n=to_plain(x) + self.unit)
+
+
+def filler(template: str, *names: str) -> Callable[..., str]:
+    """A function that fills ``template``'s ``{names}`` with text, as ``str.format`` does,
+    made once so that an explanation costs a few string joins, not a format each time.
+
+    The function joins the template's literal parts (written as Python literals, so no
+    text of a rubric or catalogue is ever run) with its arguments, by keyword."""
+    parts: list[str] = []
+    for literal, field, _, _ in Formatter().parse(template):
+        if literal:
+            parts.append(repr(literal))
+        if field is not None:
+            if field not in names:
+                raise ValueError(f"{template!r} fills {{{field}}}, which is not in {names}")
+            parts.append(field)
+    body = " + ".join(parts) or "''"
+    code = f"lambda *, {', '.join(names)}: {body}" if names else f"lambda: {body}"
+    # The code holds literals and argument names only, built above; no builtins.
+    function: Callable[..., str] = eval(code, {"__builtins__": {}})
+    return function
+
+
+#: A value without label, places or unit: numbers written as computed.
+_PLAIN: Final = ValueStyle()
+
+
 class MethodContext(Protocol):
     """What a method sees while it compiles: the leaf and a way to report problems."""
 
@@ -84,10 +167,20 @@ class MethodContext(Protocol):
         """The declared input or derived value called ``name``, if any."""
         ...
 
+    def style(self, source: str) -> ValueStyle:
+        """How an explanation writes the value of the formula ``source``: the label, places
+        and percent sign of the input or derived value it names (plain when it names none)."""
+        ...
+
     def error(
-        self, field: str | tuple[str | int, ...], code: str, message: str, hint: str | None = None
+        self,
+        field: str | tuple[str | int, ...],
+        code: str,
+        message: str | Mapping[str, Any],
+        hint: str | Mapping[str, Any] | None = None,
     ) -> None:
-        """Record a problem at ``field`` of the method."""
+        """Record a problem at ``field`` of the method: its message and hint are texts
+        made by :func:`perfscore.i18n.msg` (written in any language), or plain text."""
         ...
 
 
@@ -167,17 +260,22 @@ _d = to_plain
 
 def _floor_text(floor: Decimal) -> str:
     """The explanation of a score stopped by its floor (扣完为止)."""
-    return "扣完为止，最低 0 分" if floor == 0 else f"扣至 {_d(floor)} 分为止"
+    return tr("explain.floor_zero") if floor == 0 else tr("explain.floor", floor=_d(floor))
+
+
+def _style(ctx: MethodContext, source: str) -> ValueStyle:
+    """The context's style for ``source``; plain for a context that has none."""
+    style = getattr(ctx, "style", None)
+    found: ValueStyle = style(source) if style is not None else ValueStyle()
+    return found._replace(label=_braces(found.label))
+
+
+def _braces(text: str) -> str:
+    """``text`` kept as it is by ``str.format`` (its braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 # --------------------------------------------------------------------------- deduction
-
-#: How the steps of a deduction are counted, as an explanation says it.
-_STEP_MODES: Final = {
-    "whole": "整档计，不足一档不扣",
-    "partial_up": "不足一档按一档计",
-    "pro_rata": "按比例计",
-}
 
 
 class DeductionSteps(BaseModel):
@@ -221,7 +319,9 @@ class Deduction(ScoringMethod):
         weight = ctx.weight
         if self.floor > weight:
             ctx.error(
-                "floor", "method.points_over_weight", f"floor {self.floor} exceeds weight {weight}"
+                "floor",
+                "method.points_over_weight",
+                msg("method.over_weight", what="floor", value=str(self.floor), weight=str(weight)),
             )
         over = self.direction == "over"
         threshold, per, points, mode = (
@@ -231,13 +331,40 @@ class Deduction(ScoringMethod):
             self.deduct.steps,
         )
         floor, cap = self.floor, self.max_deduction
-        # Explanation text that does not change between departments, written once:
-        # "176.92 超过 100 达 76.92，每 1 扣 0.5 分（整档计，不足一档不扣），计 76 档".
-        full_text = f" {'≤' if over else '≥'} {_d(threshold)}，得满分 {_d(weight)}"
-        step_text = f" {'超过' if over else '低于'} {_d(threshold)} 达 "
-        unit_text = f"，每 {_d(per)} 扣 {_d(points)} 分（{_STEP_MODES[mode]}），计 "
-        cap_text = "" if cap is None else f"，最多扣 {_d(cap)} 分"
+        # Explanation text that does not change between departments, written once, in
+        # the words of a report: "在职人员控制率95.10%，未超过100%，得满分3分";
+        # "变动率2.00%，超过0两个百分点，每个百分点扣0.5分，扣1分，得2分".
+        style = _style(ctx, self.value)
+        side = "over" if over else "under"
+        full_text = tr(
+            f"explain.full_{side}",
+            label=style.label,
+            value="{value}",
+            threshold=style.bound(threshold),
+            weight=_d(weight),
+        )
+        deduct_key = f"explain.deduct_{side}" if style.percent else f"explain.deduct_{side}_amount"
+        # "超过100%" then "5.56个百分点": figures that meet are kept apart by a space
+        spaced = "{threshold}{gap}" in tr(deduct_key)
+        step_text = tr(
+            deduct_key,
+            label=style.label,
+            value="{value}",
+            threshold=style.bound(threshold),
+            gap="{gap}",
+            per=style.per(per, side),
+            points=_d(points),
+            mode="{mode}",
+            cap="{cap}",
+        )
+        cap_text = "" if cap is None else tr("explain.cap", cap=_d(cap))
+        tail_text = tr("explain.deduct_tail", lost="{lost}", score="{score}")
+        fill_full = filler(full_text, "value")
+        fill_step = filler(step_text, "value", "gap", "mode", "cap")
+        fill_all = filler(step_text + tail_text, "value", "gap", "mode", "cap", "lost", "score")
+        mode_text = tr(f"explain.mode_{mode}")
         floor_text = _floor_text(floor)
+        number, amount = style.number, style.amounts()
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -245,7 +372,7 @@ class Deduction(ScoringMethod):
             if gap <= 0:
                 if not explain:
                     return weight, ()
-                return weight, (Step("threshold", _d(x) + full_text),)
+                return weight, (Step("threshold", fill_full(value=number(x))),)
             units = gap / per
             if mode == "whole":
                 n = units.to_integral_value(rounding=decimal.ROUND_FLOOR)
@@ -261,14 +388,20 @@ class Deduction(ScoringMethod):
                 result = floor
             if not explain:
                 return result, ()
-            text = f"{_d(x)}{step_text}{_d(gap)}{unit_text}{_d(n)} 档"
-            if cap is not None and n * points > cap:
-                text += cap_text
-            if weight - lost < floor:
+            g = amount(gap)
+            if spaced and g[:1].isdigit():
+                g = " " + g
+            said = "" if n * per == gap else mode_text
+            capped = cap_text if cap is not None and n * points > cap else ""
+            if weight - lost < floor:  # the floor step says what is left: 扣完为止
+                text = fill_step(value=number(x), gap=g, mode=said, cap=capped)
                 return result, (
                     Step("deduction", text, -lost),
                     Step("floor", floor_text, floor - (weight - lost)),
                 )
+            text = fill_all(
+                value=number(x), gap=g, mode=said, cap=capped, lost=_d(lost), score=_d(result)
+            )
             return result, (Step("deduction", text, -lost),)
 
         return score
@@ -332,8 +465,14 @@ def _check_disjoint(ctx: MethodContext, field: str, intervals: Sequence[Interval
                 ctx.error(
                     (field, i),
                     "method.bands_overlap",
-                    f"band {a} overlaps band {intervals[j]} ({field}[{j}])",
-                    "make the shared end included in one band and excluded in the other",
+                    msg(
+                        "method.bands_overlap",
+                        band=str(a),
+                        other=str(intervals[j]),
+                        field=field,
+                        index=j,
+                    ),
+                    msg("method.bands_overlap.hint"),
                 )
 
 
@@ -353,9 +492,15 @@ def _check_monotone_bands(ctx: MethodContext, bands: Sequence[Band], direction: 
             ctx.error(
                 ("bands", after, "points"),
                 "method.not_monotone",
-                f"bands are declared {direction}, but {bands[after].range} gives {b} "
-                f"after {bands[before].range} gives {a}",
-                "fix the points, or the 'monotone' claim",
+                msg(
+                    "method.not_monotone",
+                    direction=direction,
+                    later=str(bands[after].range),
+                    later_points=str(b),
+                    earlier=str(bands[before].range),
+                    earlier_points=str(a),
+                ),
+                msg("method.not_monotone.hint"),
             )
 
 
@@ -391,20 +536,38 @@ class Bands(ScoringMethod):
                 ctx.error(
                     ("bands", i, "points"),
                     "method.points_over_weight",
-                    f"band {band.range} gives {band.points} points, more than the weight {weight}",
+                    msg(
+                        "method.band_over_weight",
+                        band=str(band.range),
+                        points=str(band.points),
+                        weight=str(weight),
+                    ),
                 )
         if self.otherwise is not None and self.otherwise > weight:
             ctx.error(
                 "otherwise",
                 "method.points_over_weight",
-                f"otherwise {self.otherwise} exceeds weight {weight}",
+                msg(
+                    "method.over_weight",
+                    what="otherwise",
+                    value=str(self.otherwise),
+                    weight=str(weight),
+                ),
             )
         _check_disjoint(ctx, "bands", [b.range for b in self.bands])
         if self.monotone is not None:
             _check_monotone_bands(ctx, self.bands, self.monotone)
-        table = tuple((b.range, b.points, _band_text(b)) for b in self.bands)
+        style = _style(ctx, self.value)
+        table = tuple(
+            (b.range, b.points, filler(_band_text(b, style), "value")) for b in self.bands
+        )
         otherwise = self.otherwise
-        otherwise_text = "" if otherwise is None else f" 不在任何区间，得 {_d(otherwise)} 分"
+        otherwise_text = (
+            ""
+            if otherwise is None
+            else tr("explain.band_none", label=style.label, value="{value}", points=_d(otherwise))
+        )
+        number = style.number
         leaf = ctx.indicator_id
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
@@ -413,10 +576,14 @@ class Bands(ScoringMethod):
                 if x in interval:
                     if not explain:
                         return points, ()
-                    return points, (Step("band", _d(x) + text),)
+                    return points, (Step("band", text(value=number(x))),)  # type: ignore[arg-type]  # a number formula gives a Decimal
             if otherwise is None:
-                raise _NoMatch(leaf, f"value {_d(x)} falls in no band", "add a band or 'otherwise'")
-            return otherwise, (Step("band", f"{_d(x)}{otherwise_text}"),) if explain else ()
+                raise _NoMatch(leaf, msg("method.no_band", value=_d(x)), msg("method.no_band.hint"))
+            return otherwise, (
+                (Step("band", otherwise_text.format(value=number(x))),)  # type: ignore[arg-type]  # as above
+                if explain
+                else ()
+            )
 
         return score
 
@@ -428,23 +595,45 @@ class Bands(ScoringMethod):
         return f"(({x} := {gen.expr(self.value)}), ({out}))[1]"
 
 
-def _band_text(band: Band) -> str:
-    """What follows the value in a band's explanation: `` 在 [80, 90) 内（良好），得 3 分``."""
-    interval = band.range
-    label = f"（{band.text}）" if band.text else ""
-    if interval.is_point and interval.include_lower and interval.include_upper:
-        assert interval.lower is not None
-        where = f" = {_d(interval.lower)}"
-    else:
-        where = f" 在 {interval} 内"
-    return f"{where}{label}，得 {_d(band.points)} 分"
+def range_text(interval: Interval, style: ValueStyle = _PLAIN) -> str:
+    """An interval as a scoring table writes it: ``80%（含）至90%``, ``90%（含）以上``,
+    ``低于60%``, ``等于0``."""
+    lo, hi = interval.lower, interval.upper
+    if lo is not None and hi is not None and lo == hi:
+        return tr("range.equals", a=style.bound(lo))
+    if lo is not None and hi is not None:
+        return tr(
+            "range.between",
+            a=style.bound(lo),
+            a_in=tr("range.included") if interval.include_lower else "",
+            b=style.bound(hi),
+            b_in=tr("range.included") if interval.include_upper else "",
+        )
+    if lo is not None:
+        return tr("range.from" if interval.include_lower else "range.above", a=style.bound(lo))
+    if hi is not None:
+        return tr("range.to" if interval.include_upper else "range.below", b=style.bound(hi))
+    return tr("range.any")
+
+
+def _band_text(band: Band, style: ValueStyle = _PLAIN) -> str:
+    """A band's explanation with ``{value}`` left to fill:
+    ``重点支出安排率{value}，在80%（含）至90%之间（良好），得4分``."""
+    return tr(
+        "explain.band",
+        label=style.label,
+        value="{value}",
+        range=range_text(band.range, style),
+        tag=tr("explain.tag", text=_braces(band.text)) if band.text else "",
+        points=_d(band.points),
+    )
 
 
 class _NoMatch(Exception):
     """No band / case / level matched a value; the engine turns it into an EvaluationError."""
 
-    def __init__(self, indicator: str, message: str, hint: str) -> None:
-        super().__init__(message)
+    def __init__(self, indicator: str, message: dict[str, Any], hint: dict[str, Any]) -> None:
+        super().__init__(message["key"])
         self.indicator, self.message, self.hint = indicator, message, hint
 
 
@@ -479,8 +668,16 @@ class Proportional(ScoringMethod):
         value = ctx.formula("value", self.value, NUMBER)
         full_at = ctx.formula("full_at", self.full_at, NUMBER)
         weight = ctx.weight
-        full_text = f"，得满分 {_d(weight)}（满分为止）"
-        weight_text = f"按比例得分 {_d(weight)} × "
+        style = _style(ctx, self.value)
+        number = style.number
+        texts = {
+            key: filler(
+                tr(key, label=style.label, value="{value}", full="{full}", weight=_d(weight)),
+                "value",
+                "full",
+            )
+            for key in ("explain.prop_full", "explain.prop_zero", "explain.prop")
+        }
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = value.evaluate_unchecked(values)  # type: ignore[assignment]
@@ -493,12 +690,14 @@ class Proportional(ScoringMethod):
                 result = weight * x / full
             if not explain:
                 return result, ()
-            if x >= full:
-                text = f"{_d(x)} ≥ {_d(full)}{full_text}"
-            elif x <= 0:
-                text = f"{_d(x)} ≤ 0，得 0 分"
-            else:
-                text = f"{weight_text}{_d(x)} / {_d(full)}"
+            key = (
+                "explain.prop_full"
+                if x >= full
+                else "explain.prop_zero"
+                if x <= 0
+                else "explain.prop"
+            )
+            text = texts[key](value=number(x), full=style.bound(full))
             return result, (Step("proportional", text),)
 
         return score
@@ -528,7 +727,7 @@ class ChecklistItem(BaseModel):
     @model_validator(mode="after")
     def _one(self) -> ChecklistItem:
         if (self.met is None) == (self.count is None):
-            raise ValueError("give an item exactly one of 'met' (a condition) or 'count'")
+            raise Problem("checklist.item_shape")
         return self
 
 
@@ -552,7 +751,7 @@ class Checklist(ScoringMethod):
                     ctx.error(
                         ("items", i, "count"),
                         "method.count_in_earn",
-                        "'count' items need mode: deduct",
+                        msg("method.count_in_earn"),
                     )
                 formula = ctx.formula(("items", i, "count"), item.count, NUMBER)
                 compiled.append((item.text, item.points, formula, True))
@@ -566,12 +765,14 @@ class Checklist(ScoringMethod):
                 ctx.error(
                     "items",
                     "method.points_over_weight",
-                    f"items earn {total} points in all, more than the weight {weight}",
+                    msg("method.items_over_weight", total=str(total), weight=str(weight)),
                 )
         floor = self.floor
         if floor > weight:
             ctx.error(
-                "floor", "method.points_over_weight", f"floor {floor} exceeds weight {weight}"
+                "floor",
+                "method.points_over_weight",
+                msg("method.over_weight", what="floor", value=str(floor), weight=str(weight)),
             )
         # Steps are immutable: the ones that never change are made once, here.
         met_steps = {
@@ -583,7 +784,7 @@ class Checklist(ScoringMethod):
             for i, (text, points, _, _) in enumerate(compiled)
         }
         items = tuple(
-            (i, text, f" 项 × {_d(points)} 分", points, formula, is_count)
+            (i, text, tr("explain.count", points=_d(points)), points, formula, is_count)
             for i, (text, points, formula, is_count) in enumerate(compiled)
         )
         floor_text = _floor_text(floor)
@@ -598,7 +799,13 @@ class Checklist(ScoringMethod):
                     if lost > 0:
                         result -= lost
                         if explain:
-                            steps.append(Step("item", f"{text}：{_d(got)}{unit}", -lost))
+                            steps.append(
+                                Step(
+                                    "item",
+                                    tr("explain.item_count", text=text, n=_d(got)) + unit,
+                                    -lost,
+                                )
+                            )
                 elif got:
                     if earn:
                         result += points
@@ -658,7 +865,7 @@ class Levels(ScoringMethod):
     def _non_negative(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
         for name, x in v.items():
             if x < 0:
-                raise ValueError(f"level {name!r} has negative {x}")
+                raise Problem("levels.negative", level=repr(name), value=str(x))
         return v
 
     def compile(self, ctx: MethodContext) -> Scorer:
@@ -671,8 +878,14 @@ class Levels(ScoringMethod):
                 ctx.error(
                     ("levels", name),
                     "method.points_over_weight",
-                    f"level {name!r} gives {points} points, more than the weight {weight}"
-                    + (" (fractions must be at most 1)" if self.scale == "fraction" else ""),
+                    msg(
+                        "method.level_over_fraction"
+                        if self.scale == "fraction"
+                        else "method.level_over_weight",
+                        level=repr(name),
+                        points=str(points),
+                        weight=str(weight),
+                    ),
                 )
             table[name] = points
         symbol = ctx.symbol(self.value.strip())
@@ -683,26 +896,32 @@ class Levels(ScoringMethod):
                 ctx.error(
                     "levels",
                     "method.levels_incomplete",
-                    f"no points for option(s) {', '.join(map(repr, missing))} "
-                    f"of {self.value.strip()!r}",
+                    msg(
+                        "method.levels_incomplete",
+                        options=", ".join(map(repr, missing)),
+                        value=repr(self.value.strip()),
+                    ),
                 )
             for name in extra:
                 ctx.error(
                     ("levels", name),
                     "method.unknown_level",
-                    f"{name!r} is not an option of {self.value.strip()!r}",
-                    "options are " + ", ".join(map(repr, symbol.options)),
+                    msg("method.unknown_level", level=repr(name), value=repr(self.value.strip())),
+                    msg("hint.options", options=", ".join(map(repr, symbol.options))),
                 )
         leaf = ctx.indicator_id
         explained = {
-            name: (Step("level", f"等级“{name}”，得 {_d(p)} 分"),) for name, p in table.items()
+            name: (Step("level", tr("explain.level", level=name, points=_d(p))),)
+            for name, p in table.items()
         }
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             level = value.evaluate_unchecked(values)
             points = table.get(level)  # type: ignore[arg-type]
             if points is None:
-                raise _NoMatch(leaf, f"level {level!r} has no points", "add it under 'levels'")
+                raise _NoMatch(
+                    leaf, msg("method.no_level", level=repr(level)), msg("method.no_level.hint")
+                )
             return points, explained[level] if explain else ()  # type: ignore[index]
 
         return score
@@ -751,20 +970,25 @@ class Cases(ScoringMethod):
                 ctx.error(
                     ("cases", i, "points"),
                     "method.points_over_weight",
-                    f"case gives {case.points}, more than the weight {weight}",
+                    msg("method.case_over_weight", points=str(case.points), weight=str(weight)),
                 )
         if self.otherwise is not None and self.otherwise > weight:
             ctx.error(
                 "otherwise",
                 "method.points_over_weight",
-                f"otherwise {self.otherwise} exceeds weight {weight}",
+                msg(
+                    "method.over_weight",
+                    what="otherwise",
+                    value=str(self.otherwise),
+                    weight=str(weight),
+                ),
             )
         otherwise = self.otherwise
-        otherwise_text = "" if otherwise is None else f"无一情形成立，得 {_d(otherwise)} 分"
+        otherwise_text = "" if otherwise is None else tr("explain.case_none", points=_d(otherwise))
         leaf = ctx.indicator_id
 
         explained = tuple(
-            (condition, points, (Step("case", f"{text}：得 {_d(points)} 分"),))
+            (condition, points, (Step("case", tr("explain.case", text=text, points=_d(points))),))
             for condition, points, text in compiled
         )
 
@@ -773,7 +997,7 @@ class Cases(ScoringMethod):
                 if condition.evaluate_unchecked(values):
                     return points, steps if explain else ()
             if otherwise is None:
-                raise _NoMatch(leaf, "no case holds", "add a case or 'otherwise'")
+                raise _NoMatch(leaf, msg("method.no_case"), msg("method.no_case.hint"))
             return otherwise, (Step("case", otherwise_text),) if explain else ()
 
         return score
@@ -808,7 +1032,7 @@ class FormulaMethod(ScoringMethod):
     def compile(self, ctx: MethodContext) -> Scorer:
         expression = ctx.formula("expression", self.expression, NUMBER)
         weight = ctx.weight
-        clamp_text = f"限定在 [0, {_d(weight)}] 内"
+        clamp_text = tr("explain.clamp", weight=_d(weight))
 
         def score(values: Values, explain: bool) -> tuple[Decimal, tuple[Step, ...]]:
             x: Decimal = expression.evaluate_unchecked(values)  # type: ignore[assignment]

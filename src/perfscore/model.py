@@ -24,6 +24,7 @@ from pydantic import (
 
 from ._interval import Interval, interval_from_mapping
 from ._numbers import HUNDRED, RoundingMode
+from .errors import Problem
 from .methods import ScoringMethod, method_class, method_kinds
 
 __all__ = [
@@ -104,50 +105,46 @@ class InputSpec(_Model):
     def _consistent(self) -> InputSpec:
         if self.kind == "table":
             if not self.columns:
-                raise ValueError("a table input needs 'columns', each an input spec")
+                raise Problem("model.table_columns")
             if any(c.kind == "table" for c in self.columns.values()):
-                raise ValueError("a table's columns cannot be tables")
+                raise Problem("model.table_in_table")
             if self.default is not None:
-                raise ValueError("a table input cannot have a default")
+                raise Problem("model.table_default")
         elif self.columns is not None:
-            raise ValueError(f"'columns' only applies to kind table, not {self.kind}")
+            raise Problem("model.columns_kind", kind=self.kind)
         if self.kind == "choice":
             if not self.options:
-                raise ValueError(
-                    "a choice input needs 'options', e.g. options: [好, 较好, 一般, 差]"
-                )
+                raise Problem("model.choice_options")
             if len(set(self.options)) != len(self.options):
-                raise ValueError("options repeat")
+                raise Problem("model.options_repeat")
         elif self.options is not None:
-            raise ValueError(f"'options' only applies to kind choice, not {self.kind}")
+            raise Problem("model.options_kind", kind=self.kind)
         if self.accept and self.kind not in NUMERIC_KINDS:
-            raise ValueError(f"'accept' only applies to numeric kinds, not {self.kind}")
+            raise Problem("model.accept_kind", kind=self.kind)
         if {"percent_sign", "fraction"} & set(self.accept) and self.kind != "percent":
-            raise ValueError("'percent_sign' and 'fraction' only apply to kind percent")
+            raise Problem("model.percent_accept")
         if self.kind not in NUMERIC_KINDS and (self.min is not None or self.max is not None):
-            raise ValueError(f"'min'/'max' only apply to numeric kinds, not {self.kind}")
+            raise Problem("model.bounds_kind", kind=self.kind)
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
+            raise Problem("model.min_above_max", min=str(self.min), max=str(self.max))
         if self.default is not None:
             if self.kind == "boolean" and not isinstance(self.default, bool):
-                raise ValueError("default of a boolean input must be true or false")
+                raise Problem("model.default_boolean")
             if self.kind == "choice" and self.default not in (self.options or ()):
-                raise ValueError(f"default {self.default!r} is not one of the options")
+                raise Problem("model.default_option", default=repr(self.default))
             if self.kind in NUMERIC_KINDS and not isinstance(self.default, Decimal):
-                raise ValueError("default of a numeric input must be a number")
+                raise Problem("model.default_number")
             if isinstance(self.default, Decimal) and not isinstance(self.default, bool):
                 low, high = self.lower_bound, self.max
                 if (low is not None and self.default < low) or (
                     high is not None and self.default > high
                 ):
-                    raise ValueError(f"default {self.default} is outside min/max")
+                    raise Problem("model.default_bounds", default=str(self.default))
                 if (
                     self.kind in ("integer", "count")
                     and self.default != self.default.to_integral_value()
                 ):
-                    raise ValueError(
-                        f"default {self.default} of a {self.kind} input is not a whole number"
-                    )
+                    raise Problem("model.default_whole", default=str(self.default), kind=self.kind)
         return self
 
     @property
@@ -227,12 +224,10 @@ class Indicator(_Model):
         if isinstance(value, dict):
             kind = value.get("method")
             if not isinstance(kind, str):
-                raise ValueError(
-                    "scoring needs 'method': one of " + ", ".join(sorted(method_kinds()))
-                )
+                raise Problem("model.scoring_method", methods=", ".join(sorted(method_kinds())))
             method = method_class(kind)
             if method is None:
-                raise ValueError(f"unknown scoring method {kind!r}")
+                raise Problem("model.unknown_method", method=repr(kind))
             return method.model_validate(value)
         return handler(value)
 
@@ -240,25 +235,17 @@ class Indicator(_Model):
     def _shape(self) -> Indicator:
         given = [k for k in ("children", "scoring", "rows") if getattr(self, k) is not None]
         if not given:
-            raise ValueError(
-                "an indicator needs 'children' (a branch), 'scoring' (a leaf) "
-                "or 'rows' (leaves from a table input)"
-            )
+            raise Problem("model.indicator_shape")
         if len(given) > 1:
-            raise ValueError(
-                f"an indicator has one of 'children', 'scoring' or 'rows', not {given}"
-            )
+            raise Problem("model.indicator_shapes", given=", ".join(given))
         if self.children is not None and not self.children:
-            raise ValueError("'children' is empty")
+            raise Problem("model.children_empty")
         if self.children is not None and self.not_applicable_when is not None:
-            raise ValueError("'not_applicable_when' belongs on a leaf")
+            raise Problem("model.na_when_leaf")
         if self.alternatives and self.children is None:
-            raise ValueError("'alternatives' belongs on a branch: its children are the choices")
+            raise Problem("model.alternatives_branch")
         if self.children is not None and self.not_applicable is not None:
-            raise ValueError(
-                "'not_applicable' belongs on a leaf: a branch is not applicable when all of "
-                "its leaves are, each by its own policy"
-            )
+            raise Problem("model.na_leaf")
         return self
 
     @property
@@ -367,7 +354,7 @@ class Rubric(_Model):
     )
 
     _source: Any = PrivateAttr(default=None)
-    _compiled: Any = PrivateAttr(default=None)
+    _compiled: Any = PrivateAttr(default=None)  # language -> CompiledRubric
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Final, Literal
 
 from ._suggest import did_you_mean
 from .errors import Issue, Location, PerfscoreError, RubricError
+from .i18n import msg
 from .loading import build_rubric, load_document, parse_document
 from .model import Rubric
 from .resolvers import Document, FolderResolver, Resolver
@@ -263,6 +263,8 @@ class RubricRegistry:
     def _versions(self, rubric_id: str) -> list[Rubric]:
         versions = self._rubrics.get(rubric_id)
         if versions is None:
-            hint = did_you_mean(rubric_id, self._rubrics) or "ids held: " + ", ".join(self.ids())
-            raise RubricError([replace(Issue.of("registry.unknown_id", id=rubric_id), hint=hint)])
+            hint = did_you_mean(rubric_id, self._rubrics) or msg(
+                "text", text="ids held: " + ", ".join(self.ids())
+            )
+            raise RubricError([Issue.of("registry.unknown_id", hint=hint, id=rubric_id)])
         return versions

@@ -1109,9 +1109,7 @@ class ImpactAnalysis:
         if department.inputs is None:
             self._failed += 1
             self._summary = None
-            issues = department.issues or (
-                Issue("input.unreadable", "the record could not be read", Location()),
-            )
+            issues = department.issues or (Issue.of("input.unreadable", Location()),)
             return DepartmentFailure(
                 department.id,
                 department.row,

@@ -25,7 +25,7 @@ from perfscore._escape import defuse_workbook, xml_text
 from perfscore._files import FileRefused, read_bounded
 from perfscore._numbers import to_str
 from perfscore.errors import InputError, Issue, Location
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 from perfscore.methods import Judged
 from perfscore.model import NUMERIC_KINDS, InputSpec, Rubric
 from perfscore.population.readers import (
@@ -446,7 +446,13 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         book = load_workbook(path, io.BytesIO(raw))
     except Exception as error:  # openpyxl raises many kinds of error for a bad file
         raise InputError(
-            [Issue("input.xlsx", f"cannot read the workbook: {error}", Location(file=file))]
+            [
+                Issue.of(
+                    "input.xlsx",
+                    Location(file=file),
+                    message=msg("input.xlsx_unreadable", detail=str(error)),
+                )
+            ]
         ) from None
     try:
         data_sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else None
@@ -475,12 +481,13 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         if [str(h).strip() if h is not None else "" for h in header[:4]] != list(HEADERS[:4]):
             raise InputError(
                 [
-                    Issue(
+                    Issue.of(
                         "input.xlsx",
-                        f"sheet {sheet.title!r} is not a perfscore form: its first row must "
-                        f"read {', '.join(HEADERS)}",
                         Location(file=file),
-                        "make one with: perfscore template RUBRIC --format xlsx",
+                        message=msg(
+                            "input.not_form", sheet=repr(sheet.title), headers=", ".join(HEADERS)
+                        ),
+                        hint=msg("input.not_form.hint"),
                     )
                 ]
             )

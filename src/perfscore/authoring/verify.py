@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
+from perfscore import i18n
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric
 from perfscore.model import InputSpec
@@ -152,6 +153,16 @@ def verify_result(
     result = compiled.score(used, source=source)
     recomputed = result.to_dict()
     differences = list(_compare(record, recomputed))
+    if any(d.kind == "explanation" for d in differences):
+        # Explanations are written in a language (--lang): a record written in another
+        # one is compared with explanations recomputed in that language.
+        for lang in i18n.LANGS:
+            with i18n.use_lang(lang):
+                again = compiled.score(used, source=source).to_dict()
+            found = list(_compare(record, again))
+            if not any(d.kind == "explanation" for d in found):
+                recomputed, differences = again, found
+                break
     order = {kind: i for i, kind in enumerate(KINDS)}
     differences.sort(key=lambda d: order[d.kind])
     return Verification(tuple(differences), recomputed)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -45,7 +46,7 @@ from perfscore._suggest import did_you_mean
 from perfscore.authoring.lint import lint_rubric
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 from perfscore.population import batch
@@ -62,6 +63,7 @@ from .common import (
     UsageFailure,
     ending_cleanly,
     fail,
+    give_lang_option,
     load_and_score,
     reading_population,
     rubric_in_force,
@@ -91,8 +93,10 @@ def main() -> None:
     show_default=True,
     help_key="cli.help.validate.format",
 )
-def validate(rubric: Path, format_: str) -> None:
-    """Check RUBRIC and list every problem in it (exit 3 if there is any)."""
+@click.option("--verbose", "-v", cls=Option, is_flag=True, help_key="cli.validate.verbose.help")
+def validate(rubric: Path, format_: str, verbose: bool) -> None:
+    """Check RUBRIC and list every problem in it (exit 3 if there is any); on success one
+    line, and with --verbose the file each indicator comes from."""
     try:
         loaded = load_rubric(rubric)
     except PerfscoreError as e:
@@ -112,10 +116,10 @@ def validate(rubric: Path, format_: str) -> None:
         click.echo("\n".join(str(issue) for issue in todos))
         click.echo(tr("rubric.todo_count", count=len(todos)))
     origins = loaded.indicator_origins
-    if origins:
-        click.echo("indicators come from:")
+    if verbose:
+        click.echo(tr("cli.validate.sources"))
         for node in loaded.walk():
-            click.echo(visible(f"  {node.id}: {origins.get(node.id, '?')}"))
+            click.echo(visible(f"  {node.id}: {origins.get(node.id, str(rubric))}"))
     for issue in lint_rubric(loaded):
         click.echo(visible(f"{tr('lint.warning')}: {issue}"))
 
@@ -166,25 +170,33 @@ def _with_progress(
 ) -> batch.BatchSummary:
     """Run ``run(records)`` with a progress bar on stderr that follows the records."""
     progress = Progress(
-        TextColumn("scoring"),
+        TextColumn(tr("cli.progress.scoring")),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn(tr("cli.progress.elapsed")),
         TimeElapsedColumn(),
+        TextColumn(tr("cli.progress.remaining")),
         TimeRemainingColumn(),
+        TextColumn(tr("cli.progress.rate", rate="{task.fields[rate]}")),
+        TextColumn(tr("cli.progress.failed", failed="{task.fields[failed]}")),
         console=Console(stderr=True),
         transient=True,
     )
     with progress:
-        task = progress.add_task("scoring", total=total)
+        task = progress.add_task("scoring", total=total, rate="—", failed=0)
+        started = time.monotonic()
 
         def counted() -> Iterator[batch.BatchRecord | batch.ScoredRow]:
-            done = 0
+            done = failed = 0
             for record in records:
                 yield record
                 done += 1
+                failed += isinstance(record, batch.FailedDepartment)
                 if done % 256 == 0:
-                    progress.update(task, completed=done)
-            progress.update(task, completed=done, total=done)
+                    seconds = time.monotonic() - started
+                    rate = f"{done / seconds:,.0f}" if seconds > 0 else "—"
+                    progress.update(task, completed=done, rate=rate, failed=failed)
+            progress.update(task, completed=done, total=done, failed=failed)
 
         return run(counted())
 
@@ -193,15 +205,23 @@ def _summary_text(summary: batch.BatchSummary) -> str:
     """Each listed failure with its row and reasons, then the counts."""
     lines = []
     for failure in summary.failures:
-        head = f"row {failure.row}" + ("" if failure.id == str(failure.row) else f" ({failure.id})")
-        lines.append(f"{head}:")
+        if failure.id == str(failure.row):
+            head = tr("cli.batch.row", row=failure.row)
+        else:
+            head = tr("cli.batch.row_id", row=failure.row, id=failure.id)
+        lines.append(head)
         lines.extend(textwrap.indent(str(issue), "  ") for issue in failure.issues)
     if summary.unlisted:
-        lines.append(
-            f"{summary.unlisted} more failed row{'' if summary.unlisted == 1 else 's'} "
-            f"not listed: the errors column of {summary.path} gives every failed row's reasons"
+        key = "cli.batch.unlisted_one" if summary.unlisted == 1 else "cli.batch.unlisted_many"
+        lines.append(tr(key, count=summary.unlisted, path=str(summary.path)))
+    lines.append(
+        tr(
+            "cli.batch.summary",
+            path=str(summary.path),
+            scored=summary.scored,
+            failed=summary.failed,
         )
-    lines.append(f"{summary.path}: {summary.scored} scored, {summary.failed} failed")
+    )
     return visible("\n".join(lines))
 
 
@@ -341,12 +361,13 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     if indicator is not None:
         ids = [node.id for node in result.indicators]
         if indicator not in ids:
-            hint = did_you_mean(indicator, ids) or "indicators are: " + ", ".join(ids)
+            hint = did_you_mean(indicator, ids) or msg("hint.indicators", ids=", ".join(ids))
             issue = Issue.of(
-                "cli.unknown_indicator", Location(file=str(rubric)), indicator=indicator
+                "cli.unknown_indicator", Location(file=str(rubric)), hint=hint, indicator=indicator
             )
-            fail(UsageFailure([replace(issue, hint=hint)]), code=ExitCode.USAGE)
-    click.echo(reporting.render_explanation(result, indicator, rubric=loaded))
+            fail(UsageFailure([issue]), code=ExitCode.USAGE)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=width))
 
 
 @main.command("test", found="cli.exit.found.test")
@@ -422,3 +443,4 @@ main.add_command(review_command)
 from .draft import draft_command  # noqa: E402
 
 main.add_command(draft_command)
+give_lang_option(main)

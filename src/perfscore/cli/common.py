@@ -31,11 +31,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import click
 from rich.console import Console, RenderableType
 
+from perfscore import i18n
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
@@ -48,6 +49,7 @@ from perfscore.results import ScoreResult
 
 __all__ = [
     "FILE",
+    "LANG_OPTION",
     "ON_DATE",
     "SHEET_OPTION",
     "Command",
@@ -58,6 +60,7 @@ __all__ = [
     "ending_cleanly",
     "exit_code_rows",
     "fail",
+    "give_lang_option",
     "load_and_score",
     "locate_inputs",
     "read_inputs",
@@ -69,6 +72,38 @@ __all__ = [
 ]
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # for this command and everything it calls
+        ctx.with_resource(i18n.use_lang(value))
+
+
+def lang_option() -> click.Option:
+    """``--lang zh|en``: the language of every text the command writes. Without it, the
+    language is ``PERFSCORE_LANG``'s, else the locale's (``zh_*``, ``en_*``), else Chinese."""
+    return click.Option(
+        ["--lang"],
+        type=click.Choice(i18n.LANGS),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_use_lang,
+        help="zh | en: the language of the output (default: PERFSCORE_LANG, the locale, else zh).",
+    )
+
+
+#: The shared option, as :func:`give_lang_option` adds it to every command.
+LANG_OPTION: Final = "--lang"
+
+
+def give_lang_option(command: click.Command) -> None:
+    """Give ``command`` and every command under it the ``--lang`` option."""
+    if not any(LANG_OPTION in getattr(p, "opts", ()) for p in command.params):
+        command.params.insert(0, lang_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            give_lang_option(sub)
 
 
 class ExitCode(enum.IntEnum):

@@ -13,6 +13,14 @@ filled from parameters::
     >>> tr("lang.name", "zh")
     '中文'
 
+A text can be kept as data and written later, in any language: :func:`msg` makes a
+JSON-ready ``{"key": ..., "params": {...}}``, and a parameter that is such a text is written
+in the same language as the text around it::
+
+    >>> part = msg("lang.name")
+    >>> render(part, "en"), render(part, "zh")
+    ('English', '中文')
+
 The language is chosen, in order: the ``lang`` argument; the language in force in this
 context (:func:`use_lang`); ``PERFSCORE_LANG``; a locale variable that names a language
 (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_*`` or ``en_*``); else Chinese.
@@ -36,8 +44,11 @@ __all__ = [
     "Lang",
     "current_lang",
     "has",
+    "is_msg",
     "keys",
+    "msg",
     "placeholders",
+    "render",
     "resolve_lang",
     "tr",
     "use_lang",
@@ -150,6 +161,27 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
+def msg(key: str, /, **params: Any) -> dict[str, Any]:
+    """A text kept as data: its key and parameters, written by :func:`render` in any
+    language. Parameters may themselves be texts made by :func:`msg`."""
+    return {"key": key, "params": params}
+
+
+def is_msg(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``value`` is a text made by :func:`msg`."""
+    return (
+        isinstance(value, Mapping)
+        and len(value) == 2
+        and isinstance(value.get("key"), str)
+        and isinstance(value.get("params"), Mapping)
+    )
+
+
+def render(text: Mapping[str, Any], lang: str | None = None, /) -> str:
+    """Write a text made by :func:`msg` in ``lang`` (default: :func:`current_lang`)."""
+    return tr(text["key"], lang, **text["params"])
+
+
 def tr(key: str, lang: str | None = None, /, **params: Any) -> str:
     """The text of ``key`` in ``lang`` (default: :func:`current_lang`), its ``{names}``
     filled from ``params``.
@@ -163,4 +195,7 @@ def tr(key: str, lang: str | None = None, /, **params: Any) -> str:
         raise KeyError(f"no text {key!r} in the {language} catalogue")
     if not params:
         return template
+    for name, value in params.items():
+        if is_msg(value):
+            params[name] = render(value, language)
     return template.format_map(_Params(params))

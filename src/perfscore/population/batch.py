@@ -183,9 +183,7 @@ def score_many(
     for department in departments:
         inputs = department.inputs
         if inputs is None:
-            issues = department.issues or (
-                Issue("input.unreadable", "the department could not be read"),
-            )
+            issues = department.issues or (Issue.of("input.unreadable"),)
             yield FailedDepartment(department.id, department.row, department.source, issues)
             continue
         try:
@@ -230,9 +228,7 @@ def review_many(
     for department in departments:
         inputs = department.inputs
         if inputs is None:
-            issues = department.issues or (
-                Issue("input.unreadable", "the department could not be read"),
-            )
+            issues = department.issues or (Issue.of("input.unreadable"),)
             yield FailedDepartment(department.id, department.row, department.source, issues)
             continue
         try:

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Final
 
 from perfscore._files import FileRefused, open_regular
 from perfscore.errors import InputError, Issue, Location, PerfscoreError
-from perfscore.i18n import tr
+from perfscore.i18n import msg, tr
 
 __all__ = [
     "MAX_COLUMNS",
@@ -151,10 +151,10 @@ def _folder(path: Path) -> Iterator[Department]:
             yield Department(file.stem, row, str(file), None, error.issues)
             continue
         if not isinstance(data, dict):
-            issue = Issue(
+            issue = Issue.of(
                 "input.not_mapping",
-                "inputs must be a mapping of input id to value",
                 Location(file=str(file)),
+                message=msg("input.file_not_mapping"),
             )
             yield Department(file.stem, row, str(file), None, (issue,))
             continue
@@ -304,11 +304,11 @@ class _Unknown:
         self.columns = set(unknown)
         where = Location(file=str(path), line=1)
         self.full = tuple(
-            Issue(
+            Issue.of(
                 "input.unknown",
-                f"unknown input {shown_text(c)!r}",
                 Location(file=str(path), line=1, path=(c,)),
-                did_you_mean(c, sorted(known)),
+                hint=did_you_mean(c, sorted(known)),
+                name=shown_text(c),
             )
             for c in unknown
         )
@@ -377,10 +377,8 @@ def _csv(
                 yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
                 continue
             if len(cells) > len(columns):
-                issue = Issue(
-                    "input.row",
-                    f"row {row} has {len(cells)} cells but the header has {len(columns)}",
-                    where,
+                issue = Issue.of(
+                    "input.row", where, row=row, cells=len(cells), columns=len(columns)
                 )
                 yield _failed(path, row, issue)
                 continue
@@ -703,12 +701,14 @@ def _jsonl(path: Path) -> Iterator[Department]:
                 yield _failed(path, row, issue)
                 continue
             except (ValueError, RecursionError, ArithmeticError) as error:
-                message = shown_text(str(error), 200)
-                issue = Issue("input.syntax", f"line {row} is not a JSON object: {message}", where)
+                detail = shown_text(str(error), 200)
+                issue = Issue.of("input.syntax", where, line=row, detail=detail)
                 yield _failed(path, row, issue)
                 continue
             if not isinstance(data, dict):
-                issue = Issue("input.not_mapping", f"line {row} is not a JSON object", where)
+                issue = Issue.of(
+                    "input.not_mapping", where, message=msg("input.line_not_object", line=row)
+                )
                 yield _failed(path, row, issue)
                 continue
             dept_id, record = _split_id(data, row)
@@ -736,9 +736,7 @@ def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
                 yield Department(dept_id, row, f"{path}:{row}", record)
                 row += 1
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
-        issue = Issue(
-            "input.parquet", f"cannot read the Parquet file: {error}", Location(file=str(path))
-        )
+        issue = Issue.of("input.parquet", Location(file=str(path)), error=str(error))
         yield Department(path.stem, 0, str(path), None, (issue,))
     finally:
         handle.close()

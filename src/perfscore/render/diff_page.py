@@ -86,14 +86,18 @@ def change_cells(change: Change, diff: RubricDiff) -> tuple[str, str, str, str, 
     )
 
 
+#: Steps whose points their text does not already say (a checklist item's, a floor's).
+_SIGNED_STEPS: Final = frozenset({"item", "floor", "clamp"})
+
+
 def explanation_lines(explanation: Explanation | None) -> list[str]:
     """The steps of an explanation, one line each, points in brackets."""
     if explanation is None:
         return []
     lines = []
     for step in explanation.steps:
-        text = f"{step.kind}: {step.text}"
-        if step.points is not None:
+        text = step.text
+        if step.points is not None and step.kind in _SIGNED_STEPS:
             text += f" ({signed(step.points)})"
         lines.append(text)
     return lines

@@ -160,8 +160,8 @@ def _weight(node: IndicatorResult) -> Decimal:
 
 def _step_text(step: Step, *, signed: bool) -> str:
     text = " ".join(step.text.split())
-    if signed and step.points is not None and step.points < 0:
-        text += f"（{_amount(step.points)}）"
+    if signed and step.points is not None and step.points < 0 and step.kind != "deduction":
+        text += f"（{_amount(step.points)}）"  # a deduction's text says what it took (扣1分)
     return text
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Final
@@ -41,16 +43,29 @@ __all__ = [
     "render_rubric_summary",
     "render_table",
     "score_table",
+    "wrap",
 ]
 
 #: The names ``perfscore score --format`` accepts, in the order the help lists them.
 FORMATS: Final = ("table", "json", "markdown")
 
+
+class _StatusText(Mapping[Status, str]):
+    """How a status reads in tables and explanations, in the language in force (the JSON
+    keeps ``Status.value``)."""
+
+    def __getitem__(self, status: Status) -> str:
+        return tr(f"status.{status.value}")
+
+    def __iter__(self) -> Iterator[Status]:
+        return iter(Status)
+
+    def __len__(self) -> int:
+        return len(Status)
+
+
 #: How a status reads in tables and explanations (the JSON keeps ``Status.value``).
-STATUS_TEXT: Final[Mapping[Status, str]] = {
-    Status.SCORED: "已评分",
-    Status.NOT_APPLICABLE: "不适用",
-}
+STATUS_TEXT: Final[Mapping[Status, str]] = _StatusText()
 
 
 def status_text(node: IndicatorResult) -> str:
@@ -67,6 +82,8 @@ def status_text(node: IndicatorResult) -> str:
 PLAIN_WIDTH: Final = 120
 
 _LEVELS: Final = "一二三四五六七八九十"
+#: Steps whose points are not already said by their text (a checklist item's, a floor's).
+_SIGNED_STEPS: Final = frozenset({"item", "floor", "clamp"})
 _INDENT: Final = "  "
 
 
@@ -74,8 +91,8 @@ _INDENT: Final = "  "
 
 
 def problem_count(count: int) -> str:
-    """``1 problem found`` / ``3 problems found``."""
-    return f"{count} problem{'' if count == 1 else 's'} found"
+    """``发现1个问题`` / ``1 problem found`` / ``3 problems found``."""
+    return tr("render.problem_found" if count == 1 else "render.problems_found", count=count)
 
 
 def render_issues(issues: Sequence[Issue]) -> str:
@@ -98,8 +115,14 @@ def render_rubric_summary(rubric: Rubric) -> str:
     nodes = list(_walk(rubric.indicators))
     leaves = sum(1 for n in nodes if not n.children)
     return visible(
-        f"ok: {rubric.id} (version {rubric.version}): {len(nodes)} indicators, "
-        f"{leaves} leaves, total {to_str(rubric.total)}"
+        tr(
+            "render.rubric_ok",
+            id=rubric.id,
+            version=rubric.version,
+            indicators=len(nodes),
+            leaves=leaves,
+            total=to_str(rubric.total),
+        )
     )
 
 
@@ -121,36 +144,50 @@ def _weight_text(node: IndicatorResult) -> str:
 def _footer(result: ScoreResult) -> list[str]:
     grade = result.grade
     if result.grade_before_caps is not None:
-        grade += f" (capped from {result.grade_before_caps})"
+        grade += tr("render.capped_from", grade=result.grade_before_caps)
     lines = [
-        f"总分 total: {to_str(result.total)} / {to_str(result.max_total)}",
-        f"等次 grade: {grade}",
+        tr("render.total", total=to_str(result.total), max=to_str(result.max_total)),
+        tr("render.grade", grade=grade),
     ]
-    lines.extend(f"warning: {w.message} [{w.code}]" for w in result.warnings)
+    lines.extend(
+        tr("render.warning", message=w.message_in(None), code=w.code) for w in result.warnings
+    )
     return lines
 
 
 def score_table(result: ScoreResult) -> RenderableType:
     """The indicator tree as a rich table (names indented by depth), then total and grade.
+    The status column is left out when every indicator is scored (已评分).
 
     Every cell is a :class:`~rich.text.Text`, so brackets in names are never read as markup.
     """
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("指标 indicator", no_wrap=True)
+    table.add_column(tr("render.indicator"), no_wrap=True)
     table.add_column("id", no_wrap=True)
-    table.add_column("分值 weight", justify="right", no_wrap=True)
-    table.add_column("得分 score", justify="right", no_wrap=True)
-    table.add_column("状态 status", no_wrap=True)
+    table.add_column(tr("render.weight"), justify="right", no_wrap=True)
+    table.add_column(tr("render.score"), justify="right", no_wrap=True)
+    statuses = _show_status(result)
+    if statuses:
+        table.add_column(tr("render.status"), no_wrap=True)
     for node in result.indicators:
         style = "" if node.is_leaf else "bold"
-        table.add_row(
+        cells = [
             Text(_INDENT * node.depth + visible(node.name, lines=False), style=style),
             Text(node.id),
             Text(_weight_text(node)),
             Text(to_str(node.score), style=style),
-            Text(status_text(node)),
-        )
+        ]
+        if statuses:
+            cells.append(Text(status_text(node)))
+        table.add_row(*cells)
     return Group(table, Text(""), *(Text(visible(line)) for line in _footer(result)))
+
+
+def _show_status(result: ScoreResult) -> bool:
+    """Whether a table needs its status column: some indicator is not scored."""
+    return any(
+        node.status is not Status.SCORED or node.override is not None for node in result.indicators
+    )
 
 
 def render_plain(renderable: RenderableType, width: int = PLAIN_WIDTH) -> str:
@@ -187,26 +224,26 @@ def _md_cell(text: str) -> str:
 
 
 def _level_name(depth: int) -> str:
-    return f"{_LEVELS[depth]}级指标" if depth < len(_LEVELS) else f"{depth + 1}级指标"
+    """``一级指标``, ``二级指标``… (``level 1``… in English)."""
+    number = _LEVELS[depth] if depth < len(_LEVELS) and tr("lang.name") == "中文" else depth + 1
+    return tr("render.level", n=number)
 
 
 def render_markdown(result: ScoreResult) -> str:
     """A GitHub table with one column per level (一级指标, 二级指标, ...), then total and grade."""
     levels = max((n.depth for n in result.indicators), default=0) + 1
     header = [_level_name(d) for d in range(levels)]
-    header += ["id", "分值 weight", "得分 score", "状态 status"]
-    align = [":--"] * levels + [":--", "--:", "--:", ":--"]
+    statuses = _show_status(result)
+    header += ["id", tr("render.weight"), tr("render.score")]
+    header += [tr("render.status")] if statuses else []
+    align = [":--"] * levels + [":--", "--:", "--:"] + ([":--"] if statuses else [])
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     for node in result.indicators:
         name = _md_cell(node.name)
         cells = ["" for _ in range(levels)]
         cells[node.depth] = name if node.is_leaf else f"**{name}**"
-        cells += [
-            f"`{node.id}`",
-            _md_cell(_weight_text(node)),
-            to_str(node.score),
-            _md_cell(status_text(node)),
-        ]
+        cells += [f"`{node.id}`", _md_cell(_weight_text(node)), to_str(node.score)]
+        cells += [_md_cell(status_text(node))] if statuses else []
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.extend(f"- {markdown_text(line)}" for line in _footer(result))
@@ -215,12 +252,48 @@ def render_markdown(result: ScoreResult) -> str:
 
 # --------------------------------------------------------------------------- explanations
 
+#: What is never split across lines: a number with its sign, decimals, percent or unit
+#: letters, an id, a quoted name.
+_UNBREAKABLE: Final = re.compile(r"[-+]?[0-9][0-9.,]*%?|[A-Za-z_]+|'[^']*'|\S")
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(line: str, width: int) -> list[str]:
+    """``line`` cut into lines of at most ``width`` columns, each continuation indented
+    like the line plus two spaces; a number (``95.10%``), an id or a quoted name is never
+    split (a token wider than the width has a line of its own)."""
+    if width <= 0 or _columns(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = " " * (len(line) - len(body) + 2)
+    lines: list[str] = []
+    current = " " * (len(line) - len(body))
+    used = _columns(current)
+    for match in re.finditer(r"\s+|" + _UNBREAKABLE.pattern, body):
+        token = match.group()
+        size = _columns(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            if token.isspace():
+                current, used = indent, len(indent)
+                continue
+            current, used = indent, len(indent)
+        current += token
+        used += size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
 
 def _value_text(value: Decimal | bool | str | None) -> str:
     if value is None:
-        return "— (no value: not applicable)"
+        return tr("render.no_value")
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return tr("render.true") if value else tr("render.false")
     if isinstance(value, Decimal):
         return to_str(value)
     return value
@@ -246,15 +319,16 @@ def _points_text(points: Decimal) -> str:
 def _explain_node(node: IndicatorResult, result: ScoreResult, rubric: Rubric | None) -> list[str]:
     lines = [
         f"{node.name} ({node.id})",
-        f"{_INDENT}得分 score: {to_str(node.score)} / {to_str(_effective(node))}",
-        f"{_INDENT}状态 status: {status_text(node)}",
+        _INDENT
+        + tr("render.score_line", score=to_str(node.score), weight=to_str(_effective(node))),
+        f"{_INDENT}{tr('render.status_line', status=status_text(node))}",
     ]
     if node.effective_weight != node.weight:
-        lines.append(f"{_INDENT}分值 weight: {_weight_text(node)}")
+        lines.append(f"{_INDENT}{tr('render.weight_line', weight=_weight_text(node))}")
     if node.standard:
-        lines.append(f"{_INDENT}评分标准 standard: {node.standard}")
+        lines.append(f"{_INDENT}{tr('render.standard_line', standard=node.standard)}")
     if node.children:
-        lines.append(f"{_INDENT}下级指标 children:")
+        lines.append(f"{_INDENT}{tr('render.children')}")
         for child_id in node.children:
             child = result[child_id]
             lines.append(
@@ -265,36 +339,47 @@ def _explain_node(node: IndicatorResult, result: ScoreResult, rubric: Rubric | N
     if explanation is None:
         return lines
     if explanation.values:
-        lines.append(f"{_INDENT}取值 values:")
+        lines.append(f"{_INDENT}{tr('render.values')}")
         for name, value in explanation.values.items():
             unit, label = _describe(name, rubric)
             text = _value_text(value)
             if unit and value is not None:
                 text += unit
             if label:
-                text += f"  ({label})"
+                text += tr("render.label", label=label)
             lines.append(f"{_INDENT * 2}{name} = {text}")
     if explanation.steps:
-        lines.append(f"{_INDENT}步骤 steps:")
+        lines.append(f"{_INDENT}{tr('render.steps')}")
         for step in explanation.steps:
-            text = f"{_INDENT * 2}{step.kind}: {step.text}"
-            if step.points is not None:
-                text += f" ({_points_text(step.points)})"
+            text = f"{_INDENT * 2}{step.text}"
+            if step.points is not None and step.kind in _SIGNED_STEPS:
+                text += tr("render.points", points=_points_text(step.points))
             lines.append(text)
     return lines
 
 
 def render_explanation(
-    result: ScoreResult, indicator: str | None = None, *, rubric: Rubric | None = None
+    result: ScoreResult,
+    indicator: str | None = None,
+    *,
+    rubric: Rubric | None = None,
+    width: int | None = None,
 ) -> str:
     """Why each leaf scored what it did (or only ``indicator``, leaf or branch).
 
     With the ``rubric`` that produced ``result``, values are shown with their unit and label.
+    With ``width``, lines are wrapped to that many columns (see :func:`wrap`).
     Without ``indicator`` the total and grade follow the leaves. Raises :class:`KeyError`
     for an id that is not in ``result``.
     """
     if indicator is not None:
-        return visible("\n".join(_explain_node(result[indicator], result, rubric)))
-    blocks = ["\n".join(_explain_node(leaf, result, rubric)) for leaf in result.leaves]
+        return visible(_wrapped(_explain_node(result[indicator], result, rubric), width))
+    blocks = [_wrapped(_explain_node(leaf, result, rubric), width) for leaf in result.leaves]
     blocks.append("\n".join(_footer(result)))
     return visible("\n\n".join(blocks))
+
+
+def _wrapped(lines: list[str], width: int | None) -> str:
+    if width is None:
+        return "\n".join(lines)
+    return "\n".join(part for line in lines for part in wrap(line, width))

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from perfscore import __version__
 from perfscore.errors import Issue, PerfscoreError
-from perfscore.i18n import use_lang
+from perfscore.i18n import msg, use_lang
 
 from .problems import Problem, issue_dict, problem_response
 from .settings import ServiceSettings
@@ -779,7 +779,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                         inputs=inputs if isinstance(inputs, dict) else None,
                         issues=()
                         if isinstance(inputs, dict)
-                        else (Issue("input.not_mapping", "a department must be a JSON object"),),
+                        else (
+                            Issue.of("input.not_mapping", message=msg("input.file_not_mapping")),
+                        ),
                     )
                     for i, inputs in enumerate(population)
                 )
