@@ -36,6 +36,7 @@ PROBLEMS: dict[str, tuple[str, str, frozenset[str]]] = {
 }
 
 
+@pytest.mark.lang("en")  # expected.txt is the English output
 def test_validate_lists_one_problem_of_each_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(main, ["validate", FIXTURE.as_posix()])

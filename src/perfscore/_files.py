@@ -64,12 +64,7 @@ def _kind(mode: int) -> str:
 
 def _unreadable(name: str, error: OSError) -> FileRefused:
     return FileRefused(
-        Issue(
-            "file.unreadable",
-            f"cannot read file: {error.strerror or error}",
-            Location(file=name),
-            params={"reason": str(error.strerror or error)},
-        )
+        Issue.of("file.unreadable", Location(file=name), reason=str(error.strerror or error))
     )
 
 
@@ -121,12 +116,7 @@ def read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
             size = len(data)
     if size > limit:
         raise FileRefused(
-            Issue(
-                "file.too_large",
-                f"file is {size} bytes; at most {limit}",
-                Location(file=name),
-                params={"size": str(size), "limit": str(limit)},
-            )
+            Issue.of("file.too_large", Location(file=name), size=str(size), limit=str(limit))
         )
     return data
 

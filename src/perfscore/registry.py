@@ -185,7 +185,14 @@ class RubricRegistry:
             try:
                 document = resolver.resolve(reference, None)
             except LookupError as e:
-                issues.append(Issue("compose.reference", str(e.args[0] if e.args else reference)))
+                reason = str(e.args[0] if e.args else reference)
+                issues.append(
+                    Issue.of(
+                        "compose.reference",
+                        Location(),
+                        message=msg("compose.unresolved", ref=reference, reason=reason),
+                    )
+                )
                 continue
             if not isinstance(document, Document):
                 raise TypeError(f"the resolver gave {type(document).__name__}, not a Document")

@@ -462,7 +462,12 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
             try:
                 sheet = choose_sheet(book, None, path)
             except WorkbookProblem as error:
-                raise InputError([Issue("input.xlsx", str(error), Location(file=file))]) from None
+                issue = Issue.of(
+                    "input.xlsx",
+                    Location(file=file),
+                    message=msg("input.xlsx_unreadable", detail=str(error)),
+                )
+                raise InputError([issue]) from None
         if sheet.max_row > MAX_FORM_ROWS or sheet.max_column > MAX_FORM_COLUMNS:
             raise InputError(
                 [
