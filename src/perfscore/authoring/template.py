@@ -468,20 +468,7 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
                     message=msg("input.xlsx_unreadable", detail=str(error)),
                 )
                 raise InputError([issue]) from None
-        if sheet.max_row > MAX_FORM_ROWS or sheet.max_column > MAX_FORM_COLUMNS:
-            raise InputError(
-                [
-                    Issue.of(
-                        "input.form_too_large",
-                        Location(file=file),
-                        sheet=sheet.title,
-                        rows=str(sheet.max_row),
-                        columns=str(sheet.max_column),
-                        max_rows=str(MAX_FORM_ROWS),
-                        max_columns=str(MAX_FORM_COLUMNS),
-                    )
-                ]
-            )
+        _check_size(sheet, file)
         header = [c.value for c in next(sheet.iter_rows(max_row=1, max_col=len(HEADERS)), ())]
         if [str(h).strip() if h is not None else "" for h in header[:4]] != list(HEADERS[:4]):
             raise InputError(
@@ -528,7 +515,8 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
         book.close()
 
 
-def _read_table(sheet: Any, file: str) -> list[dict[str, Any]]:
+def _check_size(sheet: Any, file: str) -> None:
+    """Refuse a form sheet larger than a form may be (``input.form_too_large``)."""
     if sheet.max_row > MAX_FORM_ROWS or sheet.max_column > MAX_FORM_COLUMNS:
         raise InputError(
             [
@@ -543,6 +531,10 @@ def _read_table(sheet: Any, file: str) -> list[dict[str, Any]]:
                 )
             ]
         )
+
+
+def _read_table(sheet: Any, file: str) -> list[dict[str, Any]]:
+    _check_size(sheet, file)
     rows = list(sheet.iter_rows())
     if not rows:
         return []
