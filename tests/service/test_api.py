@@ -24,19 +24,6 @@ def _seed_inputs() -> dict[str, object]:
     return json.loads(json.dumps(data, default=str))
 
 
-def _demo_yaml(version: str = "1", *, weight: str | None = None) -> str:
-    text = (ROOT / "examples" / "demo" / "rubric.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    data["version"] = version
-    if weight is not None:
-        text = text.replace("title:", f"# weight {weight}\ntitle:", 1)
-    return (
-        text
-        if weight is None and version == str(yaml.safe_load(text)["version"])
-        else (_with_version(text, version))
-    )
-
-
 def _with_version(text: str, version: str) -> str:
     lines = []
     for line in text.splitlines():
@@ -124,7 +111,6 @@ def test_post_a_rubric_then_list_and_read_it(api: Api) -> None:
 
 def test_other_content_under_the_same_version_is_a_conflict(api: Api) -> None:
     assert api.post_rubric(_with_version(_demo(), "7")).status_code == 201
-    changed = _with_version(_demo(), "7").replace("title:", "title: changed\nx_title:", 1)
     changed = _with_version(_demo().replace("weight: 40", "weight: 40 ", 1), "7")
     renamed = _with_version(_demo(), "7").replace(_title(), "another title", 1)
     response = api.post_rubric(renamed)

@@ -800,7 +800,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             raise Problem(404, "record-not-found", record=record_id)
         return _json_response(found.to_dict())
 
-    app.state.service = service
     return app
 
 

@@ -8,7 +8,7 @@ issues as data (code, severity, message, hint, parameters, location).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from fastapi.responses import JSONResponse
@@ -22,26 +22,8 @@ MEDIA_TYPE: Final = "application/problem+json"
 
 
 def issue_dict(issue: Issue, lang: str) -> dict[str, Any]:
-    """An issue as data, its message and hint in ``lang``."""
-    to_dict = getattr(issue, "to_dict", None)
-    if callable(to_dict):
-        data: dict[str, Any] = dict(to_dict())
-    else:
-        loc = issue.location
-        data = {
-            "code": issue.code,
-            "severity": "error",
-            "params": dict(issue.params),
-            "location": {
-                "file": loc.file,
-                "line": loc.line,
-                "column": loc.column,
-                "path": list(loc.path),
-            },
-        }
-    data["message"] = issue.message_in(lang)
-    data["hint"] = issue.hint_in(lang)
-    return data
+    """An issue as data (:meth:`Issue.to_dict`), its message and hint in ``lang``."""
+    return issue.in_lang(lang).to_dict()
 
 
 class Problem(Exception):
@@ -77,7 +59,3 @@ def problem_response(problem: Problem, lang: str, instance: str) -> JSONResponse
     return JSONResponse(
         body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
     )
-
-
-def issues_of(issues: Iterable[Issue]) -> tuple[Issue, ...]:
-    return tuple(issues)
