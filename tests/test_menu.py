@@ -367,3 +367,72 @@ def test_a_hidden_change_is_reported_exactly_when_the_rule_deducts_for_it(
         assert finding.inputs is not None
         assert Decimal(finding.inputs["last"]) == 0
         assert Decimal(finding.inputs["this"]) > 0
+
+
+def _guarded_rubric(direction: str, on_zero: str) -> str:
+    """The change rate guarded by the leaf itself (``not_applicable_when: last == 0``)
+    instead of by ``on_zero_division: not_applicable``."""
+    return f"""\
+id: guarded
+title: 变动率
+inputs:
+  last: {{label: 上年, kind: money, min: 0}}
+  this: {{label: 本年, kind: money, min: 0}}
+derived:
+  change: {{label: 变动率, formula: (this - last) / last, as_percent: true{on_zero}}}
+indicators:
+  - id: change_leaf
+    name: 变动率
+    weight: 100
+    not_applicable_when: last == 0
+    scoring: {{method: deduction, value: change, threshold: 0,
+              direction: {direction}, deduct: {{points: 1, per: 1, steps: whole}}}}
+grades:
+  - {{name: 优, range: "[0, 100]"}}
+"""
+
+
+@pytest.mark.parametrize("on_zero", [", on_zero_division: 0", ", on_zero_division: 100"])
+@pytest.mark.parametrize("direction", ["over", "under"])
+def test_a_change_hidden_by_a_leaf_guard_is_reported_like_one_hidden_by_the_rate(
+    direction: str, on_zero: str
+) -> None:
+    """A leaf not applicable when its rate's denominator is 0 hides the same change as a
+    rate declared ``on_zero_division: not_applicable``: reported exactly when the rule
+    would deduct for it (a rise over a zero base), whatever stand-in the rate declares
+    for the zero it never reaches."""
+    rubric = perfscore.loads_rubric(_guarded_rubric(direction, on_zero))
+    report = check_rubric(rubric, seed=0, max_examples=10)
+    hidden = [f for f in report.findings if f.kind == "hidden_change"]
+    assert bool(hidden) == (direction == "over")
+    for finding in hidden:
+        assert finding.indicator == "change_leaf"
+        assert finding.inputs is not None
+        assert Decimal(finding.inputs["last"]) == 0
+        assert Decimal(finding.inputs["this"]) > 0
+    assert "evaluation_error" not in {f.kind for f in report.findings}
+
+
+def test_a_guard_on_another_input_hides_no_change() -> None:
+    """A guard that reads no input of the denominator is not taken for a zero guard."""
+    text = (
+        _guarded_rubric("over", ", on_zero_division: 0")
+        .replace(
+            "  this: {label: 本年, kind: money, min: 0}",
+            "  this: {label: 本年, kind: money, min: 0}\n  none: {label: 无, kind: boolean}",
+        )
+        .replace("not_applicable_when: last == 0", "not_applicable_when: none")
+    )
+    report = check_rubric(perfscore.loads_rubric(text), seed=0, max_examples=10)
+    assert "hidden_change" not in {f.kind for f in report.findings}
+
+
+@pytest.mark.lang("en")
+def test_a_guarded_hidden_change_names_the_leaf_and_its_guard() -> None:
+    rubric = perfscore.loads_rubric(_guarded_rubric("over", ", on_zero_division: 0"))
+    (hidden,) = [
+        f
+        for f in check_rubric(rubric, seed=0, max_examples=10).findings
+        if f.kind == "hidden_change"
+    ]
+    assert "change_leaf is not applicable (not_applicable_when: last == 0)" in hidden.message

@@ -17,7 +17,9 @@ kind                   level    what
 ``unreached_branch``   warning  a band, case, level or deduction branch no input reached
 ``never_full``         warning  a leaf that never reached its full (effective) weight
 ``never_scored``       warning  a leaf that was not applicable, or failed, every time
-``hidden_change``      warning  a rate declared ``on_zero_division: not_applicable`` whose
+``hidden_change``      warning  a rate declared ``on_zero_division: not_applicable`` (or a
+                                leaf guarded by ``not_applicable_when`` on an input of the
+                                rate's denominator) whose
                                 denominator is 0 while its numerator is not: the leaf gets
                                 the not-applicable policy where its rule, given the change
                                 (a change far beyond every threshold, of the numerator's
@@ -1194,12 +1196,44 @@ def _solve_denominators(hunter: _Hunter, tally: _Tally) -> list[Finding]:
             derived = division.whole_derived
             if derived is None or derived in findings:
                 continue
-            if hunter.rubric.derived[derived].on_zero_division != "not_applicable":
+            guarded = _guarded(hunter, derived, frozenset(combination) - {""})
+            if hunter.rubric.derived[derived].on_zero_division != "not_applicable" and not guarded:
                 continue
-            found = _hidden_change(hunter, division, derived, inputs, set(assignment))
+            found = _hidden_change(hunter, division, derived, inputs, set(assignment), guarded)
             if found is not None:
                 findings[derived] = found
     return list(findings.values())
+
+
+def _guarded(hunter: _Hunter, derived: str, denominator: frozenset[str]) -> frozenset[str]:
+    """The leaves that read ``derived`` and whose ``not_applicable_when`` reads an input of
+    its denominator: a guard such as ``last == 0`` in front of ``(this - last) / last``,
+    which makes the leaf not applicable exactly where the division would fail."""
+    out: set[str] = set()
+    for node in hunter.rubric.leaves:
+        if not node.not_applicable_when or node.scoring is None:
+            continue
+        condition = hunter.names.compile(node.not_applicable_when)
+        if condition is None or not hunter.names.inputs_of(condition.names) & denominator:
+            continue
+        for text in _strings(node.scoring.model_dump(mode="python")):
+            formula = hunter.names.compile(text)
+            if formula is not None and derived in formula.names:
+                out.add(node.id)
+                break
+    return frozenset(out)
+
+
+def _unguarded(nodes: tuple[Indicator, ...], guarded: frozenset[str]) -> tuple[Indicator, ...]:
+    """``nodes`` with the ``not_applicable_when`` of the ``guarded`` leaves taken away."""
+    out = []
+    for node in nodes:
+        if node.children is not None:
+            node = node.model_copy(update={"children": _unguarded(node.children, guarded)})
+        elif node.id in guarded:
+            node = node.model_copy(update={"not_applicable_when": None})
+        out.append(node)
+    return tuple(out)
 
 
 def _hidden_change(
@@ -1208,10 +1242,12 @@ def _hidden_change(
     derived: str,
     inputs: dict[str, Any],
     fixed: set[str],
+    guarded: frozenset[str] = frozenset(),
 ) -> Finding | None:
     """A ``hidden_change`` finding when ``derived`` is not applicable for ``inputs`` (its
-    denominator 0) though its numerator is not 0, and a leaf the rule would score below
-    its weight for that change is not applicable instead."""
+    denominator 0, by ``on_zero_division: not_applicable`` or by a leaf's guard, see
+    :func:`_guarded`) though its numerator is not 0, and a leaf the rule would score
+    below its weight for that change is not applicable instead."""
     numerator = hunter.names.compile(ast.unparse(division.numerator))
     if numerator is None:
         return None
@@ -1221,18 +1257,21 @@ def _hidden_change(
         except (InputError, EvaluationError):
             continue
         value = _evaluate(numerator, result.values)
-        if not isinstance(value, Decimal) or not value or result.values.get(derived) is not None:
+        if not isinstance(value, Decimal) or not value:
+            continue
+        if result.values.get(derived) is not None and not guarded:
             continue
         spec = hunter.rubric.derived[derived]
         stand_in = _BEYOND if value > 0 else -_BEYOND
-        changed = hunter.rubric.model_copy(
-            update={
-                "derived": {
-                    **hunter.rubric.derived,
-                    derived: spec.model_copy(update={"on_zero_division": stand_in}),
-                }
+        update: dict[str, Any] = {
+            "derived": {
+                **hunter.rubric.derived,
+                derived: spec.model_copy(update={"on_zero_division": stand_in}),
             }
-        )
+        }
+        if guarded:
+            update["indicators"] = _unguarded(hunter.rubric.indicators, guarded)
+        changed = hunter.rubric.model_copy(update=update)
         changed._compiled = None
         try:
             scored = compile_rubric(changed).score(candidate, explain=False)
@@ -1245,9 +1284,17 @@ def _hidden_change(
                 and other.status is Status.SCORED
                 and other.score < other.effective_weight
             ):
+                by_guard = node.id in guarded
                 message = tr(
-                    "check.hidden_change",
-                    derived=derived,
+                    "check.hidden_change_guarded" if by_guard else "check.hidden_change",
+                    **(
+                        {
+                            "indicator": node.id,
+                            "condition": hunter.rubric.indicator(node.id).not_applicable_when,
+                        }
+                        if by_guard
+                        else {"derived": derived}
+                    ),
                     denominator=division.text,
                     numerator=ast.unparse(division.numerator),
                     value=to_str(normalize(value)),
