@@ -142,6 +142,24 @@ def test_duplicate_columns_in_xlsx(tmp_path: Path) -> None:
     assert [i.code for i in record.issues] == ["input.duplicate_column"]
 
 
+@pytest.mark.parametrize(
+    "names", [["id", "staff_actual", "staff_actual"], ["id", "staff_actual", "实际在职人数"]]
+)
+def test_duplicate_columns_in_parquet(tmp_path: Path, names: list[str]) -> None:
+    """Parquet allows two fields of one name; the second must not overwrite the first."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "p.parquet"
+    table = pa.table([["a", "b"], ["1", "3"], ["2", "4"]], names=names)
+    pq.write_table(table, path)
+    records = list(batch.score_many(compiled(), path))
+    assert len(records) == 1
+    (issue,) = records[0].issues  # type: ignore[union-attr]
+    assert issue.code == "input.duplicate_column"
+    assert issue.params["positions"] == ["2", "3"]
+    assert issue.location.line == 1
+
+
 def test_a_heading_too_wide_fails_once(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(

@@ -726,7 +726,12 @@ def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:
     handle = open_population(path)  # a regular file only, as every population
     try:
         table = pq.ParquetFile(handle)
-        columns = [_heading(name, labels) for name in table.schema_arrow.names]
+        header = table.schema_arrow.names
+        columns = [_heading(name, labels) for name in header]
+        problems = _heading_problems(path, header, columns, labels)
+        if problems:
+            yield _failed(path, 1, *problems)
+            return
         batches = table.iter_batches(batch_size=1024)
         row = 1
         for batch in batches:
