@@ -496,3 +496,14 @@ def test_the_seed_departments_form_scores_as_its_yaml(tmp_path: Path) -> None:
     from_yaml = json.loads(run("score", str(SHAOYANG), str(SEED), "-f", "json").stdout)
     assert (from_form["total"], from_form["grade"]) == (from_yaml["total"], from_yaml["grade"])
     assert from_form["unit"]["name"] == "邵阳市大祥区应急管理局"
+
+
+def test_score_with_out_does_not_take_a_form_for_a_table_of_departments(
+    rubric_path: Path, tmp_path: Path
+) -> None:
+    form = tmp_path / "form.xlsx"
+    xlsx_template(perfscore.load_rubric(rubric_path), form)
+    result = run("score", str(rubric_path), str(form), "--out", str(tmp_path / "scores.csv"))
+    assert result.exit_code == 2
+    assert "--out" in result.output
+    assert not (tmp_path / "scores.csv").exists()

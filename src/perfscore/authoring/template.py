@@ -120,9 +120,9 @@ def yaml_template(rubric: Rubric, *, rubric_path: str | None = None) -> str:
     comment giving its label, kind, unit and bounds."""
     target = rubric_path or "RUBRIC"
     lines = [
-        f"# Inputs for {rubric.title} ({rubric.id}, version {rubric.version}).",
-        "# Fill in each value after the colon; an empty value is missing.",
-        f"# Score with: perfscore score {target} THIS_FILE",
+        "# " + tr("template.yaml.head", title=rubric.title, id=rubric.id, version=rubric.version),
+        "# " + tr("template.yaml.fill"),
+        "# " + tr("template.yaml.score", rubric=target),
     ]
     for name, spec in rubric.inputs.items():
         lines.append("")
@@ -130,10 +130,10 @@ def yaml_template(rubric: Rubric, *, rubric_path: str | None = None) -> str:
         if spec.description:
             lines.append(f"#   {_flat(spec.description)}")
         if spec.source:
-            lines.append(f"#   来源: {_flat(spec.source)}")
+            lines.append("#   " + tr("template.yaml.source", source=_flat(spec.source)))
         if spec.kind == "table":
             columns = spec.columns or {}
-            lines.append("#   one row per line, e.g.:")
+            lines.append("#   " + tr("template.yaml.rows"))
             example = ", ".join(f"{k}: …" for k in columns)
             lines.append(f"#   - {{{example}}}")
             for key, column in columns.items():
