@@ -180,7 +180,7 @@ def test_the_chinese_form_says_nothing_in_english(rubric_path: Path, tmp_path: P
     notes = {r[0].value: r[5].value for r in book[DATA_SHEET].iter_rows() if r[0].value}
     assert notes["staff_authorized"] == "人数或个数；不小于1"
     assert notes["budget"] == "金额；不小于0.01"
-    assert notes["published"] == "是或否；填“是”或“否”"
+    assert notes["published"] == "判断项；选“是”或“否”"
 
 
 def test_page_setup_and_protection(rubric_path: Path, tmp_path: Path) -> None:

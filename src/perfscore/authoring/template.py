@@ -480,6 +480,29 @@ def _unlock(cell: Any) -> None:
     cell.fill = PatternFill("solid", fgColor=_VALUE_FILL)
 
 
+def _text_lines(text: str, width: float) -> int:
+    """About how many lines ``text`` takes in a wrapped column ``width`` characters wide (a
+    Chinese character is two wide)."""
+    units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    return max(1, -(-units // max(1, int(width) - 1)))
+
+
+def _fit_row(sheet: Worksheet, row: int) -> None:
+    """Borders on the row's visible cells, and a height that shows its wrapped text whole
+    (a spreadsheet program does not measure a row it did not lay out itself)."""
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin", color="A6A6A6")
+    lines = 1
+    for column in range(2, len(COLUMNS) + 1):
+        cell = sheet.cell(row=row, column=column)
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        if isinstance(cell.value, str):
+            lines = max(lines, _text_lines(cell.value, _WIDTHS[column - 1]))
+    if lines > 1:
+        sheet.row_dimensions[row].height = 15 * lines + 2
+
+
 def _heading(sheet: Worksheet, text: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -532,7 +555,10 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
             from openpyxl.worksheet.datavalidation import DataValidation
 
             dv = DataValidation(type="whole", operator="between", formula1="1990", formula2="2100")
-            dv.error = tr("form.dv.whole", label=tr(label), bounds="（1990–2100）")
+            years = tr("form.bounds.between", low="1990", high="2100")
+            dv.error = tr(
+                "form.dv.whole", label=tr(label), bounds=tr("form.dv.bounds", bounds=years)
+            )
             dv.errorTitle = tr("form.dv.title")[:_MAX_DV_TITLE]
             dv.allow_blank = True
             dv.showErrorMessage = True
@@ -585,7 +611,8 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
             )
             row = sheet.max_row
             assert row == rows[name]
-            for column in (2, 6):
+            _fit_row(sheet, row)
+            for column in (2, 3, 6):
                 sheet.cell(row=row, column=column).alignment = wrap
             sheet.cell(row=row, column=5).alignment = Alignment(horizontal="center", vertical="top")
             if spec.required:
@@ -656,11 +683,14 @@ def _about_sheet(book: Any, rubric: Rubric, rubric_path: str | None) -> None:
         tr("form.about.kinds"),
         tr("form.about.protected"),
         tr("form.about.score", rubric=target),
-        tr("template.claims_about", sheet=tr("form.sheet.claims"), rubric=target),
+        tr("form.about.claims", sheet=tr("form.sheet.claims"), rubric=target),
     ):
         about.append([_flat(line)])
     for row in about.iter_rows():
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        lines = _text_lines(str(row[0].value), 100)
+        if lines > 1:
+            about.row_dimensions[row[0].row].height = 15 * lines + 2
     about["A1"].font = Font(bold=True)
     _page_setup(about, None)
     _protect(about)
