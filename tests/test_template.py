@@ -211,11 +211,11 @@ def test_table_inputs_get_a_sheet(tmp_path: Path) -> None:
     rubric = perfscore.load_rubric(ROOT / "rubrics" / "mof" / "project-self-eval-2020.yaml")
     xlsx_template(rubric, path)
     book = openpyxl.load_workbook(path)
-    sheet = book["output_rows"]
+    sheet = book["产出指标"]  # a table input's sheet is named by its label
     header = [c.value for c in sheet[1]]
     assert header == ["name", "direction", "target", "actual", "weight", "rating"]
     sheet.append(["办结率", "不低于", 100, 100, 50, None])
-    book["outcome_rows"].append(["满意度", "定性", None, None, 30, 90])
+    book["效益指标"].append(["满意度", "定性", None, None, 30, 90])
     fill_sheet = book.worksheets[0]
     for row in fill_sheet.iter_rows(min_row=2):
         if row[0].value == "budget_total":

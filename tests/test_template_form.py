@@ -507,3 +507,24 @@ def test_score_with_out_does_not_take_a_form_for_a_table_of_departments(
     assert result.exit_code == 2
     assert "--out" in result.output
     assert not (tmp_path / "scores.csv").exists()
+
+
+def test_table_sheets_are_named_by_their_labels_and_read_back(tmp_path: Path) -> None:
+    columns = "columns: {name: {label: 名称, kind: text}, amount: {label: 金额, kind: money}}"
+    text = RUBRIC.replace(
+        "  note: {label: 备注, kind: text, required: false}\n",
+        f"  rows_a: {{label: '明细[1]: 项目/资金', kind: table, required: false, {columns}}}\n"
+        f"  rows_b: {{label: '明细1 项目资金', kind: table, required: false, {columns}}}\n"
+        f"  rows_c: {{label: '明细1 项目资金', kind: table, required: false, {columns}}}\n",
+    )
+    rubric = perfscore.loads_rubric(text)
+    form = tmp_path / "form.xlsx"
+    xlsx_template(rubric, form)
+    book = openpyxl.load_workbook(form)
+    assert book.sheetnames[1:4] == ["明细1 项目资金", "明细1 项目资金（2）", "明细1 项目资金（3）"]
+    table = book["明细1 项目资金（2）"]
+    assert table.row_dimensions[1].hidden  # the column ids, read back
+    assert str(table["A2"].value).startswith("名称")
+    table["A3"], table["B3"] = "培训", 12.5
+    book.save(form)
+    assert read_template_xlsx(form)["rows_b"] == [{"name": "培训", "amount": Decimal("12.5")}]

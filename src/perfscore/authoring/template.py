@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -167,6 +168,8 @@ FORM_MARKER: Final = "perfscore_form"
 #: 必填/选填 and notes.
 COLUMNS: Final = ("id", "label", "unit", "value", "required", "note")
 _ID_COLUMN, _VALUE_COLUMN = 1, 4
+#: A hidden column naming the sheet that holds a table input's rows.
+_SHEET_COLUMN: Final = 7
 _LAST_COLUMN: Final = "F"
 _WIDTHS: Final = (24, 38, 8, 16, 7, 44)
 #: A filled-in form is read whole, so it is bounded: the file, each part unpacked, and
@@ -588,6 +591,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
 
     options_sheet = None
     tables: list[tuple[str, InputSpec]] = []
+    table_sheets = _table_sheet_names(rubric)
     for heading, names in sections:
         if heading is not None:
             _heading(sheet, heading)
@@ -597,7 +601,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
             if spec.description:
                 note += tr("form.parts_joiner") + _flat(spec.description)
             if spec.kind == "table":
-                note = tr("form.table_note", sheet=_table_sheet_name(name)) + note
+                note = tr("form.table_note", sheet=table_sheets[name]) + note
                 tables.append((name, spec))
             sheet.append(
                 [
@@ -618,6 +622,7 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
             if spec.required:
                 sheet.cell(row=row, column=5).font = Font(bold=True, color="C00000")
             if spec.kind == "table":
+                sheet.cell(row=row, column=_SHEET_COLUMN, value=table_sheets[name])
                 continue
             value = sheet.cell(row=row, column=_VALUE_COLUMN)
             _unlock(value)
@@ -649,11 +654,12 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
     for i, width in enumerate(_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.column_dimensions["A"].hidden = True  # the ids: read back, never shown
+    sheet.column_dimensions[get_column_letter(_SHEET_COLUMN)].hidden = True
     sheet.freeze_panes = f"A{header_row + 1}"
     _page_setup(sheet, f"{header_row}:{header_row}")
     _protect(sheet)
     for name, spec in tables:
-        _table_sheet(book, name, spec)
+        _table_sheet(book, table_sheets[name], spec)
     _claims_sheet(book, rubric)
     _about_sheet(book, rubric, rubric_path)
     book.defined_names[FORM_MARKER] = DefinedName(
@@ -774,16 +780,42 @@ def _claims_sheet(book: Any, rubric: Rubric) -> None:
     _protect(sheet)
 
 
-def _table_sheet_name(name: str) -> str:
-    return name[:31]
+#: Characters a sheet's name may not hold (and the quote, which may not end one).
+_NOT_IN_SHEET_NAMES: Final = re.compile(r"[\[\]:*?/\\']")
 
 
-def _table_sheet(book: Any, name: str, spec: InputSpec) -> None:
+def _table_sheet_names(rubric: Rubric) -> dict[str, str]:
+    """The sheet of each table input, named by its label (at most 31 characters, unlike
+    every other sheet of the form; the id when the label leaves nothing)."""
+    taken = {
+        tr(key).casefold()
+        for key in (
+            "form.sheet.data",
+            "form.sheet.options",
+            "form.sheet.claims",
+            "form.sheet.about",
+        )
+    }
+    out: dict[str, str] = {}
+    for name, spec in rubric.inputs.items():
+        if spec.kind != "table":
+            continue
+        base = _NOT_IN_SHEET_NAMES.sub("", _flat(spec.label))[:31].strip() or name[:31]
+        title, n = base, 1
+        while title.casefold() in taken:
+            n += 1
+            title = f"{base[: 31 - len(str(n)) - 2]}（{n}）"
+        taken.add(title.casefold())
+        out[name] = title
+    return out
+
+
+def _table_sheet(book: Any, title: str, spec: InputSpec) -> None:
     """A table input's sheet: its column ids in a hidden first row (read back), their
     names and what each takes in the second, then rows to fill in."""
     from openpyxl.styles import Alignment
 
-    sheet = book.create_sheet(_table_sheet_name(name))
+    sheet = book.create_sheet(title)
     columns = spec.columns or {}
     sheet.append(list(columns))
     sheet.append([_flat(f"{c.label}（{describe_input(c)}）") for c in columns.values()])
@@ -938,7 +970,7 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
                 ]
             )
         out: dict[str, Any] = {}
-        for row in sheet.iter_rows(min_row=1, max_col=len(COLUMNS)):
+        for row in sheet.iter_rows(min_row=1, max_col=_SHEET_COLUMN):
             key = row[_ID_COLUMN - 1].value
             if key is None or not str(key).strip() or str(key).strip() in words:
                 continue
@@ -948,8 +980,10 @@ def read_template_xlsx(path: str | Path) -> dict[str, Any]:
                 value = _cell_value(cell.value, cell.number_format)
             else:  # pragma: no cover - openpyxl pads rows to the sheet's width
                 value = None
-            if name in book.sheetnames and name != sheet.title and value is None:
-                rows = _read_table(book[name], file)
+            held = row[_SHEET_COLUMN - 1].value if len(row) >= _SHEET_COLUMN else None
+            table = str(held) if held is not None else name
+            if table in book.sheetnames and table != sheet.title and value is None:
+                rows = _read_table(book[table], file)
                 if rows:
                     out[name] = rows
                 continue
