@@ -4,6 +4,7 @@ a filled-in form read back as one department by ``score`` and ``report``."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import shutil
@@ -376,6 +377,7 @@ def test_a_filled_form_is_one_department_for_score_and_report(
             "unit.code": "431202",
             "unit.year": 2024,
             "unit.filled_by": "张三",
+            "unit.filled_on": datetime.date(2024, 3, 10),  # typed as a date
             "staff_authorized": 18,
             "staff_actual": 20,
             "budget": 100,
@@ -388,7 +390,13 @@ def test_a_filled_form_is_one_department_for_score_and_report(
     assert scored.exit_code == 0, scored.output
     data = json.loads(scored.stdout)
     assert (data["total"], data["grade"]) == ("4.00", "不合格")
-    assert data["unit"] == {"name": "某某局", "code": "431202", "year": "2024", "filled_by": "张三"}
+    assert data["unit"] == {
+        "name": "某某局",
+        "code": "431202",
+        "year": "2024",
+        "filled_by": "张三",
+        "filled_on": "2024-03-10",
+    }
     report = run("report", str(rubric_path), str(form))
     assert report.exit_code == 0, report.output
     assert "某某局" in report.stdout
