@@ -16,6 +16,7 @@ indicator, the total and the grade, for ``perfscore review``.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 from collections.abc import Mapping
@@ -179,7 +180,7 @@ MAX_FORM_PART: Final = 16 * 1024 * 1024
 MAX_FORM_ROWS: Final = 20_000
 MAX_FORM_COLUMNS: Final = 200
 #: Rows of a table input's sheet open for filling in.
-TABLE_ROWS: Final = 300
+TABLE_ROWS: Final = 200
 #: Excel's limits on a data validation: the formula, the error text, the prompt, titles.
 _MAX_DV_FORMULA, _MAX_DV_ERROR, _MAX_DV_PROMPT, _MAX_DV_TITLE = 255, 225, 255, 32
 #: The unit's fields at the top of the form, as the dotted keys they fill.
@@ -476,11 +477,15 @@ def _protect(sheet: Worksheet) -> None:
     sheet.protection.formatRows = False
 
 
-def _unlock(cell: Any) -> None:
+@functools.cache
+def _open_style() -> tuple[Any, Any]:
     from openpyxl.styles import PatternFill, Protection
 
-    cell.protection = Protection(locked=False)
-    cell.fill = PatternFill("solid", fgColor=_VALUE_FILL)
+    return Protection(locked=False), PatternFill("solid", fgColor=_VALUE_FILL)
+
+
+def _unlock(cell: Any) -> None:
+    cell.protection, cell.fill = _open_style()
 
 
 def _text_lines(text: str, width: float) -> int:
@@ -490,16 +495,24 @@ def _text_lines(text: str, width: float) -> int:
     return max(1, -(-units // max(1, int(width) - 1)))
 
 
-def _fit_row(sheet: Worksheet, row: int) -> None:
-    """Borders on the row's visible cells, and a height that shows its wrapped text whole
-    (a spreadsheet program does not measure a row it did not lay out itself)."""
+@functools.cache
+def _thin_border() -> Any:
+    """One border object for every cell of the table (openpyxl compares each new one with
+    every style it holds)."""
     from openpyxl.styles import Border, Side
 
     thin = Side(style="thin", color="A6A6A6")
+    return Border(top=thin, bottom=thin, left=thin, right=thin)
+
+
+def _fit_row(sheet: Worksheet, row: int) -> None:
+    """Borders on the row's visible cells, and a height that shows its wrapped text whole
+    (a spreadsheet program does not measure a row it did not lay out itself)."""
+    border = _thin_border()
     lines = 1
     for column in range(2, len(COLUMNS) + 1):
         cell = sheet.cell(row=row, column=column)
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        cell.border = border
         if isinstance(cell.value, str):
             lines = max(lines, _text_lines(cell.value, _WIDTHS[column - 1]))
     if lines > 1:
