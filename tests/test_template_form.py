@@ -321,7 +321,16 @@ def test_a_spreadsheet_program_evaluates_the_check_formulas(
     book.save(probe_path)
     out = tmp_path / "out"
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(probe_path)],
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",  # alone, beside others
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(probe_path),
+        ],
         check=True,
         capture_output=True,
         timeout=180,
