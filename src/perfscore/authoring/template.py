@@ -2,15 +2,21 @@
 
 :func:`yaml_template` lists every declared input in declaration order with its value left
 empty, each under a comment that gives its Chinese label, kind, unit and bounds (and the
-options of a choice). :func:`xlsx_template` writes the same as a 基础数据表: one row per
-input with columns 输入项 (id), 名称 (label), 单位 (unit), 值 (value) and 说明, with data
-validation on the value cells (lists for choices and 是/否, decimal or whole-number
-ranges for figures). A table input gets a sheet of its own, one row per table row. A
-自评表 sheet holds the unit's fields (被评价单位, 单位代码, ...) and a 自评得分 cell for every
-indicator, the total and the grade, for ``perfscore review``.
+options of a choice). :func:`xlsx_template` writes a 基础数据表 in the language in force:
+the unit's fields at the top (被评价单位, 单位代码, 年度, 填报人, 填报日期: the inputs'
+``unit:`` section), then the inputs in sections by their ``group`` (:func:`input_sections`),
+one row each with 名称, 单位, 填报值, 必填/选填 and 说明, the input ids in a hidden first
+column. Value cells carry data validation (lists for choices and 是/否, whole-number or
+decimal ranges for figures, and the rubric's checks that read only inputs as formulas,
+:func:`excel_formula`); every sheet is protected, without a password, but for the cells
+to fill in; pages are A4, as wide as the sheet, with the heading row repeated. A table
+input gets a sheet of its own; a 自评表 sheet holds a 自评得分 cell for every indicator, the
+total and the grade, for ``perfscore review``. The workbook carries the defined name
+:data:`FORM_MARKER`.
 
-:func:`read_template_xlsx` reads a filled-in form back into an inputs mapping, so that
-``perfscore score RUBRIC filled.xlsx`` scores it directly.
+:func:`read_template_xlsx` reads a filled-in form back into one department's inputs, so
+that ``perfscore score RUBRIC filled.xlsx`` and ``perfscore report RUBRIC filled.xlsx``
+take it directly; :func:`is_form` tells a form from a table of departments.
 """
 
 from __future__ import annotations
