@@ -21,7 +21,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from perfscore.authoring.template import DATA_SHEET
 from perfscore.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,10 +70,9 @@ def _matches(shown: str, printed: str) -> bool:
 def _fill_form(path: Path, inputs: Path) -> None:
     figures = yaml.safe_load(inputs.read_text(encoding="utf-8"))
     book = openpyxl.load_workbook(path)
-    sheet = book[DATA_SHEET]
-    header = [c.value for c in sheet[1]]
-    key, value = header.index("输入项") + 1, header.index("值") + 1
-    for row in range(2, sheet.max_row + 1):
+    sheet = book.worksheets[0]  # named in the language of the run
+    key, value = 1, 4  # the (hidden) input ids, and the values
+    for row in range(1, sheet.max_row + 1):
         name = sheet.cell(row, key).value
         if name in figures:
             figure = figures[name]

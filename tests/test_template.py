@@ -18,8 +18,6 @@ import perfscore
 from perfscore import InputError
 from perfscore.authoring import template
 from perfscore.authoring.template import (
-    DATA_SHEET,
-    HEADERS,
     read_template_xlsx,
     xlsx_template,
     yaml_template,
@@ -47,7 +45,7 @@ def demo_inputs() -> dict[str, Any]:
 def fill(path: Path, values: dict[str, Any]) -> None:
     """Fill the 值 column of a form the way a person would in Excel."""
     book = openpyxl.load_workbook(path)
-    sheet = book[DATA_SHEET]
+    sheet = book.worksheets[0]
     for row in sheet.iter_rows(min_row=2):
         name = row[0].value
         if name in values:
@@ -114,15 +112,22 @@ def test_xlsx_form_layout(tmp_path: Path) -> None:
     rubric = perfscore.load_rubric(DEMO)
     xlsx_template(rubric, path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[0] == DATA_SHEET
-    sheet = book[DATA_SHEET]
-    assert tuple(c.value for c in sheet[1]) == HEADERS
-    assert sheet.freeze_panes == "A2"
-    assert [r[0].value for r in sheet.iter_rows(min_row=2)] == list(rubric.inputs)
-    assert tuple(c.value for c in sheet[2])[:4] == ("staff_authorized", "编制数", "人", None)
-    assert sheet["C4"].value == "万元"
-    assert sheet.column_dimensions["B"].width == 40
-    rows = {r[0].value: r[0].row for r in sheet.iter_rows(min_row=2)}
+    assert book.sheetnames[0] == "Inputs"  # the sheets are named in the form's language
+    sheet = book.worksheets[0]
+    rows = {r[0].value: r[0].row for r in sheet.iter_rows() if r[0].value}
+    header = rows["Input"]
+    assert tuple(c.value for c in sheet[header]) == (
+        "Input", "Name", "Unit", "Value", "Required", "Notes",
+    )  # fmt: skip
+    assert sheet.freeze_panes == f"A{header + 1}"
+    assert [k for k in rows if k != "Input"] == [
+        *(f"unit.{f}" for f in ("name", "code", "year", "filled_by", "filled_on")),
+        *rubric.inputs,
+    ]
+    first = tuple(c.value for c in sheet[rows["staff_authorized"]])
+    assert first[:5] == ("staff_authorized", "编制数", "人", None, "required")
+    assert sheet[f"C{rows['sangong_last_year']}"].value == "万元"
+    assert sheet.column_dimensions["A"].hidden  # the ids are read back, never shown
     validations = {
         str(cell): dv
         for dv in sheet.data_validations.dataValidation
@@ -136,13 +141,13 @@ def test_xlsx_form_layout(tmp_path: Path) -> None:
     percent = validations[f"D{rows['satisfaction']}"]
     assert (percent.operator, percent.formula1, percent.formula2) == ("between", "0", "100")
     boolean = validations[f"D{rows['rules_exist']}"]
-    assert (boolean.type, boolean.formula1) == ("list", '"是,否"')
+    assert (boolean.type, boolean.formula1) == ("list", '"yes,no"')
     choice = validations[f"D{rows['disclosure']}"]
     assert choice.type == "list"
-    options = book["选项"]
+    options = book["Options"]
     assert options.sheet_state == "hidden"
     assert [c.value for c in options["A"]] == ["及时完整", "基本及时完整", "不及时或不完整"]
-    assert choice.formula1 == "'选项'!$A$1:$A$3"
+    assert choice.formula1 == "'Options'!$A$1:$A$3"
 
 
 def test_filled_xlsx_scores_like_the_yaml_inputs(tmp_path: Path) -> None:
@@ -194,7 +199,7 @@ def test_percent_typed_with_a_percent_sign(tmp_path: Path) -> None:
     xlsx_template(perfscore.load_rubric(DEMO), path)
     fill(path, {**demo_inputs(), "satisfaction": 0.925})
     book = openpyxl.load_workbook(path)
-    sheet = book[DATA_SHEET]
+    sheet = book.worksheets[0]
     cell = next(r[3] for r in sheet.iter_rows(min_row=2) if r[0].value == "satisfaction")
     cell.number_format = "0.0%"  # Excel's doing when a person types 92.5%
     book.save(path)
@@ -206,12 +211,12 @@ def test_table_inputs_get_a_sheet(tmp_path: Path) -> None:
     rubric = perfscore.load_rubric(ROOT / "rubrics" / "mof" / "project-self-eval-2020.yaml")
     xlsx_template(rubric, path)
     book = openpyxl.load_workbook(path)
-    sheet = book["output_rows"]
+    sheet = book["产出指标"]  # a table input's sheet is named by its label
     header = [c.value for c in sheet[1]]
     assert header == ["name", "direction", "target", "actual", "weight", "rating"]
     sheet.append(["办结率", "不低于", 100, 100, 50, None])
-    book["outcome_rows"].append(["满意度", "定性", None, None, 30, 90])
-    fill_sheet = book[DATA_SHEET]
+    book["效益指标"].append(["满意度", "定性", None, None, 30, 90])
+    fill_sheet = book.worksheets[0]
     for row in fill_sheet.iter_rows(min_row=2):
         if row[0].value == "budget_total":
             row[3].value = 100

@@ -45,6 +45,8 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 _ID = re.compile(ID_PATTERN)
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Text = Annotated[str, Field(max_length=10_000)]
+#: A short heading, such as an input's form section (``group: 人员``).
+GroupLabel = Annotated[str, Field(min_length=1, max_length=50)]
 NotApplicablePolicy = Literal["full_marks", "to_siblings", "rescale"]
 InputKind = Literal[
     "number", "integer", "money", "percent", "count", "boolean", "choice", "text", "table"
@@ -90,6 +92,11 @@ class InputSpec(_Model):
     default: Decimal | bool | str | None = None
     description: Text | None = None
     source: Text | None = None
+    group: GroupLabel | None = Field(
+        None,
+        description="the section of the input form this input is filled in under "
+        "(e.g. 人员, 预算, 三公经费); inputs without one go under a heading of their own",
+    )
     columns: dict[Identifier, InputSpec] | None = Field(
         None, description="for kind table: the columns of each row, each an input spec"
     )
@@ -110,6 +117,8 @@ class InputSpec(_Model):
                 raise Problem("model.table_in_table")
             if self.default is not None:
                 raise Problem("model.table_default")
+            if any(c.group is not None for c in self.columns.values()):
+                raise Problem("model.column_group")
         elif self.columns is not None:
             raise Problem("model.columns_kind", kind=self.kind)
         if self.kind == "choice":

@@ -94,6 +94,7 @@ _DESCRIPTIONS: Final[dict[str, dict[str, str]]] = {
         "default": "value used when the input is left out",
         "description": "what exactly the figure is (口径)",
         "source": "where the figure comes from (e.g. 部门决算)",
+        "group": "the section of the input form it is filled in under (e.g. 人员, 预算)",
     },
     "DerivedValue": {
         "label": "the Chinese name (e.g. 在职人员控制率)",

@@ -141,8 +141,15 @@ def _is_population(inputs: Path, out: Path | None) -> bool:
     return (
         suffix in _POPULATION_SUFFIXES
         or suffix in _PARQUET_SUFFIXES
-        or (out is not None and suffix in _SHEET_SUFFIXES)
+        or (out is not None and suffix in _SHEET_SUFFIXES and not _is_form(inputs))
     )
+
+
+def _is_form(inputs: Path) -> bool:
+    """Whether ``inputs`` is a filled-in form made by ``perfscore template`` (one department)."""
+    from perfscore.authoring.template import is_form
+
+    return is_form(inputs)
 
 
 def _count_hint(inputs: Path) -> int | None:

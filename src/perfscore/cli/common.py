@@ -338,7 +338,7 @@ def rubric_in_force(
 def read_inputs(path: Path) -> tuple[Any, SourceMap]:
     """One department's inputs: a YAML or JSON file, or a form made by ``perfscore
     template`` (XLSX). Raises :class:`~perfscore.errors.PerfscoreError`."""
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
         from perfscore.authoring.template import read_template_xlsx
 
         return read_template_xlsx(path), SourceMap(str(path), [])

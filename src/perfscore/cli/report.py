@@ -4,10 +4,13 @@ population (one file each).
 ::
 
     perfscore report RUBRIC INPUTS [--format xlsx|html|markdown] [--out FILE] [--department NAME]
+    perfscore report RUBRIC FILLED_FORM.xlsx [--format F] [--out FILE]
     perfscore report RUBRIC POPULATION --out-dir DIR [--format F]
 
 The format defaults to the one ``--out`` names by its suffix, else markdown. Without
 ``--out`` text goes to stdout; XLSX needs ``--out`` unless stdout is a file or a pipe.
+INPUTS may be a form made by ``perfscore template --format xlsx`` and filled in: it is one
+department, its name and year those of the form's 被评价单位 and 年度.
 
 With ``--out-dir``, POPULATION is a folder of input files, a CSV or XLSX sheet or a JSONL
 file (see :mod:`perfscore.population`); each department's report is written as
@@ -107,15 +110,7 @@ def report_command(
             )
         _population(rubric, inputs, _format(format_, None), out_dir, sheet)
         return
-    if inputs.is_dir() or inputs.suffix.lower() in (
-        ".csv",
-        ".tsv",
-        ".xlsx",
-        ".xlsm",
-        ".jsonl",
-        ".parquet",
-        ".pq",
-    ):
+    if _is_population(inputs):
         raise click.UsageError(
             f"{inputs} is a population: add --out-dir DIR to write one report per department"
         )
@@ -137,6 +132,17 @@ def report_command(
         stream.flush()
     else:
         click.echo(content, nl=False)
+
+
+def _is_population(inputs: Path) -> bool:
+    """Whether INPUTS holds many departments: a folder, a table, or a workbook that is not
+    a form made by ``perfscore template`` (a filled-in form is one department)."""
+    suffix = inputs.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from perfscore.authoring.template import is_form
+
+        return not is_form(inputs)
+    return inputs.is_dir() or suffix in (".csv", ".tsv", ".jsonl", ".parquet", ".pq")
 
 
 def _population(
