@@ -8,6 +8,7 @@ shows as a row of the wrong width; the markdown is compared whole.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import openpyxl.utils
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl.worksheet.worksheet import Worksheet
@@ -766,3 +768,133 @@ def test_population_ids_that_read_the_same_do_not_overwrite(tmp_path: Path) -> N
     result = run("report", DEMO_RUBRIC, str(folder), "--out-dir", str(out_dir))
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out_dir)) == ["a_b-row2.md", "a_b.md"]
+
+
+# --------------------------------------------------------------------------- unit, places, sign-off
+
+SHAOYANG_RUBRIC = "rubrics/shaoyang/dept-overall-2023.yaml"
+SHAOYANG_INPUTS = "examples/daxiang-emergency-2023/self-evaluation.yaml"
+
+
+def _report_texts(tmp_path: Path, inputs: Path) -> dict[str, str]:
+    """The report of ``inputs`` in each format, as the text a reader sees."""
+    texts = {}
+    for format_ in report.REPORT_FORMATS:
+        out = tmp_path / f"out{report.SUFFIXES[format_]}"
+        result = run("report", SHAOYANG_RUBRIC, str(inputs), "--out", str(out))
+        assert result.exit_code == 0, result.output
+        if format_ == "xlsx":
+            ws = sheet_of(out.read_bytes())
+            texts[format_] = "\n".join(
+                str(c.value) for row in ws.iter_rows() for c in row if c.value is not None
+            )
+        else:
+            texts[format_] = out.read_text(encoding="utf-8")
+    return texts
+
+
+def test_unit_and_year_come_from_the_inputs_never_the_file_name(tmp_path: Path) -> None:
+    inputs = tmp_path / "某个文件名.yaml"
+    inputs.write_text((ROOT / SHAOYANG_INPUTS).read_text(encoding="utf-8"), encoding="utf-8")
+    for format_, text in _report_texts(tmp_path, inputs).items():
+        assert "被评价单位：邵阳市大祥区应急管理局" in text, format_
+        assert "评价年度：2023" in text, format_
+        assert "某个文件名" not in text, format_
+
+
+def test_without_a_unit_the_unit_is_a_blank_to_fill_in(tmp_path: Path) -> None:
+    text = (ROOT / SHAOYANG_INPUTS).read_text(encoding="utf-8")
+    without = re.sub(r"^unit:\n(?:[ #].*\n)*", "", text, flags=re.MULTILINE)
+    assert "\nunit:" not in without
+    assert "name: 邵阳市大祥区应急管理局" not in without
+    inputs = tmp_path / "某个文件名.yaml"
+    inputs.write_text(without, encoding="utf-8")
+    for format_, text in _report_texts(tmp_path, inputs).items():
+        assert "某个文件名" not in text, format_
+        assert "评价年度" not in text, format_
+        assert re.search(r"被评价单位：(\\?_){12}", text), format_
+
+
+def test_the_year_of_the_unit_heads_the_title_when_the_rubric_has_none() -> None:
+    rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
+    plain = rubric.model_copy(update={"year": None})
+    assert report.build_sheet(result, plain).title == "项目支出绩效自评表"
+    dated = dataclasses.replace(result, unit={"name": "某局", "year": "2024"})
+    sheet = report.build_sheet(dated, plain)
+    assert sheet.title == "2024年度项目支出绩效自评表"
+    assert ("评价年度", "2024") in sheet.meta
+
+
+def test_weight_and_score_have_the_same_places() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    places = rubric.rounding.score.places
+    numbers = [c for row in sheet.rows for c in row.cells if c is not None and c.kind == "number"]
+    assert len(numbers) > 40
+    assert {len(c.text.partition(".")[2]) for c in numbers} == {places}
+    ws = sheet_of(report.to_xlsx(sheet))
+    formats = {
+        ws.cell(4 + r, col + 1).number_format
+        for r, row in enumerate(sheet.rows)
+        for col, c in enumerate(row.cells)
+        if c is not None and c.kind == "number"
+    }
+    assert formats == {"0." + "0" * places}
+
+
+def test_xlsx_subtotals_and_total_are_sums_with_their_values() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    content = report.to_xlsx(sheet)
+    formulas, values = sheet_of(content, data_only=False), sheet_of(content)
+    for r, row in enumerate(sheet.rows):
+        if row.role not in ("subtotal", "total"):
+            continue
+        for col in (sheet.levels, sheet.levels + 2):  # 分值, 得分
+            cell = row.cells[col]
+            assert cell is not None
+            assert cell.number is not None
+            ref = f"{openpyxl.utils.get_column_letter(col + 1)}{4 + r}"
+            assert str(formulas[ref].value).startswith("=SUM("), ref
+            assert Decimal(str(values[ref].value)) == cell.number, ref  # the cached value
+    assert formulas.parent.calculation.fullCalcOnLoad
+
+
+def test_xlsx_page_plan_repeats_group_labels_and_keeps_the_end_together() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    ws = sheet_of(report.to_xlsx(sheet))
+    starts = [brk.id + 1 for brk in ws.row_breaks.brk]
+    assert starts, "the Shaoyang table needs more than one A4 page"
+    total_row = 4 + next(r for r, row in enumerate(sheet.rows) if row.role == "total")
+    for start in starts:
+        assert ws.cell(start, 1).value, start  # the 一级指标 written again on the new page
+        assert ws.cell(start, 3).value, start  # a leaf starts the page
+        # a break never falls inside a merged range
+        for merged_range in ws.merged_cells.ranges:
+            assert not merged_range.min_row < start <= merged_range.max_row, (start, merged_range)
+    assert starts[-1] < total_row - 1  # the last page holds more than 合计 and 评价等次
+    last = ws.max_row
+    assert str(ws.cell(last, 1).value).startswith("评价人：")
+    assert "复核人：" in str(ws.cell(last, 1).value)
+    assert "日期：" in str(ws.cell(last, 1).value)
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_margins.bottom - ws.page_margins.footer >= 0.4  # room for the footer
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+@pytest.mark.lang("en")
+def test_the_report_in_english() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    assert sheet.columns == (
+        "Level 1", "Level 2", "Level 3", "Weight", "Standard", "Score", "Deductions",
+    )  # fmt: skip
+    labels = [
+        c.text for row in sheet.rows for c in row.cells if c is not None and c.kind == "label"
+    ]
+    assert {"Subtotal", "Total", "Grade"} <= set(labels)
+    assert [label for label, _ in sheet.meta] == ["Unit evaluated", "Year", "Rubric"]
+    assert [label for label, _ in sheet.signatures] == ["Evaluator", "Reviewer", "Date"]
+    assert sheet.notes[0].startswith("Grades: ")
+    assert sheet_of(report.to_xlsx(sheet)).title == "Scoring table"
