@@ -4,16 +4,19 @@ A scoring table as finance bureaus print it has one column per level of the indi
 tree (一级指标, 二级指标, 三级指标, a fourth when the rubric has one), then 分值, 评分标准,
 得分 and 扣分说明, one row per leaf; the upper levels are merged cells spanning their
 leaves, each 一级指标 ends with a 小计 row, and the table ends with the total (合计) and
-the grade (评价等次).
+the grade (评价等次), then the notes and the sign-off lines (评价人、复核人、日期). Every
+label comes from the catalogue (``render_print.po``), in the language of the run.
 
 :func:`build_sheet` lays that table out once from a :class:`~perfscore.results.ScoreResult`
 and the :class:`~perfscore.model.Rubric` that produced it, as a :class:`ScoreSheet`: a grid
 of :class:`Cell` objects with their row and column spans. The renderers only draw it:
 
 - :func:`to_xlsx`: a workbook (bytes) with merged ranges, borders, wrapped text, a frozen
-  header and print setup (A4 landscape, fit to width, header row repeated on every page);
+  header, 小计 and 合计 as ``SUM`` formulas that keep their values, and print setup (A4
+  landscape, fit to width, header row repeated on every page, page breaks planned so that
+  group labels are written again after a break and the last page holds more than 合计);
 - :func:`to_html`: one self-contained page (inline CSS, nothing fetched) with ``rowspan``
-  and ``colspan``, laid out for printing on A4 landscape;
+  and ``colspan``, laid out for printing on A4 landscape and for reading on a phone;
 - :func:`to_markdown`: a GitHub table, where merged cells are written once and left blank
   in the rows they span.
 
@@ -546,7 +549,7 @@ def to_html(sheet: ScoreSheet) -> str:
     number_head = ' class="number"'
     out = [
         "<!DOCTYPE html>",
-        '<html lang="zh-CN">',
+        f'<html lang="{"zh-CN" if resolve_lang() == "zh" else "en"}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
