@@ -98,8 +98,8 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
         "A17:C17",  # 合计
         "A18:C18",  # 评价等次
         "D18:G18",  # the grade
-        "A20:G20",  # the note on grade bands
-        "A22:G22",  # 评价人、复核人、日期
+        "A19:G19",  # the note on grade bands, right under the table
+        "A20:G20",  # 评价人、复核人、日期
     }
     assert ws["A1"].value == "2023年度部门整体支出绩效评价指标评分表（演示）"
     assert ws["A2"].value == (
@@ -130,7 +130,7 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
     assert ws["G4"].value == "—"
     assert ws["G6"].value == "扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分"
     assert ws["G10"].value == "扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分"
-    assert ws["A20"].value == DEMO_BANDS
+    assert ws["A19"].value == DEMO_BANDS
 
 
 def test_xlsx_numbers_borders_and_print_setup() -> None:
@@ -174,8 +174,8 @@ def test_project_xlsx_row_groups_share_their_standard() -> None:
         "A16:B16",
         "A17:B17",
         "C17:F17",
-        "A19:F19",
-        "A21:F21",  # 评价人、复核人、日期
+        "A18:F18",
+        "A19:F19",  # 评价人、复核人、日期
     }
     assert ws["A1"].value == "2020年度项目支出绩效自评表"
     assert [c.value for c in ws[3]] == ["一级指标", "二级指标", *TAIL]

@@ -51,6 +51,9 @@ CASES = {
     ),
 }
 
+#: The tables that fit on one A4 page, printed from the HTML or the XLSX.
+ONE_PAGE = {"demo", "project"}
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -168,6 +171,7 @@ def test_printed_html_has_no_lonely_last_page(case: str, tmp_path: Path) -> None
     pdf = tmp_path / "report.pdf"
     chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     texts = [squeezed(text) for text in pages(pdf)]
+    assert (len(texts) == 1) == (case in ONE_PAGE), len(texts)
     last = texts[-1]
     for needed in (last_leaf_name(sheet), "合计", "评价等次", "评价人：", "复核人：", "日期："):
         assert squeezed(needed) in last, (needed, len(texts))
@@ -286,6 +290,7 @@ def test_xlsx_prints_as_planned_in_libreoffice(case: str, tmp_path: Path) -> Non
     starts = [brk.id + 1 for brk in ws.row_breaks.brk]
     # LibreOffice breaks pages where the plan says and nowhere else
     assert len(texts) == len(starts) + 1
+    assert (len(texts) == 1) == (case in ONE_PAGE), len(texts)
     flat = [squeezed(text) for text in texts]
     for number, text in enumerate(flat, start=1):
         assert f"第{number}页，共{len(texts)}页" in text  # the footer is printed whole

@@ -642,29 +642,35 @@ _LINE_HEIGHT: Final = 14.0  # points per line of 10-point text
 _TITLE_ROW: Final = 1
 _META_ROW: Final = 2
 _HEADER_ROW: Final = 3
-_SIGN_HEIGHT: Final = 30.0
+_TITLE_HEIGHT: Final = 28.0
+_HEADER_HEIGHT: Final = 20.0
+_SIGN_HEIGHT: Final = 28.0  # the sign-off line, written at the foot of its row
 
 #: Page margins in inches; the footer (page numbers) sits between ``footer`` and
 #: ``bottom``, so it is never cut.
 _MARGINS: Final = {
     "left": 0.4,
     "right": 0.4,
-    "top": 0.6,
-    "bottom": 0.8,
+    "top": 0.5,
+    "bottom": 0.75,
     "header": 0.3,
     "footer": 0.3,
 }
 #: A4 landscape in points.
 _PAGE: Final = (842.0, 595.0)
-#: The share of a page's height the page plan fills: the application lays text out with
-#: its own font metrics, so the plan leaves it some room before it would break a page itself.
-_PAGE_FILL: Final = 0.9
+#: The share of a page's height the page plan fills. The row heights are set, so the
+#: height a page takes is known once the print scale is; the rest is room for an
+#: application whose scale comes out a little larger than Excel's.
+_PAGE_FILL: Final = 0.97
 
 
 def _column_points(width: float) -> float:
-    """Points a column of ``width`` characters takes: Excel's ``width × 7 + 5`` pixels
-    (the default font's digit is 7 pixels wide), at 0.75 points a pixel."""
-    return int(width * 7 + 5) * 0.75
+    """Points a column ``width`` characters wide takes as Excel draws it: ``width × 7``
+    pixels (the digit of the default font, Calibri 11, is 7 pixels wide; the width
+    stored already counts the cell's padding), at 0.75 points a pixel. LibreOffice with
+    Carlito draws the columns a little wider, hence at a smaller scale: its pages have
+    room to spare."""
+    return round(width * 7) * 0.75
 
 
 def _page_plan(
@@ -844,21 +850,21 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
     title = ws.cell(_TITLE_ROW, 1, xml_text(sheet.title))
     title.font = Font(name=_FONT, size=16, bold=True)
     title.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.row_dimensions[_TITLE_ROW].height = 32
+    ws.row_dimensions[_TITLE_ROW].height = _TITLE_HEIGHT
 
     ws.merge_cells(start_row=_META_ROW, start_column=1, end_row=_META_ROW, end_column=width)
     meta_text = "\u3000\u3000".join(_signature(label, value) for label, value in sheet.meta)
     meta = ws.cell(_META_ROW, 1, xml_text(meta_text))
     meta.font = body_font
     meta.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
-    meta_height = max(20.0, _lines(meta_text, sum(widths)) * _LINE_HEIGHT + 6)
+    meta_height = max(18.0, _lines(meta_text, sum(widths)) * _LINE_HEIGHT + 4)
     ws.row_dimensions[_META_ROW].height = meta_height
 
     for col, name in enumerate(sheet.columns, start=1):
         cell = ws.cell(_HEADER_ROW, col, xml_text(name))
         cell.font, cell.alignment, cell.border = bold, center, border
         cell.fill = fills["header"]
-    header_height = 22.0
+    header_height = _HEADER_HEIGHT
     ws.row_dimensions[_HEADER_ROW].height = header_height
 
     # Row heights, from the text of the cells (merged cells over several rows share out
@@ -882,9 +888,9 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
                 heights[i] += extra
     heights = [round(h, 1) for h in heights]
     note_heights = [_lines(note, sum(widths)) * _LINE_HEIGHT + 4 for note in sheet.notes]
-    tail = _LINE_HEIGHT + sum(note_heights)  # a blank row, then the notes
+    tail = sum(note_heights)  # the notes, right under the table
     if sheet.signatures:
-        tail += _LINE_HEIGHT + _SIGN_HEIGHT
+        tail += _SIGN_HEIGHT
 
     printable_width = _PAGE[0] - (_MARGINS["left"] + _MARGINS["right"]) * 72
     printable_height = _PAGE[1] - (_MARGINS["top"] + _MARGINS["bottom"]) * 72
@@ -893,7 +899,7 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
         sheet,
         heights,
         tail,
-        first_page=32 + meta_height + header_height,
+        first_page=_TITLE_HEIGHT + meta_height + header_height,
         header=header_height,
         page=printable_height / scale * _PAGE_FILL,
     )
@@ -937,15 +943,15 @@ def to_xlsx(sheet: ScoreSheet) -> bytes:
         ws.row_breaks.append(Break(id=first + b - 1))
 
     end = first + len(sheet.rows) - 1
-    for i, (note, height) in enumerate(zip(sheet.notes, note_heights, strict=True), start=end + 2):
+    for i, (note, height) in enumerate(zip(sheet.notes, note_heights, strict=True), start=end + 1):
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
         note_cell = ws.cell(i, 1, xml_text(note))
         note_cell.font = body_font
         note_cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
         ws.row_dimensions[i].height = height
-    last_row = end + 1 + len(sheet.notes)
+    last_row = end + len(sheet.notes)
     if sheet.signatures:
-        last_row += 2
+        last_row += 1
         ws.merge_cells(start_row=last_row, start_column=1, end_row=last_row, end_column=width)
         sign = "\u3000" * 6
         sign_text = sign.join(_signature(label, blank) for label, blank in sheet.signatures)
