@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import os
 import re
 from decimal import Decimal
@@ -21,6 +22,8 @@ import openpyxl
 import openpyxl.utils
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 import perfscore
@@ -898,3 +901,63 @@ def test_the_report_in_english() -> None:
     assert [label for label, _ in sheet.signatures] == ["Evaluator", "Reviewer", "Date"]
     assert sheet.notes[0].startswith("Grades: ")
     assert sheet_of(report.to_xlsx(sheet)).title == "Scoring table"
+
+
+def test_a_sum_is_written_only_where_the_values_add_up() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    score_col = sheet.levels + 2
+    first_subtotal = next(r for r, row in enumerate(sheet.rows) if row.role == "subtotal")
+    row = sheet.rows[first_subtotal]
+    cell = row.cells[score_col]
+    assert cell is not None
+    assert cell.number is not None
+    # a branch the rubric rounded or capped: its 得分 is not the sum of its leaves
+    odd = dataclasses.replace(cell, number=cell.number - Decimal("0.01"))
+    cells = (*row.cells[:score_col], odd, *row.cells[score_col + 1 :])
+    rows = list(sheet.rows)
+    rows[first_subtotal] = dataclasses.replace(row, cells=cells)
+    ws = sheet_of(report.to_xlsx(dataclasses.replace(sheet, rows=tuple(rows))), data_only=False)
+    assert ws["F7"].value == pytest.approx(float(odd.number))  # the number, no formula
+    assert ws["F12"].value == "=SUM(F8:F11)"  # the other groups keep theirs
+    assert ws["F17"].value == pytest.approx(89.92)  # the total no longer adds up: its number
+    assert ws["D17"].value == "=SUM(D7,D12,D14,D16)"  # 分值 still does
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    heights=st.lists(st.floats(min_value=14, max_value=200), min_size=40, max_size=40),
+    page=st.floats(min_value=150, max_value=900),
+    tail=st.floats(min_value=0, max_value=120),
+)
+def test_the_page_plan_breaks_only_where_a_page_may_start(
+    heights: list[float], page: float, tail: float
+) -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    rows = len(sheet.rows)
+    heights = heights[:rows]
+    breaks = report._page_plan(sheet, heights, tail, first_page=60, header=20, page=page)
+    assert breaks == sorted(set(breaks))
+    covered = {
+        below
+        for r, row in enumerate(sheet.rows)
+        for c in row.cells
+        if c is not None and c.kind != "level" and c.rowspan > 1
+        for below in range(r + 1, r + c.rowspan)
+    }
+    last_leaf = max(r for r, row in enumerate(sheet.rows) if row.role == "leaf")
+    for b in breaks:
+        assert 0 < b <= last_leaf
+        assert sheet.rows[b].role == "leaf"  # never before a 小计, 合计 or 评价等次
+        assert b not in covered  # never inside a merged 评分标准
+    # a page is overfull only when it holds a single unbreakable run of rows
+    bounds = [0, *breaks, rows]
+    for number, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        used = (60 if number == 0 else 20) + sum(heights[start:stop])
+        if stop == rows:
+            used += tail
+        inner = [r for r in range(start + 1, stop) if sheet.rows[r].role == "leaf"]
+        breakable = [r for r in inner if r not in covered and r <= last_leaf]
+        if used > page + 1e-6:
+            assert breakable == [], (number, start, stop, used)
