@@ -8,7 +8,9 @@ shows as a row of the wrong width; the markdown is compared whole.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import itertools
 import os
 import re
 from decimal import Decimal
@@ -17,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import openpyxl.utils
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 import perfscore
@@ -54,8 +59,9 @@ def scored(rubric_path: str, inputs_path: str) -> tuple[perfscore.Rubric, ScoreR
     return rubric, perfscore.compile_rubric(rubric).score(data)
 
 
-def sheet_of(content: bytes) -> Worksheet:
-    book = openpyxl.load_workbook(io.BytesIO(content))
+def sheet_of(content: bytes, *, data_only: bool = True) -> Worksheet:
+    """The report's sheet; with ``data_only`` formulas read as their cached values."""
+    book = openpyxl.load_workbook(io.BytesIO(content), data_only=data_only)
     sheet = book.active
     assert isinstance(sheet, Worksheet)
     return sheet
@@ -95,7 +101,8 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
         "A17:C17",  # 合计
         "A18:C18",  # 评价等次
         "D18:G18",  # the grade
-        "A20:G20",  # the note on grade bands
+        "A19:G19",  # the note on grade bands, right under the table
+        "A20:G20",  # 评价人、复核人、日期
     }
     assert ws["A1"].value == "2023年度部门整体支出绩效评价指标评分表（演示）"
     assert ws["A2"].value == (
@@ -126,7 +133,7 @@ def test_demo_xlsx_merged_ranges_and_values() -> None:
     assert ws["G4"].value == "—"
     assert ws["G6"].value == "扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分"
     assert ws["G10"].value == "扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分"
-    assert ws["A20"].value == DEMO_BANDS
+    assert ws["A19"].value == DEMO_BANDS
 
 
 def test_xlsx_numbers_borders_and_print_setup() -> None:
@@ -170,7 +177,8 @@ def test_project_xlsx_row_groups_share_their_standard() -> None:
         "A16:B16",
         "A17:B17",
         "C17:F17",
-        "A19:F19",
+        "A18:F18",
+        "A19:F19",  # 评价人、复核人、日期
     }
     assert ws["A1"].value == "2020年度项目支出绩效自评表"
     assert [c.value for c in ws[3]] == ["一级指标", "二级指标", *TAIL]
@@ -266,12 +274,18 @@ def test_demo_html_is_self_contained_with_rowspans_and_totals() -> None:
     assert grid.rows[0] == ["一级指标", "二级指标", "三级指标", *TAIL]
     assert (1, 0, 4, 1) in grid.spans  # 投入 over its three leaves and its 小计
     assert (1, 1, 3, 1) in grid.spans  # 预算配置
-    assert grid.rows[4][1:4] == ["小计", "", "15"]
+    assert grid.rows[4][1:4] == ["小计", "", "15.00"]  # 分值 with the places of 得分
     assert grid.rows[4][5] == "14.00"
-    assert grid.rows[-2][0] == "合计"
-    assert grid.rows[-2][3:6] == ["100", "", "89.92"]
-    assert grid.rows[-1][0] == "评价等次"
-    assert grid.rows[-1][3] == "良好"
+    assert grid.rows[-3][0] == "合计"
+    assert grid.rows[-3][3:6] == ["100.00", "", "89.92"]
+    assert grid.rows[-2][0] == "评价等次"
+    assert grid.rows[-2][3] == "良好"
+    # the last row holds the notes and the sign-off lines, inside the last group's tbody
+    assert grid.rows[-1][0].strip().startswith("评价等次标准：")
+    assert "评价人：" in grid.rows[-1][0]
+    assert "复核人：" in grid.rows[-1][0]
+    assert text.count('<tbody class="group">') == 3
+    assert text.count('<tbody class="tail">') == 1
     assert 'rowspan="4"' in text
     assert "被评价单位：大祥区应急管理局" in text
 
@@ -286,8 +300,8 @@ def test_project_html_spans_levels_and_standards() -> None:
     assert (1, 0, 1, 2) in grid.spans  # 预算执行率 spans both level columns
     assert (2, 0, 6, 1) in grid.spans  # 产出指标
     assert (2, 3, 5, 1) in grid.spans  # their shared 评分标准
-    assert grid.rows[-2][2:5] == ["100", "", "95.05"]
-    assert grid.rows[-1][2] == "优"
+    assert grid.rows[-3][2:5] == ["100.00", "", "95.05"]
+    assert grid.rows[-2][2] == "优"
 
 
 def test_html_escapes_names() -> None:
@@ -320,28 +334,30 @@ grades:
 DEMO_MARKDOWN = """\
 # 2023年度部门整体支出绩效评价指标评分表（演示）
 
-- 被评价单位：inputs
+- 被评价单位：\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_
 - 评分表：演示用 demo-dept-overall（版本 1.0）
 
 | 一级指标 | 二级指标 | 三级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
 | :-- | :-- | :-- | --: | :-- | --: | :-- |
-| 投入 | 预算配置 | 财政供养人员控制率 | 5 | 以100%为标准，控制率≤100%计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
-|  |  | "三公经费"变动率 | 5 | 变动率≤0计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
-|  |  | 重点支出安排率 | 5 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；&lt;60%计0分。 | 4.00 | 扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分 |
-|  | **小计** |  | **15** |  | **14.00** |  |
-| 过程 | 预算执行 | 预算调整率 | 10 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；&gt;30%计0分。 | 8.00 | 扣2分：预算调整率3.54%，在0至10%（含）之间，得8分 |
-|  | 预算管理 | 管理制度健全性 | 9 |  | 9.00 | — |
-|  |  | 资金使用合规性 | 11 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分 |
-|  |  | 预决算信息公开性 | 10 |  | 6.00 | 扣4分：等级“基本及时完整”，得6分 |
-|  | **小计** |  | **40** |  | **33.00** |  |
-| 产出 | 职责履行 | 重点工作办结率 | 25 |  | 22.92 | 扣2.08分：重点工作办结率91.67%，未达到100%，按比例计分：91.67%÷100%×25分；22.9175按四舍五入保留2位小数为22.92 |
-|  | **小计** |  | **25** |  | **22.92** |  |
-| 效果 | 履职效益 | 社会公众或服务对象满意度 | 20 | 满意度≥90%计满分；80%(含)-90%计16分；70%(含)-80%计12分；&lt;70%计0分。 | 20.00 | — |
-|  | **小计** |  | **20** |  | **20.00** |  |
-| **合计** |  |  | **100** |  | **89.92** |  |
+| 投入 | 预算配置 | 财政供养人员控制率 | 5.00 | 以100%为标准，控制率≤100%计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
+|  |  | "三公经费"变动率 | 5.00 | 变动率≤0计满分；每超过一个百分点扣0.5分，扣完为止。 | 5.00 | — |
+|  |  | 重点支出安排率 | 5.00 | ≥90%计5分；80%(含)-90%计4分；70%(含)-80%计3分；60%(含)-70%计2分；&lt;60%计0分。 | 4.00 | 扣1分：重点支出安排率85.61%，在80%（含）至90%之间，得4分 |
+|  | **小计** |  | **15.00** |  | **14.00** |  |
+| 过程 | 预算执行 | 预算调整率 | 10.00 | 预算调整率=0计满分；0-10%(含)计8分；10-20%(含)计5分；20-30%(含)计2分；&gt;30%计0分。 | 8.00 | 扣2分：预算调整率3.54%，在0至10%（含）之间，得8分 |
+|  | 预算管理 | 管理制度健全性 | 9.00 |  | 9.00 | — |
+|  |  | 资金使用合规性 | 11.00 | 每发现一例不合规扣1分，扣完为止。 | 10.00 | 扣1分：资金使用不合规事项数1，比0多1，每多1扣1分，扣1分，得10分 |
+|  |  | 预决算信息公开性 | 10.00 |  | 6.00 | 扣4分：等级“基本及时完整”，得6分 |
+|  | **小计** |  | **40.00** |  | **33.00** |  |
+| 产出 | 职责履行 | 重点工作办结率 | 25.00 |  | 22.92 | 扣2.08分：重点工作办结率91.67%，未达到100%，按比例计分：91.67%÷100%×25分；22.9175按四舍五入保留2位小数为22.92 |
+|  | **小计** |  | **25.00** |  | **22.92** |  |
+| 效果 | 履职效益 | 社会公众或服务对象满意度 | 20.00 | 满意度≥90%计满分；80%(含)-90%计16分；70%(含)-80%计12分；&lt;70%计0分。 | 20.00 | — |
+|  | **小计** |  | **20.00** |  | **20.00** |  |
+| **合计** |  |  | **100.00** |  | **89.92** |  |
 | **评价等次** |  |  | **良好** |  |  |  |
 
 - 评价等次标准：优秀 (90, 100\\]；良好 \\[80, 90\\]；合格 \\[60, 80)；不合格 \\[0, 60)
+
+评价人：\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_　　复核人：\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_　　日期：　　　　年　　月　　日
 """  # noqa: E501  (a table row is one line)
 
 PROJECT_MARKDOWN = """\
@@ -352,22 +368,24 @@ PROJECT_MARKDOWN = """\
 
 | 一级指标 | 二级指标 | 分值 | 评分标准 | 得分 | 扣分说明 |
 | :-- | :-- | --: | :-- | --: | :-- |
-| 预算执行率 |  | 10 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：预算执行率93.00%，未达到100%，按比例计分：93.00%÷100%×10分 |
-| 产出指标 | 储备帐篷数量（顶） | 15 | 定量指标达到年度指标值计满分，未达到按实际完成值与指标值之比计分；定性指标按三档计分。 | 15.00 | — |
-|  | 储备折叠床数量（张） | 15 |  | 13.50 | 扣1.5分：得分比例=0.9；15×0.9=13.50 |
-|  | 物资验收合格率（%） | 10 |  | 10.00 | — |
-|  | 采购完成时间（月） | 5 |  | 4.50 | 扣0.5分：得分比例=0.9；5×0.9=4.50 |
-|  | 单位储备成本（元/件） | 5 |  | 5.00 | — |
-|  | **小计** | **50** |  | **48.00** |  |
-| 效益指标 | 受灾群众转移安置保障能力 | 15 | 同产出指标。 | 12.75 | 扣2.25分：得分比例=0.85；15×0.85=12.75 |
-|  | 应急物资调拨响应时间（小时） | 15 |  | 15.00 | — |
-|  | **小计** | **30** |  | **27.75** |  |
-| 满意度指标 | 受助群众满意度（%） | 10 | 同产出指标；未设满意度指标的，其分值按比例转入其他一级指标。 | 10.00 | — |
-|  | **小计** | **10** |  | **10.00** |  |
-| **合计** |  | **100** |  | **95.05** |  |
+| 预算执行率 |  | 10.00 | 预算执行率 = 全年执行数 / 全年预算数；得分 = 执行率 × 10，最高 10 分。 | 9.30 | 扣0.7分：预算执行率93.00%，未达到100%，按比例计分：93.00%÷100%×10分 |
+| 产出指标 | 储备帐篷数量（顶） | 15.00 | 定量指标达到年度指标值计满分，未达到按实际完成值与指标值之比计分；定性指标按三档计分。 | 15.00 | — |
+|  | 储备折叠床数量（张） | 15.00 |  | 13.50 | 扣1.5分：得分比例=0.9；15×0.9=13.50 |
+|  | 物资验收合格率（%） | 10.00 |  | 10.00 | — |
+|  | 采购完成时间（月） | 5.00 |  | 4.50 | 扣0.5分：得分比例=0.9；5×0.9=4.50 |
+|  | 单位储备成本（元/件） | 5.00 |  | 5.00 | — |
+|  | **小计** | **50.00** |  | **48.00** |  |
+| 效益指标 | 受灾群众转移安置保障能力 | 15.00 | 同产出指标。 | 12.75 | 扣2.25分：得分比例=0.85；15×0.85=12.75 |
+|  | 应急物资调拨响应时间（小时） | 15.00 |  | 15.00 | — |
+|  | **小计** | **30.00** |  | **27.75** |  |
+| 满意度指标 | 受助群众满意度（%） | 10.00 | 同产出指标；未设满意度指标的，其分值按比例转入其他一级指标。 | 10.00 | — |
+|  | **小计** | **10.00** |  | **10.00** |  |
+| **合计** |  | **100.00** |  | **95.05** |  |
 | **评价等次** |  | **优** |  |  |  |
 
 - 评价等次标准：优 \\[90, 100\\]；良 \\[80, 90)；中 \\[60, 80)；差 \\[0, 60)
+
+评价人：\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_　　复核人：\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_\\_　　日期：　　　　年　　月　　日
 """  # noqa: E501
 
 
@@ -461,7 +479,7 @@ def test_a_fourth_level_gets_its_own_column() -> None:
     assert first[7] is not None
     assert first[7].text.startswith("分值 4 → 0；不适用（")
     text = report.to_markdown(sheet)
-    assert "| 投入 \\| 管理 | 预算 | 执行 | 车辆 | 0 |" in text
+    assert "| 投入 \\| 管理 | 预算 | 执行 | 车辆 | 0.00 |" in text
     ws = sheet_of(report.to_xlsx(sheet))
     assert {"A4:A7", "B4:B6", "C4:C6", "B7:D7", "A8:D8", "A9:D9", "E9:H9"} <= merged(ws)
 
@@ -753,3 +771,193 @@ def test_population_ids_that_read_the_same_do_not_overwrite(tmp_path: Path) -> N
     result = run("report", DEMO_RUBRIC, str(folder), "--out-dir", str(out_dir))
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out_dir)) == ["a_b-row2.md", "a_b.md"]
+
+
+# --------------------------------------------------------------------------- unit, places, sign-off
+
+SHAOYANG_RUBRIC = "rubrics/shaoyang/dept-overall-2023.yaml"
+SHAOYANG_INPUTS = "examples/daxiang-emergency-2023/self-evaluation.yaml"
+
+
+def _report_texts(tmp_path: Path, inputs: Path) -> dict[str, str]:
+    """The report of ``inputs`` in each format, as the text a reader sees."""
+    texts = {}
+    for format_ in report.REPORT_FORMATS:
+        out = tmp_path / f"out{report.SUFFIXES[format_]}"
+        result = run("report", SHAOYANG_RUBRIC, str(inputs), "--out", str(out))
+        assert result.exit_code == 0, result.output
+        if format_ == "xlsx":
+            ws = sheet_of(out.read_bytes())
+            texts[format_] = "\n".join(
+                str(c.value) for row in ws.iter_rows() for c in row if c.value is not None
+            )
+        else:
+            texts[format_] = out.read_text(encoding="utf-8")
+    return texts
+
+
+def test_unit_and_year_come_from_the_inputs_never_the_file_name(tmp_path: Path) -> None:
+    inputs = tmp_path / "某个文件名.yaml"
+    inputs.write_text((ROOT / SHAOYANG_INPUTS).read_text(encoding="utf-8"), encoding="utf-8")
+    for format_, text in _report_texts(tmp_path, inputs).items():
+        assert "被评价单位：邵阳市大祥区应急管理局" in text, format_
+        assert "评价年度：2023" in text, format_
+        assert "某个文件名" not in text, format_
+
+
+def test_without_a_unit_the_unit_is_a_blank_to_fill_in(tmp_path: Path) -> None:
+    text = (ROOT / SHAOYANG_INPUTS).read_text(encoding="utf-8")
+    without = re.sub(r"^unit:\n(?:[ #].*\n)*", "", text, flags=re.MULTILINE)
+    assert "\nunit:" not in without
+    assert "name: 邵阳市大祥区应急管理局" not in without
+    inputs = tmp_path / "某个文件名.yaml"
+    inputs.write_text(without, encoding="utf-8")
+    for format_, text in _report_texts(tmp_path, inputs).items():
+        assert "某个文件名" not in text, format_
+        assert "评价年度" not in text, format_
+        assert re.search(r"被评价单位：(\\?_){12}", text), format_
+
+
+def test_the_year_of_the_unit_heads_the_title_when_the_rubric_has_none() -> None:
+    rubric, result = scored(PROJECT_RUBRIC, PROJECT_INPUTS)
+    plain = rubric.model_copy(update={"year": None})
+    assert report.build_sheet(result, plain).title == "项目支出绩效自评表"
+    dated = dataclasses.replace(result, unit={"name": "某局", "year": "2024"})
+    sheet = report.build_sheet(dated, plain)
+    assert sheet.title == "2024年度项目支出绩效自评表"
+    assert ("评价年度", "2024") in sheet.meta
+
+
+def test_weight_and_score_have_the_same_places() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    places = rubric.rounding.score.places
+    numbers = [c for row in sheet.rows for c in row.cells if c is not None and c.kind == "number"]
+    assert len(numbers) > 40
+    assert {len(c.text.partition(".")[2]) for c in numbers} == {places}
+    ws = sheet_of(report.to_xlsx(sheet))
+    formats = {
+        ws.cell(4 + r, col + 1).number_format
+        for r, row in enumerate(sheet.rows)
+        for col, c in enumerate(row.cells)
+        if c is not None and c.kind == "number"
+    }
+    assert formats == {"0." + "0" * places}
+
+
+def test_xlsx_subtotals_and_total_are_sums_with_their_values() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    content = report.to_xlsx(sheet)
+    formulas, values = sheet_of(content, data_only=False), sheet_of(content)
+    for r, row in enumerate(sheet.rows):
+        if row.role not in ("subtotal", "total"):
+            continue
+        for col in (sheet.levels, sheet.levels + 2):  # 分值, 得分
+            cell = row.cells[col]
+            assert cell is not None
+            assert cell.number is not None
+            ref = f"{openpyxl.utils.get_column_letter(col + 1)}{4 + r}"
+            assert str(formulas[ref].value).startswith("=SUM("), ref
+            assert Decimal(str(values[ref].value)) == cell.number, ref  # the cached value
+    assert formulas.parent.calculation.fullCalcOnLoad
+
+
+def test_xlsx_page_plan_repeats_group_labels_and_keeps_the_end_together() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    ws = sheet_of(report.to_xlsx(sheet))
+    starts = [brk.id + 1 for brk in ws.row_breaks.brk]
+    assert starts, "the Shaoyang table needs more than one A4 page"
+    total_row = 4 + next(r for r, row in enumerate(sheet.rows) if row.role == "total")
+    for start in starts:
+        assert ws.cell(start, 1).value, start  # the 一级指标 written again on the new page
+        assert ws.cell(start, 3).value, start  # a leaf starts the page
+        # a break never falls inside a merged range
+        for merged_range in ws.merged_cells.ranges:
+            assert not merged_range.min_row < start <= merged_range.max_row, (start, merged_range)
+    assert starts[-1] < total_row - 1  # the last page holds more than 合计 and 评价等次
+    last = ws.max_row
+    assert str(ws.cell(last, 1).value).startswith("评价人：")
+    assert "复核人：" in str(ws.cell(last, 1).value)
+    assert "日期：" in str(ws.cell(last, 1).value)
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_margins.bottom - ws.page_margins.footer >= 0.4  # room for the footer
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+@pytest.mark.lang("en")
+def test_the_report_in_english() -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    assert sheet.columns == (
+        "Level 1", "Level 2", "Level 3", "Weight", "Standard", "Score", "Deductions",
+    )  # fmt: skip
+    labels = [
+        c.text for row in sheet.rows for c in row.cells if c is not None and c.kind == "label"
+    ]
+    assert {"Subtotal", "Total", "Grade"} <= set(labels)
+    assert [label for label, _ in sheet.meta] == ["Unit evaluated", "Year", "Rubric"]
+    assert [label for label, _ in sheet.signatures] == ["Evaluator", "Reviewer", "Date"]
+    assert sheet.notes[0].startswith("Grades: ")
+    assert sheet_of(report.to_xlsx(sheet)).title == "Scoring table"
+
+
+def test_a_sum_is_written_only_where_the_values_add_up() -> None:
+    rubric, result = scored(DEMO_RUBRIC, DEMO_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    score_col = sheet.levels + 2
+    first_subtotal = next(r for r, row in enumerate(sheet.rows) if row.role == "subtotal")
+    row = sheet.rows[first_subtotal]
+    cell = row.cells[score_col]
+    assert cell is not None
+    assert cell.number is not None
+    # a branch the rubric rounded or capped: its 得分 is not the sum of its leaves
+    odd = dataclasses.replace(cell, number=cell.number - Decimal("0.01"))
+    cells = (*row.cells[:score_col], odd, *row.cells[score_col + 1 :])
+    rows = list(sheet.rows)
+    rows[first_subtotal] = dataclasses.replace(row, cells=cells)
+    ws = sheet_of(report.to_xlsx(dataclasses.replace(sheet, rows=tuple(rows))), data_only=False)
+    assert ws["F7"].value == pytest.approx(float(odd.number))  # the number, no formula
+    assert ws["F12"].value == "=SUM(F8:F11)"  # the other groups keep theirs
+    assert ws["F17"].value == pytest.approx(89.92)  # the total no longer adds up: its number
+    assert ws["D17"].value == "=SUM(D7,D12,D14,D16)"  # 分值 still does
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    heights=st.lists(st.floats(min_value=14, max_value=200), min_size=40, max_size=40),
+    page=st.floats(min_value=150, max_value=900),
+    tail=st.floats(min_value=0, max_value=120),
+)
+def test_the_page_plan_breaks_only_where_a_page_may_start(
+    heights: list[float], page: float, tail: float
+) -> None:
+    rubric, result = scored(SHAOYANG_RUBRIC, SHAOYANG_INPUTS)
+    sheet = report.build_sheet(result, rubric)
+    rows = len(sheet.rows)
+    heights = heights[:rows]
+    breaks = report._page_plan(sheet, heights, tail, first_page=60, header=20, page=page)
+    assert breaks == sorted(set(breaks))
+    covered = {
+        below
+        for r, row in enumerate(sheet.rows)
+        for c in row.cells
+        if c is not None and c.kind != "level" and c.rowspan > 1
+        for below in range(r + 1, r + c.rowspan)
+    }
+    last_leaf = max(r for r, row in enumerate(sheet.rows) if row.role == "leaf")
+    for b in breaks:
+        assert 0 < b <= last_leaf
+        assert sheet.rows[b].role == "leaf"  # never before a 小计, 合计 or 评价等次
+        assert b not in covered  # never inside a merged 评分标准
+    # a page is overfull only when it holds a single unbreakable run of rows
+    bounds = [0, *breaks, rows]
+    for number, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        used = (60 if number == 0 else 20) + sum(heights[start:stop])
+        if stop == rows:
+            used += tail
+        inner = [r for r in range(start + 1, stop) if sheet.rows[r].role == "leaf"]
+        breakable = [r for r in inner if r not in covered and r <= last_leaf]
+        if used > page + 1e-6:
+            assert breakable == [], (number, start, stop, used)

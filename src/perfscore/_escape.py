@@ -71,7 +71,8 @@ def markdown_text(text: str) -> str:
 
 def defuse_workbook(book: Any) -> None:
     """Every cell of an openpyxl workbook that would be written as a formula (a text
-    beginning with ``=``) is written as text instead: perfscore writes no formulas."""
+    beginning with ``=``) is written as text instead: no text becomes a formula (the
+    评分表's own sums are put in after this, see :mod:`perfscore.render.scoresheet`)."""
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

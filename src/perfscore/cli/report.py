@@ -82,8 +82,8 @@ def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
     "--department",
     "-d",
     metavar="NAME",
-    help="The department's name under the title  [default: unit.name of INPUTS, else "
-    "the INPUTS file name]",
+    help="The department's name under the title  [default: unit.name of INPUTS, else a "
+    "blank to fill in]",
 )
 @SHEET_OPTION
 def report_command(
@@ -118,7 +118,7 @@ def report_command(
     chosen = _format(format_, out)
     loaded, result = load_and_score(rubric, inputs)
     unit_name = (result.unit or {}).get("name")
-    name = department if department is not None else unit_name or inputs.stem
+    name = department if department is not None else unit_name
     if out is not None:
         with ending_cleanly():
             report.write_report(result, loaded, out, chosen, department=name)
