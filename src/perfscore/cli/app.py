@@ -57,9 +57,11 @@ from .common import (
     FILE,
     ON_DATE,
     SHEET_OPTION,
+    ChoiceType,
     ExitCode,
     Group,
     Option,
+    PathType,
     UsageFailure,
     ending_cleanly,
     fail,
@@ -74,21 +76,40 @@ from .common import (
 __all__ = ["main"]
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="perfscore")
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(tr("cli.version", version=__version__))
+        ctx.exit()
+
+
+@click.group(
+    cls=Group,
+    help_key="cli.help.main",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--version",
+    "-V",
+    cls=Option,
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help_key="cli.opt.version",
+)
 def main() -> None:
     """Score Chinese public-finance performance evaluations (部门整体支出绩效评价)
     against declarative rubrics."""
 
 
-@main.command()
+@main.command(help_key="cli.help.validate")
 @click.argument("rubric", type=FILE)
 @click.option(
     "--format",
     "-f",
     "format_",
     cls=Option,
-    type=click.Choice(["text", "json"]),
+    type=ChoiceType(["text", "json"]),
     default="text",
     show_default=True,
     help_key="cli.help.validate.format",
@@ -268,27 +289,28 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None
         sys.exit(int(ExitCode.FOUND))
 
 
-@main.command(found="cli.exit.found.score")
-@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
-@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@main.command(found="cli.exit.found.score", help_key="cli.help.score")
+@click.argument("rubric", type=PathType(exists=True, path_type=Path))
+@click.argument("inputs", type=PathType(exists=True, path_type=Path))
 @click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
 @click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(reporting.FORMATS),
+    cls=Option,
+    type=ChoiceType(reporting.FORMATS),
     default="table",
     show_default=True,
-    help="How to show the result (one department).",
+    help_key="cli.opt.score.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    cls=Option,
+    type=PathType(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Score a population: write one row per department to FILE "
-    "(.csv, .tsv, .xlsx, .jsonl or .parquet).",
+    help_key="cli.opt.score.out",
 )
 @SHEET_OPTION
 @click.pass_context
@@ -346,15 +368,10 @@ def score(
         show(reporting.score_table(result))
 
 
-@main.command()
+@main.command(help_key="cli.help.explain")
 @click.argument("rubric", type=FILE)
 @click.argument("inputs", type=FILE)
-@click.option(
-    "--indicator",
-    "-i",
-    metavar="ID",
-    help="Explain only this indicator (a branch lists its children's scores).",
-)
+@click.option("--indicator", "-i", cls=Option, metavar="ID", help_key="cli.opt.explain.indicator")
 def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     """Explain the score of every leaf: the standard, the values read and each step."""
     loaded, result = load_and_score(rubric, inputs)
@@ -370,13 +387,15 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=width))
 
 
-@main.command("test", found="cli.exit.found.test")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@main.command("test", found="cli.exit.found.test", help_key="cli.help.test")
+@click.argument("paths", nargs=-1, type=PathType(exists=True, path_type=Path))
 @click.option(
     "--junit-xml",
     "junit",
-    type=click.Path(path_type=Path),
-    help="Also write a JUnit XML report here.",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(path_type=Path),
+    help_key="cli.opt.test.junit_xml",
 )
 def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""

@@ -31,14 +31,14 @@ from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 
-from .common import Command, ExitCode, Group, fail
+from .common import ChoiceType, Command, ExitCode, Group, Option, PathType, fail
 
 if TYPE_CHECKING:
     from perfscore.authoring.check import CheckReport
 
 __all__ = ["check_command", "render_check", "schema_command", "template_command"]
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 
 
 def _load(path: Path) -> Rubric:
@@ -85,17 +85,25 @@ def render_check(report: CheckReport, rubric: str) -> str:
     return "\n".join(lines)
 
 
-@click.command("check", cls=Command, found="cli.exit.found.check")
+@click.command("check", cls=Command, found="cli.exit.found.check", help_key="cli.help.check")
 @click.argument("rubric", type=_FILE)
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed: the same seed, the same hunt."
+    "--seed",
+    cls=Option,
+    type=int,
+    metavar="N",
+    default=0,
+    show_default=True,
+    help_key="cli.opt.check.seed",
 )
 @click.option(
     "--max-examples",
+    cls=Option,
     type=click.IntRange(min=1),
+    metavar="N",
     default=500,
     show_default=True,
-    help="How many departments to generate (and to try again when shrinking an error).",
+    help_key="cli.opt.check.max_examples",
 )
 def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     """Hunt for defects in RUBRIC with generated departments.
@@ -125,12 +133,12 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
 # --------------------------------------------------------------------------- schema
 
 
-@click.group("schema", cls=Group, found=None)
+@click.group("schema", cls=Group, found=None, help_key="cli.help.schema")
 def schema_command() -> None:
     """Print a JSON Schema (draft 2020-12), e.g. for editor completion."""
 
 
-@schema_command.command("rubric")
+@schema_command.command("rubric", help_key="cli.help.schema.rubric")
 def _schema_rubric() -> None:
     """The JSON Schema of rubric files."""
     from perfscore.authoring.schema import rubric_schema
@@ -159,7 +167,7 @@ def _schema_cases() -> None:
     click.echo(json.dumps(cases_schema(), ensure_ascii=False, indent=2))
 
 
-@schema_command.command("inputs")
+@schema_command.command("inputs", help_key="cli.help.schema.inputs")
 @click.argument("rubric", type=_FILE)
 def _schema_inputs(rubric: Path) -> None:
     """The JSON Schema of RUBRIC's input files (one department's inputs)."""
@@ -173,22 +181,25 @@ def _schema_inputs(rubric: Path) -> None:
 # --------------------------------------------------------------------------- template
 
 
-@click.command("template", cls=Command)
+@click.command("template", cls=Command, help_key="cli.help.template")
 @click.argument("rubric", type=_FILE)
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(["yaml", "xlsx"]),
+    cls=Option,
+    type=ChoiceType(["yaml", "xlsx"]),
     default="yaml",
     show_default=True,
-    help="yaml: a file with comments; xlsx: a data-collection form (基础数据表).",
+    help_key="cli.opt.template.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default: YAML to stdout, XLSX to <rubric id>.inputs.xlsx).",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(dir_okay=False, path_type=Path),
+    help_key="cli.opt.template.out",
 )
 def template_command(rubric: Path, format_: str, out: Path | None) -> None:
     """Write an input template for RUBRIC: every input with its label, unit and bounds.

@@ -67,8 +67,11 @@ from perfscore.render.text import PLAIN_WIDTH, render_plain
 
 from .common import (
     SHEET_OPTION,
+    ChoiceType,
     Command,
     ExitCode,
+    Option,
+    PathType,
     ending_cleanly,
     fail,
     reading_population,
@@ -83,7 +86,7 @@ FORMATS: Final = ("table", "json", "markdown", "html")
 #: structure differs; a department could not be read or scored.
 FAIL_ON: Final = ("grade-change", "any-change", "structure", "failed")
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 _EXACT: Final = 20  # at most this many distinct changes are listed as they are, not binned
 _CHUNK: Final = 200  # department rows per rich table when listing changed departments
 
@@ -541,44 +544,50 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
     return reasons
 
 
-@click.command("diff", cls=Command, found="cli.exit.found.diff")
+@click.command("diff", cls=Command, found="cli.exit.found.diff", help_key="cli.help.diff")
 @click.argument("old", type=_FILE)
 @click.argument("new", type=_FILE)
 @click.option(
     "--population",
     "-p",
-    type=click.Path(exists=True, path_type=Path),
-    help="Departments to score under both: a folder of input files, .csv, .xlsx or .jsonl.",
+    cls=Option,
+    type=PathType(exists=True, path_type=Path),
+    help_key="cli.opt.diff.population",
 )
 @SHEET_OPTION
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(FORMATS),
+    cls=Option,
+    type=ChoiceType(FORMATS),
     default="table",
     show_default=True,
-    help="How to show the comparison.",
+    help_key="cli.opt.diff.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(dir_okay=False, path_type=Path),
+    help_key="cli.opt.diff.out",
 )
 @click.option(
     "--top",
+    cls=Option,
     type=click.IntRange(min=0),
+    metavar="N",
     default=10,
     show_default=True,
-    help="How many top movers to explain.",
+    help_key="cli.opt.diff.top",
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(FAIL_ON),
+    cls=Option,
+    type=ChoiceType(FAIL_ON),
     multiple=True,
-    help="Exit 1 when this holds (repeatable): grade-change, any-change (a total or a "
-    "grade), structure, failed (a department not read or scored).",
+    help_key="cli.opt.diff.fail_on",
 )
 def diff_command(
     old: Path,

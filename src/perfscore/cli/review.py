@@ -36,7 +36,17 @@ from perfscore.population import batch
 from perfscore.render import review as render
 from perfscore.review import GRADE, TOTAL, ReviewResult
 
-from .common import ON_DATE, Command, ExitCode, Option, fail, locate_inputs, rubric_in_force
+from .common import (
+    ON_DATE,
+    ChoiceType,
+    Command,
+    ExitCode,
+    Option,
+    PathType,
+    fail,
+    locate_inputs,
+    rubric_in_force,
+)
 
 __all__ = ["review_command"]
 
@@ -107,8 +117,8 @@ def _emit(content: str | bytes, out: Path | None) -> None:
 
 
 @click.command("review", cls=Command, found="review.cli.found", help_key="review.cli.help")
-@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
-@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.argument("rubric", type=PathType(exists=True, path_type=Path))
+@click.argument("inputs", type=PathType(exists=True, path_type=Path))
 @click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
 @click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
@@ -116,7 +126,7 @@ def _emit(content: str | bytes, out: Path | None) -> None:
     "-f",
     "format_",
     cls=Option,
-    type=click.Choice(render.REVIEW_FORMATS),
+    type=ChoiceType(render.REVIEW_FORMATS),
     help_key="review.cli.format",
 )
 @click.option(
@@ -124,14 +134,14 @@ def _emit(content: str | bytes, out: Path | None) -> None:
     "-o",
     metavar="FILE",
     cls=Option,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=PathType(dir_okay=False, writable=True, path_type=Path),
     help_key="review.cli.out",
 )
 @click.option("--tolerance", metavar="T", default="0", cls=Option, help_key="review.cli.tolerance")
 @click.option(
     "--fail-on",
     cls=Option,
-    type=click.Choice(("any", "total", "grade")),
+    type=ChoiceType(("any", "total", "grade")),
     help_key="review.cli.fail_on",
 )
 def review_command(
