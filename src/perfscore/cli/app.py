@@ -57,6 +57,7 @@ from .common import (
     FILE,
     ON_DATE,
     SHEET_OPTION,
+    STRICT_OPTION,
     ChoiceType,
     ExitCode,
     Group,
@@ -71,6 +72,7 @@ from .common import (
     rubric_in_force,
     show,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["main"]
@@ -246,7 +248,9 @@ def _summary_text(summary: batch.BatchSummary) -> str:
     return visible("\n".join(lines))
 
 
-def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None) -> None:
+def _score_population(
+    rubric: Rubric, inputs: Path, out: Path, sheet: str | None, strict: bool = False
+) -> None:
     """Score every department of ``inputs`` into ``out``; summary on stderr; exit 1 if
     any department failed, 3 if the rubric or the whole of ``inputs`` cannot be used."""
     try:
@@ -262,7 +266,7 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
         fail(e)
-    records = batch.score_many(compiled, inputs, sheet=sheet)
+    records = batch.score_many(compiled, inputs, sheet=sheet, strict=strict, warn=warn_issue)
     warn_hidden_sheets(inputs, sheet)
 
     def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
@@ -313,6 +317,7 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None
     help_key="cli.opt.score.out",
 )
 @SHEET_OPTION
+@STRICT_OPTION
 @click.pass_context
 def score(
     ctx: click.Context,
@@ -323,6 +328,7 @@ def score(
     format_: str,
     out: Path | None,
     sheet: str | None,
+    strict: bool,
 ) -> None:
     """Score one department, or a population into FILE with --out.
 
@@ -352,7 +358,7 @@ def score(
             loaded = rubric_in_force(rubric, day, rubric_id)
         except PerfscoreError as e:
             fail(e)
-        _score_population(loaded, inputs, out, sheet)
+        _score_population(loaded, inputs, out, sheet, strict)
         return
     if out is not None:
         raise click.UsageError(

@@ -37,6 +37,7 @@ import click
 from rich.console import Console, RenderableType
 
 from perfscore import i18n
+from perfscore._escape import visible
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
@@ -52,6 +53,7 @@ __all__ = [
     "LANG_OPTION",
     "ON_DATE",
     "SHEET_OPTION",
+    "STRICT_OPTION",
     "ChoiceType",
     "Command",
     "Context",
@@ -73,6 +75,7 @@ __all__ = [
     "show",
     "wants_json",
     "warn_hidden_sheets",
+    "warn_issue",
 ]
 
 
@@ -600,6 +603,14 @@ def warn_hidden_sheets(path: Path, sheet: str | None) -> None:
     if hidden:
         click.echo(tr("security.xlsx_hidden", file=str(path), sheets=", ".join(hidden)), err=True)
 
+
+def warn_issue(issue: Issue) -> None:
+    """A warning on stderr: ``警告: file:line: message [code]`` and its hint."""
+    click.echo(visible(f"{tr('cli.warning')}: {issue}"), err=True)
+
+
+#: ``--strict``: a population's undeclared column is an error (exit 3), not a warning.
+STRICT_OPTION = click.option("--strict", cls=Option, is_flag=True, help_key="cli.opt.strict")
 
 #: ``--sheet NAME``: the sheet of an XLSX population to read.
 SHEET_OPTION = click.option(

@@ -73,6 +73,7 @@ from perfscore.render.text import PLAIN_WIDTH, render_plain, wrap
 
 from .common import (
     SHEET_OPTION,
+    STRICT_OPTION,
     ChoiceType,
     Command,
     ExitCode,
@@ -82,6 +83,7 @@ from .common import (
     fail,
     reading_population,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["FAIL_ON", "FORMATS", "diff_command"]
@@ -686,6 +688,7 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
     multiple=True,
     help_key="cli.opt.diff.fail_on",
 )
+@STRICT_OPTION
 def diff_command(
     old: Path,
     new: Path,
@@ -695,6 +698,7 @@ def diff_command(
     top: int,
     fail_on: tuple[str, ...],
     sheet: str | None,
+    strict: bool,
 ) -> None:
     """Compare rubric OLD with NEW: the structural changes, each with its place in both
     files, and with --population what they do to every department's total and grade."""
@@ -714,7 +718,9 @@ def diff_command(
         labels = population_labels(old_rubric, new_rubric)
         known = {*old_rubric.inputs, *new_rubric.inputs}
         outcomes = analysis.run(
-            read_population(population, labels=labels, known=known, sheet=sheet)
+            read_population(
+                population, labels=labels, known=known, sheet=sheet, strict=strict, warn=warn_issue
+            )
         )
         warn_hidden_sheets(population, sheet)
     with ending_cleanly(), reading_population(population or Path("."), out):

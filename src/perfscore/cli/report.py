@@ -44,6 +44,7 @@ from .common import (
     load_and_score,
     reading_population,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["report_command"]
@@ -169,7 +170,7 @@ def _population(
     labels = {spec.label: name for name, spec in rubric.inputs.items()}
     failed: list[tuple[str, str, list[str]]] = []
     departments = read_population(
-        population, labels=labels, known=rubric.inputs.keys(), sheet=sheet
+        population, labels=labels, known=rubric.inputs.keys(), sheet=sheet, warn=warn_issue
     )
     warn_hidden_sheets(population, sheet)
     with ending_cleanly(), reading_population(population):

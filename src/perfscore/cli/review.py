@@ -38,6 +38,7 @@ from perfscore.review import GRADE, TOTAL, ReviewResult
 
 from .common import (
     ON_DATE,
+    STRICT_OPTION,
     ChoiceType,
     Command,
     ExitCode,
@@ -45,7 +46,9 @@ from .common import (
     PathType,
     fail,
     locate_inputs,
+    reading_population,
     rubric_in_force,
+    warn_issue,
 )
 
 __all__ = ["review_command"]
@@ -144,6 +147,7 @@ def _emit(content: str | bytes, out: Path | None) -> None:
     type=ChoiceType(("any", "total", "grade")),
     help_key="review.cli.fail_on",
 )
+@STRICT_OPTION
 def review_command(
     rubric: Path,
     inputs: Path,
@@ -153,6 +157,7 @@ def review_command(
     out: Path | None,
     tolerance: str,
     fail_on: str | None,
+    strict: bool,
 ) -> None:
     points = _tolerance(tolerance)
     chosen = cast(
@@ -171,7 +176,11 @@ def review_command(
             population_format(inputs)
         except ValueError as e:
             raise click.UsageError(str(e)) from None
-        population = batch.review_population(batch.review_many(compiled, inputs, tolerance=points))
+        reviewed = batch.review_many(
+            compiled, inputs, tolerance=points, strict=strict, warn=warn_issue
+        )
+        with reading_population(inputs):
+            population = batch.review_population(reviewed)
         _emit(render.render_population_review(population, chosen), out)
         counts = render.counts_text(population.counts) or "-"
         click.echo(
