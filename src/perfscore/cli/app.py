@@ -416,7 +416,7 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     for path, outcome in outcomes.items():
         if isinstance(outcome, PerfscoreError):
             unusable += 1
-            click.echo(f"{path}: cannot be used:")
+            click.echo(tr("cli.test.cannot_use", path=str(path)))
             for issue in outcome.issues:
                 click.echo(visible(f"  {issue}"))
             continue
@@ -429,7 +429,7 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
                 click.echo()
     if junit is not None:
         junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")
-    summary = f"{passed} passed, {failed} failed"
+    summary = tr("cli.test.summary", passed=passed, failed=failed)
     if unusable:
         summary += tr("cli.test.unusable", count=unusable)
     click.echo(summary)
