@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -389,8 +390,20 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
                 "cli.unknown_indicator", Location(file=str(rubric)), hint=hint, indicator=indicator
             )
             fail(UsageFailure([issue]), code=ExitCode.USAGE)
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=width))
+    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=_width()))
+
+
+def _width() -> int | None:
+    """The columns to wrap to: the terminal's; written to a file or a pipe, ``COLUMNS``
+    when it is set; else none (lines as they are)."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= _NARROWEST else None
+
+
+#: A COLUMNS below this is not believed.
+_NARROWEST = 20
 
 
 @main.command("test", found="cli.exit.found.test", help_key="cli.help.test")
