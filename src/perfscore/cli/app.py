@@ -259,10 +259,10 @@ def _score_population(
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
     except ImportError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(tr("cli.error", message=str(e)), err=True)
         sys.exit(int(ExitCode.USAGE))
     if out.resolve() == inputs.resolve():
-        raise click.UsageError("--out FILE would overwrite INPUTS; write somewhere else")
+        raise click.UsageError(tr("cli.score.overwrite"))
     try:
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
@@ -282,12 +282,13 @@ def _score_population(
     except OSError as e:
         name = Path(e.filename).name if isinstance(e.filename, str) else ""
         if name.startswith(f".{out.name}."):  # the temporary file beside FILE
-            click.echo(f"error: cannot write {out}: {e.strerror or e}", err=True)
+            reason = str(e.strerror or e)
+            click.echo(tr("cli.error.cannot_write", file=str(out), reason=reason), err=True)
             sys.exit(int(ExitCode.USAGE))
-        click.echo(f"error: {e}; {out} was not written", err=True)
+        click.echo(tr("cli.error.not_written", message=str(e), file=str(out)), err=True)
         sys.exit(int(ExitCode.INVALID))
     except ValueError as e:  # a limit of the output format, e.g. the rows of an XLSX sheet
-        click.echo(f"error: {e}; {out} was not written", err=True)
+        click.echo(tr("cli.error.not_written", message=str(e), file=str(out)), err=True)
         sys.exit(int(ExitCode.USAGE))
     click.echo(_summary_text(summary), err=True)
     if not summary.ok:
@@ -346,15 +347,9 @@ def score(
     day = on.date() if on is not None else None
     if _is_population(inputs, out):
         if out is None:
-            raise click.UsageError(
-                f"{inputs} holds a population: give --out FILE "
-                "(.csv, .tsv, .xlsx, .jsonl or .parquet) to write its scores"
-            )
+            raise click.UsageError(tr("cli.score.population_needs_out", inputs=str(inputs)))
         if ctx.get_parameter_source("format_") is not ParameterSource.DEFAULT:
-            raise click.UsageError(
-                "--format shows one department; with --out FILE, the suffix of FILE "
-                "decides the format"
-            )
+            raise click.UsageError(tr("cli.score.format_with_out"))
         try:
             loaded = rubric_in_force(rubric, day, rubric_id)
         except PerfscoreError as e:
@@ -362,10 +357,7 @@ def score(
         _score_population(loaded, inputs, out, sheet, strict)
         return
     if out is not None:
-        raise click.UsageError(
-            "--out writes the scores of a population: INPUTS must be a folder, "
-            "or a .csv, .tsv, .xlsx or .jsonl file"
-        )
+        raise click.UsageError(tr("cli.score.out_needs_population"))
     _, result = load_and_score(rubric, inputs, on=day, rubric_id=rubric_id)
     if format_ == "json":
         click.echo(reporting.render_json(result))

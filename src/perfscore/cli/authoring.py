@@ -55,32 +55,43 @@ def render_check(report: CheckReport, rubric: str) -> str:
     """The findings of a hunt as text: each error with its smallest inputs as a golden
     case, then each warning, then a count."""
     lines = [
-        f"perfscore check {rubric}: {report.examples} departments generated "
-        f"(seed {report.seed}), {report.scored} scored in all"
+        tr(
+            "cli.check.head",
+            rubric=rubric,
+            examples=report.examples,
+            seed=report.seed,
+            scored=report.scored,
+        )
     ]
     if report.rejected:
-        lines.append(f"  {report.rejected} of them were refused as inputs")
+        lines.append("  " + tr("cli.check.rejected", count=report.rejected))
     for finding in report.findings:
         lines.append("")
         where = f"{finding.indicator}: " if finding.indicator else ""
+        level = tr(f"cli.check.level.{finding.level}")
         if finding.issue is not None:
-            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.issue.message}")
+            lines.append(f"{level} [{finding.kind}] {where}{finding.issue.message}")
             lines.append(textwrap.indent(str(finding.issue), "    "))
         else:
-            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.message}")
+            lines.append(f"{level} [{finding.kind}] {where}{finding.message}")
         if finding.case is not None:
             if finding.level == "error":
-                lines.append("  smallest failing inputs, as a golden case (paste under 'cases:'):")
+                lines.append("  " + tr("cli.check.smallest"))
             elif finding.kind == "hidden_change":
                 lines.append("  " + tr("check.inputs_that_show_it"))
             else:
-                lines.append("  best inputs seen, as a golden case:")
+                lines.append("  " + tr("cli.check.best"))
             lines.append(textwrap.indent(finding.case, "    "))
     errors, warnings = len(report.errors), len(report.warnings)
     lines.append("")
+    error_key = "cli.check.errors_one" if errors == 1 else "cli.check.errors_many"
+    warning_key = "cli.check.warnings_one" if warnings == 1 else "cli.check.warnings_many"
     lines.append(
-        f"{errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}"
+        tr(
+            "cli.check.count",
+            errors=tr(error_key, count=errors),
+            warnings=tr(warning_key, count=warnings),
+        )
     )
     return "\n".join(lines)
 
@@ -120,7 +131,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     try:
         from perfscore.authoring.check import check_rubric
     except ImportError as e:  # pragma: no cover - hypothesis is installed with perfscore[test]
-        click.echo(f"perfscore check needs Hypothesis: pip install hypothesis ({e})", err=True)
+        click.echo(tr("cli.check.needs_hypothesis", error=str(e)), err=True)
         sys.exit(int(ExitCode.USAGE))
     try:
         report = check_rubric(loaded, seed=seed, max_examples=max_examples)
@@ -215,8 +226,8 @@ def template_command(rubric: Path, format_: str, out: Path | None) -> None:
             click.echo(text, nl=False)
         else:
             out.write_text(text, encoding="utf-8")
-            click.echo(f"wrote {out}", err=True)
+            click.echo(tr("cli.template.wrote", file=str(out)), err=True)
         return
     target = out if out is not None else Path(f"{loaded.id}.inputs.xlsx")
     xlsx_template(loaded, target, rubric_path=str(rubric))
-    click.echo(f"wrote {target}", err=True)
+    click.echo(tr("cli.template.wrote", file=str(target)), err=True)

@@ -585,13 +585,14 @@ def reading_population(path: Path, unwritten: Path | None = None) -> Iterator[No
     try:
         yield
     except POPULATION_ERRORS as error:
-        tail = f"; {unwritten} was not written" if unwritten is not None else ""
+        tail = tr("cli.error.unwritten", file=str(unwritten)) if unwritten is not None else ""
         if isinstance(error, PerfscoreError):
             if unwritten is not None:
                 click.echo(tr("security.not_written", file=str(unwritten)), err=True)
             fail(error)
-        hint = " (save it as UTF-8)" if isinstance(error, UnicodeDecodeError) else ""
-        click.echo(f"error: cannot read {path}: {error}{hint}{tail}", err=True)
+        hint = tr("cli.error.utf8") if isinstance(error, UnicodeDecodeError) else ""
+        text = tr("cli.error.cannot_read", file=str(path), reason=str(error), more=hint + tail)
+        click.echo(text, err=True)
         sys.exit(int(ExitCode.INVALID))
 
 

@@ -26,10 +26,7 @@ def _need_extra() -> None:
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
-        click.echo(
-            f"perfscore serve: {error.name} is not installed: pip install 'perfscore[serve]'",
-            err=True,
-        )
+        click.echo(tr("cli.serve.needs_extra", name=str(error.name)), err=True)
         sys.exit(ExitCode.USAGE)
 
 
