@@ -80,11 +80,11 @@ def _tolerance(value: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not a number", param_hint="--tolerance") from None
+        text = tr("cli.review.not_a_number", value=repr(value))
+        raise click.BadParameter(text, param_hint="--tolerance") from None
     if not number.is_finite() or number < 0:
-        raise click.BadParameter(
-            f"{value!r} is not a number of points ≥ 0", param_hint="--tolerance"
-        )
+        text = tr("cli.review.not_points", value=repr(value))
+        raise click.BadParameter(text, param_hint="--tolerance")
     return number
 
 

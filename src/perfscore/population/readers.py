@@ -98,7 +98,7 @@ def population_format(path: str | Path) -> str:
         return "jsonl"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise ValueError(f"{p}: a population is a folder, .csv, .xlsx, .jsonl or .parquet file")
+    raise ValueError(tr("population.not_a_population", path=str(p)))
 
 
 def read_population(
