@@ -73,5 +73,5 @@ def test_folder_of_files(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="a population is a folder"):
+    with pytest.raises(ValueError, match="一批部门须为文件夹"):
         population_format(tmp_path / "pop.txt")

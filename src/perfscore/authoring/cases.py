@@ -29,6 +29,7 @@ line, or plain ``pytest`` (the bundled plugin collects ``*.cases.yaml`` files).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -154,13 +155,13 @@ class CaseFile:
     cases: tuple[GoldenCase, ...]
 
 
-#: What a case expected or got that is not a value: written from the catalogue, in the
-#: language in force when the failure is shown.
-_NO_INDICATOR: Final = "\x00no_indicator"
-_A_RESULT: Final = "\x00a_result"
-_NOT_FOUND: Final = "\x00not_found"
-_NOTHING: Final = "\x00nothing"
-_NO_VALUE: Final = "\x00no_value"
+#: What a case expected or got that is not a value, as the data of a :class:`Failure`
+#: holds it; shown from the catalogue, in the language in force.
+_NO_INDICATOR: Final = "no such indicator"
+_A_RESULT: Final = "a result"
+_NOT_FOUND: Final = "not found"
+_NOTHING: Final = "nothing"
+_NO_VALUE: Final = "no value"
 _WORDS: Final = {
     _NO_INDICATOR: "cases.word.no_indicator",
     _A_RESULT: "cases.word.a_result",
@@ -168,12 +169,14 @@ _WORDS: Final = {
     _NOTHING: "cases.word.nothing",
     _NO_VALUE: "cases.word.no_value",
 }
+_RESULT_TOTAL: Final = re.compile(r"a result \(total (\S+)\)")
 
 
 def _word(text: str) -> str:
-    """A value as shown, or the catalogue's word for one of the markers above."""
-    if text.startswith(_A_RESULT + " "):
-        return tr("cases.word.result_total", total=text[len(_A_RESULT) + 1 :])
+    """A value as shown, or the catalogue's words for one of the texts above."""
+    total = _RESULT_TOTAL.fullmatch(text)
+    if total is not None:
+        return tr("cases.word.result_total", total=total.group(1))
     key = _WORDS.get(text)
     return tr(key) if key is not None else text
 
@@ -656,7 +659,7 @@ def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
             failures.append(Failure("error", case.error, ", ".join(error.codes)))
         return CaseResult(case, tuple(failures), None, error)
     if case.error is not None:
-        failures.append(Failure("error", case.error, f"{_A_RESULT} {to_str(result.total)}"))
+        failures.append(Failure("error", case.error, f"a result (total {to_str(result.total)})"))
     tol = case.tolerance
     if case.total is not None and abs(result.total - case.total) > tol:
         failures.append(Failure("total", to_str(case.total), to_str(result.total)))
