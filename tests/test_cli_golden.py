@@ -24,7 +24,7 @@ def test_passing_cases_exit_0(tmp_path: Path) -> None:
     _copy_demo(tmp_path)
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert result.output == "6 passed, 0 failed\n"
+    assert result.output == "通过6个，未通过0个\n"
 
 
 def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
@@ -35,20 +35,67 @@ def test_failure_names_file_case_indicator_and_explains(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["test", str(cases), "--junit-xml", str(junit)])
     assert result.exit_code == 1
     assert result.output == (
-        f"{cases}:13: case '控制率105.56%按整百分点扣5步' failed:\n"
-        "  indicator staff_control: score: expected 3, got 2.50\n"
-        "  staff_control (财政供养人员控制率): 2.50 / 5 [scored]\n"
+        f"{cases}:13：用例“控制率105.56%按整百分点扣5步”未通过：\n"
+        "  指标 staff_control：得分：期望 3，实际 2.50\n"
+        "  staff_control（财政供养人员控制率）：2.50 / 5 [已评分]\n"
         "    staff_authorized = 18\n"
         "    staff_actual = 19\n"
         "    staff_control_rate = 105.56\n"
         "    - 在职人员控制率105.56%，超过100% 5.56个百分点，每个百分点扣0.5分（不足一档不扣），"
         "扣2.5分，得2.5分  (-2.5)\n"
         "\n"
-        "5 passed, 1 failed\n"
+        "通过5个，未通过1个\n"
     )
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures")) == ("6", "1")
+    failure = suite.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == "指标 staff_control：得分：期望 3，实际 2.50"
+
+
+@pytest.mark.lang("en")
+def test_failure_in_english(tmp_path: Path) -> None:
+    cases = _copy_demo(tmp_path)
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text.replace("staff_control: 2.5", "staff_control: 3"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["test", str(cases)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"{cases}:13: case '控制率105.56%按整百分点扣5步' failed:\n"
+        "  indicator staff_control: score: expected 3, got 2.50\n"
+        "  staff_control (财政供养人员控制率): 2.50 / 5 [scored]\n"
+    )
+    assert result.output.endswith("\n5 passed, 1 failed\n")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_failure_words_are_in_the_language_in_force(lang: str) -> None:
+    from perfscore import i18n
+    from perfscore.authoring import cases as golden
+
+    samples = [
+        golden.Failure("score", "3", golden._NO_INDICATOR, "x"),
+        golden.Failure("error", "input.missing", "a result (total 89.92)"),
+        golden.Failure("finding", golden._NOTHING, "missing_claim", "x"),
+        golden.Failure("value", golden._NO_VALUE, "1", "rate"),
+    ]
+    with i18n.use_lang(lang):
+        shown = [str(f) for f in samples]
+    if lang == "zh":
+        assert shown == [
+            "指标 x：得分：期望 3，实际 无此指标",
+            "错误：期望 input.missing，实际 得出结果（总分89.92）",
+            "指标 x：复核发现：期望 无，实际 missing_claim",
+            "值 rate：取值：期望 无值，实际 1",
+        ]
+    else:
+        assert shown == [
+            "indicator x: score: expected 3, got no such indicator",
+            "error: expected input.missing, got a result (total 89.92)",
+            "indicator x: finding: expected nothing, got missing_claim",
+            "value rate: value: expected no value, got 1",
+        ]
 
 
 def test_no_case_files_is_a_usage_error(tmp_path: Path) -> None:

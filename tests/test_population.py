@@ -58,7 +58,8 @@ def test_xlsx_first_sheet(tmp_path: Path) -> None:
     book.save(path)
     rows = list(read_population(path))
     assert [(d.id, d.row) for d in rows] == [("应急管理局", 2), ("财政局", 4)]
-    assert rows[0].inputs == {"x": Decimal("0.1"), "flag": True}
+    # the 部门 column is the id, and the unit's name
+    assert rows[0].inputs == {"x": Decimal("0.1"), "flag": True, "unit.name": "应急管理局"}
 
 
 def test_folder_of_files(tmp_path: Path) -> None:
@@ -72,5 +73,5 @@ def test_folder_of_files(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="a population is a folder"):
+    with pytest.raises(ValueError, match="一批部门须为文件夹"):
         population_format(tmp_path / "pop.txt")

@@ -215,25 +215,40 @@ def test_jsonl_line_not_utf8(tmp_path: Path) -> None:
     assert [r[2] for r in outcome(path)] == [(), ("input.encoding",), ()]
 
 
-def test_unknown_columns_reported_once_per_file(tmp_path: Path) -> None:
+def test_undeclared_columns_are_one_warning_per_file(tmp_path: Path) -> None:
+    """A heading no input declares is left out of every row and said once, with "did
+    you mean"; the rows are read and scored."""
     path = tmp_path / "p.csv"
     names = [*COLUMNS, "备注", "staf_actual"]
     rows = "".join(",".join([f"d{i}", *GOOD.values(), "x", "1"]) + "\n" for i in range(50))
     path.write_text(",".join(names) + "\n" + rows, encoding="utf-8")
-    records = list(batch.score_many(compiled(), path))
+    warnings: list[perfscore.Issue] = []
+    records = list(batch.score_many(compiled(), path, warn=warnings.append))
     assert len(records) == 50
-    assert not any(r.ok for r in records)
-    first = records[0].issues  # type: ignore[union-attr]
-    assert [i.code for i in first] == ["input.unknown", "input.unknown"]
-    assert first[1].hint is not None
-    assert "staff_actual" in first[1].hint
-    rest = {records[i].issues for i in range(1, 50)}  # type: ignore[union-attr]
-    assert len(rest) == 1
-    (short,) = rest.pop()
-    assert short.code == "input.unknown_columns"
-    assert short.hint is not None
-    assert short.params["columns"] == ["备注", "staf_actual"]
+    assert all(r.ok for r in records)
+    (warning,) = warnings
+    assert warning.code == "population.undeclared_columns"
+    assert warning.params["columns"] == "备注, staf_actual"
+    assert warning.hint is not None
+    assert "staf_actual → staff_actual" in warning.hint
     assert records[7].id == "d7"
+    # without a listener, the first department read carries the warning
+    first, *rest = read_population(path, known=compiled().input_specs.keys())
+    assert [i.code for i in first.issues] == ["population.undeclared_columns"]
+    assert first.inputs is not None
+    assert "备注" not in first.inputs
+    assert all(d.issues == () for d in rest)
+
+
+def test_undeclared_columns_are_an_error_with_strict(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    names = [*COLUMNS, "备注", "staf_actual"]
+    path.write_text(",".join(names) + "\n" + ",".join(["d1", *GOOD.values(), "x", "1"]) + "\n")
+    with pytest.raises(perfscore.PerfscoreError) as caught:
+        list(batch.score_many(compiled(), path, strict=True))
+    assert [i.code for i in caught.value.issues] == ["input.unknown", "input.unknown"]
+    assert caught.value.issues[1].hint is not None
+    assert "staff_actual" in caught.value.issues[1].hint
 
 
 @settings(max_examples=40, deadline=None)

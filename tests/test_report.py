@@ -702,7 +702,7 @@ def test_a_population_needs_out_dir(tmp_path: Path) -> None:
 def test_out_dir_needs_a_population(tmp_path: Path) -> None:
     result = run("report", DEMO_RUBRIC, DEMO_INPUTS, "--out-dir", str(tmp_path))
     assert result.exit_code == 2
-    assert "a population is a folder, .csv, .xlsx, .jsonl or .parquet file" in result.stderr
+    assert "一批部门须为文件夹，或 .csv、.xlsx、.jsonl、.parquet 文件" in result.stderr
 
 
 def population_folder(tmp_path: Path) -> Path:

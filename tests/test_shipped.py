@@ -180,7 +180,7 @@ def test_a_usage_error_with_json_is_json_and_exit_2(tmp_path: Path) -> None:
     ERROR.validate(data)
     assert data["type"] == "UsageFailure"
     assert [issue["code"] for issue in data["issues"]] == ["cli.usage"]
-    assert "Usage: perfscore score" in result.stderr
+    assert "用法: perfscore score" in result.stderr
 
 
 def test_diff_exit_codes_tell_an_invalid_rubric_from_a_tripped_gate(tmp_path: Path) -> None:
@@ -365,5 +365,5 @@ def test_new_help_texts_follow_the_language_when_shown(monkeypatch: pytest.Monke
     chinese = run("schema", "result", "--help").stdout
     assert "评分结果的 JSON Schema" in chinese
     assert "退出码:" in chinese
-    assert "JSON Schema（-f json" in run("schema", "--help").stdout
+    assert "评分结果（-f json）的 JSON Schema。" in run("schema", "--help").stdout
     assert "json：输出评分规则的 id" in run("validate", "--help").stdout

@@ -2,7 +2,8 @@
 
 Installed with perfscore (entry point ``pytest11``); each case becomes a test item named
 after the case, and a failure shows the file, the case, the expectation and the
-explanation of the actual score.
+explanation of the actual score, in the language in force (``PERFSCORE_LANG``, the
+locale, else Chinese).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from .authoring.cases import CASE_SUFFIXES, CaseResult, GoldenCase, load_case_file, run_case
 from .errors import PerfscoreError
+from .i18n import tr
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -57,7 +59,7 @@ class GoldenCaseItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, (self.case.line or 1) - 1, f"golden case: {self.case.name}"
+        return self.path, (self.case.line or 1) - 1, tr("cases.pytest.item", name=self.case.name)
 
 
 class BrokenCaseFile(pytest.Item):
@@ -69,7 +71,7 @@ class BrokenCaseFile(pytest.Item):
         raise self.error
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        return f"case file cannot be used:\n{self.error}"
+        return f"{tr('cases.pytest.unusable')}\n{self.error}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, "golden case file"
+        return self.path, None, tr("cases.pytest.file")

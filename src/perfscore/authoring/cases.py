@@ -29,6 +29,7 @@ line, or plain ``pytest`` (the bundled plugin collects ``*.cases.yaml`` files).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -154,10 +155,37 @@ class CaseFile:
     cases: tuple[GoldenCase, ...]
 
 
+#: What a case expected or got that is not a value, as the data of a :class:`Failure`
+#: holds it; shown from the catalogue, in the language in force.
+_NO_INDICATOR: Final = "no such indicator"
+_A_RESULT: Final = "a result"
+_NOT_FOUND: Final = "not found"
+_NOTHING: Final = "nothing"
+_NO_VALUE: Final = "no value"
+_WORDS: Final = {
+    _NO_INDICATOR: "cases.word.no_indicator",
+    _A_RESULT: "cases.word.a_result",
+    _NOT_FOUND: "cases.word.not_found",
+    _NOTHING: "cases.word.nothing",
+    _NO_VALUE: "cases.word.no_value",
+}
+_RESULT_TOTAL: Final = re.compile(r"a result \(total (\S+)\)")
+
+
+def _word(text: str) -> str:
+    """A value as shown, or the catalogue's words for one of the texts above."""
+    total = _RESULT_TOTAL.fullmatch(text)
+    if total is not None:
+        return tr("cases.word.result_total", total=total.group(1))
+    key = _WORDS.get(text)
+    return tr(key) if key is not None else text
+
+
 @dataclass(frozen=True)
 class Failure:
     """One expectation not met: what (``total``, ``grade``, ``score``, ``status``,
-    ``value``, ``error``), for which indicator (or value), expected and actual."""
+    ``value``, ``error``, ``finding``), for which indicator (or value), expected and
+    actual. Written (``str``) in the language in force."""
 
     what: str
     expected: str
@@ -165,9 +193,17 @@ class Failure:
     indicator: str | None = None
 
     def __str__(self) -> str:
-        noun = "value" if self.what == "value" else "indicator"
-        target = f"{noun} {self.indicator}: " if self.indicator else ""
-        return f"{target}{self.what}: expected {self.expected}, got {self.actual}"
+        target = ""
+        if self.indicator:
+            noun = "cases.target.value" if self.what == "value" else "cases.target.indicator"
+            target = tr(noun, id=self.indicator)
+        return tr(
+            "cases.failure",
+            target=target,
+            what=tr(f"cases.what.{self.what}"),
+            expected=_word(self.expected),
+            actual=_word(self.actual),
+        )
 
 
 @dataclass(frozen=True)
@@ -186,8 +222,8 @@ class CaseResult:
     def report(self) -> str:
         """A failure report: file, case, each failed expectation, and the explanations."""
         if self.passed:
-            return f"{self.case.where}: {self.case.name}: ok"
-        lines = [f"{self.case.where}: case {self.case.name!r} failed:"]
+            return tr("cases.report.ok", where=self.case.where, name=self.case.name)
+        lines = [tr("cases.report.failed", where=self.case.where, name=self.case.name)]
         lines.extend(f"  {f}" for f in self.failures)
         if self.result is not None:
             shown = {f.indicator for f in self.failures if f.indicator and f.what != "value"}
@@ -197,16 +233,20 @@ class CaseResult:
                 if node.id in shown:
                     lines.append(format_explanation(node, indent="  "))
         if self.error is not None:
-            lines.append("  error raised:")
+            lines.append("  " + tr("cases.report.error_raised"))
             lines.extend("    " + line for line in str(self.error).splitlines())
         return "\n".join(lines)
 
 
 def format_explanation(node: IndicatorResult, indent: str = "") -> str:
     """Why ``node`` scored what it did, as indented text."""
-    head = (
-        f"{indent}{node.id} ({node.name}): {to_str(node.score)} / "
-        f"{to_str(node.effective_weight)} [{node.status.value}]"
+    head = indent + tr(
+        "cases.report.node",
+        id=node.id,
+        name=node.name,
+        score=to_str(node.score),
+        weight=to_str(node.effective_weight),
+        status=tr(f"status.{node.status.value}"),
     )
     lines = [head]
     explanation = node.explanation
@@ -613,7 +653,7 @@ def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
     except PerfscoreError as error:
         if case.error is None:
             return CaseResult(
-                case, (Failure("error", "a result", ", ".join(error.codes)),), None, error
+                case, (Failure("error", _A_RESULT, ", ".join(error.codes)),), None, error
             )
         if case.error not in error.codes:
             failures.append(Failure("error", case.error, ", ".join(error.codes)))
@@ -629,22 +669,22 @@ def run_case(rubric: CompiledRubric, case: GoldenCase) -> CaseResult:
     for indicator, expected in case.scores.items():
         node = by_id.get(indicator)
         if node is None:
-            failures.append(Failure("score", to_str(expected), "no such indicator", indicator))
+            failures.append(Failure("score", to_str(expected), _NO_INDICATOR, indicator))
         elif abs(node.score - expected) > tol:
             failures.append(Failure("score", to_str(expected), to_str(node.score), indicator))
     for indicator, expected_status in case.status.items():
         node = by_id.get(indicator)
-        actual = "no such indicator" if node is None else node.status.value
+        actual = _NO_INDICATOR if node is None else node.status.value
         if actual != expected_status:
             failures.append(Failure("status", expected_status, actual, indicator))
     if review is not None and case.findings is not None:
         found = [(f.indicator, f.kind) for f in review.findings]
         for indicator, kind in case.findings:
             if (indicator, kind) not in found:
-                failures.append(Failure("finding", kind, "not found", indicator))
+                failures.append(Failure("finding", kind, _NOT_FOUND, indicator))
         for indicator, kind in found:
             if (indicator, kind) not in case.findings:
-                failures.append(Failure("finding", "nothing", kind, indicator))
+                failures.append(Failure("finding", _NOTHING, kind, indicator))
     for name, expected_value in case.values.items():
         actual_value = result.values.get(name)
         if not _same(expected_value, actual_value, tol):
@@ -668,7 +708,7 @@ def _same(expected: Expected, actual: Any, tolerance: Decimal) -> bool:
 
 def _shown(value: Any) -> str:
     if value is None:
-        return "no value"
+        return _NO_VALUE
     if isinstance(value, bool):
         return "true" if value else "false"
     return to_str(value) if isinstance(value, Decimal) else repr(value)
@@ -724,7 +764,7 @@ def junit_xml(results: Mapping[Path, list[CaseResult] | PerfscoreError]) -> str:
             suite.set("tests", "1")
             suite.set("errors", "1")
             case = ET.SubElement(suite, "testcase", name="load", classname=str(path))
-            ET.SubElement(case, "error", message="case file failed to load").text = str(outcome)
+            ET.SubElement(case, "error", message=tr("cases.junit.load_failed")).text = str(outcome)
             continue
         suite.set("tests", str(len(outcome)))
         suite.set("failures", str(sum(not r.passed for r in outcome)))

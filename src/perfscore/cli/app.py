@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -57,9 +58,12 @@ from .common import (
     FILE,
     ON_DATE,
     SHEET_OPTION,
+    STRICT_OPTION,
+    ChoiceType,
     ExitCode,
     Group,
     Option,
+    PathType,
     UsageFailure,
     ending_cleanly,
     fail,
@@ -69,26 +73,46 @@ from .common import (
     rubric_in_force,
     show,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["main"]
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="perfscore")
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(tr("cli.version", version=__version__))
+        ctx.exit()
+
+
+@click.group(
+    cls=Group,
+    help_key="cli.help.main",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--version",
+    "-V",
+    cls=Option,
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help_key="cli.opt.version",
+)
 def main() -> None:
     """Score Chinese public-finance performance evaluations (部门整体支出绩效评价)
     against declarative rubrics."""
 
 
-@main.command()
+@main.command(help_key="cli.help.validate")
 @click.argument("rubric", type=FILE)
 @click.option(
     "--format",
     "-f",
     "format_",
     cls=Option,
-    type=click.Choice(["text", "json"]),
+    type=ChoiceType(["text", "json"]),
     default="text",
     show_default=True,
     help_key="cli.help.validate.format",
@@ -232,7 +256,9 @@ def _summary_text(summary: batch.BatchSummary) -> str:
     return visible("\n".join(lines))
 
 
-def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None) -> None:
+def _score_population(
+    rubric: Rubric, inputs: Path, out: Path, sheet: str | None, strict: bool = False
+) -> None:
     """Score every department of ``inputs`` into ``out``; summary on stderr; exit 1 if
     any department failed, 3 if the rubric or the whole of ``inputs`` cannot be used."""
     try:
@@ -240,15 +266,15 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
     except ImportError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(tr("cli.error", message=str(e)), err=True)
         sys.exit(int(ExitCode.USAGE))
     if out.resolve() == inputs.resolve():
-        raise click.UsageError("--out FILE would overwrite INPUTS; write somewhere else")
+        raise click.UsageError(tr("cli.score.overwrite"))
     try:
         compiled = compile_rubric(rubric)
     except PerfscoreError as e:
         fail(e)
-    records = batch.score_many(compiled, inputs, sheet=sheet)
+    records = batch.score_many(compiled, inputs, sheet=sheet, strict=strict, warn=warn_issue)
     warn_hidden_sheets(inputs, sheet)
 
     def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
@@ -263,41 +289,44 @@ def _score_population(rubric: Rubric, inputs: Path, out: Path, sheet: str | None
     except OSError as e:
         name = Path(e.filename).name if isinstance(e.filename, str) else ""
         if name.startswith(f".{out.name}."):  # the temporary file beside FILE
-            click.echo(f"error: cannot write {out}: {e.strerror or e}", err=True)
+            reason = str(e.strerror or e)
+            click.echo(tr("cli.error.cannot_write", file=str(out), reason=reason), err=True)
             sys.exit(int(ExitCode.USAGE))
-        click.echo(f"error: {e}; {out} was not written", err=True)
+        click.echo(tr("cli.error.not_written", message=str(e), file=str(out)), err=True)
         sys.exit(int(ExitCode.INVALID))
     except ValueError as e:  # a limit of the output format, e.g. the rows of an XLSX sheet
-        click.echo(f"error: {e}; {out} was not written", err=True)
+        click.echo(tr("cli.error.not_written", message=str(e), file=str(out)), err=True)
         sys.exit(int(ExitCode.USAGE))
     click.echo(_summary_text(summary), err=True)
     if not summary.ok:
         sys.exit(int(ExitCode.FOUND))
 
 
-@main.command(found="cli.exit.found.score")
-@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
-@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@main.command(found="cli.exit.found.score", help_key="cli.help.score")
+@click.argument("rubric", type=PathType(exists=True, path_type=Path))
+@click.argument("inputs", type=PathType(exists=True, path_type=Path))
 @click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
 @click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(reporting.FORMATS),
+    cls=Option,
+    type=ChoiceType(reporting.FORMATS),
     default="table",
     show_default=True,
-    help="How to show the result (one department).",
+    help_key="cli.opt.score.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    cls=Option,
+    type=PathType(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Score a population: write one row per department to FILE "
-    "(.csv, .tsv, .xlsx, .jsonl or .parquet).",
+    help_key="cli.opt.score.out",
 )
 @SHEET_OPTION
+@STRICT_OPTION
 @click.pass_context
 def score(
     ctx: click.Context,
@@ -308,6 +337,7 @@ def score(
     format_: str,
     out: Path | None,
     sheet: str | None,
+    strict: bool,
 ) -> None:
     """Score one department, or a population into FILE with --out.
 
@@ -324,26 +354,17 @@ def score(
     day = on.date() if on is not None else None
     if _is_population(inputs, out):
         if out is None:
-            raise click.UsageError(
-                f"{inputs} holds a population: give --out FILE "
-                "(.csv, .tsv, .xlsx, .jsonl or .parquet) to write its scores"
-            )
+            raise click.UsageError(tr("cli.score.population_needs_out", inputs=str(inputs)))
         if ctx.get_parameter_source("format_") is not ParameterSource.DEFAULT:
-            raise click.UsageError(
-                "--format shows one department; with --out FILE, the suffix of FILE "
-                "decides the format"
-            )
+            raise click.UsageError(tr("cli.score.format_with_out"))
         try:
             loaded = rubric_in_force(rubric, day, rubric_id)
         except PerfscoreError as e:
             fail(e)
-        _score_population(loaded, inputs, out, sheet)
+        _score_population(loaded, inputs, out, sheet, strict)
         return
     if out is not None:
-        raise click.UsageError(
-            "--out writes the scores of a population: INPUTS must be a folder, "
-            "or a .csv, .tsv, .xlsx or .jsonl file"
-        )
+        raise click.UsageError(tr("cli.score.out_needs_population"))
     _, result = load_and_score(rubric, inputs, on=day, rubric_id=rubric_id)
     if format_ == "json":
         click.echo(reporting.render_json(result))
@@ -353,15 +374,10 @@ def score(
         show(reporting.score_table(result))
 
 
-@main.command()
+@main.command(help_key="cli.help.explain")
 @click.argument("rubric", type=FILE)
 @click.argument("inputs", type=FILE)
-@click.option(
-    "--indicator",
-    "-i",
-    metavar="ID",
-    help="Explain only this indicator (a branch lists its children's scores).",
-)
+@click.option("--indicator", "-i", cls=Option, metavar="ID", help_key="cli.opt.explain.indicator")
 def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
     """Explain the score of every leaf: the standard, the values read and each step."""
     loaded, result = load_and_score(rubric, inputs)
@@ -373,17 +389,31 @@ def explain(rubric: Path, inputs: Path, indicator: str | None) -> None:
                 "cli.unknown_indicator", Location(file=str(rubric)), hint=hint, indicator=indicator
             )
             fail(UsageFailure([issue]), code=ExitCode.USAGE)
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=width))
+    click.echo(reporting.render_explanation(result, indicator, rubric=loaded, width=_width()))
 
 
-@main.command("test", found="cli.exit.found.test")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def _width() -> int | None:
+    """The columns to wrap to: the terminal's; written to a file or a pipe, ``COLUMNS``
+    when it is set; else none (lines as they are)."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= _NARROWEST else None
+
+
+#: A COLUMNS below this is not believed.
+_NARROWEST = 20
+
+
+@main.command("test", found="cli.exit.found.test", help_key="cli.help.test")
+@click.argument("paths", nargs=-1, type=PathType(exists=True, path_type=Path))
 @click.option(
     "--junit-xml",
     "junit",
-    type=click.Path(path_type=Path),
-    help="Also write a JUnit XML report here.",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(path_type=Path),
+    help_key="cli.opt.test.junit_xml",
 )
 def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""
@@ -398,7 +428,7 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     for path, outcome in outcomes.items():
         if isinstance(outcome, PerfscoreError):
             unusable += 1
-            click.echo(f"{path}: cannot be used:")
+            click.echo(tr("cli.test.cannot_use", path=str(path)))
             for issue in outcome.issues:
                 click.echo(visible(f"  {issue}"))
             continue
@@ -411,7 +441,7 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
                 click.echo()
     if junit is not None:
         junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")
-    summary = f"{passed} passed, {failed} failed"
+    summary = tr("cli.test.summary", passed=passed, failed=failed)
     if unusable:
         summary += tr("cli.test.unusable", count=unusable)
     click.echo(summary)

@@ -31,14 +31,14 @@ from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 
-from .common import Command, ExitCode, Group, fail
+from .common import ChoiceType, Command, ExitCode, Group, Option, PathType, fail
 
 if TYPE_CHECKING:
     from perfscore.authoring.check import CheckReport
 
 __all__ = ["check_command", "render_check", "schema_command", "template_command"]
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 
 
 def _load(path: Path) -> Rubric:
@@ -55,47 +55,66 @@ def render_check(report: CheckReport, rubric: str) -> str:
     """The findings of a hunt as text: each error with its smallest inputs as a golden
     case, then each warning, then a count."""
     lines = [
-        f"perfscore check {rubric}: {report.examples} departments generated "
-        f"(seed {report.seed}), {report.scored} scored in all"
+        tr(
+            "cli.check.head",
+            rubric=rubric,
+            examples=report.examples,
+            seed=report.seed,
+            scored=report.scored,
+        )
     ]
     if report.rejected:
-        lines.append(f"  {report.rejected} of them were refused as inputs")
+        lines.append("  " + tr("cli.check.rejected", count=report.rejected))
     for finding in report.findings:
         lines.append("")
         where = f"{finding.indicator}: " if finding.indicator else ""
+        level = tr(f"cli.check.level.{finding.level}")
         if finding.issue is not None:
-            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.issue.message}")
+            lines.append(f"{level} [{finding.kind}] {where}{finding.issue.message}")
             lines.append(textwrap.indent(str(finding.issue), "    "))
         else:
-            lines.append(f"{finding.level} [{finding.kind}] {where}{finding.message}")
+            lines.append(f"{level} [{finding.kind}] {where}{finding.message}")
         if finding.case is not None:
             if finding.level == "error":
-                lines.append("  smallest failing inputs, as a golden case (paste under 'cases:'):")
+                lines.append("  " + tr("cli.check.smallest"))
             elif finding.kind == "hidden_change":
                 lines.append("  " + tr("check.inputs_that_show_it"))
             else:
-                lines.append("  best inputs seen, as a golden case:")
+                lines.append("  " + tr("cli.check.best"))
             lines.append(textwrap.indent(finding.case, "    "))
     errors, warnings = len(report.errors), len(report.warnings)
     lines.append("")
+    error_key = "cli.check.errors_one" if errors == 1 else "cli.check.errors_many"
+    warning_key = "cli.check.warnings_one" if warnings == 1 else "cli.check.warnings_many"
     lines.append(
-        f"{errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}"
+        tr(
+            "cli.check.count",
+            errors=tr(error_key, count=errors),
+            warnings=tr(warning_key, count=warnings),
+        )
     )
     return "\n".join(lines)
 
 
-@click.command("check", cls=Command, found="cli.exit.found.check")
+@click.command("check", cls=Command, found="cli.exit.found.check", help_key="cli.help.check")
 @click.argument("rubric", type=_FILE)
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed: the same seed, the same hunt."
+    "--seed",
+    cls=Option,
+    type=int,
+    metavar="N",
+    default=0,
+    show_default=True,
+    help_key="cli.opt.check.seed",
 )
 @click.option(
     "--max-examples",
+    cls=Option,
     type=click.IntRange(min=1),
+    metavar="N",
     default=500,
     show_default=True,
-    help="How many departments to generate (and to try again when shrinking an error).",
+    help_key="cli.opt.check.max_examples",
 )
 def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     """Hunt for defects in RUBRIC with generated departments.
@@ -112,7 +131,7 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
     try:
         from perfscore.authoring.check import check_rubric
     except ImportError as e:  # pragma: no cover - hypothesis is installed with perfscore[test]
-        click.echo(f"perfscore check needs Hypothesis: pip install hypothesis ({e})", err=True)
+        click.echo(tr("cli.check.needs_hypothesis", error=str(e)), err=True)
         sys.exit(int(ExitCode.USAGE))
     try:
         report = check_rubric(loaded, seed=seed, max_examples=max_examples)
@@ -125,12 +144,12 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
 # --------------------------------------------------------------------------- schema
 
 
-@click.group("schema", cls=Group, found=None)
+@click.group("schema", cls=Group, found=None, help_key="cli.help.schema")
 def schema_command() -> None:
     """Print a JSON Schema (draft 2020-12), e.g. for editor completion."""
 
 
-@schema_command.command("rubric")
+@schema_command.command("rubric", help_key="cli.help.schema.rubric")
 def _schema_rubric() -> None:
     """The JSON Schema of rubric files."""
     from perfscore.authoring.schema import rubric_schema
@@ -159,7 +178,7 @@ def _schema_cases() -> None:
     click.echo(json.dumps(cases_schema(), ensure_ascii=False, indent=2))
 
 
-@schema_command.command("inputs")
+@schema_command.command("inputs", help_key="cli.help.schema.inputs")
 @click.argument("rubric", type=_FILE)
 def _schema_inputs(rubric: Path) -> None:
     """The JSON Schema of RUBRIC's input files (one department's inputs)."""
@@ -173,22 +192,25 @@ def _schema_inputs(rubric: Path) -> None:
 # --------------------------------------------------------------------------- template
 
 
-@click.command("template", cls=Command)
+@click.command("template", cls=Command, help_key="cli.help.template")
 @click.argument("rubric", type=_FILE)
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(["yaml", "xlsx"]),
+    cls=Option,
+    type=ChoiceType(["yaml", "xlsx"]),
     default="yaml",
     show_default=True,
-    help="yaml: a file with comments; xlsx: a data-collection form (基础数据表).",
+    help_key="cli.opt.template.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (default: YAML to stdout, XLSX to <rubric id>.inputs.xlsx).",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(dir_okay=False, path_type=Path),
+    help_key="cli.opt.template.out",
 )
 def template_command(rubric: Path, format_: str, out: Path | None) -> None:
     """Write an input template for RUBRIC: every input with its label, unit and bounds.
@@ -204,8 +226,8 @@ def template_command(rubric: Path, format_: str, out: Path | None) -> None:
             click.echo(text, nl=False)
         else:
             out.write_text(text, encoding="utf-8")
-            click.echo(f"wrote {out}", err=True)
+            click.echo(tr("cli.template.wrote", file=str(out)), err=True)
         return
     target = out if out is not None else Path(f"{loaded.id}.inputs.xlsx")
     xlsx_template(loaded, target, rubric_path=str(rubric))
-    click.echo(f"wrote {target}", err=True)
+    click.echo(tr("cli.template.wrote", file=str(target)), err=True)

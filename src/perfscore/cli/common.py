@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +37,7 @@ import click
 from rich.console import Console, RenderableType
 
 from perfscore import i18n
+from perfscore._escape import visible
 from perfscore.engine import compile_rubric
 from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
@@ -52,10 +53,15 @@ __all__ = [
     "LANG_OPTION",
     "ON_DATE",
     "SHEET_OPTION",
+    "STRICT_OPTION",
+    "ChoiceType",
     "Command",
+    "Context",
     "ExitCode",
     "Group",
+    "HelpFormatter",
     "Option",
+    "PathType",
     "UsageFailure",
     "ending_cleanly",
     "exit_code_rows",
@@ -69,9 +75,32 @@ __all__ = [
     "show",
     "wants_json",
     "warn_hidden_sheets",
+    "warn_issue",
 ]
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+class PathType(click.Path):
+    """:class:`click.Path` saying in Chinese that a file does not exist (in English, as
+    click says it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        missing = isinstance(value, str | Path) and not Path(value).exists()
+        if self.exists and missing and i18n.current_lang() != "en":
+            self.fail(tr("cli.help.no_such_path", path=str(value)), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class ChoiceType(click.Choice[str]):
+    """:class:`click.Choice` saying in Chinese which values it takes (in English, as click
+    says it)."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        if i18n.current_lang() == "en":  # click's own words
+            return super().get_invalid_choice_message(value, ctx)
+        return tr("cli.help.not_a_choice", value=str(value), choices=", ".join(self.choices))
+
+
+FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 
 
 def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -82,14 +111,14 @@ def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) ->
 def lang_option() -> click.Option:
     """``--lang zh|en``: the language of every text the command writes. Without it, the
     language is ``PERFSCORE_LANG``'s, else the locale's (``zh_*``, ``en_*``), else Chinese."""
-    return click.Option(
+    return Option(
         ["--lang"],
-        type=click.Choice(i18n.LANGS),
+        type=ChoiceType(i18n.LANGS),
         default=None,
         expose_value=False,
         is_eager=True,
         callback=_use_lang,
-        help="zh | en: the language of the output (default: PERFSCORE_LANG, the locale, else zh).",
+        help_key="cli.opt.lang",
     )
 
 
@@ -144,24 +173,135 @@ def wants_json(ctx: click.Context | None = None) -> bool:
     return ctx is not None and ctx.params.get("format_") == "json"
 
 
-class Command(click.Command):
-    """A command whose ``--help`` ends with the exit codes, and whose usage errors are
-    written as JSON too when it was asked for JSON.
+#: Headings click writes, as catalogue keys.
+_HEADINGS: Final = {
+    "Options": "cli.help.options",
+    "Commands": "cli.help.commands",
+    "Positional arguments": "cli.help.arguments",
+}
 
-    ``found`` is the catalogue key saying what exit code 1 means for this command;
-    ``help_key``, when given, the catalogue key of its help text (shown in the language in
-    force when the help is shown)."""
 
-    def __init__(
-        self, *args: Any, found: str | None = None, help_key: str | None = None, **kwargs: Any
+class HelpFormatter(click.HelpFormatter):
+    """Click's help formatter in the language in force, wrapping by terminal columns (a
+    Chinese character takes two) and breaking between Chinese characters, never inside a
+    number, an id, a flag or a file name."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, tr("cli.help.usage") + " " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        key = _HEADINGS.get(heading)
+        super().write_heading(tr(key) if key is not None else heading)
+
+    def _lines(self, text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        for paragraph in text.split("\n\n"):
+            if lines:
+                lines.append("")
+            if paragraph.startswith("\b\n"):  # kept as written, line by line
+                lines.extend(paragraph[2:].splitlines())
+                continue
+            joined = " ".join(paragraph.split())
+            lines.extend(reporting.wrap(joined, width, hanging=0))
+        return lines
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        for line in self._lines(text, width):
+            self.write(f"{indent}{line}\n" if line else "\n")
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.found = found
-        self.help_key = help_key
+        rows = list(rows)
+        first = min(max((reporting.columns(term) for term, _ in rows), default=0), col_max)
+        first += col_spacing
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent - first, 20)
+        for term, text in rows:
+            self.write(f"{indent}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            used = reporting.columns(term)
+            if used <= first - col_spacing:
+                self.write(" " * (first - used))
+            else:
+                self.write("\n" + indent + " " * first)
+            lines = self._lines(text, width) or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{indent}{' ' * first}{line}\n" if line else "\n")
+
+    def write_example(self, text: str) -> None:
+        """Lines kept as written (commands and their comments), indented."""
+        indent = " " * self.current_indent
+        for line in text.splitlines():
+            self.write(f"{indent}{line}\n" if line else "\n")
+
+
+class Context(click.Context):
+    """A context whose help is written by :class:`HelpFormatter`."""
+
+    formatter_class = HelpFormatter
+
+
+def _error_message(error: click.ClickException) -> str:
+    """Click's message for ``error``, its usual kinds (a missing argument, an unknown
+    option, a value refused) written from the catalogue."""
+    if i18n.current_lang() == "en":
+        return error.format_message()
+    ctx = getattr(error, "ctx", None)
+    if isinstance(error, click.MissingParameter) and error.param is not None and ctx is not None:
+        hint = error.param.get_error_hint(ctx)
+        return tr("cli.help.missing", name=hint)
+    if isinstance(error, click.NoSuchOption):
+        text = tr("cli.help.no_such_option", name=error.option_name)
+        if error.possibilities:
+            text += tr("cli.help.did_you_mean", names=", ".join(error.possibilities))
+        return text
+    if type(error) is click.BadParameter:
+        if error.param_hint is not None:
+            hint = error.param_hint if isinstance(error.param_hint, str) else error.param_hint[0]
+        elif error.param is not None and ctx is not None:
+            hint = error.param.get_error_hint(ctx)
+        else:
+            return tr("cli.help.error_message", message=error.message)
+        return tr("cli.help.bad_value", name=hint, message=error.message)
+    return error.format_message()
+
+
+def _error_text(error: click.ClickException) -> str:
+    """What a usage error writes, as click writes it, in the language in force: usage
+    line, where to find help, the error."""
+    ctx = getattr(error, "ctx", None)
+    head = ""
+    if ctx is not None:
+        hint = ""
+        if ctx.command.get_help_option(ctx) is not None:
+            names = ctx.command.get_help_option_names(ctx)
+            hint = tr("cli.help.try", command=ctx.command_path, option=max(names, key=len)) + "\n"
+        head = f"{ctx.get_usage()}\n{hint}\n"
+    return head + tr("cli.help.error", message=_error_message(error))
+
+
+class _Translated(click.Command):
+    """What every command and group shares: the help, short help and example from the
+    catalogue, in the language in force when they are shown, then the exit codes.
+
+    ``help_key`` is the catalogue key of the help; ``help_key + ".short"`` the one-line
+    summary ``perfscore --help`` lists; ``help_key + ".example"`` the example section.
+    ``found`` is the key saying what exit code 1 means for the command."""
+
+    context_class = Context
+    found: str | None
+    help_key: str | None
 
     def _translate(self) -> None:
         if self.help_key is not None:  # the help text from the catalogue, in the language now
             self.help = tr(self.help_key)
+            self.short_help = tr(f"{self.help_key}.short")
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._translate()
@@ -171,10 +311,49 @@ class Command(click.Command):
         self._translate()
         return super().get_short_help_str(limit)
 
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = tr("cli.opt.help")
+        return option
+
+    def example(self) -> str | None:
+        """The example section, in the language in force (``None``: the command has none)."""
+        return tr(f"{self.help_key}.example") if self.help_key is not None else None
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
+        example = self.example()
+        if example is not None:
+            with formatter.section(tr("cli.help.examples")):
+                if isinstance(formatter, HelpFormatter):
+                    formatter.write_example(example)
+                else:  # pragma: no cover - every context here makes a HelpFormatter
+                    formatter.write_text(example)
         with formatter.section(tr("cli.exit.title")):
             formatter.write_dl(exit_code_rows(self.found))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            # written now, while the command's language is in force (click shows the
+            # error once the command's context is closed)
+            text = _error_text(error)
+            error.show = lambda file=None: click.echo(text, err=True)  # type: ignore[method-assign]
+            raise
+
+
+class Command(_Translated):
+    """A command whose ``--help`` ends with an example and the exit codes, and whose usage
+    errors are written as JSON too when it was asked for JSON."""
+
+    def __init__(
+        self, *args: Any, found: str | None = None, help_key: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.found = found
+        self.help_key = help_key
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -200,32 +379,50 @@ class Command(click.Command):
 
 
 class Option(click.Option):
-    """An option whose help text comes from the catalogue (``help_key``) when shown."""
+    """An option whose help text comes from the catalogue (``help_key``) when shown, its
+    default and range written in the language in force."""
 
     def __init__(self, *args: Any, help_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help_key = help_key
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.hidden:
+            return None
         if self.help_key is not None:
             self.help = tr(self.help_key)
-        return super().get_help_record(ctx)
+        text = self.help or ""
+        extra = self.get_help_extra(ctx)
+        items = []
+        if "default" in extra:
+            items.append(tr("cli.help.default", default=extra["default"]))
+        if "range" in extra:
+            items.append(extra["range"])
+        if "required" in extra:
+            items.append(tr("cli.help.required"))
+        if items:
+            joined = "; ".join(items)
+            text = f"{text}  [{joined}]" if text else f"[{joined}]"
+        return self.get_help_spec(ctx), text
 
 
-class Group(click.Group):
+class Group(_Translated, click.Group):
     """A group whose commands (and sub-groups) are :class:`Command` s; its ``--help`` ends
-    with the exit codes too, ``found`` saying what 1 means for its commands."""
+    with an example and the exit codes too, ``found`` saying what 1 means for its
+    commands."""
 
     command_class = Command
 
-    def __init__(self, *args: Any, found: str | None = "cli.exit.found.any", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        found: str | None = "cli.exit.found.any",
+        help_key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.found = found
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_epilog(ctx, formatter)
-        with formatter.section(tr("cli.exit.title")):
-            formatter.write_dl(exit_code_rows(self.found))
+        self.help_key = help_key
 
 
 Group.group_class = Group
@@ -388,13 +585,14 @@ def reading_population(path: Path, unwritten: Path | None = None) -> Iterator[No
     try:
         yield
     except POPULATION_ERRORS as error:
-        tail = f"; {unwritten} was not written" if unwritten is not None else ""
+        tail = tr("cli.error.unwritten", file=str(unwritten)) if unwritten is not None else ""
         if isinstance(error, PerfscoreError):
             if unwritten is not None:
                 click.echo(tr("security.not_written", file=str(unwritten)), err=True)
             fail(error)
-        hint = " (save it as UTF-8)" if isinstance(error, UnicodeDecodeError) else ""
-        click.echo(f"error: cannot read {path}: {error}{hint}{tail}", err=True)
+        hint = tr("cli.error.utf8") if isinstance(error, UnicodeDecodeError) else ""
+        text = tr("cli.error.cannot_read", file=str(path), reason=str(error), more=hint + tail)
+        click.echo(text, err=True)
         sys.exit(int(ExitCode.INVALID))
 
 
@@ -406,6 +604,14 @@ def warn_hidden_sheets(path: Path, sheet: str | None) -> None:
     if hidden:
         click.echo(tr("security.xlsx_hidden", file=str(path), sheets=", ".join(hidden)), err=True)
 
+
+def warn_issue(issue: Issue) -> None:
+    """A warning on stderr: ``警告: file:line: message [code]`` and its hint."""
+    click.echo(visible(f"{tr('cli.warning')}: {issue}"), err=True)
+
+
+#: ``--strict``: a population's undeclared column is an error (exit 3), not a warning.
+STRICT_OPTION = click.option("--strict", cls=Option, is_flag=True, help_key="cli.opt.strict")
 
 #: ``--sheet NAME``: the sheet of an XLSX population to read.
 SHEET_OPTION = click.option(

@@ -22,6 +22,7 @@ object (:meth:`~perfscore.PerfscoreError.to_dict`) where the comparison would ha
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import sys
@@ -58,21 +59,31 @@ from perfscore.population.readers import population_format, read_population
 from perfscore.render.diff_page import (
     change_cells,
     explanation_lines,
+    failure_head,
+    failure_issue,
+    grade_text,
     histogram_bins,
+    kind_text,
     render_html,
     score_text,
+    sides_text,
     signed,
 )
-from perfscore.render.text import PLAIN_WIDTH, render_plain
+from perfscore.render.text import PLAIN_WIDTH, render_plain, wrap
 
 from .common import (
     SHEET_OPTION,
+    STRICT_OPTION,
+    ChoiceType,
     Command,
     ExitCode,
+    Option,
+    PathType,
     ending_cleanly,
     fail,
     reading_population,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["FAIL_ON", "FORMATS", "diff_command"]
@@ -83,9 +94,11 @@ FORMATS: Final = ("table", "json", "markdown", "html")
 #: structure differs; a department could not be read or scored.
 FAIL_ON: Final = ("grade-change", "any-change", "structure", "failed")
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = PathType(exists=True, dir_okay=False, path_type=Path)
 _EXACT: Final = 20  # at most this many distinct changes are listed as they are, not binned
 _CHUNK: Final = 200  # department rows per rich table when listing changed departments
+_NARROWEST: Final = 40  # a COLUMNS below this is not believed
+_VALUES_MIN: Final = 24  # the old → new column keeps this much before the path wraps
 
 T = TypeVar("T")
 
@@ -121,7 +134,15 @@ class _Sink:
 
     @property
     def width(self) -> int:
-        return self._console.width if self._console is not None else PLAIN_WIDTH
+        """The terminal's width; written to a file or a pipe, ``COLUMNS`` if set, else
+        :data:`~perfscore.render.text.PLAIN_WIDTH`."""
+        if self._console is not None:
+            return self._console.width
+        if self._file is None:
+            columns = os.environ.get("COLUMNS", "")
+            if columns.isdigit() and int(columns) >= _NARROWEST:
+                return int(columns)
+        return PLAIN_WIDTH
 
     def write(self, text: str) -> None:
         if self._file is not None:
@@ -130,15 +151,17 @@ class _Sink:
             click.echo(visible(text), nl=False)
 
     def lines(self, lines: Iterable[str]) -> None:
-        """Plain lines, never wrapped."""
+        """Plain lines, each wrapped to the width (never inside a number or an id)."""
+        width = self.width
         for line in lines:
-            self.write(line + "\n")
+            for part in wrap(line, width):
+                self.write(part + "\n")
 
     def show(self, renderable: RenderableType) -> None:
         if self._console is not None:
             self._console.print(renderable)
         else:
-            self.write(render_plain(renderable) + "\n")
+            self.write(render_plain(renderable, self.width) + "\n")
 
     def __enter__(self) -> _Sink:
         return self
@@ -214,26 +237,38 @@ def _json(
 
 def _info_lines(diff: RubricDiff) -> list[str]:
     return [
-        f"old: {diff.old.file or '—'}  {diff.old.id} version {diff.old.version}  {diff.old.title}",
-        f"new: {diff.new.file or '—'}  {diff.new.id} version {diff.new.version}  {diff.new.title}",
+        tr(
+            "diffpage.info",
+            side=tr(f"diffpage.side.{side}"),
+            file=info.file or "—",
+            id=info.id,
+            version=info.version,
+            title=info.title,
+        )
+        for side, info in (("old", diff.old), ("new", diff.new))
     ]
 
 
-def _changes_table(diff: RubricDiff) -> RenderableType:
-    """kind, path, old → new, and the line:column in each file."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("path", no_wrap=True)
-    table.add_column("old 旧 → new 新", ratio=1, overflow="fold")
-    table.add_column("at old → new", no_wrap=True)
+def _changes_table(diff: RubricDiff, width: int) -> RenderableType:
+    """kind, path, old → new, and the line:column in each file. The path is whole when
+    the width leaves the values room, else it wraps too; no column is dropped."""
+    rows = []
     for change in diff.changes:
         kind, path, old, new, old_at, new_at = change_cells(change, diff)
-        table.add_row(
-            *(
-                Text(visible(t, lines=False))
-                for t in (kind, path, f"{old} → {new}", f"{old_at} → {new_at}")
-            )
-        )
+        rows.append((kind_text(kind), path, f"{old} → {new}", f"{old_at} → {new_at}"))
+    headers = [tr(k) for k in ("diffpage.col.kind", "diffpage.col.path", "diffpage.col.at")]
+    kind_w, path_w, at_w = (
+        max(cell_len(h), *(cell_len(row[i]) for row in rows))
+        for h, i in zip(headers, (0, 1, 3), strict=True)
+    )
+    whole_path = kind_w + path_w + at_w + 3 * 3 + _VALUES_MIN <= width
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column(headers[0], no_wrap=True)
+    table.add_column(headers[1], no_wrap=whole_path, overflow="fold", min_width=12)
+    table.add_column(tr("diffpage.col.old_new"), overflow="fold", min_width=12)
+    table.add_column(headers[2], no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(visible(t, lines=False)) for t in row))
     return table
 
 
@@ -241,20 +276,27 @@ def _summary_lines(summary: ImpactSummary) -> list[str]:
     mean = "—" if summary.mean_change is None else signed(summary.mean_change)
     largest = "—" if summary.max_change is None else signed(summary.max_change)
     return [
-        f"影响 impact: {summary.scored + summary.failed} departments, "
-        f"{summary.scored} scored, {summary.failed} failed",
-        f"等次 grade: {summary.up} up, {summary.down} down, {summary.same} same",
-        f"总分 total: {summary.increased} increased, {summary.decreased} decreased, "
-        f"{summary.unchanged} unchanged; mean change {mean}, largest change {largest}",
+        tr(
+            "diffpage.impact",
+            total=summary.scored + summary.failed,
+            scored=summary.scored,
+            failed=summary.failed,
+        ),
+        tr("diffpage.grades", up=summary.up, down=summary.down, same=summary.same),
+        tr(
+            "diffpage.totals",
+            increased=summary.increased,
+            decreased=summary.decreased,
+            unchanged=summary.unchanged,
+            mean=mean,
+            largest=largest,
+        ),
     ]
-
-
-_MIGRATION_TITLE: Final = "等次迁移 grade migration (rows: old grade, columns: new grade)"
 
 
 def _migration_table(summary: ImpactSummary) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("old \\ new", no_wrap=True)
+    table.add_column(tr("diffpage.col.corner"), no_wrap=True)
     for name in summary.new_grades:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("Σ", justify="right", no_wrap=True)
@@ -279,10 +321,10 @@ def _distribution(summary: ImpactSummary) -> list[tuple[str, int]]:
 def _distribution_lines(summary: ImpactSummary, width: int = 40) -> list[str]:
     rows = _distribution(summary)
     if not rows:
-        return ["总分变化分布 distribution of total change: no departments scored"]
+        return [tr("diffpage.distribution.none")]
     biggest = max(count for _, count in rows) or 1
     pad = max(cell_len(label) for label, _ in rows)
-    lines = ["总分变化分布 distribution of total change (departments per change)"]
+    lines = [tr("diffpage.distribution")]
     for label, count in rows:
         bar = "█" * max(1, round(width * count / biggest)) if count else ""
         lines.append(f"  {label.rjust(pad)} │{bar} {count}")
@@ -291,32 +333,51 @@ def _distribution_lines(summary: ImpactSummary, width: int = 40) -> list[str]:
 
 def _mover_lines(summary: ImpactSummary) -> list[str]:
     if not summary.top_movers:
-        return ["变化最大 top movers: none"]
-    lines = [f"变化最大 top movers: {len(summary.top_movers)}"]
+        return [tr("diffpage.movers.none")]
+    lines = [tr("diffpage.movers", count=len(summary.top_movers))]
     for m in summary.top_movers:
         lines.append(
-            f"{m.id} (row {m.row}): {to_str(m.old_total)} → {to_str(m.new_total)} "
-            f"({signed(m.change)}); {m.old_grade} → {m.new_grade} ({m.movement})"
+            tr(
+                "diffpage.mover",
+                id=m.id,
+                row=m.row,
+                old=to_str(m.old_total),
+                new=to_str(m.new_total),
+                change=signed(m.change),
+                grades=grade_text(m.old_grade, m.new_grade, m.movement),
+            )
         )
         for c in m.changed_indicators:
-            lines.append(
-                f"  {c.id} {c.name}: {score_text(c.old_score)} → {score_text(c.new_score)} "
-                f"({signed(c.change)})"
+            line = tr(
+                "diffpage.score_change",
+                id=c.id,
+                name=c.name,
+                old=score_text(c.old_score),
+                new=score_text(c.new_score),
+                change=signed(c.change),
             )
-            lines.extend(f"    old: {line}" for line in explanation_lines(c.old_explanation))
-            lines.extend(f"    new: {line}" for line in explanation_lines(c.new_explanation))
+            lines.append(f"  {line}")
+            for key, explanation in (
+                ("diffpage.step.old", c.old_explanation),
+                ("diffpage.step.new", c.new_explanation),
+            ):
+                lines.extend(f"    {tr(key, text=t)}" for t in explanation_lines(explanation))
     return lines
 
 
+#: The columns of the changed departments: catalogue key, alignment.
 _DEPARTMENT_COLUMNS: Final = (
-    ("id", "left"),
-    ("row", "right"),
-    ("old total", "right"),
-    ("new total", "right"),
-    ("change", "right"),
-    ("grade 等次", "left"),
-    ("changed indicators", "left"),
+    ("diffpage.col.id", "left"),
+    ("diffpage.col.row", "right"),
+    ("diffpage.col.old_total", "right"),
+    ("diffpage.col.new_total", "right"),
+    ("diffpage.col.change", "right"),
+    ("diffpage.col.grade", "left"),
+    ("diffpage.col.changed_indicators", "left"),
 )
+#: Narrowest the id and the changed indicators are folded to on a narrow screen.
+_ID_MIN: Final = 6
+_CHANGED_MIN: Final = 8
 
 
 def _department_cells(d: DepartmentImpact) -> tuple[str, ...]:
@@ -326,9 +387,25 @@ def _department_cells(d: DepartmentImpact) -> tuple[str, ...]:
         to_str(d.old_total),
         to_str(d.new_total),
         signed(d.change),
-        f"{d.old_grade} → {d.new_grade}",
+        grade_text(d.old_grade, d.new_grade, d.movement),
         ", ".join(c.id for c in d.changed_indicators) or "—",
     )
+
+
+def _department_widths(departments: _Spool[DepartmentImpact], width: int) -> list[int]:
+    """Column widths that fit ``width``: the numbers and the old → new grade whole; the
+    id and the changed indicators folded when the screen is narrow."""
+    widths = [cell_len(tr(key)) for key, _ in _DEPARTMENT_COLUMNS]
+    for d in departments:
+        for i, cell in enumerate(_department_cells(d)):
+            widths[i] = max(widths[i], cell_len(cell))
+    gaps = 3 * (len(widths) - 1)  # a space and two of padding per gap
+    fixed = sum(widths[1:-1]) + gaps
+    room = width - fixed
+    if widths[0] + _CHANGED_MIN > room:  # narrow: the id folds too
+        widths[0] = max(_ID_MIN, min(widths[0], room - _CHANGED_MIN))
+    widths[-1] = max(_CHANGED_MIN, min(widths[-1], room - widths[0]))
+    return widths
 
 
 def _department_tables(
@@ -338,17 +415,19 @@ def _department_tables(
     same column widths (measured in a first pass), so that they read as one table."""
     if not departments.count:
         return
-    widths = [cell_len(name) for name, _ in _DEPARTMENT_COLUMNS]
-    for d in departments:
-        for i, cell in enumerate(_department_cells(d)):
-            widths[i] = max(widths[i], cell_len(cell))
-    fixed = sum(widths[:-1]) + 3 * (len(widths) - 1)  # a space and two of padding per gap
-    widths[-1] = max(12, min(widths[-1], width - fixed))
+    widths = _department_widths(departments, width)
+    folded = {0, len(widths) - 1}  # the id and the changed indicators may wrap
 
     def table(header: bool) -> Table:
         t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, show_header=header)
-        for (name, justify), w in zip(_DEPARTMENT_COLUMNS, widths, strict=True):
-            t.add_column(name, justify=justify, width=w, no_wrap=name != "changed indicators")  # type: ignore[arg-type]
+        for i, ((key, justify), w) in enumerate(zip(_DEPARTMENT_COLUMNS, widths, strict=True)):
+            t.add_column(
+                tr(key),
+                justify=justify,  # type: ignore[arg-type]
+                width=w,
+                no_wrap=i not in folded,
+                overflow="fold",
+            )
         return t
 
     current = table(header=True)
@@ -364,12 +443,11 @@ def _department_tables(
 
 
 def _failure_lines(failures: _Spool[DepartmentFailure]) -> Iterator[str]:
-    yield f"未能评分 failed departments: {failures.count}"
+    yield tr("diffpage.failed", count=failures.count)
     for f in failures:
-        under = " and ".join(f.failed_under)
-        yield f"{f.id} (row {f.row}, {f.source}): failed under {under}"
+        yield failure_head(f)
         for side, issue in f.issues:
-            yield f"  {side}: {issue.location}: {issue.message} [{issue.code}]"
+            yield "  " + failure_issue(side, issue)
 
 
 def _table(
@@ -382,16 +460,16 @@ def _table(
     lines = sink.lines
     lines([*_info_lines(diff), ""])
     if diff.changes:
-        lines([f"结构变化 changes: {len(diff.changes)}"])
-        sink.show(_changes_table(diff))
+        lines([tr("diffpage.changes", count=len(diff.changes))])
+        sink.show(_changes_table(diff, sink.width))
     else:
-        lines(["结构变化 changes: none"])
+        lines([tr("diffpage.changes.none")])
     if summary is None or changed is None or failures is None:
         return
-    lines(["", *_summary_lines(summary), "", _MIGRATION_TITLE])
+    lines(["", *_summary_lines(summary), "", tr("diffpage.migration")])
     sink.show(_migration_table(summary))
     lines(["", *_distribution_lines(summary), "", *_mover_lines(summary), ""])
-    lines([f"变化的部门 changed departments: {changed.count}"])
+    lines([tr("diffpage.changed", count=changed.count)])
     for renderable in _department_tables(changed, sink.width):
         sink.show(renderable)
     lines(["", *_failure_lines(failures)])
@@ -441,16 +519,18 @@ def _markdown(
     changed: _Spool[DepartmentImpact] | None,
     failures: _Spool[DepartmentFailure] | None,
 ) -> Iterator[str]:
-    yield "# 评分表变更影响 Rubric change impact\n\n"
-    yield _md_table(["", "id", "version", "title", "file"], [":--"] * 5)
-    for label, info in (("old 旧版", diff.old), ("new 新版", diff.new)):
+    col = _col
+    yield f"# {tr('diffpage.title')}\n\n"
+    yield _md_table(["", col("id"), col("version"), col("title"), col("file")], [":--"] * 5)
+    for side, info in (("old", diff.old), ("new", diff.new)):
+        label = tr(f"diffpage.side.{side}")
         yield _md_row([label, f"`{info.id}`", info.version, info.title, info.file or "—"])
     if summary is not None:
-        yield "\n## 概览 Summary\n\n"
+        yield f"\n## {tr('diffpage.summary')}\n\n"
         yield "".join(f"- {line}\n" for line in _summary_lines(summary))
-        yield "\n### 等次迁移 Grade migration (rows: old, columns: new)\n\n"
+        yield f"\n### {tr('diffpage.migration.heading')}\n\n"
         yield _md_table(
-            ["old \\ new", *summary.new_grades, "Σ"],
+            [col("corner"), *summary.new_grades, "Σ"],
             [":--", *(["--:"] * (len(summary.new_grades) + 1))],
         )
         for old in summary.old_grades:
@@ -460,31 +540,46 @@ def _markdown(
             )
         rows = _distribution(summary)
         if rows:
-            yield "\n### 总分变化分布 Distribution of total change\n\n"
-            yield _md_table(["change", "departments"], ["--:", "--:"])
+            yield f"\n### {tr('diffpage.distribution.heading')}\n\n"
+            yield _md_table([col("change"), col("departments")], ["--:", "--:"])
             for label, count in rows:
                 yield _md_row([label, str(count)])
-    yield f"\n## 结构变化 Structural changes ({len(diff.changes)})\n\n"
+    yield f"\n## {tr('diffpage.changes.heading', count=len(diff.changes))}\n\n"
     if diff.changes:
-        yield _md_table(["kind", "path", "old 旧", "new 新", "old at", "new at"], [":--"] * 6)
+        yield _md_table(
+            [col("kind"), col("path"), col("old"), col("new"), col("old_at"), col("new_at")],
+            [":--"] * 6,
+        )
         for change in diff.changes:
             kind, path, old_text, new_text, old_at, new_at = change_cells(change, diff)
-            yield _md_row([f"`{kind}`", f"`{path}`", old_text, new_text, old_at, new_at])
+            yield _md_row([kind_text(kind), f"`{path}`", old_text, new_text, old_at, new_at])
     else:
-        yield "No structural changes.\n"
+        yield tr("diffpage.changes.empty") + "\n"
     if summary is None or changed is None or failures is None:
         return
-    yield f"\n## 变化最大 Top movers ({len(summary.top_movers)})\n"
+    yield f"\n## {tr('diffpage.movers.heading', count=len(summary.top_movers))}\n"
     if not summary.top_movers:
-        yield "\nNone.\n"
+        yield f"\n{tr('diffpage.none')}\n"
     for m in summary.top_movers:
-        yield (
-            f"\n### {_md(m.id)} (row {m.row}): {to_str(m.old_total)} → {to_str(m.new_total)} "
-            f"({signed(m.change)}), {_md(m.old_grade)} → {_md(m.new_grade)} "
-            f"({m.movement})\n\n"
+        heading = tr(
+            "diffpage.mover.heading",
+            id=_md(m.id),
+            row=m.row,
+            old=to_str(m.old_total),
+            new=to_str(m.new_total),
+            change=signed(m.change),
+            grades=_md(grade_text(m.old_grade, m.new_grade, m.movement)),
         )
+        yield f"\n### {heading}\n\n"
         yield _md_table(
-            ["indicator", "old", "new", "change", "old explanation", "new explanation"],
+            [
+                col("indicator"),
+                col("old"),
+                col("new"),
+                col("change"),
+                col("old_explanation"),
+                col("new_explanation"),
+            ],
             [":--", "--:", "--:", "--:", ":--", ":--"],
         )
         for c in m.changed_indicators:
@@ -494,30 +589,34 @@ def _markdown(
                 f"| `{_md(c.id)}` {_md(c.name)} | {score_text(c.old_score)} | "
                 f"{score_text(c.new_score)} | {signed(c.change)} | {old_steps} | {new_steps} |\n"
             )
-    yield f"\n## 变化的部门 Changed departments ({changed.count})\n\n"
+    yield f"\n## {tr('diffpage.changed.heading', count=changed.count)}\n\n"
     if changed.count:
         yield _md_table(
-            [name for name, _ in _DEPARTMENT_COLUMNS],
+            [tr(key) for key, _ in _DEPARTMENT_COLUMNS],
             [":--" if justify == "left" else "--:" for _, justify in _DEPARTMENT_COLUMNS],
         )
         for d in changed:
             yield _md_row(_department_cells(d))
     else:
-        yield "None.\n"
-    yield f"\n## 未能评分 Failed departments ({failures.count})\n\n"
+        yield tr("diffpage.none") + "\n"
+    yield f"\n## {tr('diffpage.failed.heading', count=failures.count)}\n\n"
     if failures.count:
-        yield _md_table(["id", "row", "source", "failed under", "issues"], [":--"] * 5)
+        yield _md_table(
+            [col("id"), col("row"), col("source"), col("failed_under"), col("issues")],
+            [":--"] * 5,
+        )
         for f in failures:
-            issues = "<br>".join(
-                _md(f"{side}: {issue.location}: {issue.message} [{issue.code}]")
-                for side, issue in f.issues
-            )
+            issues = "<br>".join(_md(failure_issue(side, issue)) for side, issue in f.issues)
             yield (
-                f"| {_md(f.id)} | {f.row} | {_md(f.source)} | {', '.join(f.failed_under)} | "
+                f"| {_md(f.id)} | {f.row} | {_md(f.source)} | {_md(sides_text(f.failed_under))} | "
                 f"{issues} |\n"
             )
     else:
-        yield "None.\n"
+        yield tr("diffpage.none") + "\n"
+
+
+def _col(name: str) -> str:
+    return tr(f"diffpage.col.{name}")
 
 
 # --------------------------------------------------------------------------- command
@@ -527,59 +626,69 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
     """The ``--fail-on`` conditions that hold, each as a sentence."""
     reasons = []
     if "structure" in fail_on and diff.changes:
-        reasons.append(f"the structure differs ({len(diff.changes)} changes)")
+        reasons.append(tr("diffpage.verdict.structure", count=len(diff.changes)))
     if summary is not None:
         if "grade-change" in fail_on and summary.grade_changed:
-            reasons.append(f"{summary.grade_changed} department(s) changed grade")
+            reasons.append(tr("diffpage.verdict.grade", count=summary.grade_changed))
         if "any-change" in fail_on and (summary.total_changed or summary.grade_changed):
             reasons.append(
-                f"{summary.total_changed} department(s) changed total, "
-                f"{summary.grade_changed} changed grade"
+                tr(
+                    "diffpage.verdict.any",
+                    total=summary.total_changed,
+                    grade=summary.grade_changed,
+                )
             )
         if "failed" in fail_on and summary.failed:
-            reasons.append(f"{summary.failed} department(s) could not be read or scored")
+            reasons.append(tr("diffpage.verdict.failed", count=summary.failed))
     return reasons
 
 
-@click.command("diff", cls=Command, found="cli.exit.found.diff")
+@click.command("diff", cls=Command, found="cli.exit.found.diff", help_key="cli.help.diff")
 @click.argument("old", type=_FILE)
 @click.argument("new", type=_FILE)
 @click.option(
     "--population",
     "-p",
-    type=click.Path(exists=True, path_type=Path),
-    help="Departments to score under both: a folder of input files, .csv, .xlsx or .jsonl.",
+    cls=Option,
+    type=PathType(exists=True, path_type=Path),
+    help_key="cli.opt.diff.population",
 )
 @SHEET_OPTION
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(FORMATS),
+    cls=Option,
+    type=ChoiceType(FORMATS),
     default="table",
     show_default=True,
-    help="How to show the comparison.",
+    help_key="cli.opt.diff.format",
 )
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
+    cls=Option,
+    metavar="FILE",
+    type=PathType(dir_okay=False, path_type=Path),
+    help_key="cli.opt.diff.out",
 )
 @click.option(
     "--top",
+    cls=Option,
     type=click.IntRange(min=0),
+    metavar="N",
     default=10,
     show_default=True,
-    help="How many top movers to explain.",
+    help_key="cli.opt.diff.top",
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(FAIL_ON),
+    cls=Option,
+    type=ChoiceType(FAIL_ON),
     multiple=True,
-    help="Exit 1 when this holds (repeatable): grade-change, any-change (a total or a "
-    "grade), structure, failed (a department not read or scored).",
+    help_key="cli.opt.diff.fail_on",
 )
+@STRICT_OPTION
 def diff_command(
     old: Path,
     new: Path,
@@ -589,6 +698,7 @@ def diff_command(
     top: int,
     fail_on: tuple[str, ...],
     sheet: str | None,
+    strict: bool,
 ) -> None:
     """Compare rubric OLD with NEW: the structural changes, each with its place in both
     files, and with --population what they do to every department's total and grade."""
@@ -608,14 +718,17 @@ def diff_command(
         labels = population_labels(old_rubric, new_rubric)
         known = {*old_rubric.inputs, *new_rubric.inputs}
         outcomes = analysis.run(
-            read_population(population, labels=labels, known=known, sheet=sheet)
+            read_population(
+                population, labels=labels, known=known, sheet=sheet, strict=strict, warn=warn_issue
+            )
         )
         warn_hidden_sheets(population, sheet)
     with ending_cleanly(), reading_population(population or Path("."), out):
         summary = _write(out, format_, diff, analysis, outcomes)
     reasons = _verdict(fail_on, diff, summary)
     if reasons:
-        click.echo("perfscore diff: " + "; ".join(reasons) + " (--fail-on)", err=True)
+        joined = tr("diffpage.verdict.sep").join(reasons)
+        click.echo(tr("diffpage.verdict", reasons=joined), err=True)
         sys.exit(int(ExitCode.FOUND))
 
 

@@ -21,7 +21,7 @@ from perfscore.i18n import tr
 from perfscore.methods import method_kinds
 from perfscore.render import text as reporting
 
-from .common import FILE, Command, ExitCode, Option, fail
+from .common import FILE, Command, ExitCode, Option, PathType, fail
 
 __all__ = ["cases_path", "draft_command"]
 
@@ -49,7 +49,7 @@ def cases_path(rubric: Path) -> Path:
     "--out",
     "-o",
     cls=Option,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathType(dir_okay=False, path_type=Path),
     default=None,
     help_key="draft.cli.out",
 )

@@ -37,13 +37,17 @@ from perfscore.render import scoresheet as report
 
 from .common import (
     SHEET_OPTION,
+    ChoiceType,
     Command,
     ExitCode,
+    Option,
+    PathType,
     ending_cleanly,
     fail,
     load_and_score,
     reading_population,
     warn_hidden_sheets,
+    warn_issue,
 )
 
 __all__ = ["report_command"]
@@ -55,35 +59,38 @@ def _format(format_: str | None, out: Path | None) -> report.ReportFormat:
     return (report.format_for_path(out) if out is not None else None) or "markdown"
 
 
-@click.command("report", cls=Command, found="cli.exit.found.report")
-@click.argument("rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.command("report", cls=Command, found="cli.exit.found.report", help_key="cli.help.report")
+@click.argument("rubric", type=PathType(exists=True, dir_okay=False, path_type=Path))
+@click.argument("inputs", type=PathType(exists=True, path_type=Path))
 @click.option(
     "--format",
     "-f",
     "format_",
-    type=click.Choice(report.REPORT_FORMATS),
-    help="Report format  [default: the suffix of --out, else markdown]",
+    cls=Option,
+    type=ChoiceType(report.REPORT_FORMATS),
+    help_key="cli.opt.report.format",
 )
 @click.option(
     "--out",
     "-o",
     metavar="FILE",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the report to FILE (default: stdout).",
+    cls=Option,
+    type=PathType(dir_okay=False, writable=True, path_type=Path),
+    help_key="cli.opt.report.out",
 )
 @click.option(
     "--out-dir",
     metavar="DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Population mode: write one report per department into DIR.",
+    cls=Option,
+    type=PathType(file_okay=False, path_type=Path),
+    help_key="cli.opt.report.out_dir",
 )
 @click.option(
     "--department",
     "-d",
     metavar="NAME",
-    help="The department's name under the title  [default: unit.name of INPUTS, else a "
-    "blank to fill in]",
+    cls=Option,
+    help_key="cli.opt.report.department",
 )
 @SHEET_OPTION
 def report_command(
@@ -169,7 +176,7 @@ def _population(
     labels = {spec.label: name for name, spec in rubric.inputs.items()}
     failed: list[tuple[str, str, list[str]]] = []
     departments = read_population(
-        population, labels=labels, known=rubric.inputs.keys(), sheet=sheet
+        population, labels=labels, known=rubric.inputs.keys(), sheet=sheet, warn=warn_issue
     )
     warn_hidden_sheets(population, sheet)
     with ending_cleanly(), reading_population(population):

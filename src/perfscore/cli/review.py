@@ -36,7 +36,20 @@ from perfscore.population import batch
 from perfscore.render import review as render
 from perfscore.review import GRADE, TOTAL, ReviewResult
 
-from .common import ON_DATE, Command, ExitCode, Option, fail, locate_inputs, rubric_in_force
+from .common import (
+    ON_DATE,
+    STRICT_OPTION,
+    ChoiceType,
+    Command,
+    ExitCode,
+    Option,
+    PathType,
+    fail,
+    locate_inputs,
+    reading_population,
+    rubric_in_force,
+    warn_issue,
+)
 
 __all__ = ["review_command"]
 
@@ -67,11 +80,11 @@ def _tolerance(value: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not a number", param_hint="--tolerance") from None
+        text = tr("cli.review.not_a_number", value=repr(value))
+        raise click.BadParameter(text, param_hint="--tolerance") from None
     if not number.is_finite() or number < 0:
-        raise click.BadParameter(
-            f"{value!r} is not a number of points ≥ 0", param_hint="--tolerance"
-        )
+        text = tr("cli.review.not_points", value=repr(value))
+        raise click.BadParameter(text, param_hint="--tolerance")
     return number
 
 
@@ -107,8 +120,8 @@ def _emit(content: str | bytes, out: Path | None) -> None:
 
 
 @click.command("review", cls=Command, found="review.cli.found", help_key="review.cli.help")
-@click.argument("rubric", type=click.Path(exists=True, path_type=Path))
-@click.argument("inputs", type=click.Path(exists=True, path_type=Path))
+@click.argument("rubric", type=PathType(exists=True, path_type=Path))
+@click.argument("inputs", type=PathType(exists=True, path_type=Path))
 @click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
 @click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
 @click.option(
@@ -116,7 +129,7 @@ def _emit(content: str | bytes, out: Path | None) -> None:
     "-f",
     "format_",
     cls=Option,
-    type=click.Choice(render.REVIEW_FORMATS),
+    type=ChoiceType(render.REVIEW_FORMATS),
     help_key="review.cli.format",
 )
 @click.option(
@@ -124,16 +137,17 @@ def _emit(content: str | bytes, out: Path | None) -> None:
     "-o",
     metavar="FILE",
     cls=Option,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=PathType(dir_okay=False, writable=True, path_type=Path),
     help_key="review.cli.out",
 )
 @click.option("--tolerance", metavar="T", default="0", cls=Option, help_key="review.cli.tolerance")
 @click.option(
     "--fail-on",
     cls=Option,
-    type=click.Choice(("any", "total", "grade")),
+    type=ChoiceType(("any", "total", "grade")),
     help_key="review.cli.fail_on",
 )
+@STRICT_OPTION
 def review_command(
     rubric: Path,
     inputs: Path,
@@ -143,6 +157,7 @@ def review_command(
     out: Path | None,
     tolerance: str,
     fail_on: str | None,
+    strict: bool,
 ) -> None:
     points = _tolerance(tolerance)
     chosen = cast(
@@ -161,7 +176,11 @@ def review_command(
             population_format(inputs)
         except ValueError as e:
             raise click.UsageError(str(e)) from None
-        population = batch.review_population(batch.review_many(compiled, inputs, tolerance=points))
+        reviewed = batch.review_many(
+            compiled, inputs, tolerance=points, strict=strict, warn=warn_issue
+        )
+        with reading_population(inputs):
+            population = batch.review_population(reviewed)
         _emit(render.render_population_review(population, chosen), out)
         counts = render.counts_text(population.counts) or "-"
         click.echo(

@@ -26,10 +26,7 @@ def _need_extra() -> None:
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
-        click.echo(
-            f"perfscore serve: {error.name} is not installed: pip install 'perfscore[serve]'",
-            err=True,
-        )
+        click.echo(tr("cli.serve.needs_extra", name=str(error.name)), err=True)
         sys.exit(ExitCode.USAGE)
 
 
@@ -42,15 +39,19 @@ def _need_extra() -> None:
     "--port",
     default=8000,
     show_default=True,
+    cls=Option,
     type=click.IntRange(0, 65535),
-    help=tr("cli.serve.port"),
+    metavar="PORT",
+    help_key="cli.serve.port",
 )
 @click.option(
     "--workers",
     default=1,
     show_default=True,
+    cls=Option,
     type=click.IntRange(1, 64),
-    help=tr("cli.serve.workers"),
+    metavar="N",
+    help_key="cli.serve.workers",
 )
 @click.option("--no-shipped", cls=Option, is_flag=True, help_key="cli.serve.no_shipped")
 def serve_command(db: str, host: str, port: int, workers: int, no_shipped: bool) -> None:
@@ -74,7 +75,7 @@ def serve_command(db: str, host: str, port: int, workers: int, no_shipped: bool)
     )
 
 
-@click.group("keys", cls=Group, found=None, help=tr("cli.keys.help"))
+@click.group("keys", cls=Group, found=None, help_key="cli.keys.help")
 def keys_command() -> None:
     pass
 

@@ -21,7 +21,7 @@ from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import load_document, load_rubric
 
-from .common import FILE, Command, ExitCode, Option, fail, locate_inputs, read_inputs
+from .common import FILE, ChoiceType, Command, ExitCode, Option, fail, locate_inputs, read_inputs
 
 __all__ = ["verify_command"]
 
@@ -42,7 +42,7 @@ def _line(difference: Difference) -> str:
     )
 
 
-@click.command("verify", cls=Command, found="cli.exit.found.verify")
+@click.command("verify", cls=Command, found="cli.exit.found.verify", help_key="cli.help.verify")
 @click.argument("result", type=FILE)
 @click.argument("rubric", type=FILE)
 @click.argument("inputs", type=FILE, required=False)
@@ -50,7 +50,7 @@ def _line(difference: Difference) -> str:
     "--format",
     "-f",
     "format_",
-    type=click.Choice(["text", "json"]),
+    type=ChoiceType(["text", "json"]),
     default="text",
     show_default=True,
     cls=Option,

@@ -160,6 +160,8 @@ def score_many(
     *,
     explain: bool = False,
     sheet: str | None = None,
+    strict: bool = False,
+    warn: Callable[[Issue], None] | None = None,
 ) -> Iterator[BatchRecord]:
     """Score each department of ``departments``, one at a time, in input order.
 
@@ -170,7 +172,8 @@ def score_many(
     A :class:`~perfscore.PerfscoreError` never escapes: it becomes a failed record. A
     path that is not a population raises :class:`ValueError` when iteration starts.
     ``sheet`` names the sheet of an XLSX population. A table's columns that name no input
-    are reported once in full, on the first row (see ``read_population``).
+    are left out and said once, to ``warn``; ``strict`` refuses them (see
+    ``read_population``).
     """
     if isinstance(departments, str | os.PathLike):
         departments = read_population(
@@ -178,6 +181,8 @@ def score_many(
             labels=_labels(compiled),
             known=compiled.input_specs.keys(),
             sheet=sheet,
+            strict=strict,
+            warn=warn,
         )
     score = compiled.score
     for department in departments:
@@ -216,6 +221,8 @@ def review_many(
     departments: Iterable[Department] | str | os.PathLike[str],
     *,
     tolerance: Decimal | int | str = 0,
+    strict: bool = False,
+    warn: Callable[[Issue], None] | None = None,
 ) -> Iterator[ReviewRecord]:
     """Review each department of ``departments`` (复核): its ``claimed`` scores against
     the rubric, one at a time, in input order, as :func:`score_many` scores them.
@@ -224,7 +231,13 @@ def review_many(
     department; one that cannot be read or scored never costs the others.
     """
     if isinstance(departments, str | os.PathLike):
-        departments = read_population(Path(departments), labels=_labels(compiled))
+        departments = read_population(
+            Path(departments),
+            labels=_labels(compiled),
+            known=compiled.input_specs.keys(),
+            strict=strict,
+            warn=warn,
+        )
     for department in departments:
         inputs = department.inputs
         if inputs is None:

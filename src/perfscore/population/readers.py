@@ -17,13 +17,14 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from perfscore._files import FileRefused, open_regular
+from perfscore._submission import SECTIONS, UNIT_FIELDS
 from perfscore.errors import InputError, Issue, Location, PerfscoreError
 from perfscore.i18n import msg, tr
 
@@ -43,6 +44,10 @@ __all__ = [
 ]
 
 ID_COLUMNS: Final = ("id", "department", "department_id", "部门", "部门名称", "单位", "单位名称")
+#: Id columns that name the department: their value is its ``unit.name`` too.
+NAME_COLUMNS: Final = ("部门名称", "单位名称", "部门", "单位", "department")
+#: Headings of the year evaluated, read as ``unit.year``.
+YEAR_COLUMNS: Final = ("year", "年度", "年份")
 FILE_SUFFIXES: Final = (".yaml", ".yml", ".json")
 
 #: An XLSX part that is read whole (shared strings, styles, the workbook; every sheet of a
@@ -93,7 +98,7 @@ def population_format(path: str | Path) -> str:
         return "jsonl"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise ValueError(f"{p}: a population is a folder, .csv, .xlsx, .jsonl or .parquet file")
+    raise ValueError(tr("population.not_a_population", path=str(p)))
 
 
 def read_population(
@@ -102,15 +107,25 @@ def read_population(
     labels: Mapping[str, str] | None = None,
     known: Collection[str] | None = None,
     sheet: str | None = None,
+    strict: bool = False,
+    warn: Callable[[Issue], None] | None = None,
 ) -> Iterator[Department]:
     """Stream the departments of ``path``.
 
     ``labels`` maps column headings that are not input ids (e.g. Chinese labels) to ids.
+    Beside the inputs a table may hold the department's metadata: an id column (``id``,
+    ``部门名称``…; a name column gives ``unit.name`` too), ``year`` (``年度``, read as
+    ``unit.year``) and the sections of a submission as dotted headings (``unit.name``,
+    ``unit.code``, ``claimed.total``…).
+
     ``known``, when given, holds the input ids: a table's headings that name none of them
-    (nor an id column) are reported once, with their "did you mean", on the first row,
-    and every row names them in one short issue. ``sheet`` names the sheet of an XLSX
-    population (by default the workbook's active sheet, if it is visible, else its first
-    visible one).
+    nor metadata are undeclared. They are left out of every row, and said once per file:
+    one warning (``population.undeclared_columns``, with "did you mean") passed to
+    ``warn``, or, without ``warn``, carried by the first department read (whose inputs
+    are whole). With ``strict``, they are an error: :class:`~perfscore.errors.InputError`
+    listing each (``input.unknown``, with "did you mean") is raised before any row.
+    ``sheet`` names the sheet of an XLSX population (by default the workbook's active
+    sheet, if it is visible, else its first visible one).
 
     Each row stands on its own: a row that does not decode as UTF-8, is longer than
     :data:`MAX_ROW_BYTES`, holds a cell past the csv module's field limit, a number the
@@ -124,9 +139,9 @@ def read_population(
     if kind == "folder":
         yield from _folder(p)
     elif kind == "csv":
-        yield from _csv(p, labels or {}, known)
+        yield from _csv(p, labels or {}, _Undeclared(p, known, strict, warn))
     elif kind == "xlsx":
-        yield from _xlsx(p, labels or {}, known, sheet)
+        yield from _xlsx(p, labels or {}, _Undeclared(p, known, strict, warn), sheet)
     elif kind == "parquet":
         yield from _parquet(p, labels or {})
     else:
@@ -163,12 +178,20 @@ def _folder(path: Path) -> Iterator[Department]:
 
 
 def _split_id(record: dict[str, Any], row: int) -> tuple[str, dict[str, Any]]:
+    """The department's id (the first id column that has one, else the row number) and
+    its record without the id columns; a name column's value is its ``unit.name`` too."""
+    found = None
     for column in ID_COLUMNS:
         if column in record:
             value = record.pop(column)
-            if value not in (None, ""):
-                return str(value).strip(), record
-    return str(row), record
+            if value in (None, ""):
+                continue
+            text = str(value).strip()
+            if found is None:
+                found = text
+            if column in NAME_COLUMNS and record.get("unit.name") in (None, ""):
+                record["unit.name"] = text
+    return (found if found is not None else str(row)), record
 
 
 def _heading(name: Any, labels: Mapping[str, str]) -> str:
@@ -285,54 +308,86 @@ def shown_text(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _Unknown:
-    """The headings of a table that name no input: found once, reported once in full (on
-    the first row, with "did you mean") and as one short shared issue on every row."""
+class _Undeclared:
+    """The headings of a table that name no input and no metadata: found once, on the
+    heading, then left out of each row; said once per file (a warning), or refused
+    before any row with ``strict``."""
 
-    def __init__(self, path: Path, columns: Sequence[str], known: Collection[str] | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        known: Collection[str] | None,
+        strict: bool,
+        warn: Callable[[Issue], None] | None,
+    ) -> None:
+        self.path, self.known, self.strict, self.warn = path, known, strict, warn
         self.columns: set[str] = set()
-        self.full: tuple[Issue, ...] = ()
-        self.short: tuple[Issue, ...] = ()
-        if known is None:
-            return
-        accepted = set(known) | set(ID_COLUMNS)
-        unknown = [c for c in dict.fromkeys(columns) if c and c not in accepted]
+        self.pending: tuple[Issue, ...] = ()
+
+    def _metadata(self, column: str) -> bool:
+        section, dot, key = column.partition(".")
+        if section == "unit":
+            return key in UNIT_FIELDS
+        return column in ID_COLUMNS or (bool(dot) and section in SECTIONS)
+
+    def heading(self, columns: list[str]) -> list[str]:
+        """The columns, a year heading read as ``unit.year``; finds the undeclared ones
+        (raising with ``strict``)."""
+        known = set(self.known or ())
+        columns = ["unit.year" if c in YEAR_COLUMNS and c not in known else c for c in columns]
+        if self.known is None:
+            return columns
+        unknown = [
+            c for c in dict.fromkeys(columns) if c and c not in known and not self._metadata(c)
+        ]
         if not unknown:
-            return
-        from perfscore._suggest import did_you_mean
+            return columns
+        from perfscore._suggest import closest, did_you_mean
 
         self.columns = set(unknown)
-        where = Location(file=str(path), line=1)
-        self.full = tuple(
-            Issue.of(
-                "input.unknown",
-                Location(file=str(path), line=1, path=(c,)),
-                hint=did_you_mean(c, sorted(known)),
-                name=shown_text(c),
+        if self.strict:
+            raise InputError(
+                [
+                    Issue.of(
+                        "input.unknown",
+                        Location(file=str(self.path), line=1, path=(c,)),
+                        hint=did_you_mean(c, sorted(known)),
+                        name=shown_text(c),
+                    )
+                    for c in unknown
+                ]
             )
-            for c in unknown
-        )
         names = [shown_text(c) for c in unknown[:10]]
-        self.short = (
-            Issue.of(
-                "input.unknown_columns",
-                where,
-                columns=names,
-                more=str(len(unknown) - len(names)),
-            ),
+        guesses = [(c, closest(c, known)) for c in unknown[:10]]
+        pairs = [f"{shown_text(c)} → {g}" for c, g in guesses if g is not None]
+        hint = msg("population.undeclared_columns.guess", pairs=", ".join(pairs)) if pairs else None
+        warning = Issue.of(
+            "population.undeclared_columns",
+            Location(file=str(self.path), line=1),
+            hint=hint,
+            file=str(self.path),
+            columns=", ".join(names) + (" …" if len(unknown) > len(names) else ""),
+            count=len(unknown),
         )
-        self._first = True
+        if self.warn is not None:
+            self.warn(warning)
+        else:
+            self.pending = (warning,)
+        return columns
 
-    def issues(self) -> tuple[Issue, ...]:
-        if self._first:
-            self._first = False
-            return self.full
-        return self.short
+    def keep(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` without the undeclared columns."""
+        for column in self.columns:
+            record.pop(column, None)
+        return record
+
+    def department(self, dept_id: str, row: int, record: dict[str, Any]) -> Department:
+        """A department read whole; the first carries the warning when no one was told."""
+        issues, self.pending = self.pending, ()
+        return Department(dept_id, row, f"{self.path}:{row}", self.keep(record), issues)
 
 
-def _csv(
-    path: Path, labels: Mapping[str, str], known: Collection[str] | None
-) -> Iterator[Department]:
+def _csv(path: Path, labels: Mapping[str, str], undeclared: _Undeclared) -> Iterator[Department]:
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
     with open_population(path) as handle:
         lines = _Lines(handle, quoted=True)
@@ -355,7 +410,7 @@ def _csv(
         if problems:
             yield _failed(path, 1, *problems)
             return
-        unknown = _Unknown(path, columns, known)
+        columns = undeclared.heading(columns)
         row = 1
         while True:
             row += 1
@@ -385,12 +440,8 @@ def _csv(
             record = {
                 c: (v if v.strip() else None) for c, v in zip(columns, cells, strict=False) if c
             }
-            if unknown.columns:
-                dept_id, _ = _split_id(record, row)
-                yield _failed(path, row, *unknown.issues(), dept_id=dept_id)
-                continue
             dept_id, record = _split_id(record, row)
-            yield Department(dept_id, row, f"{path}:{row}", record)
+            yield undeclared.department(dept_id, row, record)
 
 
 def _csv_problem(path: Path, row: int, error: csv.Error) -> Issue:
@@ -567,7 +618,7 @@ def hidden_sheets(path: str | Path) -> list[str]:
 
 
 def _xlsx(
-    path: Path, labels: Mapping[str, str], known: Collection[str] | None, sheet: str | None
+    path: Path, labels: Mapping[str, str], undeclared: _Undeclared, sheet: str | None
 ) -> Iterator[Department]:
     with open_population(path) as handle:
         check_workbook(path, handle=handle)
@@ -593,7 +644,7 @@ def _xlsx(
             if problems:
                 yield _failed(path, 1, *problems)
                 return
-            unknown = _Unknown(path, columns, known)
+            columns = undeclared.heading(columns)
             width = max(len(columns), 1)
             rows = iter(chosen.iter_rows(min_row=2, max_col=width, values_only=True))
             row = 1
@@ -616,10 +667,7 @@ def _xlsx(
                         value = Decimal(repr(value))
                     record[column] = value
                 dept_id, record = _split_id(record, row)
-                if unknown.columns:
-                    yield _failed(path, row, *unknown.issues(), dept_id=dept_id)
-                    continue
-                yield Department(dept_id, row, f"{path}:{row}", record)
+                yield undeclared.department(dept_id, row, record)
         finally:
             book.close()
 

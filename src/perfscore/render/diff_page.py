@@ -1,4 +1,5 @@
-"""Render a rubric comparison (:mod:`perfscore.diff`) as one self-contained HTML file.
+"""Render a rubric comparison (:mod:`perfscore.diff`) as one self-contained HTML file, its
+labels from the catalogue in the language in force.
 
 The page needs nothing from the network: the style sheet is inline, the two charts (the
 grade-migration matrix and the histogram of total change) are inline SVG drawn here, and
@@ -30,22 +31,26 @@ from perfscore.authoring.diff import (
     ScoreChange,
     value_text,
 )
-from perfscore.errors import Location
+from perfscore.errors import Issue, Location
+from perfscore.i18n import tr
 from perfscore.results import Explanation
 
 __all__ = [
     "change_cells",
     "explanation_lines",
+    "failure_head",
+    "failure_issue",
+    "grade_text",
     "histogram_bins",
     "histogram_svg",
+    "kind_text",
     "migration_svg",
     "render_html",
     "score_text",
     "short_where",
+    "sides_text",
     "signed",
 ]
-
-MOVEMENT_TEXT: Final = {"up": "↑ up", "down": "↓ down", "same": "= same"}
 
 _COLOURS: Final = {"up": "#2e7d32", "down": "#c62828", "same": "#3f6fb0"}
 _NEUTRAL: Final = "#7a7a7a"
@@ -72,6 +77,48 @@ def short_where(location: Location | None, main_file: str | None) -> str:
         return location.file
     place = f"{location.line}:{location.column}" if location.column else str(location.line)
     return place if location.file == main_file else f"{location.file}:{place}"
+
+
+def kind_text(kind: str) -> str:
+    """A change's kind as a reader says it (``scoring_changed`` → 评分标准变更); the JSON
+    keeps the id."""
+    return tr(f"diffpage.kind.{kind}")
+
+
+def grade_text(old: str | None, new: str | None, movement: str | None) -> str:
+    """``良好 → 合格 ▼降等``: old and new grade, a drop or a rise marked."""
+    key = f"diffpage.grade.{movement}" if movement in ("up", "down") else "diffpage.grade.same"
+    return tr(key, old=old or "—", new=new or "—")
+
+
+def sides_text(sides: Iterable[str]) -> str:
+    """``旧版和新版``: the rubrics a department failed under."""
+    names = [tr(f"diffpage.side.{side}") for side in sides]
+    if len(names) == 2:
+        return tr("diffpage.sides", first=names[0], second=names[1])
+    return "".join(names)
+
+
+def failure_head(failure: DepartmentFailure) -> str:
+    """``d6（第7行，pop.csv:7）：旧版和新版未能评分``."""
+    return tr(
+        "diffpage.failed.line",
+        id=failure.id,
+        row=failure.row,
+        source=failure.source,
+        sides=sides_text(failure.failed_under),
+    )
+
+
+def failure_issue(side: str, issue: Issue) -> str:
+    """One issue of a failed department, the rubric it came from first."""
+    return tr(
+        "diffpage.failed.issue",
+        side=tr(f"diffpage.side.{side}"),
+        where=str(issue.location),
+        message=issue.message,
+        code=issue.code,
+    )
 
 
 def change_cells(change: Change, diff: RubricDiff) -> tuple[str, str, str, str, str, str]:
@@ -177,37 +224,47 @@ def _info_rows(label: str, info: RubricInfo) -> str:
     )
 
 
+def _col(name: str, css: str = "") -> str:
+    """A table heading from the catalogue."""
+    cls = f" class='{css}'" if css else ""
+    return f"<th{cls}>{_e(tr(f'diffpage.col.{name}'))}</th>"
+
+
 def _header(diff: RubricDiff, generator: str) -> str:
     title = f"{diff.old.id} {diff.old.version} → {diff.new.id} {diff.new.version}"
+    heading = _e(tr("diffpage.title"))
     return (
-        "<!DOCTYPE html>\n<html lang='zh-CN'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<!DOCTYPE html>\n<html lang='{_e(tr('diffpage.html_lang'))}'>\n<head>\n"
+        "<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
         f"<meta name='generator' content='{_e(generator)}'>\n"
-        f"<title>评分表变更影响 {_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<header>\n<h1>评分表变更影响 Rubric change impact</h1>\n"
+        f"<title>{heading} {_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<header>\n<h1>{heading}</h1>\n"
         f"<p class='sub'>{_e(title)}</p>\n"
-        "<table>\n<thead><tr><th></th><th>id</th><th>version</th><th>title</th>"
-        "<th>file</th><th>hash</th></tr></thead>\n<tbody>\n"
-        f"{_info_rows('old 旧版', diff.old)}\n{_info_rows('new 新版', diff.new)}\n"
+        f"<table>\n<thead><tr><th></th>{_col('id')}{_col('version')}{_col('title')}"
+        f"{_col('file')}{_col('hash')}</tr></thead>\n<tbody>\n"
+        f"{_info_rows(tr('diffpage.side.old'), diff.old)}\n"
+        f"{_info_rows(tr('diffpage.side.new'), diff.new)}\n"
         "</tbody>\n</table>\n</header>\n"
     )
 
 
 def _changes(diff: RubricDiff) -> str:
-    parts = [
-        f"<section id='changes'>\n<h2>结构变化 Structural changes ({len(diff.changes)})</h2>\n"
-    ]
+    heading = _e(tr("diffpage.changes.heading", count=len(diff.changes)))
+    parts = [f"<section id='changes'>\n<h2>{heading}</h2>\n"]
     if not diff.changes:
-        parts.append("<p class='empty'>no structural changes 无结构变化</p>\n</section>\n")
+        empty = _e(tr("diffpage.changes.empty"))
+        parts.append(f"<p class='empty'>{empty}</p>\n</section>\n")
         return "".join(parts)
     parts.append(
-        "<table>\n<thead><tr><th>kind</th><th>path</th><th>old 旧</th><th>new 新</th>"
-        "<th>old at</th><th>new at</th></tr></thead>\n<tbody>\n"
+        f"<table>\n<thead><tr>{_col('kind')}{_col('path')}{_col('old')}{_col('new')}"
+        f"{_col('old_at')}{_col('new_at')}</tr></thead>\n<tbody>\n"
     )
     for change in diff.changes:
         kind, path, old, new, old_at, new_at = change_cells(change, diff)
         parts.append(
-            f"<tr><td class='code'>{_e(kind)}</td><td class='path'>{_path(path)}</td>"
+            f"<tr><td title='{_e(kind)}'>{_e(kind_text(kind))}</td>"
+            f"<td class='path'>{_path(path)}</td>"
             f"<td>{_e(old)}</td><td>{_e(new)}</td>"
             f"<td class='loc'>{_e(old_at)}</td><td class='loc'>{_e(new_at)}</td></tr>\n"
         )
@@ -230,28 +287,30 @@ def _summary(summary: ImpactSummary) -> str:
     mean = summary.mean_change
     largest = summary.max_change
     cards = [
-        _card(str(summary.scored), "scored 已评分"),
-        _card(str(summary.failed), "failed 未能评分", "down" if summary.failed else ""),
-        _card(str(summary.up), "grade up 等次上升", "up" if summary.up else ""),
-        _card(str(summary.down), "grade down 等次下降", "down" if summary.down else ""),
-        _card(str(summary.same), "grade same 等次不变"),
-        _card(str(summary.increased), "total increased 总分上升"),
-        _card(str(summary.decreased), "total decreased 总分下降"),
-        _card(str(summary.unchanged), "total unchanged 总分不变"),
-        _card("—" if mean is None else signed(mean), "mean change 平均变化", _movement_class(mean)),
+        _card(str(summary.scored), tr("diffpage.card.scored")),
+        _card(str(summary.failed), tr("diffpage.card.failed"), "down" if summary.failed else ""),
+        _card(str(summary.up), tr("diffpage.card.up"), "up" if summary.up else ""),
+        _card(str(summary.down), tr("diffpage.card.down"), "down" if summary.down else ""),
+        _card(str(summary.same), tr("diffpage.card.same")),
+        _card(str(summary.increased), tr("diffpage.card.increased")),
+        _card(str(summary.decreased), tr("diffpage.card.decreased")),
+        _card(str(summary.unchanged), tr("diffpage.card.unchanged")),
+        _card(
+            "—" if mean is None else signed(mean), tr("diffpage.card.mean"), _movement_class(mean)
+        ),
         _card(
             "—" if largest is None else signed(largest),
-            "largest change 最大变化",
+            tr("diffpage.card.largest"),
             _movement_class(largest),
         ),
     ]
     return (
-        "<section id='summary'>\n<h2>概览 Summary</h2>\n<div class='cards'>"
+        f"<section id='summary'>\n<h2>{_e(tr('diffpage.summary'))}</h2>\n<div class='cards'>"
         + "".join(cards)
         + "</div>\n<div class='charts'>\n"
-        + "<figure>\n<figcaption>等次迁移 Grade migration (rows: old, columns: new)</figcaption>\n"
+        + f"<figure>\n<figcaption>{_e(tr('diffpage.migration.heading'))}</figcaption>\n"
         + migration_svg(summary)
-        + "\n</figure>\n<figure>\n<figcaption>总分变化分布 Distribution of total change"
+        + f"\n</figure>\n<figure>\n<figcaption>{_e(tr('diffpage.distribution.heading'))}"
         + "</figcaption>\n"
         + histogram_svg(summary.distribution)
         + "\n</figure>\n</div>\n</section>\n"
@@ -276,11 +335,11 @@ def migration_svg(summary: ImpactSummary) -> str:
     biggest = max((n for row in summary.migration.values() for n in row.values()), default=0)
     out = [
         f"<svg role='img' viewBox='0 0 {width} {height}' width='{width}' height='{height}'>",
-        "<title>grade migration matrix 等次迁移矩阵</title>",
+        f"<title>{_e(tr('diffpage.svg.migration'))}</title>",
         f"<text x='{left + cell_w * len(cols) / 2:.0f}' y='16' text-anchor='middle' "
-        "font-size='13' font-weight='600'>new 新版 →</text>",
+        f"font-size='13' font-weight='600'>{_e(tr('diffpage.svg.new_axis'))}</text>",
         f"<text x='{left - 10}' y='{top - 12}' text-anchor='end' "
-        "font-size='13' font-weight='600'>old 旧版 ↓</text>",
+        f"font-size='13' font-weight='600'>{_e(tr('diffpage.svg.old_axis'))}</text>",
     ]
     for j, name in enumerate(cols):
         x = left + cell_w * j + cell_w / 2
@@ -404,12 +463,12 @@ def histogram_svg(distribution: Sequence[tuple[Decimal, int]]) -> str:
     plot_w, plot_h = width - left - right, height - top - bottom
     out = [
         f"<svg role='img' viewBox='0 0 {width} {height}' width='{width}' height='{height}'>",
-        "<title>distribution of total change 总分变化分布</title>",
+        f"<title>{_e(tr('diffpage.svg.distribution'))}</title>",
     ]
     if not bins:
         out.append(
             f"<text x='{width / 2:.0f}' y='{height / 2:.0f}' text-anchor='middle' "
-            "font-size='13' fill='#5f6368'>no departments scored</text></svg>"
+            f"font-size='13' fill='#5f6368'>{_e(tr('diffpage.svg.no_departments'))}</text></svg>"
         )
         return "\n".join(out)
     biggest = max(count for *_, count in bins)
@@ -431,7 +490,7 @@ def histogram_svg(distribution: Sequence[tuple[Decimal, int]]) -> str:
         h = plot_h * count / y_max
         colour = _NEUTRAL if centre == 0 else _COLOURS["down" if centre < 0 else "up"]
         span = f"= {to_str(centre)}" if low == high else f"[{to_str(low)}, {to_str(high)})"
-        tip = f"change {span}: {count} department{'s' if count != 1 else ''}"
+        tip = tr("diffpage.svg.bin", span=span, count=count)
         out.append(
             f"<g><title>{_e(tip)}</title>"
             f"<rect x='{x:.1f}' y='{top + plot_h - h:.1f}' width='{bar:.1f}' "
@@ -451,9 +510,10 @@ def histogram_svg(distribution: Sequence[tuple[Decimal, int]]) -> str:
         f"<line x1='{left}' x2='{left + plot_w}' y1='{top + plot_h}' y2='{top + plot_h}' "
         "stroke='#1d1d1f' stroke-width='1'/>"
         f"<text x='{left + plot_w / 2:.0f}' y='{height - 10}' text-anchor='middle' "
-        "font-size='12' fill='#5f6368'>new total − old total 新总分 − 旧总分</text>"
+        f"font-size='12' fill='#5f6368'>{_e(tr('diffpage.svg.x_axis'))}</text>"
         f"<text x='12' y='{top + plot_h / 2:.0f}' text-anchor='middle' font-size='12' "
-        f"fill='#5f6368' transform='rotate(-90 12 {top + plot_h / 2:.0f})'>departments</text>"
+        f"fill='#5f6368' transform='rotate(-90 12 {top + plot_h / 2:.0f})'>"
+        f"{_e(tr('diffpage.svg.y_axis'))}</text>"
     )
     out.append("</svg>")
     return "\n".join(out)
@@ -463,9 +523,8 @@ def histogram_svg(distribution: Sequence[tuple[Decimal, int]]) -> str:
 
 
 def _grade_cell(old: str | None, new: str | None, movement: str | None) -> str:
-    arrow = {"up": " ↑", "down": " ↓"}.get(movement or "", "")
     css = movement or "same"
-    return f"<td class='grade {css}'>{_e(old or '—')} → {_e(new or '—')}{arrow}</td>"
+    return f"<td class='grade {css}'>{_e(grade_text(old, new, movement))}</td>"
 
 
 def _steps(explanation: Explanation | None) -> str:
@@ -487,20 +546,26 @@ def _score_row(change: ScoreChange) -> str:
 
 
 def _movers(movers: Sequence[DepartmentImpact]) -> str:
-    parts = [f"<section id='movers'>\n<h2>变化最大 Top movers ({len(movers)})</h2>\n"]
+    heading = _e(tr("diffpage.movers.heading", count=len(movers)))
+    parts = [f"<section id='movers'>\n<h2>{heading}</h2>\n"]
     if not movers:
-        parts.append("<p class='empty'>no department changed 无部门变化</p>\n")
+        parts.append(f"<p class='empty'>{_e(tr('diffpage.no_change'))}</p>\n")
     for m in movers:
-        arrow = {"up": " ↑", "down": " ↓"}.get(m.movement, "")
+        title = tr(
+            "diffpage.mover.heading",
+            id=m.id,
+            row=m.row,
+            old=to_str(m.old_total),
+            new=to_str(m.new_total),
+            change=signed(m.change),
+            grades=grade_text(m.old_grade, m.new_grade, m.movement),
+        )
         parts.append(
             "<div class='mover'>\n"
-            f"<h3>{_e(m.id)} <span class='same'>(row {m.row})</span>: "
-            f"{_e(to_str(m.old_total))} → {_e(to_str(m.new_total))} "
-            f"<span class='{_movement_class(m.change)}'>({_e(signed(m.change))})</span>, "
-            f"<span class='{m.movement}'>{_e(m.old_grade)} → {_e(m.new_grade)}{arrow}</span></h3>\n"
-            "<table>\n<thead><tr><th>indicator 指标</th><th class='num'>old 旧</th>"
-            "<th class='num'>new 新</th><th class='num'>change</th>"
-            "<th>old explanation</th><th>new explanation</th></tr></thead>\n<tbody>\n"
+            f"<h3 class='{m.movement}'>{_e(title)}</h3>\n"
+            f"<table>\n<thead><tr>{_col('indicator')}{_col('old', 'num')}{_col('new', 'num')}"
+            f"{_col('change', 'num')}{_col('old_explanation')}{_col('new_explanation')}"
+            "</tr></thead>\n<tbody>\n"
         )
         parts.extend(_score_row(c) for c in m.changed_indicators)
         parts.append("</tbody>\n</table>\n</div>\n")
@@ -521,14 +586,10 @@ def _department_row(d: DepartmentImpact) -> str:
 
 
 def _failure_row(f: DepartmentFailure) -> str:
-    issues = "".join(
-        f"<li><b>{_e(side)}</b>: {_e(issue.location)}: {_e(issue.message)} "
-        f"<span class='code'>[{_e(issue.code)}]</span></li>"
-        for side, issue in f.issues
-    )
+    issues = "".join(f"<li>{_e(failure_issue(side, issue))}</li>" for side, issue in f.issues)
     return (
         f"<tr><td>{_e(f.id)}</td><td class='num'>{f.row}</td>"
-        f"<td class='loc'>{_e(f.source)}</td><td>{_e(', '.join(f.failed_under))}</td>"
+        f"<td class='loc'>{_e(f.source)}</td><td>{_e(sides_text(f.failed_under))}</td>"
         f"<td><ul class='steps'>{issues}</ul></td></tr>\n"
     )
 
@@ -552,22 +613,30 @@ def render_html(
     yield _changes(diff)
     if summary is not None:
         yield _movers(summary.top_movers)
-        count = "" if changed_count is None else f" ({changed_count})"
+        heading = (
+            tr("diffpage.changed.heading_open")
+            if changed_count is None
+            else tr("diffpage.changed.heading", count=changed_count)
+        )
         yield (
-            f"<section id='departments'>\n<h2>变化的部门 Changed departments{count}</h2>\n"
-            "<table>\n<thead><tr><th>id</th><th class='num'>row</th>"
-            "<th class='num'>old total</th><th class='num'>new total</th>"
-            "<th class='num'>change</th><th>grade 等次</th><th>changed indicators</th>"
+            f"<section id='departments'>\n<h2>{_e(heading)}</h2>\n"
+            f"<table>\n<thead><tr>{_col('id')}{_col('row', 'num')}"
+            f"{_col('old_total', 'num')}{_col('new_total', 'num')}"
+            f"{_col('change', 'num')}{_col('grade')}{_col('changed_indicators')}"
             "</tr></thead>\n<tbody>\n"
         )
         for department in departments:
             yield _department_row(department)
         yield "</tbody>\n</table>\n</section>\n"
-        count = "" if failed_count is None else f" ({failed_count})"
+        heading = (
+            tr("diffpage.failed.heading_open")
+            if failed_count is None
+            else tr("diffpage.failed.heading", count=failed_count)
+        )
         yield (
-            f"<section id='failed'>\n<h2>未能评分 Failed departments{count}</h2>\n"
-            "<table>\n<thead><tr><th>id</th><th class='num'>row</th><th>source</th>"
-            "<th>failed under</th><th>issues</th></tr></thead>\n<tbody>\n"
+            f"<section id='failed'>\n<h2>{_e(heading)}</h2>\n"
+            f"<table>\n<thead><tr>{_col('id')}{_col('row', 'num')}{_col('source')}"
+            f"{_col('failed_under')}{_col('issues')}</tr></thead>\n<tbody>\n"
         )
         for failure in failures:
             yield _failure_row(failure)

@@ -34,6 +34,7 @@ from perfscore.results import IndicatorResult, ScoreResult, Status
 __all__ = [
     "FORMATS",
     "STATUS_TEXT",
+    "columns",
     "problem_count",
     "render_explanation",
     "render_issues",
@@ -252,40 +253,60 @@ def render_markdown(result: ScoreResult) -> str:
 
 # --------------------------------------------------------------------------- explanations
 
-#: What is never split across lines: a number with its sign, decimals, percent or unit
-#: letters, an id, a quoted name.
-_UNBREAKABLE: Final = re.compile(r"[-+]?[0-9][0-9.,]*%?|[A-Za-z_]+|'[^']*'|\S")
+#: What is never split across lines: a quoted name, a run of ASCII without spaces (a
+#: number with its sign, decimals and percent, an id, a flag, a file name), else one
+#: character (a Chinese character, a full-width mark).
+_UNBREAKABLE: Final = re.compile(r"'[^']*'|[!-~]+|\S")
 
 
-def _columns(text: str) -> int:
+def columns(text: str) -> int:
     """How many terminal columns ``text`` takes: two for a wide (Chinese) character."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def wrap(line: str, width: int) -> list[str]:
+_columns = columns
+
+
+#: Marks that never begin a line (they stay with the character before them) and marks that
+#: never end one (they go down with the character after them).
+_NO_START: Final = frozenset("，。、；：！？）》」』】〕”’%,.;:!?)]}")
+_NO_END: Final = frozenset("（《「『【〔“‘([{")
+
+
+def wrap(line: str, width: int, *, hanging: int = 2) -> list[str]:
     """``line`` cut into lines of at most ``width`` columns, each continuation indented
-    like the line plus two spaces; a number (``95.10%``), an id or a quoted name is never
-    split (a token wider than the width has a line of its own)."""
+    like the line plus ``hanging`` spaces; a number (``95.10%``), an id, a flag, a file
+    name or a quoted name is never split (a token wider than the width has a line of its
+    own), a closing mark (``，``, ``）``) never begins a line and an opening one (``（``)
+    never ends one."""
     if width <= 0 or _columns(line) <= width:
         return [line]
     body = line.lstrip(" ")
-    indent = " " * (len(line) - len(body) + 2)
+    lead = " " * (len(line) - len(body))
+    indent = " " * (len(lead) + hanging)
     lines: list[str] = []
-    current = " " * (len(line) - len(body))
-    used = _columns(current)
+    parts: list[str] = []  # the tokens of the line being filled, after its indent
+    start = lead
+    used = _columns(start)
     for match in re.finditer(r"\s+|" + _UNBREAKABLE.pattern, body):
         token = match.group()
         size = _columns(token)
-        if used + size > width and current.strip():
-            lines.append(current.rstrip())
+        content = [t for t in parts if not t.isspace()]
+        if used + size > width and content:
+            carried: list[str] = []
+            if token in _NO_START and len(content) > 1 and not parts[-1].isspace():
+                carried.append(parts.pop())
+            while len(parts) > 1 and parts[-1] in _NO_END:
+                carried.insert(0, parts.pop())
+            lines.append((start + "".join(parts)).rstrip())
+            start, parts = indent, carried
+            used = _columns(indent) + sum(_columns(t) for t in carried)
             if token.isspace():
-                current, used = indent, len(indent)
                 continue
-            current, used = indent, len(indent)
-        current += token
+        parts.append(token)
         used += size
-    if current.strip():
-        lines.append(current.rstrip())
+    if any(not t.isspace() for t in parts):
+        lines.append((start + "".join(parts)).rstrip())
     return lines
 
 
