@@ -680,8 +680,8 @@ def test_bad_inputs_exit_3_with_located_issues(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--out", "a.md", "--out-dir", "d"], "use --out for one department or --out-dir"),
-        (["--out-dir", "d", "-d", "x"], "--department names one department"),
+        (["--out", "a.md", "--out-dir", "d"], "--out 写一个单位的报告，--out-dir 写多个单位的报告"),
+        (["--out-dir", "d", "-d", "x"], "--department 只指定一个单位的名称"),
     ],
 )
 def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
@@ -696,7 +696,7 @@ def test_a_population_needs_out_dir(tmp_path: Path) -> None:
     csv.write_text("id\n1\n", encoding="utf-8")
     result = run("report", DEMO_RUBRIC, str(csv))
     assert result.exit_code == 2
-    assert "is a population: add --out-dir DIR" in result.stderr
+    assert "含多个单位：加 --out-dir DIR" in result.stderr
 
 
 def test_out_dir_needs_a_population(tmp_path: Path) -> None:
@@ -709,7 +709,9 @@ def population_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "population"
     folder.mkdir()
     demo = (ROOT / DEMO_INPUTS).read_text(encoding="utf-8")
-    (folder / "a.yaml").write_text("id: 大祥区/应急局\n" + demo, encoding="utf-8")
+    (folder / "a.yaml").write_text(
+        "id: 大祥区/应急局\nunit: {name: 大祥区应急管理局}\n" + demo, encoding="utf-8"
+    )
     (folder / "b.yaml").write_text(demo.replace("staff_actual: 17", "staff_actual: 19"), "utf-8")
     (folder / "c.yaml").write_text("staff_authorized: 18\nstaff_actual: lots\n", "utf-8")
     (folder / "d.yaml").write_text("x: [1,\n", encoding="utf-8")
@@ -725,19 +727,20 @@ def test_population_writes_one_report_per_good_department(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert sorted(os.listdir(out_dir)) == ["b.xlsx", "大祥区_应急局.xlsx"]
     ws = sheet_of((out_dir / "大祥区_应急局.xlsx").read_bytes())
-    assert ws["A2"].value.startswith("被评价单位：大祥区/应急局")
+    assert ws["A2"].value.startswith("被评价单位：大祥区应急管理局")
     assert ws["F17"].value == pytest.approx(89.92)
     b = sheet_of((out_dir / "b.xlsx").read_bytes())
+    assert b["A2"].value.startswith("被评价单位：____")  # no unit.name: a blank, not "b"
     assert b["F4"].value == 2.5  # 19 staff on 18 posts: 5.56 points over, 5 steps of 0.5
     lines = result.stderr.splitlines()
-    assert lines[0] == "failed:"
+    assert lines[0] == "未能评分："
     assert lines[1] == f"  c ({tmp_path / 'population' / 'c.yaml'}):"
     assert "    staff_actual: 输入项 'staff_actual'（实际在职人数）：'lots' 不是数字" in (
         result.stderr
     )
     assert any(line.startswith("  d (") for line in lines)
     assert "[yaml.syntax]" in result.stderr
-    assert lines[-1] == f"2 reports written to {out_dir}, 2 departments failed"
+    assert lines[-1] == f"已写出 2 份报告到 {out_dir}，2 个单位未能评分"
     assert result.stdout == ""
 
 
@@ -758,7 +761,7 @@ def test_population_from_csv_with_chinese_headings(tmp_path: Path) -> None:
     assert sorted(os.listdir(out_dir)) == ["乙局.html", "甲局.html"]
     assert "89.92" in (out_dir / "甲局.html").read_text(encoding="utf-8")
     assert "被评价单位：乙局" in (out_dir / "乙局.html").read_text(encoding="utf-8")
-    assert result.stderr == f"2 reports written to {out_dir}\n"
+    assert result.stderr == f"已写出 2 份报告到 {out_dir}\n"
 
 
 def test_population_ids_that_read_the_same_do_not_overwrite(tmp_path: Path) -> None:
@@ -961,3 +964,15 @@ def test_the_page_plan_breaks_only_where_a_page_may_start(
         breakable = [r for r in inner if r not in covered and r <= last_leaf]
         if used > page + 1e-6:
             assert breakable == [], (number, start, stop, used)
+
+
+@pytest.mark.lang("en")
+def test_population_summary_in_english(tmp_path: Path) -> None:
+    out_dir = tmp_path / "reports"
+    folder = population_folder(tmp_path)
+    (folder / "b.yaml").unlink()
+    result = run("report", DEMO_RUBRIC, str(folder), "-f", "markdown", "--out-dir", str(out_dir))
+    lines = result.stderr.splitlines()
+    assert lines[0] == "failed:"
+    assert lines[-1] == f"1 report written to {out_dir}, 2 departments failed"
+    assert "\n    line " in result.stderr  # d.yaml's YAML error, at its line

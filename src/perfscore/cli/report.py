@@ -31,6 +31,7 @@ import click
 from perfscore._escape import visible
 from perfscore.engine import CompiledRubric
 from perfscore.errors import Issue, PerfscoreError, format_path
+from perfscore.i18n import tr
 from perfscore.model import Rubric
 from perfscore.population.readers import Department
 from perfscore.render import scoresheet as report
@@ -109,18 +110,13 @@ def report_command(
     """
     if out_dir is not None:
         if out is not None:
-            raise click.UsageError("use --out for one department or --out-dir for many, not both")
+            raise click.UsageError(tr("cli.report.out_and_out_dir"))
         if department is not None:
-            raise click.UsageError(
-                "--department names one department; with --out-dir each "
-                "report is named by its department's id"
-            )
+            raise click.UsageError(tr("cli.report.department_with_out_dir"))
         _population(rubric, inputs, _format(format_, None), out_dir, sheet)
         return
     if _is_population(inputs):
-        raise click.UsageError(
-            f"{inputs} is a population: add --out-dir DIR to write one report per department"
-        )
+        raise click.UsageError(tr("cli.report.is_population", inputs=str(inputs)))
 
     chosen = _format(format_, out)
     loaded, result = load_and_score(rubric, inputs)
@@ -134,7 +130,7 @@ def report_command(
     if isinstance(content, bytes):
         stream = sys.stdout.buffer
         if stream.isatty():
-            raise click.UsageError("an XLSX report is binary: add --out FILE")
+            raise click.UsageError(tr("cli.report.binary"))
         stream.write(content)
         stream.flush()
     else:
@@ -209,7 +205,7 @@ def _write_reports(
         if stem.casefold() in taken:  # two ids that read the same as file names
             stem = f"{stem}-row{dept.row}"
         taken.add(stem.casefold())
-        name = (result.unit or {}).get("name") or dept.id
+        name = (result.unit or {}).get("name")  # a blank to fill in, never a file name
         report.write_report(result, rubric, out_dir / f"{stem}{suffix}", format_, department=name)
         written += 1
     return written
@@ -217,15 +213,16 @@ def _write_reports(
 
 def _report_summary(out_dir: Path, written: int, failed: list[tuple[str, str, list[str]]]) -> None:
     if failed:
-        click.echo("failed:", err=True)
+        click.echo(tr("cli.report.failed"), err=True)
         for dept_id, source, reasons in failed:
             click.echo(visible(f"  {dept_id} ({source}):"), err=True)
             for reason in reasons:
                 click.echo(visible(f"    {reason}"), err=True)
-    noun = "report" if written == 1 else "reports"
-    summary = f"{written} {noun} written to {out_dir}"
+    key = "cli.report.written.one" if written == 1 else "cli.report.written"
+    summary = tr(key, count=written, out_dir=str(out_dir))
     if failed:
-        summary += f", {len(failed)} department{'' if len(failed) == 1 else 's'} failed"
+        key = "cli.report.failed_count.one" if len(failed) == 1 else "cli.report.failed_count"
+        summary += tr(key, count=len(failed))
     click.echo(summary, err=True)
     if failed:
         sys.exit(int(ExitCode.FOUND))
@@ -236,7 +233,11 @@ def _reason(issue: Issue) -> str:
     where = issue.location
     head = ""
     if where.line is not None:
-        head = f"line {where.line}" + (f", column {where.column}" if where.column else "") + ": "
+        head = (
+            tr("cli.report.at_line_column", line=where.line, column=where.column)
+            if where.column
+            else tr("cli.report.at_line", line=where.line)
+        )
     if where.path:
         head += f"{format_path(where.path)}: "
     return f"{head}{issue.message} [{issue.code}]"
