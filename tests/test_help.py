@@ -159,3 +159,24 @@ def test_the_version_is_written_in_the_language_in_force(lang: str) -> None:
 
     result = CliRunner().invoke(main, ["--lang", lang, "--version"], prog_name="perfscore")
     assert result.output == i18n.tr("cli.version", lang, version=__version__) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (["--bogus"], "错误：没有选项 --bogus。", "Error: No such option '--bogus'"),
+        (["scor"], "错误：没有命令 'scor'。你是否想用：score", "Error: No such command 'scor'."),
+        (["score", "--bogus"], "错误：没有选项 --bogus。", "Error: No such option '--bogus'"),
+    ],
+)
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_errors_of_the_top_command_are_written_in_the_language_in_force(
+    args: list[str], zh: str, en: str, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any command runs (an unknown option or command of ``perfscore`` itself) the
+    language comes from PERFSCORE_LANG, as ``--lang`` is not read yet."""
+    monkeypatch.setenv("PERFSCORE_LANG", lang)
+    result = CliRunner().invoke(main, args, prog_name="perfscore")
+    assert result.exit_code == 2
+    assert {"zh": zh, "en": en}[lang] in result.stderr
+    assert {"zh": "用法: ", "en": "Usage: "}[lang] in result.stderr

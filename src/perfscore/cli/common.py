@@ -21,6 +21,7 @@ catalogue key), and with ``-f json`` a failure is written as JSON on stdout too
 from __future__ import annotations
 
 import datetime
+import difflib
 import enum
 import json
 import signal
@@ -286,6 +287,16 @@ def _error_text(error: click.ClickException) -> str:
     return head + tr("cli.help.error", message=_error_message(error))
 
 
+def _written_now(error: click.ClickException) -> None:
+    """Make ``error`` show the text it has now, while the command's language is in force
+    (click shows an error once the command's context is closed)."""
+    if getattr(error, "_perfscore_text", None) is not None:
+        return
+    text = _error_text(error)
+    error._perfscore_text = text  # type: ignore[attr-defined]
+    error.show = lambda file=None: click.echo(text, err=True)  # type: ignore[method-assign]
+
+
 class _Translated(click.Command):
     """What every command and group shares: the help, short help and example from the
     catalogue, in the language in force when they are shown, then the exit codes.
@@ -333,14 +344,24 @@ class _Translated(click.Command):
         with formatter.section(tr("cli.exit.title")):
             formatter.write_dl(exit_code_rows(self.found))
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:  # the top command's own options, e.g. --bogus
+            _written_now(error)
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as error:
-            # written now, while the command's language is in force (click shows the
-            # error once the command's context is closed)
-            text = _error_text(error)
-            error.show = lambda file=None: click.echo(text, err=True)  # type: ignore[method-assign]
+            _written_now(error)
             raise
 
 
@@ -423,6 +444,20 @@ class Group(_Translated, click.Group):
         super().__init__(*args, **kwargs)
         self.found = found
         self.help_key = help_key
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            if ctx.resilient_parsing:
+                return None, None, []
+            names = difflib.get_close_matches(name, self.list_commands(ctx), n=3)
+            text = tr("cli.help.no_such_command", name=name)
+            if names:
+                text += tr("cli.help.did_you_mean", names=", ".join(names))
+            raise click.UsageError(text, ctx)
+        return super().resolve_command(ctx, args)
 
 
 Group.group_class = Group
