@@ -8,9 +8,11 @@ finish leaves nothing. The schema is created and upgraded by Alembic migrations
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import threading
 import uuid
@@ -227,6 +229,56 @@ def migrate(engine: Engine) -> None:
 _MIGRATE_LOCK: Final = threading.Lock()
 
 
+class _WriterLock:
+    """One writer at a time on an SQLite file, across the service's worker processes.
+
+    SQLite lets one transaction write at a time; a writer that finds the database busy
+    sleeps in steps of 1, 2, 5, 10… ms before it tries again, so two workers committing
+    records all the time would mostly wait. Taking an advisory lock on a file beside
+    the database (``FILE-writer.lock``, ``flock``) first hands the database from one
+    writer to the next as soon as it is free. Elsewhere (PostgreSQL, an in-memory
+    database, a system without ``flock``) it does nothing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._flock: Any = None
+        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        self._flock = fcntl
+        self._path = f"{database}-writer.lock"
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._flock is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._flock.flock(self._fd, self._flock.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._fd is not None:
+                self._flock.flock(self._fd, self._flock.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
 class Store:
     """The service's data, one tenant at a time: every read and write names its tenant,
     so one tenant's rows are never another's answer."""
@@ -234,14 +286,19 @@ class Store:
     def __init__(self, url: str, *, migrate_schema: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._writer = _WriterLock(self.engine)
         if migrate_schema:
             migrate(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+        self._writer.close()
 
-    def _tx(self) -> Any:
-        return self.engine.begin()
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        """A write transaction (committed on leaving the block, undone on an error)."""
+        with self._writer, self.engine.begin() as c:
+            yield c
 
     # -- tenants and keys --------------------------------------------------------------
 
@@ -420,7 +477,9 @@ class Store:
 
 def _text(value: Any) -> str:
     """JSON text of a record's inputs or result: given as text already (written once for
-    the answer and the record), or as data."""
+    the answer and the record; as ``str`` or UTF-8 ``bytes``), or as data."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
     return value if isinstance(value, str) else canonical_json(value)
 
 
