@@ -458,6 +458,19 @@ def _json_response(data: Any, status: int = 200) -> Response:
     )
 
 
+class _App(FastAPI):
+    """The FastAPI application behind its :class:`~.front.Front`: a request meets the
+    front first, which answers score requests itself and hands the rest to FastAPI."""
+
+    front: Front
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The ASGI application. One :class:`Service` (store, caches) per application."""
     settings = settings or ServiceSettings.from_env()
@@ -471,7 +484,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             state.pop("service").close()
 
-    app = FastAPI(
+    app = _App(
         title="perfscore",
         version=__version__,
         summary="Score public-finance performance evaluations (部门整体支出绩效评价).",
@@ -701,7 +714,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         await send({"type": "http.response.body", "body": body})
         return 200
 
-    app.add_middleware(Front, metrics=metrics, score=score_route)
+    app.front = Front(app.framework, metrics=metrics, score=score_route)
 
     @app.post(SCORE_ROUTE, tags=["scoring"])
     async def score(

@@ -2,10 +2,11 @@
 Prometheus and answers single-score requests (``POST /v1/rubrics/{id}/score``) itself.
 
 A score request is the one a platform sends thousands of times a day, so it skips the
-framework's routing, dependency injection and response classes: the same steps (the
-key, the rate limit, the body under its size limit, the scoring, the record) run from
-plain ASGI messages. The route stays declared in the FastAPI application, so the OpenAPI
-document describes it as before, and every other request goes to FastAPI unchanged.
+framework's middleware, routing, dependency injection and response classes: the same
+steps (the key, the rate limit, the body under its size limit, the scoring, the record)
+run from plain ASGI messages. The route stays declared in the FastAPI application, so the
+OpenAPI document describes it as before, and every other request goes to FastAPI
+unchanged.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SCORE_ROUTE: Final = "/v1/rubrics/{rubric_id}/score"
+_ERROR_START: Final = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")],
+}
+_ERROR_BODY: Final = {"type": "http.response.body", "body": b"Internal Server Error"}
 _SCORE_PATH: Final = re.compile(r"/v1/rubrics/([^/]+)/score")
 
 
@@ -106,8 +113,21 @@ class Front:
             path = path[len(root) :]
         found = _SCORE_PATH.fullmatch(path) if scope["method"] == "POST" else None
         if found is not None:
+            started = False
+
+            async def answering(message: Message) -> None:
+                nonlocal started
+                started = True
+                await send(message)
+
             try:
-                status = await self.score(scope, receive, send, found.group(1))
+                status = await self.score(scope, receive, answering, found.group(1))
+            except Exception:
+                # as the framework does: a plain 500, and the error to the server's log
+                if not started:
+                    await send(_ERROR_START)
+                    await send(_ERROR_BODY)
+                raise
             finally:
                 self.metrics.observe(SCORE_ROUTE, "POST", status, time.perf_counter() - start)
             return

@@ -16,7 +16,7 @@ import os
 import secrets
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -287,10 +287,24 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._writer = _WriterLock(self.engine)
+        dialect = self.engine.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = [c.name for c in records.c]
+        self._insert_record = (
+            f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+        )
+        # a time as this database's driver takes it (SQLite: text, as SQLAlchemy writes it)
+        bind = records.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self._created_at: Callable[[dt.datetime], Any] = bind or (lambda value: value)
+        self._records_connection: Any = None
         if migrate_schema:
             migrate(self.engine)
 
     def close(self) -> None:
+        with self._writer:
+            if self._records_connection is not None:
+                self._records_connection.close()
+                self._records_connection = None
         self.engine.dispose()
         self._writer.close()
 
@@ -407,31 +421,50 @@ class Store:
 
     def put_records(self, tenant_id: str, items: Sequence[dict[str, Any]]) -> list[str]:
         """Store score records in one transaction; their new ids, in order. An item's
-        ``inputs`` and ``result`` are JSON data, or JSON text."""
-        now = _now()
-        rows = []
-        ids = []
-        for item in items:
-            record_id = str(uuid.uuid4())
-            ids.append(record_id)
-            rows.append(
-                {
-                    "record_id": record_id,
-                    "tenant_id": tenant_id,
-                    "kind": item["kind"],
-                    "rubric_id": item["rubric_id"],
-                    "rubric_version": item["rubric_version"],
-                    "rubric_hash": item["rubric_hash"],
-                    "inputs_hash": item["inputs_hash"],
-                    "perfscore_version": item["perfscore_version"],
-                    "inputs": _text(item["inputs"]),
-                    "result": _text(item["result"]),
-                    "created_at": now,
-                }
+        ``inputs`` and ``result`` are JSON data, or JSON text.
+
+        Records are the service's one frequent write, so they go through a connection
+        kept for them and one prepared ``INSERT`` run for every row (``executemany``),
+        without building a statement each time."""
+        now = self._created_at(_now())
+        ids = [str(uuid.uuid4()) for _ in items]
+        rows = [
+            (
+                record_id,
+                tenant_id,
+                item["kind"],
+                item["rubric_id"],
+                item["rubric_version"],
+                item["rubric_hash"],
+                item["inputs_hash"],
+                item["perfscore_version"],
+                _text(item["inputs"]),
+                _text(item["result"]),
+                now,
             )
-        if rows:
-            with self._tx() as c:
-                c.execute(records.insert(), rows)
+            for record_id, item in zip(ids, items, strict=True)
+        ]
+        if not rows:
+            return ids
+        with self._writer:
+            connection = self._records_connection
+            if connection is None:
+                connection = self._records_connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.executemany(self._insert_record, rows)
+                finally:
+                    cursor.close()
+                connection.commit()
+            except BaseException:
+                # a connection that failed is not used again (a server that went away)
+                self._records_connection = None
+                with contextlib.suppress(Exception):
+                    connection.rollback()
+                with contextlib.suppress(Exception):
+                    connection.invalidate()
+                raise
         return ids
 
     def record(self, tenant_id: str, record_id: str) -> Record | None:
