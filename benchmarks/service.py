@@ -1,18 +1,19 @@
 """Load on ``perfscore serve``, over loopback only: single-score requests with 1 and 2
-workers (throughput, p50 and p99 latency, and the server's CPU time per request) and a
-10,000-row batch.
+workers, 4 and 16 at a time (throughput, p50 and p99 latency, and the server's CPU time
+per request) and a 10,000-row batch.
 
-    python benchmarks/service.py [--requests N] [--seconds S] [--concurrency C]
-                                 [--departments K] [--rows N] [--generator auto|wrk|python]
-                                 [--json]
+    python benchmarks/service.py [--requests N] [--seconds S] [--concurrency C,C]
+                                 [--workers W,W] [--departments K] [--rows N]
+                                 [--generator auto|wrk|python] [--json]
 
 The server runs as ``perfscore serve`` on 127.0.0.1 (SQLite in a temporary folder, the
-Shaoyang rubric stored once). The requests carry ``--departments`` different departments
-(the seed department with its figures varied, each one scored by the library first), in
-turn, so nothing is answered from a cache of equal requests.
+Shaoyang rubric stored once, every score recorded). The requests carry ``--departments``
+different departments (the seed department with its figures varied, each one scored by
+the library first), in turn, and 16 API keys of one tenant in turn (the per-key rate
+limit is a policy, not what is measured).
 
 The load comes from ``wrk`` (a C load generator; Debian's ``wrk`` package) when it is
-installed, with a Lua script that sends the POST bodies and the key and stops each thread
+installed, with a Lua script that sends the POST bodies and the keys and stops each thread
 after its share of the requests; p50 and p99 come from wrk's latency distribution. Without
 wrk, from this process (httpx, asyncio), which takes more of the same two cores. Either
 way the load generator shares the machine with the server: the server's CPU time per
@@ -21,8 +22,9 @@ measured requests) is the figure least moved by it.
 
 The baseline, measured in the same run, is the library scoring the same departments in
 one process (``CompiledRubric.score(inputs).to_dict()``): throughputs are printed with
-their ratio to it. Every phase is bounded in count (``--requests``) and in time
-(``--seconds``).
+their ratio to it, and the server's CPU per request with its ratio to the library's CPU
+per department. Every run is bounded in count (``--requests``) and in time
+(``--seconds``, at most 120).
 """
 
 from __future__ import annotations
@@ -97,16 +99,18 @@ def _departments(count: int) -> list[dict[str, Any]]:
     return found
 
 
-def _baseline(departments: list[dict[str, Any]], seconds: float = 2.0) -> float:
-    """Departments per second: the library in this process, each result as a dict."""
+def _baseline(departments: list[dict[str, Any]], seconds: float = 2.0) -> tuple[float, float]:
+    """The library in this process, each result as a dict: departments per second, and
+    milliseconds of CPU per department."""
     import perfscore
 
     compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
-    count, start = 0, time.perf_counter()
+    count, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         compiled.score(departments[count % len(departments)]).to_dict()
         count += 1
-    return count / (time.perf_counter() - start)
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+    return count / elapsed, used / count * 1000
 
 
 def _session_cpu(session: int) -> float:
@@ -399,7 +403,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000, help="per run")
     parser.add_argument("--seconds", type=float, default=30.0, help="at most, per run")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--concurrency",
+        default="4,16",
+        help="requests at a time: one run for each, per worker count",
+    )
     parser.add_argument("--departments", type=int, default=64)
     parser.add_argument("--rows", type=int, default=10_000, help="of the batch; 0: no batch")
     parser.add_argument("--workers", default="1,2", help="the runs, by worker count")
@@ -411,41 +419,53 @@ def main() -> None:
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
     departments = _departments(args.departments)
+    per_second, cpu_ms = _baseline(departments)
     figures: dict[str, Any] = {
         "departments": len(departments),
-        "baseline_per_second": round(_baseline(departments), 1),
+        "baseline_per_second": round(per_second, 1),
+        "baseline_cpu_ms": round(cpu_ms, 3),
     }
     with tempfile.TemporaryDirectory() as folder:
         counts = [int(n) for n in args.workers.split(",")]
+        levels = [int(n) for n in args.concurrency.split(",")]
         for workers in counts:
             server = Server(Path(folder), workers)
             try:
-                if generator == "wrk":
-                    result = _wrk(
-                        server, departments, args.requests, seconds, args.concurrency, Path(folder)
+                for level in levels:
+                    if generator == "wrk":
+                        result = _wrk(
+                            server, departments, args.requests, seconds, level, Path(folder)
+                        )
+                    else:
+                        result = asyncio.run(
+                            _python_load(server, departments, args.requests, seconds, level)
+                        )
+                    result["concurrency"] = level
+                    result["ratio"] = round(
+                        result["per_second"] / figures["baseline_per_second"], 3
                     )
-                else:
-                    result = asyncio.run(
-                        _python_load(server, departments, args.requests, seconds, args.concurrency)
+                    result["cpu_ratio"] = round(
+                        result["server_cpu_ms"] / figures["baseline_cpu_ms"], 2
                     )
-                result["ratio"] = round(result["per_second"] / figures["baseline_per_second"], 3)
-                figures[f"score_{workers}_worker{'s' if workers > 1 else ''}"] = result
+                    figures[f"score_{workers}w_{level}c"] = result
                 if workers == counts[-1] and args.rows:
                     figures["batch"] = _batch(server, departments, args.rows)
             finally:
                 server.stop()
     print(
-        f"baseline (library, one process): {figures['baseline_per_second']:.0f} scores/s "
-        f"({figures['departments']} departments in turn)"
+        f"baseline (library, one process): {figures['baseline_per_second']:.0f} scores/s, "
+        f"{figures['baseline_cpu_ms']} ms of CPU each ({figures['departments']} departments "
+        "in turn)"
     )
     for name in [k for k in figures if k.startswith("score_")]:
         f = figures[name]
         extra = f", generator {f['generator_cpu_ms']} ms" if "generator_cpu_ms" in f else ""
         print(
-            f"{name} ({f['generator']}, {args.concurrency} at a time): "
+            f"{name} ({f['generator']}, {f['concurrency']} at a time): "
             f"{f['per_second']:.0f} scores/s ({f['ratio']:.3f}× baseline), "
             f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, {f['requests']} requests, "
-            f"{f['errors']} errors; CPU per request: server {f['server_cpu_ms']} ms{extra}"
+            f"{f['errors']} errors; CPU per request: server {f['server_cpu_ms']} ms "
+            f"({f['cpu_ratio']}× the library's){extra}"
         )
     if "batch" in figures:
         b = figures["batch"]

@@ -39,21 +39,23 @@ _SCORE_PATH: Final = re.compile(r"/v1/rubrics/([^/]+)/score")
 
 
 class Headers:
-    """The few request headers the score route reads, found in one pass."""
+    """The few request headers the score route reads, found in one pass (the first of
+    each, as Starlette's ``headers.get`` gives it)."""
 
     __slots__ = ("accept_language", "authorization", "content_length")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self.authorization = ""
-        self.accept_language = ""
-        self.content_length: str | None = None
+        authorization = accept_language = content_length = None
         for name, value in raw:
             if name == b"authorization":
-                self.authorization = value.decode("latin-1")
+                authorization = authorization or value
             elif name == b"accept-language":
-                self.accept_language = value.decode("latin-1")
+                accept_language = accept_language or value
             elif name == b"content-length":
-                self.content_length = value.decode("latin-1")
+                content_length = content_length or value
+        self.authorization = authorization.decode("latin-1") if authorization else ""
+        self.accept_language = accept_language.decode("latin-1") if accept_language else ""
+        self.content_length = content_length.decode("latin-1") if content_length else None
 
 
 async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
