@@ -10,14 +10,15 @@ Chinese or English by ``Accept-Language``.
 # some of which name types local to create_app
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import json
 import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,11 @@ from perfscore import __version__
 from perfscore.errors import Issue, PerfscoreError
 from perfscore.i18n import msg, use_lang
 
+from .encoding import dumps
+from .front import SCORE_ROUTE, Front, Headers, Receive, Scope, Send, query_value, read_body
 from .problems import Problem, issue_dict, problem_response
 from .settings import ServiceSettings
-from .store import Conflict, Store, StoredRubric, json_default
+from .store import Conflict, Store, StoredRubric
 
 __all__ = ["create_app"]
 
@@ -56,6 +59,9 @@ _BATCH_FORMATS: Final = {
     "text/csv": "csv",
 }
 _RECORD_CHUNK: Final = 500
+#: A score request whose body is at most this long is scored in the event loop (when
+#: its rubric is at hand): it takes well under a millisecond, less than a thread hop.
+INLINE_BYTES: Final = 64 * 1024
 #: How long a worker keeps a key's tenant, or the version in force, before asking the
 #: database again.
 KEY_SECONDS: Final = 1.0
@@ -63,7 +69,13 @@ KEY_SECONDS: Final = 1.0
 
 def _lang(request: Request) -> str:
     """The first language of ``Accept-Language`` that perfscore writes; else Chinese."""
-    header = request.headers.get("accept-language", "")
+    return _lang_of(request.headers.get("accept-language", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _lang_of(header: str) -> str:
+    """The first language of an ``Accept-Language`` header that perfscore writes; else
+    Chinese."""
     ranked = []
     for i, part in enumerate(header.split(",")):
         piece = part.strip()
@@ -133,6 +145,14 @@ class _LRU:
         with self._lock:
             return key in self._items
 
+    def peek(self, key: Any) -> Any:
+        """The value kept for ``key``, or None (without making it)."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
     def get_or_make(self, key: Any, make: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:
@@ -147,28 +167,30 @@ class _LRU:
 
 
 class RecordWriter:
-    """Score records written in groups: requests that arrive together share one commit,
-    and each is answered only after its commit returned (an acknowledged record is on
-    disk)."""
+    """Score records written in groups (group commit): one thread commits whatever is
+    waiting, in one transaction, as soon as it is there; what arrives during that commit
+    goes into the next one. A request is answered only after its commit returned (an
+    acknowledged record is in the database), and no request waits for company: under
+    load the groups grow by themselves."""
 
-    def __init__(self, store: Store, *, wait: float = 0.002, most: int = 512) -> None:
+    def __init__(self, store: Store, *, most: int = 512) -> None:
         self.store = store
-        self.wait = wait
         self.most = most
-        self._pending: list[tuple[str, dict[str, Any], Future[str]]] = []
+        self._pending: list[tuple[str, dict[str, Any], asyncio.Future[str]]] = []
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="perfscore-records", daemon=True)
         self._thread.start()
 
-    def submit(self, tenant: str, item: dict[str, Any]) -> Future[str]:
-        future: Future[str] = Future()
+    async def write(self, tenant: str, item: dict[str, Any]) -> str:
+        """Store one record; its id, once its transaction committed."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the record writer is closed")
             self._pending.append((tenant, item, future))
             self._cond.notify()
-        return future
+        return await future
 
     def _run(self) -> None:
         while True:
@@ -177,27 +199,44 @@ class RecordWriter:
                     self._cond.wait()
                 if not self._pending and self._closed:
                     return
-            time.sleep(self.wait)  # let the requests arriving now join this commit
-            with self._cond:
                 batch, self._pending = self._pending[: self.most], self._pending[self.most :]
-            by_tenant: dict[str, list[tuple[dict[str, Any], Future[str]]]] = {}
+            by_tenant: dict[str, list[tuple[dict[str, Any], asyncio.Future[str]]]] = {}
             for tenant, item, future in batch:
                 by_tenant.setdefault(tenant, []).append((item, future))
+            done: list[tuple[asyncio.Future[str], str | None, BaseException | None]] = []
             for tenant, entries in by_tenant.items():
                 try:
                     ids = self.store.put_records(tenant, [item for item, _ in entries])
                 except Exception as error:
-                    for _, future in entries:
-                        future.set_exception(error)
+                    done.extend((future, None, error) for _, future in entries)
                 else:
-                    for (_, future), record_id in zip(entries, ids, strict=True):
-                        future.set_result(record_id)
+                    done.extend(
+                        (future, record_id, None)
+                        for (_, future), record_id in zip(entries, ids, strict=True)
+                    )
+            by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+            for entry in done:
+                by_loop.setdefault(entry[0].get_loop(), []).append(entry)
+            for loop, answers in by_loop.items():  # one wake-up per event loop
+                with contextlib.suppress(RuntimeError):  # a loop closed meanwhile
+                    loop.call_soon_threadsafe(_answer, answers)
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
             self._cond.notify()
         self._thread.join(timeout=10)
+
+
+def _answer(answers: list[tuple[asyncio.Future[str], str | None, BaseException | None]]) -> None:
+    for future, record_id, error in answers:
+        if future.done():  # the request went away meanwhile
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert record_id is not None
+            future.set_result(record_id)
 
 
 class Service:
@@ -216,6 +255,14 @@ class Service:
     def close(self) -> None:
         self.writer.close()
         self.store.close()
+
+    def tenant_kept(self, key: str) -> str | None:
+        """The tenant of a live key as this worker knows it (for at most
+        :data:`KEY_SECONDS`), without asking the database; None when it does not know."""
+        kept = self._keys.get(key)
+        if kept is not None and kept[1] > time.monotonic():
+            return kept[0]
+        return None
 
     def tenant_for(self, key: str) -> str | None:
         """The tenant of a live key. Answers are kept for :data:`KEY_SECONDS`, so a key
@@ -262,6 +309,18 @@ class Service:
             resolver=MappingResolver(documents),
             shipped=self.settings.allow_shipped,
         )
+
+    def in_force_kept(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric | None:
+        """The version in force as this worker knows it (for at most :data:`KEY_SECONDS`),
+        without asking the database; None when it does not know."""
+        kept = self._in_force.get((tenant, rubric_id, on))
+        if kept is not None and kept[1] > time.monotonic():
+            return kept[0]
+        return None
+
+    def compiled_kept(self, stored: StoredRubric) -> Any:
+        """The compiled rubric of ``stored`` if this worker has it; else None."""
+        return self.compiled.peek(stored.content_hash)
 
     def stored_in_force(self, tenant: str, rubric_id: str, on: dt.date) -> StoredRubric:
         """The version of ``rubric_id`` in force on ``on``: the tenant's newest version in
@@ -399,6 +458,19 @@ def _json_response(data: Any, status: int = 200) -> Response:
     )
 
 
+class _App(FastAPI):
+    """The FastAPI application behind its :class:`~.front.Front`: a request meets the
+    front first, which answers score requests itself and hands the rest to FastAPI."""
+
+    front: Front
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The ASGI application. One :class:`Service` (store, caches) per application."""
     settings = settings or ServiceSettings.from_env()
@@ -412,7 +484,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             state.pop("service").close()
 
-    app = FastAPI(
+    app = _App(
         title="perfscore",
         version=__version__,
         summary="Score public-finance performance evaluations (部门整体支出绩效评价).",
@@ -432,20 +504,26 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         except TimeoutError:
             raise Problem(503, "timeout", seconds=settings.request_seconds) from None
 
-    async def tenant(request: Request) -> str:
-        header = request.headers.get("authorization", "")
+    async def authenticate(header: str) -> str:
+        """The tenant of ``Authorization: Bearer KEY`` (401 without a live key), within
+        the key's rate (429 past it)."""
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
         key = key.strip()
         svc = service()
-        found = await anyio.to_thread.run_sync(svc.tenant_for, key)
+        found = svc.tenant_kept(key)
+        if found is None:
+            found = await anyio.to_thread.run_sync(svc.tenant_for, key)
         if found is None:
             raise Problem(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
         wait = svc.limiter.take(key)
         if wait:
             raise Problem(429, "rate-limited", headers={"Retry-After": str(max(1, round(wait)))})
         return found
+
+    async def tenant(request: Request) -> str:
+        return await authenticate(request.headers.get("authorization", ""))
 
     Tenant = Annotated[str, Depends(tenant)]
 
@@ -461,19 +539,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             _lang(request),
             request.url.path,
         )
-
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        start = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.observe(
-            getattr(route, "path", "unmatched"),
-            request.method,
-            response.status_code,
-            time.perf_counter() - start,
-        )
-        return response
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:
@@ -576,55 +641,93 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
         return _json_response(await run(make))
 
-    def _score_one(svc: Service, stored: StoredRubric, inputs: Any, lang: str) -> dict[str, Any]:
-        if not isinstance(inputs, dict):
-            raise Problem(422, "inputs-not-object")
-        _, compiled = svc.compile(stored)
-        with use_lang(lang):
-            try:
-                result = compiled.score(inputs, source="<request>")
-            except PerfscoreError as error:
-                raise Problem(422, "invalid-inputs", issues=error.issues) from None
-        data: dict[str, Any] = result.to_dict()
-        return data
-
     def _record(
-        stored: StoredRubric, inputs: Any, result: dict[str, Any], kind: str
+        stored: StoredRubric, inputs: Any, result: bytes, inputs_hash: str, kind: str
     ) -> dict[str, Any]:
         return {
             "kind": kind,
             "rubric_id": stored.rubric_id,
             "rubric_version": stored.version,
             "rubric_hash": stored.content_hash,
-            "inputs_hash": result.get("inputs_hash", ""),
+            "inputs_hash": inputs_hash,
             "perfscore_version": __version__,
-            "inputs": _dumps(inputs),
-            "result": _dumps(result),
+            "inputs": dumps(inputs),
+            "result": result,
         }
 
-    @app.post("/v1/rubrics/{rubric_id}/score", tags=["scoring"])
+    async def score_answer(
+        tenant: str, rubric_id: str, on: str | None, raw: bytes, lang: str
+    ) -> bytes:
+        """The answer to a score request: the result's JSON with ``record_id``, once the
+        record is committed. Scoring runs in the event loop when the worker has the
+        version in force and its compiled rubric at hand and the body is small (it then
+        takes well under a millisecond); else in a worker thread, under the time limit."""
+        svc = service()
+        day = _date(on)
+        inputs = _json_body(raw)
+        stored = svc.in_force_kept(tenant, rubric_id, day)
+        if stored is None:
+            stored = await run(lambda: svc.stored_in_force(tenant, rubric_id, day))
+        if not isinstance(inputs, dict):
+            raise Problem(422, "inputs-not-object")
+
+        def work(compiled: Any) -> dict[str, Any]:
+            with use_lang(lang):
+                try:
+                    result = compiled.score(inputs, source="<request>")
+                except PerfscoreError as error:
+                    raise Problem(422, "invalid-inputs", issues=error.issues) from None
+                data = dumps(result.to_dict())
+            return _record(stored, inputs, data, result.inputs_hash, "score")
+
+        compiled = svc.compiled_kept(stored)
+        if compiled is not None and len(raw) <= INLINE_BYTES:
+            item = work(compiled[1])
+        else:
+            item = await run(lambda: work(svc.compile(stored)[1]))
+        record_id = await svc.writer.write(tenant, item)
+        return _with_record_id(item["result"], record_id)
+
+    async def score_route(scope: Scope, receive: Receive, send: Send, rubric_id: str) -> int:
+        """``POST /v1/rubrics/{rubric_id}/score`` from plain ASGI messages (see
+        :mod:`.front`); the status it answered with."""
+        headers = Headers(scope["headers"])
+        lang = _lang_of(headers.accept_language)
+        try:
+            tenant = await authenticate(headers.authorization)
+            raw = await read_body(receive, settings.max_body_bytes, headers.content_length)
+            body = await score_answer(tenant, rubric_id, query_value(scope, "on"), raw, lang)
+        except Problem as problem:
+            response = problem_response(problem, lang, scope["path"])
+            await response(scope, receive, send)
+            return problem.status
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode("ascii")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return 200
+
+    app.front = Front(app.framework, metrics=metrics, score=score_route)
+
+    @app.post(SCORE_ROUTE, tags=["scoring"])
     async def score(
         rubric_id: str, request: Request, tenant: Tenant, on: Annotated[str | None, Query()] = None
     ) -> Response:
         """Score one department (the body: its inputs as a JSON object) under the version
-        in force on ``on`` (default today); the result is recorded."""
-        svc = service()
-        day = _date(on)
+        in force on ``on`` (default today); the result is recorded. The answer is the JSON
+        of ``perfscore score -f json`` plus ``record_id``."""
+        # served by the application's front (score_route); this route declares it in
+        # the OpenAPI document and answers when the application is mounted without it
         raw = await _body(request, settings.max_body_bytes)
-        try:
-            inputs = json.loads(raw)
-        except ValueError:
-            raise Problem(400, "bad-json") from None
-        lang = _lang(request)
-
-        def work() -> dict[str, Any]:
-            stored = svc.stored_in_force(tenant, rubric_id, day)
-            result = _score_one(svc, stored, inputs, lang)
-            return _record(stored, inputs, result, "score")
-
-        item = await run(work)
-        record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
-        return _with_record_id(item["result"], record_id)
+        body = await score_answer(tenant, rubric_id, on, raw, _lang(request))
+        return Response(body, media_type="application/json")
 
     @app.post("/v1/rubrics/{rubric_id}/review", tags=["scoring"])
     async def review(
@@ -641,10 +744,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         svc = service()
         day = _date(on)
         raw = await _body(request, settings.max_body_bytes)
-        try:
-            inputs = json.loads(raw)
-        except ValueError:
-            raise Problem(400, "bad-json") from None
+        inputs = _json_body(raw)
         if not isinstance(inputs, dict):
             raise Problem(422, "inputs-not-object")
         try:
@@ -663,14 +763,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                     reviewed = compiled.review(inputs, tolerance=allowed, source="<request>")
                 except PerfscoreError as error:
                     raise Problem(422, "invalid-inputs", issues=error.issues) from None
-                data: dict[str, Any] = reviewed.to_dict()
-            item = _record(stored, inputs, data, "review")
-            item["inputs_hash"] = reviewed.result.inputs_hash
-            return item
+                data = dumps(reviewed.to_dict())
+            return _record(stored, inputs, data, reviewed.result.inputs_hash, "review")
 
         item = await run(work)
-        record_id = await asyncio.wrap_future(svc.writer.submit(tenant, item))
-        return _with_record_id(item["result"], record_id)
+        record_id = await svc.writer.write(tenant, item)
+        return Response(_with_record_id(item["result"], record_id), media_type="application/json")
 
     @app.post("/v1/rubrics/{rubric_id}/score-batch", tags=["scoring"])
     async def score_batch(
@@ -713,9 +811,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                     pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
                     for outcome in batch.score_many(compiled, path):
                         if isinstance(outcome, batch.ScoredDepartment):
-                            result = outcome.result.to_dict()
+                            result = dumps(outcome.result.to_dict())
                             line = {"row": outcome.row, "id": outcome.id, "status": "scored"}
-                            item = _record(stored, dict(outcome.result.values), result, "score")
+                            item = _record(
+                                stored,
+                                dict(outcome.result.values),
+                                result,
+                                outcome.result.inputs_hash,
+                                "score",
+                            )
                             pending.append((line, item))
                             if len(pending) >= _RECORD_CHUNK:
                                 yield from _flush(svc, tenant, pending)
@@ -803,14 +907,22 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return app
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_default)
+def _json_body(raw: bytes) -> Any:
+    """A request body as JSON data: strict JSON (no ``NaN`` or ``Infinity``), else 400."""
+    try:
+        return json.loads(raw, parse_constant=_not_json)
+    except ValueError:
+        raise Problem(400, "bad-json") from None
 
 
-def _with_record_id(result: str, record_id: str) -> Response:
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _with_record_id(result: bytes, record_id: str) -> bytes:
     """The answer: the result's JSON text (an object) with ``record_id`` added last."""
-    body = result[:-1] + ("," if len(result) > 2 else "") + f'"record_id":{json.dumps(record_id)}}}'
-    return Response(body, media_type="application/json")
+    tail = b'"record_id":' + dumps(record_id) + b"}"
+    return result[:-1] + (b"," if len(result) > 2 else b"") + tail
 
 
 def _flush(
@@ -822,7 +934,7 @@ def _flush(
     ids = svc.store.put_records(tenant, [item for _, item in pending])
     for (line, item), record_id in zip(pending, ids, strict=True):
         head = json.dumps({**line, "record_id": record_id}, ensure_ascii=False)
-        yield (head[:-1] + ', "result": ' + item["result"] + "}\n").encode()
+        yield head[:-1].encode() + b', "result": ' + item["result"] + b"}\n"
     pending.clear()
 
 

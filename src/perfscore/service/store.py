@@ -8,13 +8,15 @@ finish leaves nothing. The schema is created and upgraded by Alembic migrations
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -227,6 +229,56 @@ def migrate(engine: Engine) -> None:
 _MIGRATE_LOCK: Final = threading.Lock()
 
 
+class _WriterLock:
+    """One writer at a time on an SQLite file, across the service's worker processes.
+
+    SQLite lets one transaction write at a time; a writer that finds the database busy
+    sleeps in steps of 1, 2, 5, 10… ms before it tries again, so two workers committing
+    records all the time would mostly wait. Taking an advisory lock on a file beside
+    the database (``FILE-writer.lock``, ``flock``) first hands the database from one
+    writer to the next as soon as it is free. Elsewhere (PostgreSQL, an in-memory
+    database, a system without ``flock``) it does nothing."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._flock: Any = None
+        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        self._flock = fcntl
+        self._path = f"{database}-writer.lock"
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._flock is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._flock.flock(self._fd, self._flock.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._fd is not None:
+                self._flock.flock(self._fd, self._flock.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
 class Store:
     """The service's data, one tenant at a time: every read and write names its tenant,
     so one tenant's rows are never another's answer."""
@@ -234,14 +286,33 @@ class Store:
     def __init__(self, url: str, *, migrate_schema: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._writer = _WriterLock(self.engine)
+        dialect = self.engine.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        names = [c.name for c in records.c]
+        self._insert_record = (
+            f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+        )
+        # a time as this database's driver takes it (SQLite: text, as SQLAlchemy writes it)
+        bind = records.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self._created_at: Callable[[dt.datetime], Any] = bind or (lambda value: value)
+        self._records_connection: Any = None
         if migrate_schema:
             migrate(self.engine)
 
     def close(self) -> None:
+        with self._writer:
+            if self._records_connection is not None:
+                self._records_connection.close()
+                self._records_connection = None
         self.engine.dispose()
+        self._writer.close()
 
-    def _tx(self) -> Any:
-        return self.engine.begin()
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        """A write transaction (committed on leaving the block, undone on an error)."""
+        with self._writer, self.engine.begin() as c:
+            yield c
 
     # -- tenants and keys --------------------------------------------------------------
 
@@ -350,31 +421,50 @@ class Store:
 
     def put_records(self, tenant_id: str, items: Sequence[dict[str, Any]]) -> list[str]:
         """Store score records in one transaction; their new ids, in order. An item's
-        ``inputs`` and ``result`` are JSON data, or JSON text."""
-        now = _now()
-        rows = []
-        ids = []
-        for item in items:
-            record_id = str(uuid.uuid4())
-            ids.append(record_id)
-            rows.append(
-                {
-                    "record_id": record_id,
-                    "tenant_id": tenant_id,
-                    "kind": item["kind"],
-                    "rubric_id": item["rubric_id"],
-                    "rubric_version": item["rubric_version"],
-                    "rubric_hash": item["rubric_hash"],
-                    "inputs_hash": item["inputs_hash"],
-                    "perfscore_version": item["perfscore_version"],
-                    "inputs": _text(item["inputs"]),
-                    "result": _text(item["result"]),
-                    "created_at": now,
-                }
+        ``inputs`` and ``result`` are JSON data, or JSON text.
+
+        Records are the service's one frequent write, so they go through a connection
+        kept for them and one prepared ``INSERT`` run for every row (``executemany``),
+        without building a statement each time."""
+        now = self._created_at(_now())
+        ids = [str(uuid.uuid4()) for _ in items]
+        rows = [
+            (
+                record_id,
+                tenant_id,
+                item["kind"],
+                item["rubric_id"],
+                item["rubric_version"],
+                item["rubric_hash"],
+                item["inputs_hash"],
+                item["perfscore_version"],
+                _text(item["inputs"]),
+                _text(item["result"]),
+                now,
             )
-        if rows:
-            with self._tx() as c:
-                c.execute(records.insert(), rows)
+            for record_id, item in zip(ids, items, strict=True)
+        ]
+        if not rows:
+            return ids
+        with self._writer:
+            connection = self._records_connection
+            if connection is None:
+                connection = self._records_connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.executemany(self._insert_record, rows)
+                finally:
+                    cursor.close()
+                connection.commit()
+            except BaseException:
+                # a connection that failed is not used again (a server that went away)
+                self._records_connection = None
+                with contextlib.suppress(Exception):
+                    connection.rollback()
+                with contextlib.suppress(Exception):
+                    connection.invalidate()
+                raise
         return ids
 
     def record(self, tenant_id: str, record_id: str) -> Record | None:
@@ -420,7 +510,9 @@ class Store:
 
 def _text(value: Any) -> str:
     """JSON text of a record's inputs or result: given as text already (written once for
-    the answer and the record), or as data."""
+    the answer and the record; as ``str`` or UTF-8 ``bytes``), or as data."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
     return value if isinstance(value, str) else canonical_json(value)
 
 
