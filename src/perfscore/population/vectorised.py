@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perfscore._inputs import _PLAIN_NUMBER, is_missing, number_problem
+from perfscore._inputs import _PLAIN_NUMBER, is_missing, number_problem, validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.errors import PerfscoreError
 from perfscore.formula import (
@@ -118,6 +118,12 @@ class Columns:
     #: rows where an optional input without a default is missing (not applicable): the
     #: value there is a placeholder, never read
     missing: dict[str, Array] = field(default_factory=dict)
+    #: per input, the rows its value marked ``invalid`` (a value refused, or left to the
+    #: row engine to read)
+    flagged: dict[str, Array] = field(default_factory=dict)
+    #: rows marked ``invalid`` for a reason no single input's value gives (an unknown
+    #: column, an input the vectorised path does not read): the row engine scores them
+    unchecked: Array = None
 
 
 def _places(value: Decimal) -> int:
@@ -130,12 +136,39 @@ def columns_from_records(records: Sequence[Mapping[str, Any]], compiled: Compile
     n = len(records)
     cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=records)
     declared = set(compiled.rubric.inputs)
+    unknown = np.zeros(n, dtype=bool)
     for i, record in enumerate(records):
         if not declared.issuperset(record):
-            cols.invalid[i] = True
+            unknown[i] = True
+    flagged = _Flags(cols, unknown)
     for rule in compiled._inputs:
+        flagged.start()
         _column_from_values(cols, rule, [r.get(rule.id) for r in records])
+        flagged.stop(rule.id, rule.spec)
     return cols
+
+
+class _Flags:
+    """Keeps, input by input, the rows each input's value marks ``invalid``: ``start``
+    gives the columns a fresh ``invalid`` to mark, ``stop`` files it under the input and
+    merges it into the rows marked so far."""
+
+    def __init__(self, cols: Columns, unchecked: Array) -> None:
+        self.cols, self.merged = cols, cols.invalid | unchecked
+        cols.unchecked = unchecked
+
+    def start(self) -> None:
+        self.cols.invalid = np.zeros(self.cols.rows, dtype=bool)
+
+    def stop(self, name: str, spec: InputSpec) -> None:
+        cols = self.cols
+        marked = cols.invalid
+        if marked.any():
+            if spec.kind in ("text", "table"):
+                cols.unchecked = cols.unchecked | marked
+            cols.flagged[name] = marked
+            self.merged |= marked
+        cols.invalid = self.merged
 
 
 def _can_miss(spec: InputSpec) -> bool:
@@ -318,6 +351,21 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
             if value is not None:
                 record[name] = value
         return record
+
+    def values(self, name: str, rows: Array) -> list[Any]:
+        """Column ``name``'s values in ``rows`` as records hold them (None: absent)."""
+        column = self.columns.get(name)
+        if column is None:
+            return [None] * len(rows)
+        if _is_arrow(column):
+            import pyarrow as pa
+
+            return list(column.take(pa.array(rows)).to_pylist())
+        return [_py(x) for x in column[rows]]
+
+    def present(self, name: str, rows: Array) -> list[bool]:
+        """Whether the records of ``rows`` hold a value for ``name`` at all."""
+        return [value is not None for value in self.values(name, rows)]
 
     def many(self, rows: Sequence[int]) -> list[dict[str, Any]]:
         """The records of ``rows``, as ``self[i]`` builds them, with one take per column."""
@@ -532,6 +580,35 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
     return table[np.asarray(inverse, dtype=np.int64).reshape(-1)]
 
 
+def _read_column(cols: Columns, rule: InputRule, column: Any) -> None:
+    """One input's column into ``cols``, with numpy where its type allows."""
+    name, spec, n = rule.id, rule.spec, cols.rows
+    if column is None:
+        _column_from_values(cols, rule, [None] * n)
+        return
+    if spec.kind == "boolean":
+        if not _is_arrow(column) and column.dtype == np.bool_:
+            cols.bools[name] = column
+            return
+        if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
+            cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+            return
+    elif spec.kind == "choice":
+        codes = _choice_codes(column, spec.options or ())
+        if codes is not None:
+            gaps = codes == -2
+            if _can_miss(spec) and gaps.any():
+                cols.missing[name] = gaps
+                cols.invalid |= codes == -1
+            else:
+                cols.invalid |= codes < 0
+            cols.codes[name] = np.maximum(codes, 0)
+            return
+    elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
+        return
+    _column_from_values(cols, rule, _py_values(column))
+
+
 def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> Columns:
     """Turn a population given as columns into :class:`Columns`, with numpy operations.
 
@@ -555,36 +632,16 @@ def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> 
     n = lengths.pop() if lengths else 0
     cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=ArrayRecords(columns, n))
     inputs = compiled.rubric.inputs
+    unknown = np.zeros(n, dtype=bool)
     for name, column in columns.items():
         if name not in inputs:  # an unknown input, where given: the row engine reports it
-            cols.invalid |= ~_null_mask(column)
+            unknown |= ~_null_mask(column)
+    flagged = _Flags(cols, unknown)
     rules = {rule.id: rule for rule in compiled._inputs}
     for name, spec in inputs.items():
-        column = columns.get(name)
-        if column is None:
-            _column_from_values(cols, rules[name], [None] * n)
-            continue
-        if spec.kind == "boolean":
-            if not _is_arrow(column) and column.dtype == np.bool_:
-                cols.bools[name] = column
-                continue
-            if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
-                cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
-                continue
-        elif spec.kind == "choice":
-            codes = _choice_codes(column, spec.options or ())
-            if codes is not None:
-                gaps = codes == -2
-                if _can_miss(spec) and gaps.any():
-                    cols.missing[name] = gaps
-                    cols.invalid |= codes == -1
-                else:
-                    cols.invalid |= codes < 0
-                cols.codes[name] = np.maximum(codes, 0)
-                continue
-        elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
-            continue
-        _column_from_values(cols, rules[name], _py_values(column))
+        flagged.start()
+        _read_column(cols, rules[name], columns.get(name))
+        flagged.stop(name, spec)
     return cols
 
 
@@ -1648,6 +1705,50 @@ class VectorisedScorer:
                     points * units, int(weight.scaleb(rule.places)), rule.mode, nonneg=True
                 )
 
+    def _refuse(
+        self, cols: Columns, redo: Array, exact: dict[int, ScoreResult | PerfscoreError]
+    ) -> None:
+        """The rows whose inputs the row engine refuses, found and reported in bulk: a row
+        marked ``invalid`` only by its inputs' values is checked on those inputs alone,
+        with the engine's own :func:`~perfscore._inputs.validate_inputs` (once for each
+        distinct set of values); where that raises, the engine raises the same error
+        for the whole row (every other input of the row was read and found valid), and
+        the row is taken off ``redo``. One error object serves every row that has it."""
+        rows = redo & cols.invalid
+        if cols.unchecked is not None:
+            rows &= ~cols.unchecked
+        index = np.flatnonzero(rows)
+        if not len(index):
+            return
+        names = [name for name, marked in cols.flagged.items() if marked[index].any()]
+        marks = np.stack([cols.flagged[name][index] for name in names], axis=1)
+        records = cols.records
+        declared = self.compiled.input_specs
+        if isinstance(records, ArrayRecords):
+            values = {name: records.values(name, index) for name in names}
+            present = {name: records.present(name, index) for name in names}
+        else:
+            picked = [records[i] for i in index.tolist()]
+            values = {name: [r.get(name) for r in picked] for name in names}
+            present = {name: [name in r for r in picked] for name in names}
+            known = [declared.keys() >= r.keys() for r in picked]
+        rules = {rule.id: rule for rule in self.compiled._inputs}
+        found: dict[tuple[Any, ...], PerfscoreError | None] = {}
+        for k, (i, row) in enumerate(zip(index.tolist(), marks.tolist(), strict=True)):
+            if not isinstance(records, ArrayRecords) and not known[k]:
+                continue  # an unknown key: the row engine reports it
+            which = [names[j] for j, marked in enumerate(row) if marked]
+            key = tuple((name, present[name][k], _value_key(values[name][k])) for name in which)
+            if key not in found:
+                found[key] = _validate(
+                    [rules[name] for name in which],
+                    {name: values[name][k] for name in which if present[name][k]},
+                )
+            error = found[key]
+            if error is not None:
+                exact[i] = error
+                redo[i] = False
+
     def score(self, cols: Columns) -> VectorResult:
         compiled, n = self.compiled, cols.rows
         state = _State(n, np.zeros(n, dtype=bool), np.array(cols.invalid, dtype=bool))
@@ -1756,8 +1857,11 @@ class VectorisedScorer:
                 state.restore(saved, na)
                 hit = hit & ~na  # a cap reading a value not applicable does not apply
             grade_index = np.where(hit, limit, grade_index)
-        redo = np.flatnonzero(state.fail | state.uncertain).tolist()
         exact: dict[int, ScoreResult | PerfscoreError] = {}
+        redo_mask = state.fail | state.uncertain
+        if cols.flagged:
+            self._refuse(cols, redo_mask, exact)
+        redo = np.flatnonzero(redo_mask).tolist()
         records = cols.records
         many = records.many(redo) if isinstance(records, ArrayRecords) else None
         for k, i in enumerate(redo):
@@ -1769,6 +1873,21 @@ class VectorisedScorer:
         return VectorResult(
             total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
         )
+
+
+def _value_key(value: Any) -> tuple[str, str]:
+    """A raw value as a key: its type and its repr (``0.1`` the float and ``0.1`` the
+    text, or a Decimal's spelling, are told apart; every NaN is one key)."""
+    return (value.__class__.__name__, repr(value))
+
+
+def _validate(rules: Sequence[InputRule], inputs: Mapping[str, Any]) -> PerfscoreError | None:
+    """The error of the row engine's input check of ``inputs`` on ``rules``, or None."""
+    try:
+        validate_inputs(rules, inputs)
+    except PerfscoreError as error:
+        return error
+    return None
 
 
 def _any_of(na_of: Mapping[str, Array], names: Any) -> Array | None:
