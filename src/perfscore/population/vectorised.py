@@ -300,6 +300,10 @@ def _as_column(values: Any) -> Any:
     if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
         if isinstance(dtype, np.dtype):
             return values.to_numpy()
+        if getattr(dtype, "storage", None) == "pyarrow":  # Arrow-backed: its Arrow array
+            import pyarrow as pa
+
+            return _as_column(pa.array(values.array))
         # extension dtypes (nullable integers, strings, categories): their values as
         # objects, missing ones None
         return values.to_numpy(dtype=object, na_value=None)
@@ -361,11 +365,9 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
             import pyarrow as pa
 
             return list(column.take(pa.array(rows)).to_pylist())
-        return [_py(x) for x in column[rows]]
-
-    def present(self, name: str, rows: Array) -> list[bool]:
-        """Whether the records of ``rows`` hold a value for ``name`` at all."""
-        return [value is not None for value in self.values(name, rows)]
+        if column.dtype == object:
+            return [_py(x) for x in column[rows]]
+        return list(column[rows].tolist())
 
     def many(self, rows: Sequence[int]) -> list[dict[str, Any]]:
         """The records of ``rows``, as ``self[i]`` builds them, with one take per column."""
@@ -423,6 +425,8 @@ def _exact_ints(column: Any) -> tuple[Array, Array, int, Array | None] | None:
             if not fits.all():
                 return None
             return np.where(null, 0, low), null, kind.scale, None
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return _arrow_text_units(column)
         return None
     if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
         return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0, None
@@ -464,6 +468,29 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
     return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
 
 
+def _arrow_text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
+    """:func:`_text_units` of an Arrow string column, with Arrow's compute functions:
+    text blank once ASCII whitespace is trimmed is a gap (other blanks, such as an
+    ideographic space, are the row engine's to read); None where Arrow cannot convert."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.ascii_trim_whitespace(column)
+    gap = np.asarray(pc.equal(text, "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+    plain_arrow = pc.and_(
+        pc.match_substring_regex(text, f"^(?:{_PLAIN_NUMBER.pattern})$"),
+        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+    ).fill_null(False)
+    plain = np.asarray(plain_arrow.to_numpy(zero_copy_only=False), dtype=bool)
+    try:
+        floats = pc.cast(pc.if_else(plain_arrow, text, pa.scalar(None, text.type)), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = np.asarray(floats.fill_null(float("nan")).to_numpy(zero_copy_only=False))
+    units, null, places, unread = _float_units(values)
+    return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
+
+
 #: A float whose shortest decimal has more places is read by the row engine.
 _FLOAT_PLACES = 6
 #: Below this many units, one decimal of a given number of places rounds to a float64:
@@ -476,29 +503,44 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
     its shortest repr writes (``0.1`` is 0.1, ``2.675`` is 2.675), as the row engine reads
     it (``Decimal(repr(x))``); NaN is missing.
 
-    With numpy only: for each row, the fewest places ``p`` (up to 6) such that ``u =
-    rint(x * 10**p)`` divided by ``10**p`` (one correct rounding) gives ``x`` back, with
-    ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p`` places that rounds
-    to ``x`` (floats are closer than ``10**-p`` apart there), so it is the shortest repr's
-    value. NaN is null (missing); rows with no such ``p`` (infinities among them) are
-    marked ``unread``: the row engine reads them."""
+    With numpy only: the column's places ``p`` (up to 6) are the fewest for which every
+    row's ``u = rint(x * 10**p)``, divided by ``10**p`` (one correct rounding), gives
+    ``x`` back, with ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p``
+    places that rounds to ``x`` (floats are closer than ``10**-p`` apart there), so it is
+    the shortest repr's value. A row exact on a grid is exact on every finer one (while
+    its units stay below ``2**52``), so the grids are tried from two places down while
+    every row holds, and up, on the rows that do not hold yet, otherwise. NaN is null
+    (missing); rows exact on no grid (infinities among them) are marked ``unread``: the
+    row engine reads them."""
     values = np.asarray(column, dtype=np.float64)
     finite = np.isfinite(values)
-    safe = np.where(finite, values, 0.0)
-    need = np.full(len(values), -1, dtype=np.int64)
+    safe = values if finite.all() else np.where(finite, values, 0.0)
+
+    def on_grid(x: Array, p: int) -> tuple[Array, Array]:
+        scale = float(10**p)
+        units = np.rint(x * scale)
+        return units, (units / scale == x) & (np.abs(units) < _FLOAT_UNIQUE)
+
     with np.errstate(over="ignore", invalid="ignore"):
-        for p in range(_FLOAT_PLACES + 1):
-            scale = float(10**p)
-            units = np.rint(safe * scale)
-            ok = (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE) & (need < 0)
-            need[ok] = p
-    places = int(need.max()) if (need >= 0).any() else 0
-    scale = float(10**places)
-    with np.errstate(over="ignore", invalid="ignore"):
-        units = np.rint(safe * scale)
-        # The check again on the grid of the column's places: a row exact on a coarser
-        # grid is on this one too unless its units grow past uniqueness.
-        ok = finite & (need >= 0) & (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE)
+        places = 2
+        units, ok = on_grid(safe, places)
+        if ok.all():
+            while places > 0:
+                coarser, fits = on_grid(safe, places - 1)
+                if not fits.all():
+                    break
+                places, units, ok = places - 1, coarser, fits
+        else:
+            rest = safe[~ok]
+            for p in range(places + 1, _FLOAT_PLACES + 1):
+                _, fits = on_grid(rest, p)
+                if fits.any():
+                    places, rest = p, rest[~fits]
+                if not len(rest):
+                    break
+            if places > 2:
+                units, ok = on_grid(safe, places)
+    ok &= finite
     null = np.isnan(values)
     return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
 
@@ -1660,6 +1702,8 @@ class VectorisedScorer:
         self.consts: dict[Decimal, _Num] = {}
         #: lookup tables of leaves, computed on first use (constants of the rubric only)
         self.tables: dict[tuple[str, int, Decimal], Any] = {}
+        #: :meth:`_plan_table` by pattern of not-applicable leaves, computed on first use
+        self.plans: dict[tuple[bool, ...], tuple[Array, Array, Array]] = {}
 
     def _move_weights(self, block: Array, leaf_na: Sequence[Array | None], state: _State) -> None:
         """Not-applicable leaves and their weights, as arrays: the rows of each pattern of
@@ -1680,30 +1724,70 @@ class VectorisedScorer:
             _mark(state.fail, None, np.logical_or.reduce(masks))
             return
         stack = np.stack(masks, axis=1)
-        if len(columns) < 63:  # each row's pattern as the bits of one integer
+        if len(columns) <= 16:  # each row's pattern as the bits of a small integer
             bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
-            codes, inverse = np.unique(bits.sum(axis=1), return_inverse=True)
+            code = bits.sum(axis=1)
+            seen = np.zeros(1 << len(columns), dtype=bool)
+            seen[code] = True
+            codes = np.flatnonzero(seen)
+            lookup = np.zeros(1 << len(columns), dtype=np.int64)
+            lookup[codes] = np.arange(len(codes))
+            inverse = lookup[code]
             patterns = (codes[:, None] >> np.arange(len(columns))) & 1 != 0
         else:
             patterns, inverse = np.unique(stack, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         count = len(compiled._leaves)
-        for p, pattern in enumerate(patterns):
-            if not pattern.any():
-                continue
-            rows = np.flatnonzero(inverse == p)
+        # Each leaf's change under each pattern, as tables indexed by pattern: a fixed
+        # score (full marks or 0), or its weight scaled from ``den`` to ``num`` units.
+        fixed = np.full((count, len(patterns)), -1, dtype=np.int64)
+        num = np.ones((count, len(patterns)), dtype=np.int64)
+        den = np.ones((count, len(patterns)), dtype=np.int64)
+        for p, pattern in enumerate(patterns.tolist()):
             full = [False] * count
-            for k, off in zip(columns, pattern.tolist(), strict=True):
+            for k, off in zip(columns, pattern, strict=True):
                 full[k] = off
-            plan = compiled._na_plan(tuple(full))
+            key = tuple(full)
+            table = self.plans.get(key)
+            if table is None:
+                table = self.plans[key] = self._plan_table(key, position)
+            fixed[:, p], num[:, p], den[:, p] = table
+        touched = (fixed >= 0) | (den != num)
+        # The rows of patterns that change anything; each changed leaf in one go over them.
+        rows = np.flatnonzero(touched.any(axis=0)[inverse])
+        which = inverse[rows]
+        leaves = np.flatnonzero(touched.any(axis=1))
+        if not len(rows) or not len(leaves):
+            return
+        at = np.ix_(leaves, rows)
+        points = block[at]
+        fix = fixed[leaves][:, which]
+        points = np.where(fix >= 0, fix, points)
+        # an unchanged weight is num == den == 1: the rounding gives the points back
+        points = _round_div(
+            points * num[leaves][:, which], den[leaves][:, which], rule.mode, nonneg=True
+        )
+        block[at] = points
+
+    def _plan_table(
+        self, pattern: tuple[bool, ...], position: Mapping[int, int]
+    ) -> tuple[Array, Array, Array]:
+        """The row engine's plan for a pattern of not-applicable leaves, as three
+        columns of units by leaf: the fixed score (-1: none), and the factor
+        ``num / den`` its weight is scaled by."""
+        count = len(pattern)
+        fixed = np.full(count, -1, dtype=np.int64)
+        num = np.ones(count, dtype=np.int64)
+        den = np.ones(count, dtype=np.int64)
+        if any(pattern):
+            places = self.rounding.score.places
+            plan = self.compiled._na_plan(pattern)
             for index, value in plan.fixed.items():
-                block[position[index], rows] = int(value.scaleb(rule.places))
+                fixed[position[index]] = int(value.scaleb(places))
             for k, _, eff, weight in plan.scaled:
-                points = block[k, rows]
-                units = int(eff.scaleb(rule.places))
-                block[k, rows] = _round_div(
-                    points * units, int(weight.scaleb(rule.places)), rule.mode, nonneg=True
-                )
+                num[k] = int(eff.scaleb(places))
+                den[k] = int(weight.scaleb(places))
+        return fixed, num, den
 
     def _refuse(
         self, cols: Columns, redo: Array, exact: dict[int, ScoreResult | PerfscoreError]
@@ -1720,29 +1804,35 @@ class VectorisedScorer:
         index = np.flatnonzero(rows)
         if not len(index):
             return
-        names = [name for name, marked in cols.flagged.items() if marked[index].any()]
-        marks = np.stack([cols.flagged[name][index] for name in names], axis=1)
         records = cols.records
-        declared = self.compiled.input_specs
-        if isinstance(records, ArrayRecords):
-            values = {name: records.values(name, index) for name in names}
-            present = {name: records.present(name, index) for name in names}
-        else:
-            picked = [records[i] for i in index.tolist()]
-            values = {name: [r.get(name) for r in picked] for name in names}
-            present = {name: [name in r for r in picked] for name in names}
-            known = [declared.keys() >= r.keys() for r in picked]
+        array_records = isinstance(records, ArrayRecords)
+        picked = [] if array_records else [records[i] for i in index.tolist()]
+        # Each row's flagged inputs, in the rubric's order: (id, present, raw value).
+        flagged: list[list[tuple[str, bool, Any]]] = [[] for _ in range(len(index))]
+        for name, marks in cols.flagged.items():
+            at = np.flatnonzero(marks[index])
+            if not len(at):
+                continue
+            if isinstance(records, ArrayRecords):
+                values = records.values(name, index[at])
+                present = [value is not None for value in values]
+            else:
+                values = [picked[j].get(name) for j in at.tolist()]
+                present = [name in picked[j] for j in at.tolist()]
+            for j, value, given in zip(at.tolist(), values, present, strict=True):
+                flagged[j].append((name, given, value))
+        declared = self.compiled.input_specs.keys()
         rules = {rule.id: rule for rule in self.compiled._inputs}
         found: dict[tuple[Any, ...], PerfscoreError | None] = {}
-        for k, (i, row) in enumerate(zip(index.tolist(), marks.tolist(), strict=True)):
-            if not isinstance(records, ArrayRecords) and not known[k]:
+        for k, i in enumerate(index.tolist()):
+            if not array_records and not declared >= picked[k].keys():
                 continue  # an unknown key: the row engine reports it
-            which = [names[j] for j, marked in enumerate(row) if marked]
-            key = tuple((name, present[name][k], _value_key(values[name][k])) for name in which)
+            which = flagged[k]
+            key = tuple((name, given, _value_key(value)) for name, given, value in which)
             if key not in found:
                 found[key] = _validate(
-                    [rules[name] for name in which],
-                    {name: values[name][k] for name in which if present[name][k]},
+                    [rules[name] for name, _, _ in which],
+                    {name: value for name, given, value in which if given},
                 )
             error = found[key]
             if error is not None:
@@ -1912,7 +2002,20 @@ def _grid_bound(edge: Decimal, *, include: bool, lower: bool) -> int:
     return math.ceil(edge) if lower else math.floor(edge)
 
 
+#: How many vectorised scorers :func:`compile_vectorised` keeps, by compiled rubric.
+SCORERS = 16
+_SCORERS: dict[int, tuple[CompiledRubric, VectorisedScorer]] = {}
+
+
 def compile_vectorised(compiled: CompiledRubric) -> VectorisedScorer:
     """The vectorised scorer of a compiled rubric. Raises :class:`Unsupported` for rubrics
-    it does not cover (row groups, scoring methods of your own)."""
-    return VectorisedScorer(compiled)
+    it does not cover (row groups, scoring methods of your own). The scorers of the last
+    :data:`SCORERS` rubrics are kept, with the formulas and tables they built."""
+    kept = _SCORERS.get(id(compiled))
+    if kept is not None and kept[0] is compiled:
+        return kept[1]
+    scorer = VectorisedScorer(compiled)
+    if len(_SCORERS) >= SCORERS:
+        del _SCORERS[next(iter(_SCORERS))]
+    _SCORERS[id(compiled)] = (compiled, scorer)
+    return scorer
