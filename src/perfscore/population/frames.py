@@ -62,21 +62,24 @@ def _name(node_id: str) -> str:
     return f"{node_id}_score" if node_id in _FIXED else node_id
 
 
-def _source_columns(frame: Any) -> tuple[dict[str, Any], list[str], int]:
-    """The input columns of a pandas DataFrame or a pyarrow Table, the ids and the rows."""
+def _source_columns(frame: Any) -> tuple[dict[str, Any], Any, int]:
+    """The input columns of a pandas DataFrame or a pyarrow Table, the ids (as text, a
+    pandas array) and the rows."""
+    import pandas
+
+    source: Any
     if type(frame).__module__.startswith("pyarrow"):
         names = list(frame.column_names)
         id_column = next((c for c in ID_COLUMNS if c in names), None)
         arrays = {name: frame.column(name) for name in names if name != id_column}
-        if id_column is not None:
-            ids = [str(v) for v in frame.column(id_column).to_pylist()]
-        else:
-            ids = [str(i) for i in range(frame.num_rows)]
-        return arrays, ids, frame.num_rows
-    id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
-    arrays = {str(name): frame[name] for name in frame.columns if name != id_column}
-    source = frame[id_column] if id_column is not None else frame.index
-    return arrays, [str(v) for v in source.tolist()], len(frame)
+        n = frame.num_rows
+        source = frame.column(id_column).to_pandas() if id_column else pandas.RangeIndex(n)
+    else:
+        id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
+        arrays = {str(name): frame[name] for name in frame.columns if name != id_column}
+        n = len(frame)
+        source = frame[id_column] if id_column is not None else frame.index
+    return arrays, pandas.Series(source, copy=False).astype(str).array, n
 
 
 def _decimal_array(units: Any, places: int, valid: Any) -> Any:
@@ -127,21 +130,29 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     names = list(result.grade_names)
     ids_of = [node.node.id for node in nodes]
     # The rows the row engine scored: filled in one by one from its results.
+    # An error object serves every row that has it (the vectorised path reports rows
+    # refused for the same values with one): its texts are written once.
+    texts: dict[int, tuple[str, str | None, str]] = {}
     for i, exact in result.exact_rows.items():
         if isinstance(exact, PerfscoreError):
             valid[i] = False
             grade_index[i] = -1
-            codes[i] = "; ".join(issue.code for issue in exact.issues)
-            found = [issue.hint for issue in exact.issues if issue.hint]
-            hints[i] = "; ".join(found) if found else None
-            errors[i] = "; ".join(issue.message for issue in exact.issues)
+            written = texts.get(id(exact))
+            if written is None:
+                found = [issue.hint for issue in exact.issues if issue.hint]
+                written = texts[id(exact)] = (
+                    "; ".join(issue.code for issue in exact.issues),
+                    "; ".join(found) if found else None,
+                    "; ".join(issue.message for issue in exact.issues),
+                )
+            codes[i], hints[i], errors[i] = written
             continue
         total_units[i] = int(exact.total.scaleb(total_places))
         grade_index[i] = names.index(exact.grade)
         for k, node_id in enumerate(ids_of):
             node_units[k][i] = int(exact[node_id].score.scaleb(places))
     out: dict[str, Any] = {
-        "id": pandas.Series(ids, dtype=object),
+        "id": ids,
         "status": pandas.Categorical.from_codes(np.where(valid, 0, 1), categories=["ok", "failed"]),
         "total": pandas.array(
             _decimal_array(total_units, total_places, valid),

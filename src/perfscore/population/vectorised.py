@@ -556,25 +556,35 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
     units, null, places, unread = exact
     scale = 10**places
     # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
-    # each comparison is one of two int64 numbers.
+    # each comparison is one of two int64 numbers. A value is in bounds when
+    # ``lowest <= units <= highest``: below 10**15 in magnitude, and inside the declared
+    # bounds, exactly (units < low * scale is units < ceil(low * scale)).
     limit = min(_MAGNITUDE * scale, _INT64_MAX)
-    bad = (units <= -limit) | (units >= limit)
-    if spec.kind in ("integer", "count") and places:
-        bad |= units % scale != 0
-    # The declared bounds, exactly: units < low * scale is units < ceil(low * scale).
+    lowest, highest = -limit + 1, limit - 1
     low, high = spec.lower_bound, spec.max
     if low is not None:
-        bad |= units < min(max(math.ceil(low * scale), -limit), limit)
+        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
     if high is not None:
-        bad |= units > max(min(math.floor(high * scale), limit), -limit)
+        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+    bad = np.zeros(len(units), dtype=bool)
+    if least < lowest or most > highest:
+        bad = (units < lowest) | (units > highest)
+    if spec.kind in ("integer", "count") and places:
+        bad |= units % scale != 0
     # A gap: not applicable for an optional input without a default, else the row
     # engine's (a default, or input.missing). Its placeholder 0 is never read.
     can_miss = _can_miss(spec)
-    bad = (bad & ~null) | (null if not can_miss else False)
+    bad &= ~null
+    if not can_miss:
+        bad |= null
     if unread is not None:
         bad |= unread
-    units = np.where(bad | null, 0, units)
-    if len(units) and int(np.abs(units).max()) >= SAFE_UNITS:
+    cleared = bad | null
+    if cleared.any():
+        units = np.where(cleared, 0, units)
+        least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+    if max(-least, most) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
     cols.invalid |= bad
     if can_miss and null.any():
