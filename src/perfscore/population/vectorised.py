@@ -19,8 +19,10 @@ A float is computed only when something needs it. Every decision taken from a fl
 rounding, a comparison, a floor) is checked against its edge: where the value may lie on
 either side (its error bound plus a small margin), the row is marked *uncertain*.
 Uncertain rows, and rows the fast form does not cover (a missing, invalid or implausible
-input, a value not applicable, a division by zero, a power the engine refuses), are
-scored again by the exact row engine and its result replaces theirs. So the vectorised
+input, a division by zero without a fallback, a power the engine refuses), are scored
+again by the exact row engine and its result replaces theirs. A row refused only for
+the values of some inputs is not: those inputs alone go through the row engine's own
+input check, once for each distinct set of values, and its error is the row's. So the vectorised
 path agrees exactly with the row engine, decimal rounding and band ends included, and the
 tests check it on golden cases, random rubrics and formulas, and values at the bounds.
 
@@ -664,18 +666,21 @@ def _read_column(cols: Columns, rule: InputRule, column: Any) -> None:
 def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> Columns:
     """Turn a population given as columns into :class:`Columns`, with numpy operations.
 
-    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series,
-    pyarrow Arrays or ChunkedArrays, or plain sequences. These go without Python work per
-    row: numpy bool arrays for booleans; numpy or Arrow integers and Arrow decimal128
-    (scale at most :data:`MAX_PLACES`) for numbers, their declared bounds checked
-    exactly; numpy or Arrow strings, and object arrays (with pandas), for choices. Any
-    other column (float64, objects, nullable pandas types) is read value by value exactly
-    as :func:`columns_from_records` reads it; a float is the row engine's to read.
+    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series
+    (Arrow-backed ones as their Arrow arrays), pyarrow Arrays or ChunkedArrays, or plain
+    sequences. These go without Python work per row: numpy bool arrays for booleans;
+    numpy or Arrow integers, Arrow decimal128 (scale at most :data:`MAX_PLACES`), float64
+    (by the float rule: a float is the decimal its shortest repr writes) and numbers
+    written as text for numbers, their declared bounds checked exactly; numpy or Arrow
+    strings, and object arrays (with pandas), for choices. Any other column is read
+    value by value exactly as :func:`columns_from_records` reads it.
 
-    A null (None, an Arrow null) is an absent value, and a missing column is absent in
-    every row: the row engine reports those rows, as for records lacking the key. A NaN
-    in a float array is a value, which the row engine refuses. ``records`` builds a row's
-    record only when the row engine needs it (:class:`ArrayRecords`).
+    A gap by the one missing-value rule (None, blank text, NaN, ``pd.NA``, an Arrow null)
+    is an absent value, and a missing column is absent in every row: not applicable for
+    an optional input without a default, else the row engine's to fill in or report.
+    ``records`` builds a row's record only when the row engine needs it
+    (:class:`ArrayRecords`); a row refused for its values is reported without it (see
+    :meth:`VectorisedScorer.score`).
     """
     columns = {name: _as_column(values) for name, values in arrays.items()}
     lengths = {len(c) for c in columns.values()}
@@ -1850,6 +1855,9 @@ class VectorisedScorer:
                 redo[i] = False
 
     def score(self, cols: Columns) -> VectorResult:
+        """Score every row of ``cols``: exactly as the row engine, rows it must score
+        (uncertain or uncovered) scored by it, rows refused for their inputs' values
+        reported with its error (:meth:`_refuse`)."""
         compiled, n = self.compiled, cols.rows
         state = _State(n, np.zeros(n, dtype=bool), np.array(cols.invalid, dtype=bool))
         ev = _Evaluator(cols, state, self)
