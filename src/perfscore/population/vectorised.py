@@ -1768,21 +1768,26 @@ class VectorisedScorer:
                 table = self.plans[key] = self._plan_table(key, position)
             fixed[:, p], num[:, p], den[:, p] = table
         touched = (fixed >= 0) | (den != num)
-        # The rows of patterns that change anything; each changed leaf in one go over them.
+        # Every (leaf, row) that its row's pattern changes, in one go.
         rows = np.flatnonzero(touched.any(axis=0)[inverse])
         which = inverse[rows]
-        leaves = np.flatnonzero(touched.any(axis=1))
-        if not len(rows) or not len(leaves):
+        leaves, at = np.nonzero(touched[:, which])
+        if not len(leaves):
             return
-        at = np.ix_(leaves, rows)
-        points = block[at]
-        fix = fixed[leaves][:, which]
+        # flat positions in the block (C order, a view) and in the tables
+        cells = leaves * block.shape[1] + rows[at]
+        entries = leaves * len(patterns) + which[at]
+        flat = block.reshape(-1)
+        points = flat[cells]
+        fix = fixed.reshape(-1)[entries]
         points = np.where(fix >= 0, fix, points)
         # an unchanged weight is num == den == 1: the rounding gives the points back
-        points = _round_div(
-            points * num[leaves][:, which], den[leaves][:, which], rule.mode, nonneg=True
+        flat[cells] = _round_div(
+            points * num.reshape(-1)[entries],
+            den.reshape(-1)[entries],
+            rule.mode,
+            nonneg=True,
         )
-        block[at] = points
 
     def _plan_table(
         self, pattern: tuple[bool, ...], position: Mapping[int, int]
