@@ -82,21 +82,24 @@ def _source_columns(frame: Any) -> tuple[dict[str, Any], Any, int]:
     return arrays, pandas.Series(source, copy=False).astype(str).array, n
 
 
-def _decimal_array(units: Any, places: int, valid: Any) -> Any:
-    """An Arrow ``decimal128(38, places)`` array from int64 units, with numpy only: each
-    value is 16 bytes, little-endian two's complement, the high word the sign of the low."""
+def _decimal_arrays(units: Any, places: int, valid: Any) -> list[Any]:
+    """Arrow ``decimal128(38, places)`` arrays from the rows of a 2-d array of int64
+    units, with numpy only: each value is 16 bytes, little-endian two's complement, the
+    high word the sign of the low. The arrays share one buffer of words and one
+    validity bitmap, both handed to Arrow without a copy."""
     import pyarrow as pa
 
-    n = len(units)
-    words = np.empty((n, 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63
+    count, n = units.shape
+    words = np.empty((count, n, 2), dtype=np.int64)
+    words[:, :, 0] = units
+    words[:, :, 1] = units >> 63
     validity = None
     if not valid.all():
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-    return pa.Array.from_buffers(
-        pa.decimal128(38, places), n, [validity, pa.py_buffer(words.tobytes())]
-    )
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    kind = pa.decimal128(38, places)
+    return [
+        pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(words[k])]) for k in range(count)
+    ]
 
 
 def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
@@ -114,13 +117,14 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     nodes = compiled._nodes
     rounding = compiled.rubric.rounding
     places, total_places = rounding.score.places, rounding.total.places
-    node_units: list[Any] = [None] * len(nodes)
+    node_units = np.zeros((len(nodes), n), dtype=np.int64)
     for leaf in compiled._leaves:
-        node_units[leaf.index] = result.leaf_units[leaf.node.id].copy()
-    for i in range(len(nodes) - 1, -1, -1):
+        node_units[leaf.index] = result.leaf_units[leaf.node.id]
+    for i in range(len(nodes) - 1, -1, -1):  # a node's children come after it
         node = nodes[i]
         if node.leaf is None:
-            node_units[i] = sum((node_units[c] for c in node.children), np.zeros(n, np.int64))
+            for child in node.children:
+                node_units[i] += node_units[child]
     total_units = np.array(result.total_units, dtype=np.int64, copy=True)
     grade_index = np.array(result.grade_index, dtype=np.int64, copy=True)
     valid = np.ones(n, dtype=bool)
@@ -155,16 +159,15 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
         "id": ids,
         "status": pandas.Categorical.from_codes(np.where(valid, 0, 1), categories=["ok", "failed"]),
         "total": pandas.array(
-            _decimal_array(total_units, total_places, valid),
+            _decimal_arrays(total_units[None, :], total_places, valid)[0],
             dtype=pandas.ArrowDtype(pa.decimal128(38, total_places)),
         ),
         "grade": pandas.Categorical.from_codes(grade_index, categories=names),
     }
     score_type = pandas.ArrowDtype(pa.decimal128(38, places))
-    for k, node_id in enumerate(ids_of):
-        out[_name(node_id)] = pandas.array(
-            _decimal_array(node_units[k], places, valid), dtype=score_type
-        )
+    scores = _decimal_arrays(node_units, places, valid)
+    for node_id, scored in zip(ids_of, scores, strict=True):
+        out[_name(node_id)] = pandas.array(scored, dtype=score_type)
     out["issue_code"] = pandas.Series(codes, dtype=object)
     out["issue_hint"] = pandas.Series(hints, dtype=object)
     out["errors"] = pandas.Series(errors, dtype=object)
