@@ -14,6 +14,11 @@ Prints, all measured in this run: departments per second for
 * the vectorised path (``perfscore.vectorised``), when numpy is installed, scoring
   columns; and, with pyarrow, end to end from columns: ``columns_from_arrays`` and scoring
   (reported beside the ratios, under ``vectorised_from_columns``);
+* on the realistic population (``generate_realistic``), against its own floor: the row
+  engine, and with pandas the vectorised path from a CSV file (``pandas.read_csv`` and
+  ``perfscore.score_frame``), ``read_csv`` alone, the share of good rows sent back to the
+  row engine, and with Dask ``score_partition`` in worker processes of a ``LocalCluster``
+  against ``score_frame`` here (under ``realistic``);
 
 each as a ratio to the floor; the rubric's load-and-compile time (median);
 ``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
