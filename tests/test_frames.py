@@ -350,3 +350,58 @@ def test_a_refused_row_with_an_unknown_key_goes_to_the_row_engine(
     error = result.exact_rows[0]
     assert isinstance(error, perfscore.InputError)
     assert error.codes == ("input.unknown", "input.bounds")
+
+
+#: Ways a department's leaves become not applicable, each as the values it sets.
+_NOT_APPLICABLE = {
+    "no survey": {"satisfaction": None},
+    "no economic benefit": {"economic_benefit": None},
+    "no ecological benefit": {"ecological_benefit": None},
+    "no 三公": {
+        "sangong_budget_last": Decimal(0),
+        "sangong_budget_this": Decimal(0),
+        "sangong_actual_this": Decimal(0),
+    },
+    "no procurement": {"procurement_budget": Decimal(0), "procurement_actual": Decimal(0)},
+    "no projects": {"project_spend_total": Decimal(0), "key_project_spend": Decimal(0)},
+    "no fixed assets": {"fixed_assets_total": Decimal(0), "fixed_assets_in_use": Decimal(0)},
+    "a spending line empty": {"spend_health": None},
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sets(st.sampled_from(sorted(_NOT_APPLICABLE))),
+            st.decimals(50, 100, places=2),
+            st.decimals(0, 50, places=1),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_not_applicable_patterns_in_a_frame_agree_with_the_row_engine(
+    compiled: perfscore.CompiledRubric, drawn: list[tuple[set[str], Decimal, Decimal]]
+) -> None:
+    """Many patterns of not-applicable leaves in one frame (full marks, weight to the
+    siblings, rescaling): every leaf, subtotal, total and grade as the row engine's."""
+    seed = _population(compiled)[0]
+    records = []
+    for patterns, satisfaction, key_share in drawn:
+        record = {
+            **seed,
+            "satisfaction": satisfaction,
+            "key_project_spend": seed["project_spend_total"] * (1 - key_share / 100),
+        }
+        for pattern in sorted(patterns):
+            record.update(_NOT_APPLICABLE[pattern])
+        records.append(record)
+    out = perfscore.score_frame(compiled, _frame(records))
+    for i, record in enumerate(records):
+        expected = compiled.score(record, explain=False)
+        row = out.iloc[i]
+        assert row["status"] == "ok"
+        assert (row["total"], row["grade"]) == (expected.total, expected.grade), i
+        for node in expected.indicators:
+            assert row[node.id] == node.score, (i, node.id)
