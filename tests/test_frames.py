@@ -405,3 +405,25 @@ def test_not_applicable_patterns_in_a_frame_agree_with_the_row_engine(
         assert (row["total"], row["grade"]) == (expected.total, expected.grade), i
         for node in expected.indicators:
             assert row[node.id] == node.score, (i, node.id)
+
+
+def test_vectorised_scorers_are_kept_per_compiled_rubric(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    from perfscore.population import vectorised as module
+
+    scorer = vectorised.compile_vectorised(compiled)
+    assert vectorised.compile_vectorised(compiled) is scorer
+    text = RUBRIC.read_text(encoding="utf-8")
+    others = [
+        perfscore.compile_rubric(
+            perfscore.loads_rubric(
+                text.replace("id: shaoyang-dept-overall-2023", f"id: shaoyang-{i}", 1)
+            )
+        )
+        for i in range(module.SCORERS + 2)
+    ]
+    for other in others:
+        assert vectorised.compile_vectorised(other).compiled is other
+    assert len(module._SCORERS) == module.SCORERS
+    assert vectorised.compile_vectorised(compiled) is not scorer  # dropped, made again

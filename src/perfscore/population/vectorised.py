@@ -32,6 +32,7 @@ numpy is an optional dependency (``pip install perfscore[vector]``).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -2028,6 +2029,7 @@ def _grid_bound(edge: Decimal, *, include: bool, lower: bool) -> int:
 #: How many vectorised scorers :func:`compile_vectorised` keeps, by compiled rubric.
 SCORERS = 16
 _SCORERS: dict[int, tuple[CompiledRubric, VectorisedScorer]] = {}
+_SCORERS_LOCK = threading.Lock()
 
 
 def compile_vectorised(compiled: CompiledRubric) -> VectorisedScorer:
@@ -2038,7 +2040,8 @@ def compile_vectorised(compiled: CompiledRubric) -> VectorisedScorer:
     if kept is not None and kept[0] is compiled:
         return kept[1]
     scorer = VectorisedScorer(compiled)
-    if len(_SCORERS) >= SCORERS:
-        del _SCORERS[next(iter(_SCORERS))]
-    _SCORERS[id(compiled)] = (compiled, scorer)
+    with _SCORERS_LOCK:
+        while len(_SCORERS) >= SCORERS:
+            del _SCORERS[next(iter(_SCORERS))]
+        _SCORERS[id(compiled)] = (compiled, scorer)
     return scorer
