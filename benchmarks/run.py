@@ -587,7 +587,7 @@ def _partitions(compiled: perfscore.CompiledRubric, frame: Any) -> dict[str, Any
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             host="127.0.0.1",
             worker_dashboard_address=None,
         ) as cluster,

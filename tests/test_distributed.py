@@ -111,7 +111,7 @@ def test_score_partition_on_a_local_cluster_with_worker_processes() -> None:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             host="127.0.0.1",
             worker_dashboard_address=None,
             memory_limit="1GiB",
