@@ -14,6 +14,11 @@ Prints, all measured in this run: departments per second for
 * the vectorised path (``perfscore.vectorised``), when numpy is installed, scoring
   columns; and, with pyarrow, end to end from columns: ``columns_from_arrays`` and scoring
   (reported beside the ratios, under ``vectorised_from_columns``);
+* on the realistic population (``generate_realistic``), against its own floor: the row
+  engine, and with pandas the vectorised path from a CSV file (``pandas.read_csv`` and
+  ``perfscore.score_frame``), ``read_csv`` alone, the share of good rows sent back to the
+  row engine, and with Dask ``score_partition`` in worker processes of a ``LocalCluster``
+  against ``score_frame`` here (under ``realistic``);
 
 each as a ratio to the floor; the rubric's load-and-compile time (median);
 ``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
@@ -377,6 +382,12 @@ def main() -> None:
             ),
             "bad_rows": sum(bad_rows),
             "rows_from_engine": realistic_figures["rows_from_engine"],
+            # pandas.read_csv alone, as a ratio to the realistic floor: the most
+            # vectorised_realistic can reach
+            "read_csv_ratio": round(
+                realistic_figures["read_csv_per_second"] / rates["floor_realistic"], 3
+            ),
+            "partitions": realistic_figures["partitions"],
         }
     if from_columns is not None:
         # End to end from columns as Parquet or Arrow hand them over: building the columns
@@ -510,45 +521,105 @@ def _check_realistic_floor(
 def _vectorised_realistic(
     compiled: perfscore.CompiledRubric, population: list[dict[str, Any]], bad: list[bool]
 ) -> dict[str, Any] | None:
-    """End to end from a CSV file's text: ``pandas.read_csv`` (money as float64, gaps as
-    NaN) and :func:`perfscore.score_frame` to the result frame; and the share of the good
-    rows the vectorised path sends back to the row engine."""
+    """End to end from a CSV file: ``pandas.read_csv`` of the file (money as float64, gaps
+    as NaN) and :func:`perfscore.score_frame` to the result frame (best of 7); the same
+    for ``read_csv`` alone, the ceiling of that figure; and the share of the good rows
+    the vectorised path sends back to the row engine."""
     try:
-        import io
-
         import pandas
 
         from perfscore import vectorised
     except ImportError:
         return None
-    text = _csv_text(population)
-    frame = pandas.read_csv(io.StringIO(text))
-    out = perfscore.score_frame(compiled, frame)
-    for i in range(0, len(population), max(1, len(population) // 500)):
-        try:
-            row = compiled.score(population[i], explain=False)
-        except perfscore.PerfscoreError:
-            if out["status"].iloc[i] != "failed":
-                sys.exit(f"score_frame scored bad department {i}")
-            continue
-        if (out["total"].iloc[i], out["grade"].iloc[i]) != (row.total, row.grade):
-            sys.exit(f"score_frame disagrees with the row engine on department {i}")
-    arrays = {c: frame[c] for c in frame.columns if c != "id"}
-    result = vectorised.compile_vectorised(compiled).score(
-        vectorised.columns_from_arrays(arrays, compiled)
-    )
-    good = len(population) - sum(bad)
-    back = sum(1 for i in result.exact_rows if not bad[i])
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        perfscore.score_frame(compiled, pandas.read_csv(io.StringIO(text)))
-        best = min(best, time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "population.csv"
+        path.write_text(_csv_text(population), encoding="utf-8")
+        frame = pandas.read_csv(path)
+        out = perfscore.score_frame(compiled, frame)
+        for i in range(0, len(population), max(1, len(population) // 500)):
+            try:
+                row = compiled.score(population[i], explain=False)
+            except perfscore.PerfscoreError:
+                if out["status"].iloc[i] != "failed":
+                    sys.exit(f"score_frame scored bad department {i}")
+                continue
+            if (out["total"].iloc[i], out["grade"].iloc[i]) != (row.total, row.grade):
+                sys.exit(f"score_frame disagrees with the row engine on department {i}")
+        arrays = {c: frame[c] for c in frame.columns if c != "id"}
+        result = vectorised.compile_vectorised(compiled).score(
+            vectorised.columns_from_arrays(arrays, compiled)
+        )
+        good = len(population) - sum(bad)
+        back = sum(1 for i in result.exact_rows if not bad[i])
+        best = read = float("inf")
+        for _ in range(7):
+            start = time.perf_counter()
+            read_in = pandas.read_csv(path)
+            middle = time.perf_counter()
+            perfscore.score_frame(compiled, read_in)
+            best = min(best, time.perf_counter() - start)
+            read = min(read, middle - start)
     return {
         "departments_per_second": len(population) / best,
+        "read_csv_per_second": len(population) / read,
         "fallback_share": round(back / good, 4),
         "rows_from_engine": len(result.exact_rows),
+        "partitions": _partitions(compiled, frame),
     }
+
+
+def _partitions(compiled: perfscore.CompiledRubric, frame: Any) -> dict[str, Any] | None:
+    """``score_partition`` in the worker processes of a Dask ``LocalCluster`` (two, one
+    thread each) against ``score_frame`` in this process, on the same partitions of the
+    realistic frame: departments per second each, best of 5 calls on each partition in
+    three rounds, timed where the scoring runs. One partition is scored at a time, in
+    turn here and in a worker, so that neither competes with the other for the cores."""
+    try:
+        import distributed
+    except ImportError:
+        return None
+    text = RUBRIC.read_text(encoding="utf-8")
+    size = max(1, len(frame) // 4)
+    parts = [frame.iloc[k : k + size] for k in range(0, len(frame), size)]
+    here = there = float("inf")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            host="127.0.0.1",
+            worker_dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for part in parts * 3:
+            there = min(there, client.submit(_timed_partition, part, text, pure=False).result())
+            here = min(here, _timed(perfscore.score_frame, compiled, part))
+    return {
+        "rows": size,
+        "score_frame_per_second": round(size / here),
+        "score_partition_per_second": round(size / there),
+        "ratio": round(here / there, 3),
+    }
+
+
+def _timed(fn: Callable[..., Any], *args: Any, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _timed_partition(part: Any, text: str) -> float:
+    """Seconds of the best of 5 ``score_partition`` calls on ``part``, in a worker; the
+    rubric is compiled by a first call, as a worker compiles it once."""
+    from perfscore.distributed import score_partition
+
+    score_partition(part, text)
+    return _timed(score_partition, part, text)
 
 
 def _machine() -> str:
@@ -574,8 +645,16 @@ def _print(figures: dict[str, Any]) -> None:
         print(
             f"realistic population: {real['with_not_applicable_or_gap']:.0%} with a gap or a "
             f"not-applicable leaf, {real['bad_rows']} bad rows; good rows sent back to the "
-            f"row engine: {figures['ratios']['fallback_share']:.2%}"
+            f"row engine: {figures['ratios']['fallback_share']:.2%}; pandas.read_csv alone "
+            f"{real['read_csv_ratio']:.1f} × floor"
         )
+        parts = real.get("partitions")
+        if parts:
+            print(
+                f"score_partition on a LocalCluster: {parts['score_partition_per_second']:,} "
+                f"departments/s per partition of {parts['rows']:,}, score_frame here "
+                f"{parts['score_frame_per_second']:,}: {parts['ratio']:.0%}"
+            )
     columns = figures.get("vectorised_from_columns")
     if columns:
         print(

@@ -88,3 +88,42 @@ def test_partition_of_typed_columns_with_gaps_agrees_with_the_row_engine() -> No
         assert result.loc[dept_id, "grade"] == expected.grade
     assert result.loc["d5", "status"] == "failed"
     assert result.loc["d6", "status"] == "failed"
+
+
+def test_score_partition_on_a_local_cluster_with_worker_processes() -> None:
+    """Partitions from a CSV (money as float64 with gaps, a bad row) scored in worker
+    processes: the frame score_frame gives in this process, row for row."""
+    distributed = pytest.importorskip("distributed")
+    import io
+
+    text = RUBRIC.read_text(encoding="utf-8")
+    population = _population()
+    population[7]["satisfaction"] = None  # not applicable
+    population[9]["spend_total"] = -3  # refused
+    buffer = io.StringIO()
+    pandas.DataFrame(population).to_csv(buffer, index=False)
+    buffer.seek(0)
+    frame = pandas.read_csv(buffer)
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+    expected = perfscore.score_frame(compiled, frame)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            host="127.0.0.1",
+            worker_dashboard_address=None,
+            memory_limit="1GiB",
+        ) as cluster,
+        distributed.Client(cluster, timeout="60s") as client,
+    ):
+        scores = dd.from_pandas(frame, npartitions=4).map_partitions(
+            score_partition, text, meta=result_columns(text)
+        )
+        got = client.compute(scores).result(timeout=120)
+    assert list(got.columns) == list(expected.columns)
+    assert [str(t) for t in got.dtypes] == [str(t) for t in expected.dtypes]
+    assert got.astype(str).equals(expected.astype(str))
+    assert list(got["status"]).count("failed") == 2  # d5 and d9
+    assert got["issue_code"].iloc[9] == "input.bounds"

@@ -22,6 +22,7 @@ pa = pytest.importorskip("pyarrow")
 
 import perfscore  # noqa: E402
 from perfscore import vectorised  # noqa: E402
+from perfscore._inputs import is_missing as is_gap  # noqa: E402
 from perfscore.loading import load_document  # noqa: E402
 from perfscore.population.vectorised import _float_units  # noqa: E402
 
@@ -148,7 +149,7 @@ def _check_float_rule(values: list[float]) -> None:
 
 
 #: Every spelling of a gap, by entry point.
-GAPS = [None, "", "   ", float("nan"), np.nan, pd.NA]
+GAPS = [None, "", "   ", float("nan"), np.nan, pd.NA, pa.scalar(None, pa.float64())]
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=repr)
@@ -191,6 +192,18 @@ def test_one_missing_value_rule_on_every_path(
     from perfscore.distributed import result_columns, score_partition
 
     text = RUBRIC.read_text(encoding="utf-8")
+    if isinstance(gap, pa.Scalar):
+        # Dask writes object columns as text (an Arrow null scalar as "None"): an Arrow
+        # null reaches a partition in an Arrow-backed column
+        frame = frame.assign(
+            **{
+                name: pd.array(
+                    [None if is_gap(v) else float(v) for v in frame[name]],
+                    dtype=pd.ArrowDtype(pa.float64()),
+                )
+                for name in ("satisfaction", "staff_actual")
+            }
+        )
     scored = (
         dd.from_pandas(frame, npartitions=2)
         .map_partitions(score_partition, text, meta=result_columns(text))
@@ -230,3 +243,187 @@ def test_one_missing_value_rule_on_every_path(
 
 def _json(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
+
+
+#: Values a number input may be refused for, as a hand-filled sheet holds them.
+_REFUSED = [
+    None,
+    "",
+    "待补",
+    "-12.50",
+    "1,234.5",
+    "#DIV/0!",
+    "150",
+    "12.5万元",
+    "NaN",
+    "-",
+    "1e400",
+    "0.1234567",
+    "１２",
+    True,
+    Decimal("-1"),
+    Decimal("1E+16"),
+]
+
+
+def _engine(compiled: perfscore.CompiledRubric, record: Any) -> Any:
+    """The row engine's result for ``record``, or the error it raises."""
+    try:
+        return compiled.score(record, explain=False)
+    except perfscore.PerfscoreError as error:
+        return error
+
+
+def _issues(error: perfscore.PerfscoreError) -> list[tuple[str, str, str | None]]:
+    return [(i.code, i.message, i.hint) for i in error.issues]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["staff_actual", "spend_total", "budget_final", "satisfaction", "tasks_done"]
+                ),
+                st.sampled_from(_REFUSED),
+            ),
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_rows_refused_in_bulk_carry_the_row_engines_issues(
+    compiled: perfscore.CompiledRubric, changes: list[list[tuple[str, Any]]]
+) -> None:
+    """Rows refused for their values are reported without the row engine, with its
+    issues exactly (codes, messages, hints, in its order): from records, from a CSV frame
+    (the values as pandas reads them) and from object columns."""
+    seed = _population(compiled)[0]
+    records = [{**seed, **dict(change)} for change in changes]
+    scorer = vectorised.compile_vectorised(compiled)
+
+    def check(result: vectorised.VectorResult, rows: Any) -> None:
+        for i in range(len(records)):
+            expected = _engine(compiled, rows[i])
+            if isinstance(expected, perfscore.PerfscoreError):
+                got = result.exact_rows.get(i)
+                assert isinstance(got, perfscore.PerfscoreError), i
+                assert type(got) is type(expected)
+                assert _issues(got) == _issues(expected)
+                continue
+            if i in result.exact_rows:
+                assert result.exact_rows[i] == expected
+            else:
+                assert result.total[i] == expected.total
+
+    check(scorer.score(vectorised.columns_from_records(records, compiled)), records)
+    arrays = {k: np.array([r.get(k) for r in records], dtype=object) for k in seed}
+    columns = vectorised.columns_from_arrays(arrays, compiled)
+    check(scorer.score(columns), columns.records)
+    frame = _frame(records)
+    arrays = {c: frame[c] for c in frame.columns if c != "id"}
+    columns = vectorised.columns_from_arrays(arrays, compiled)
+    check(scorer.score(columns), columns.records)
+    out = perfscore.score_frame(compiled, frame)
+    for i in range(len(records)):
+        error = _engine(compiled, columns.records[i])
+        if isinstance(error, perfscore.PerfscoreError):
+            hints = [issue.hint for issue in error.issues if issue.hint]
+            assert out["status"].iloc[i] == "failed"
+            assert out["issue_code"].iloc[i] == "; ".join(error.codes)
+            assert out["errors"].iloc[i] == "; ".join(issue.message for issue in error.issues)
+            assert out["issue_hint"].iloc[i] == ("; ".join(hints) if hints else None)
+        else:
+            assert out["status"].iloc[i] == "ok"
+
+
+def test_a_refused_row_with_an_unknown_key_goes_to_the_row_engine(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    seed = _population(compiled)[0]
+    records = [{**seed, "spend_total": Decimal("-1"), "spend_totl": 3}]
+    result = vectorised.compile_vectorised(compiled).score(
+        vectorised.columns_from_records(records, compiled)
+    )
+    error = result.exact_rows[0]
+    assert isinstance(error, perfscore.InputError)
+    assert error.codes == ("input.unknown", "input.bounds")
+
+
+#: Ways a department's leaves become not applicable, each as the values it sets.
+_NOT_APPLICABLE = {
+    "no survey": {"satisfaction": None},
+    "no economic benefit": {"economic_benefit": None},
+    "no ecological benefit": {"ecological_benefit": None},
+    "no 三公": {
+        "sangong_budget_last": Decimal(0),
+        "sangong_budget_this": Decimal(0),
+        "sangong_actual_this": Decimal(0),
+    },
+    "no procurement": {"procurement_budget": Decimal(0), "procurement_actual": Decimal(0)},
+    "no projects": {"project_spend_total": Decimal(0), "key_project_spend": Decimal(0)},
+    "no fixed assets": {"fixed_assets_total": Decimal(0), "fixed_assets_in_use": Decimal(0)},
+    "a spending line empty": {"spend_health": None},
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sets(st.sampled_from(sorted(_NOT_APPLICABLE))),
+            st.decimals(50, 100, places=2),
+            st.decimals(0, 50, places=1),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_not_applicable_patterns_in_a_frame_agree_with_the_row_engine(
+    compiled: perfscore.CompiledRubric, drawn: list[tuple[set[str], Decimal, Decimal]]
+) -> None:
+    """Many patterns of not-applicable leaves in one frame (full marks, weight to the
+    siblings, rescaling): every leaf, subtotal, total and grade as the row engine's."""
+    seed = _population(compiled)[0]
+    records = []
+    for patterns, satisfaction, key_share in drawn:
+        record = {
+            **seed,
+            "satisfaction": satisfaction,
+            "key_project_spend": seed["project_spend_total"] * (1 - key_share / 100),
+        }
+        for pattern in sorted(patterns):
+            record.update(_NOT_APPLICABLE[pattern])
+        records.append(record)
+    out = perfscore.score_frame(compiled, _frame(records))
+    for i, record in enumerate(records):
+        expected = compiled.score(record, explain=False)
+        row = out.iloc[i]
+        assert row["status"] == "ok"
+        assert (row["total"], row["grade"]) == (expected.total, expected.grade), i
+        for node in expected.indicators:
+            assert row[node.id] == node.score, (i, node.id)
+
+
+def test_vectorised_scorers_are_kept_per_compiled_rubric(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    from perfscore.population import vectorised as module
+
+    scorer = vectorised.compile_vectorised(compiled)
+    assert vectorised.compile_vectorised(compiled) is scorer
+    text = RUBRIC.read_text(encoding="utf-8")
+    others = [
+        perfscore.compile_rubric(
+            perfscore.loads_rubric(
+                text.replace("id: shaoyang-dept-overall-2023", f"id: shaoyang-{i}", 1)
+            )
+        )
+        for i in range(module.SCORERS + 2)
+    ]
+    for other in others:
+        assert vectorised.compile_vectorised(other).compiled is other
+    assert len(module._SCORERS) == module.SCORERS
+    assert vectorised.compile_vectorised(compiled) is not scorer  # dropped, made again

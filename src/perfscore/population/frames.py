@@ -62,38 +62,44 @@ def _name(node_id: str) -> str:
     return f"{node_id}_score" if node_id in _FIXED else node_id
 
 
-def _source_columns(frame: Any) -> tuple[dict[str, Any], list[str], int]:
-    """The input columns of a pandas DataFrame or a pyarrow Table, the ids and the rows."""
+def _source_columns(frame: Any) -> tuple[dict[str, Any], Any, int]:
+    """The input columns of a pandas DataFrame or a pyarrow Table, the ids (as text, a
+    pandas array) and the rows."""
+    import pandas
+
+    source: Any
     if type(frame).__module__.startswith("pyarrow"):
         names = list(frame.column_names)
         id_column = next((c for c in ID_COLUMNS if c in names), None)
         arrays = {name: frame.column(name) for name in names if name != id_column}
-        if id_column is not None:
-            ids = [str(v) for v in frame.column(id_column).to_pylist()]
-        else:
-            ids = [str(i) for i in range(frame.num_rows)]
-        return arrays, ids, frame.num_rows
-    id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
-    arrays = {str(name): frame[name] for name in frame.columns if name != id_column}
-    source = frame[id_column] if id_column is not None else frame.index
-    return arrays, [str(v) for v in source.tolist()], len(frame)
+        n = frame.num_rows
+        source = frame.column(id_column).to_pandas() if id_column else pandas.RangeIndex(n)
+    else:
+        id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
+        arrays = {str(name): frame[name] for name in frame.columns if name != id_column}
+        n = len(frame)
+        source = frame[id_column] if id_column is not None else frame.index
+    return arrays, pandas.Series(source, copy=False).astype(str).array, n
 
 
-def _decimal_array(units: Any, places: int, valid: Any) -> Any:
-    """An Arrow ``decimal128(38, places)`` array from int64 units, with numpy only: each
-    value is 16 bytes, little-endian two's complement, the high word the sign of the low."""
+def _decimal_arrays(units: Any, places: int, valid: Any) -> list[Any]:
+    """Arrow ``decimal128(38, places)`` arrays from the rows of a 2-d array of int64
+    units, with numpy only: each value is 16 bytes, little-endian two's complement, the
+    high word the sign of the low. The arrays share one buffer of words and one
+    validity bitmap, both handed to Arrow without a copy."""
     import pyarrow as pa
 
-    n = len(units)
-    words = np.empty((n, 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63
+    count, n = units.shape
+    words = np.empty((count, n, 2), dtype=np.int64)
+    words[:, :, 0] = units
+    words[:, :, 1] = units >> 63
     validity = None
     if not valid.all():
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-    return pa.Array.from_buffers(
-        pa.decimal128(38, places), n, [validity, pa.py_buffer(words.tobytes())]
-    )
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    kind = pa.decimal128(38, places)
+    return [
+        pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(words[k])]) for k in range(count)
+    ]
 
 
 def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
@@ -111,13 +117,14 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     nodes = compiled._nodes
     rounding = compiled.rubric.rounding
     places, total_places = rounding.score.places, rounding.total.places
-    node_units: list[Any] = [None] * len(nodes)
+    node_units = np.zeros((len(nodes), n), dtype=np.int64)
     for leaf in compiled._leaves:
-        node_units[leaf.index] = result.leaf_units[leaf.node.id].copy()
-    for i in range(len(nodes) - 1, -1, -1):
+        node_units[leaf.index] = result.leaf_units[leaf.node.id]
+    for i in range(len(nodes) - 1, -1, -1):  # a node's children come after it
         node = nodes[i]
         if node.leaf is None:
-            node_units[i] = sum((node_units[c] for c in node.children), np.zeros(n, np.int64))
+            for child in node.children:
+                node_units[i] += node_units[child]
     total_units = np.array(result.total_units, dtype=np.int64, copy=True)
     grade_index = np.array(result.grade_index, dtype=np.int64, copy=True)
     valid = np.ones(n, dtype=bool)
@@ -127,33 +134,40 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     names = list(result.grade_names)
     ids_of = [node.node.id for node in nodes]
     # The rows the row engine scored: filled in one by one from its results.
+    # An error object serves every row that has it (the vectorised path reports rows
+    # refused for the same values with one): its texts are written once.
+    texts: dict[int, tuple[str, str | None, str]] = {}
     for i, exact in result.exact_rows.items():
         if isinstance(exact, PerfscoreError):
             valid[i] = False
             grade_index[i] = -1
-            codes[i] = "; ".join(issue.code for issue in exact.issues)
-            found = [issue.hint for issue in exact.issues if issue.hint]
-            hints[i] = "; ".join(found) if found else None
-            errors[i] = "; ".join(issue.message for issue in exact.issues)
+            written = texts.get(id(exact))
+            if written is None:
+                found = [issue.hint for issue in exact.issues if issue.hint]
+                written = texts[id(exact)] = (
+                    "; ".join(issue.code for issue in exact.issues),
+                    "; ".join(found) if found else None,
+                    "; ".join(issue.message for issue in exact.issues),
+                )
+            codes[i], hints[i], errors[i] = written
             continue
         total_units[i] = int(exact.total.scaleb(total_places))
         grade_index[i] = names.index(exact.grade)
         for k, node_id in enumerate(ids_of):
             node_units[k][i] = int(exact[node_id].score.scaleb(places))
     out: dict[str, Any] = {
-        "id": pandas.Series(ids, dtype=object),
+        "id": ids,
         "status": pandas.Categorical.from_codes(np.where(valid, 0, 1), categories=["ok", "failed"]),
         "total": pandas.array(
-            _decimal_array(total_units, total_places, valid),
+            _decimal_arrays(total_units[None, :], total_places, valid)[0],
             dtype=pandas.ArrowDtype(pa.decimal128(38, total_places)),
         ),
         "grade": pandas.Categorical.from_codes(grade_index, categories=names),
     }
     score_type = pandas.ArrowDtype(pa.decimal128(38, places))
-    for k, node_id in enumerate(ids_of):
-        out[_name(node_id)] = pandas.array(
-            _decimal_array(node_units[k], places, valid), dtype=score_type
-        )
+    scores = _decimal_arrays(node_units, places, valid)
+    for node_id, scored in zip(ids_of, scores, strict=True):
+        out[_name(node_id)] = pandas.array(scored, dtype=score_type)
     out["issue_code"] = pandas.Series(codes, dtype=object)
     out["issue_hint"] = pandas.Series(hints, dtype=object)
     out["errors"] = pandas.Series(errors, dtype=object)

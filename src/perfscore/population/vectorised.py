@@ -19,8 +19,10 @@ A float is computed only when something needs it. Every decision taken from a fl
 rounding, a comparison, a floor) is checked against its edge: where the value may lie on
 either side (its error bound plus a small margin), the row is marked *uncertain*.
 Uncertain rows, and rows the fast form does not cover (a missing, invalid or implausible
-input, a value not applicable, a division by zero, a power the engine refuses), are
-scored again by the exact row engine and its result replaces theirs. So the vectorised
+input, a division by zero without a fallback, a power the engine refuses), are scored
+again by the exact row engine and its result replaces theirs. A row refused only for
+the values of some inputs is not: those inputs alone go through the row engine's own
+input check, once for each distinct set of values, and its error is the row's. So the vectorised
 path agrees exactly with the row engine, decimal rounding and band ends included, and the
 tests check it on golden cases, random rubrics and formulas, and values at the bounds.
 
@@ -30,6 +32,7 @@ numpy is an optional dependency (``pip install perfscore[vector]``).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perfscore._inputs import _PLAIN_NUMBER, is_missing, number_problem
+from perfscore._inputs import _PLAIN_NUMBER, is_missing, number_problem, validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.errors import PerfscoreError
 from perfscore.formula import (
@@ -118,6 +121,12 @@ class Columns:
     #: rows where an optional input without a default is missing (not applicable): the
     #: value there is a placeholder, never read
     missing: dict[str, Array] = field(default_factory=dict)
+    #: per input, the rows its value marked ``invalid`` (a value refused, or left to the
+    #: row engine to read)
+    flagged: dict[str, Array] = field(default_factory=dict)
+    #: rows marked ``invalid`` for a reason no single input's value gives (an unknown
+    #: column, an input the vectorised path does not read): the row engine scores them
+    unchecked: Array = None
 
 
 def _places(value: Decimal) -> int:
@@ -130,12 +139,39 @@ def columns_from_records(records: Sequence[Mapping[str, Any]], compiled: Compile
     n = len(records)
     cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=records)
     declared = set(compiled.rubric.inputs)
+    unknown = np.zeros(n, dtype=bool)
     for i, record in enumerate(records):
         if not declared.issuperset(record):
-            cols.invalid[i] = True
+            unknown[i] = True
+    flagged = _Flags(cols, unknown)
     for rule in compiled._inputs:
+        flagged.start()
         _column_from_values(cols, rule, [r.get(rule.id) for r in records])
+        flagged.stop(rule.id, rule.spec)
     return cols
+
+
+class _Flags:
+    """Keeps, input by input, the rows each input's value marks ``invalid``: ``start``
+    gives the columns a fresh ``invalid`` to mark, ``stop`` files it under the input and
+    merges it into the rows marked so far."""
+
+    def __init__(self, cols: Columns, unchecked: Array) -> None:
+        self.cols, self.merged = cols, cols.invalid | unchecked
+        cols.unchecked = unchecked
+
+    def start(self) -> None:
+        self.cols.invalid = np.zeros(self.cols.rows, dtype=bool)
+
+    def stop(self, name: str, spec: InputSpec) -> None:
+        cols = self.cols
+        marked = cols.invalid
+        if marked.any():
+            if spec.kind in ("text", "table"):
+                cols.unchecked = cols.unchecked | marked
+            cols.flagged[name] = marked
+            self.merged |= marked
+        cols.invalid = self.merged
 
 
 def _can_miss(spec: InputSpec) -> bool:
@@ -267,6 +303,10 @@ def _as_column(values: Any) -> Any:
     if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
         if isinstance(dtype, np.dtype):
             return values.to_numpy()
+        if getattr(dtype, "storage", None) == "pyarrow":  # Arrow-backed: its Arrow array
+            import pyarrow as pa
+
+            return _as_column(pa.array(values.array))
         # extension dtypes (nullable integers, strings, categories): their values as
         # objects, missing ones None
         return values.to_numpy(dtype=object, na_value=None)
@@ -318,6 +358,19 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
             if value is not None:
                 record[name] = value
         return record
+
+    def values(self, name: str, rows: Array) -> list[Any]:
+        """Column ``name``'s values in ``rows`` as records hold them (None: absent)."""
+        column = self.columns.get(name)
+        if column is None:
+            return [None] * len(rows)
+        if _is_arrow(column):
+            import pyarrow as pa
+
+            return list(column.take(pa.array(rows)).to_pylist())
+        if column.dtype == object:
+            return [_py(x) for x in column[rows]]
+        return list(column[rows].tolist())
 
     def many(self, rows: Sequence[int]) -> list[dict[str, Any]]:
         """The records of ``rows``, as ``self[i]`` builds them, with one take per column."""
@@ -375,6 +428,8 @@ def _exact_ints(column: Any) -> tuple[Array, Array, int, Array | None] | None:
             if not fits.all():
                 return None
             return np.where(null, 0, low), null, kind.scale, None
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return _arrow_text_units(column)
         return None
     if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
         return column.astype(np.int64), np.zeros(len(column), dtype=bool), 0, None
@@ -416,6 +471,29 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
     return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
 
 
+def _arrow_text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
+    """:func:`_text_units` of an Arrow string column, with Arrow's compute functions:
+    text blank once ASCII whitespace is trimmed is a gap (other blanks, such as an
+    ideographic space, are the row engine's to read); None where Arrow cannot convert."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.ascii_trim_whitespace(column)
+    gap = np.asarray(pc.equal(text, "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+    plain_arrow = pc.and_(
+        pc.match_substring_regex(text, f"^(?:{_PLAIN_NUMBER.pattern})$"),
+        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+    ).fill_null(False)
+    plain = np.asarray(plain_arrow.to_numpy(zero_copy_only=False), dtype=bool)
+    try:
+        floats = pc.cast(pc.if_else(plain_arrow, text, pa.scalar(None, text.type)), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = np.asarray(floats.fill_null(float("nan")).to_numpy(zero_copy_only=False))
+    units, null, places, unread = _float_units(values)
+    return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
+
+
 #: A float whose shortest decimal has more places is read by the row engine.
 _FLOAT_PLACES = 6
 #: Below this many units, one decimal of a given number of places rounds to a float64:
@@ -428,29 +506,44 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
     its shortest repr writes (``0.1`` is 0.1, ``2.675`` is 2.675), as the row engine reads
     it (``Decimal(repr(x))``); NaN is missing.
 
-    With numpy only: for each row, the fewest places ``p`` (up to 6) such that ``u =
-    rint(x * 10**p)`` divided by ``10**p`` (one correct rounding) gives ``x`` back, with
-    ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p`` places that rounds
-    to ``x`` (floats are closer than ``10**-p`` apart there), so it is the shortest repr's
-    value. NaN is null (missing); rows with no such ``p`` (infinities among them) are
-    marked ``unread``: the row engine reads them."""
+    With numpy only: the column's places ``p`` (up to 6) are the fewest for which every
+    row's ``u = rint(x * 10**p)``, divided by ``10**p`` (one correct rounding), gives
+    ``x`` back, with ``|u| < 2**52``. Then ``u * 10**-p`` is the only decimal of ``p``
+    places that rounds to ``x`` (floats are closer than ``10**-p`` apart there), so it is
+    the shortest repr's value. A row exact on a grid is exact on every finer one (while
+    its units stay below ``2**52``), so the grids are tried from two places down while
+    every row holds, and up, on the rows that do not hold yet, otherwise. NaN is null
+    (missing); rows exact on no grid (infinities among them) are marked ``unread``: the
+    row engine reads them."""
     values = np.asarray(column, dtype=np.float64)
     finite = np.isfinite(values)
-    safe = np.where(finite, values, 0.0)
-    need = np.full(len(values), -1, dtype=np.int64)
+    safe = values if finite.all() else np.where(finite, values, 0.0)
+
+    def on_grid(x: Array, p: int) -> tuple[Array, Array]:
+        scale = float(10**p)
+        units = np.rint(x * scale)
+        return units, (units / scale == x) & (np.abs(units) < _FLOAT_UNIQUE)
+
     with np.errstate(over="ignore", invalid="ignore"):
-        for p in range(_FLOAT_PLACES + 1):
-            scale = float(10**p)
-            units = np.rint(safe * scale)
-            ok = (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE) & (need < 0)
-            need[ok] = p
-    places = int(need.max()) if (need >= 0).any() else 0
-    scale = float(10**places)
-    with np.errstate(over="ignore", invalid="ignore"):
-        units = np.rint(safe * scale)
-        # The check again on the grid of the column's places: a row exact on a coarser
-        # grid is on this one too unless its units grow past uniqueness.
-        ok = finite & (need >= 0) & (units / scale == safe) & (np.abs(units) < _FLOAT_UNIQUE)
+        places = 2
+        units, ok = on_grid(safe, places)
+        if ok.all():
+            while places > 0:
+                coarser, fits = on_grid(safe, places - 1)
+                if not fits.all():
+                    break
+                places, units, ok = places - 1, coarser, fits
+        else:
+            rest = safe[~ok]
+            for p in range(places + 1, _FLOAT_PLACES + 1):
+                _, fits = on_grid(rest, p)
+                if fits.any():
+                    places, rest = p, rest[~fits]
+                if not len(rest):
+                    break
+            if places > 2:
+                units, ok = on_grid(safe, places)
+    ok &= finite
     null = np.isnan(values)
     return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
 
@@ -466,25 +559,35 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
     units, null, places, unread = exact
     scale = 10**places
     # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
-    # each comparison is one of two int64 numbers.
+    # each comparison is one of two int64 numbers. A value is in bounds when
+    # ``lowest <= units <= highest``: below 10**15 in magnitude, and inside the declared
+    # bounds, exactly (units < low * scale is units < ceil(low * scale)).
     limit = min(_MAGNITUDE * scale, _INT64_MAX)
-    bad = (units <= -limit) | (units >= limit)
-    if spec.kind in ("integer", "count") and places:
-        bad |= units % scale != 0
-    # The declared bounds, exactly: units < low * scale is units < ceil(low * scale).
+    lowest, highest = -limit + 1, limit - 1
     low, high = spec.lower_bound, spec.max
     if low is not None:
-        bad |= units < min(max(math.ceil(low * scale), -limit), limit)
+        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
     if high is not None:
-        bad |= units > max(min(math.floor(high * scale), limit), -limit)
+        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+    bad = np.zeros(len(units), dtype=bool)
+    if least < lowest or most > highest:
+        bad = (units < lowest) | (units > highest)
+    if spec.kind in ("integer", "count") and places:
+        bad |= units % scale != 0
     # A gap: not applicable for an optional input without a default, else the row
     # engine's (a default, or input.missing). Its placeholder 0 is never read.
     can_miss = _can_miss(spec)
-    bad = (bad & ~null) | (null if not can_miss else False)
+    bad &= ~null
+    if not can_miss:
+        bad |= null
     if unread is not None:
         bad |= unread
-    units = np.where(bad | null, 0, units)
-    if len(units) and int(np.abs(units).max()) >= SAFE_UNITS:
+    cleared = bad | null
+    if cleared.any():
+        units = np.where(cleared, 0, units)
+        least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+    if max(-least, most) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
     cols.invalid |= bad
     if can_miss and null.any():
@@ -532,21 +635,53 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
     return table[np.asarray(inverse, dtype=np.int64).reshape(-1)]
 
 
+def _read_column(cols: Columns, rule: InputRule, column: Any) -> None:
+    """One input's column into ``cols``, with numpy where its type allows."""
+    name, spec, n = rule.id, rule.spec, cols.rows
+    if column is None:
+        _column_from_values(cols, rule, [None] * n)
+        return
+    if spec.kind == "boolean":
+        if not _is_arrow(column) and column.dtype == np.bool_:
+            cols.bools[name] = column
+            return
+        if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
+            cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
+            return
+    elif spec.kind == "choice":
+        codes = _choice_codes(column, spec.options or ())
+        if codes is not None:
+            gaps = codes == -2
+            if _can_miss(spec) and gaps.any():
+                cols.missing[name] = gaps
+                cols.invalid |= codes == -1
+            else:
+                cols.invalid |= codes < 0
+            cols.codes[name] = np.maximum(codes, 0)
+            return
+    elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
+        return
+    _column_from_values(cols, rule, _py_values(column))
+
+
 def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> Columns:
     """Turn a population given as columns into :class:`Columns`, with numpy operations.
 
-    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series,
-    pyarrow Arrays or ChunkedArrays, or plain sequences. These go without Python work per
-    row: numpy bool arrays for booleans; numpy or Arrow integers and Arrow decimal128
-    (scale at most :data:`MAX_PLACES`) for numbers, their declared bounds checked
-    exactly; numpy or Arrow strings, and object arrays (with pandas), for choices. Any
-    other column (float64, objects, nullable pandas types) is read value by value exactly
-    as :func:`columns_from_records` reads it; a float is the row engine's to read.
+    ``arrays`` maps input ids to columns of equal length: numpy arrays, pandas Series
+    (Arrow-backed ones as their Arrow arrays), pyarrow Arrays or ChunkedArrays, or plain
+    sequences. These go without Python work per row: numpy bool arrays for booleans;
+    numpy or Arrow integers, Arrow decimal128 (scale at most :data:`MAX_PLACES`), float64
+    (by the float rule: a float is the decimal its shortest repr writes) and numbers
+    written as text for numbers, their declared bounds checked exactly; numpy or Arrow
+    strings, and object arrays (with pandas), for choices. Any other column is read
+    value by value exactly as :func:`columns_from_records` reads it.
 
-    A null (None, an Arrow null) is an absent value, and a missing column is absent in
-    every row: the row engine reports those rows, as for records lacking the key. A NaN
-    in a float array is a value, which the row engine refuses. ``records`` builds a row's
-    record only when the row engine needs it (:class:`ArrayRecords`).
+    A gap by the one missing-value rule (None, blank text, NaN, ``pd.NA``, an Arrow null)
+    is an absent value, and a missing column is absent in every row: not applicable for
+    an optional input without a default, else the row engine's to fill in or report.
+    ``records`` builds a row's record only when the row engine needs it
+    (:class:`ArrayRecords`); a row refused for its values is reported without it (see
+    :meth:`VectorisedScorer.score`).
     """
     columns = {name: _as_column(values) for name, values in arrays.items()}
     lengths = {len(c) for c in columns.values()}
@@ -555,36 +690,16 @@ def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> 
     n = lengths.pop() if lengths else 0
     cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=ArrayRecords(columns, n))
     inputs = compiled.rubric.inputs
+    unknown = np.zeros(n, dtype=bool)
     for name, column in columns.items():
         if name not in inputs:  # an unknown input, where given: the row engine reports it
-            cols.invalid |= ~_null_mask(column)
+            unknown |= ~_null_mask(column)
+    flagged = _Flags(cols, unknown)
     rules = {rule.id: rule for rule in compiled._inputs}
     for name, spec in inputs.items():
-        column = columns.get(name)
-        if column is None:
-            _column_from_values(cols, rules[name], [None] * n)
-            continue
-        if spec.kind == "boolean":
-            if not _is_arrow(column) and column.dtype == np.bool_:
-                cols.bools[name] = column
-                continue
-            if _is_arrow(column) and str(column.type) == "bool" and not column.null_count:
-                cols.bools[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=bool)
-                continue
-        elif spec.kind == "choice":
-            codes = _choice_codes(column, spec.options or ())
-            if codes is not None:
-                gaps = codes == -2
-                if _can_miss(spec) and gaps.any():
-                    cols.missing[name] = gaps
-                    cols.invalid |= codes == -1
-                else:
-                    cols.invalid |= codes < 0
-                cols.codes[name] = np.maximum(codes, 0)
-                continue
-        elif spec.kind not in ("text", "table") and _number_column(cols, name, spec, column):
-            continue
-        _column_from_values(cols, rules[name], _py_values(column))
+        flagged.start()
+        _read_column(cols, rules[name], columns.get(name))
+        flagged.stop(name, spec)
     return cols
 
 
@@ -1603,6 +1718,8 @@ class VectorisedScorer:
         self.consts: dict[Decimal, _Num] = {}
         #: lookup tables of leaves, computed on first use (constants of the rubric only)
         self.tables: dict[tuple[str, int, Decimal], Any] = {}
+        #: :meth:`_plan_table` by pattern of not-applicable leaves, computed on first use
+        self.plans: dict[tuple[bool, ...], tuple[Array, Array, Array]] = {}
 
     def _move_weights(self, block: Array, leaf_na: Sequence[Array | None], state: _State) -> None:
         """Not-applicable leaves and their weights, as arrays: the rows of each pattern of
@@ -1623,32 +1740,130 @@ class VectorisedScorer:
             _mark(state.fail, None, np.logical_or.reduce(masks))
             return
         stack = np.stack(masks, axis=1)
-        if len(columns) < 63:  # each row's pattern as the bits of one integer
+        if len(columns) <= 16:  # each row's pattern as the bits of a small integer
             bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
-            codes, inverse = np.unique(bits.sum(axis=1), return_inverse=True)
+            code = bits.sum(axis=1)
+            seen = np.zeros(1 << len(columns), dtype=bool)
+            seen[code] = True
+            codes = np.flatnonzero(seen)
+            lookup = np.zeros(1 << len(columns), dtype=np.int64)
+            lookup[codes] = np.arange(len(codes))
+            inverse = lookup[code]
             patterns = (codes[:, None] >> np.arange(len(columns))) & 1 != 0
         else:
             patterns, inverse = np.unique(stack, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         count = len(compiled._leaves)
-        for p, pattern in enumerate(patterns):
-            if not pattern.any():
-                continue
-            rows = np.flatnonzero(inverse == p)
+        # Each leaf's change under each pattern, as tables indexed by pattern: a fixed
+        # score (full marks or 0), or its weight scaled from ``den`` to ``num`` units.
+        fixed = np.full((count, len(patterns)), -1, dtype=np.int64)
+        num = np.ones((count, len(patterns)), dtype=np.int64)
+        den = np.ones((count, len(patterns)), dtype=np.int64)
+        for p, pattern in enumerate(patterns.tolist()):
             full = [False] * count
-            for k, off in zip(columns, pattern.tolist(), strict=True):
+            for k, off in zip(columns, pattern, strict=True):
                 full[k] = off
-            plan = compiled._na_plan(tuple(full))
+            key = tuple(full)
+            table = self.plans.get(key)
+            if table is None:
+                table = self.plans[key] = self._plan_table(key, position)
+            fixed[:, p], num[:, p], den[:, p] = table
+        touched = (fixed >= 0) | (den != num)
+        # Every (leaf, row) that its row's pattern changes, in one go.
+        rows = np.flatnonzero(touched.any(axis=0)[inverse])
+        which = inverse[rows]
+        leaves, at = np.nonzero(touched[:, which])
+        if not len(leaves):
+            return
+        # flat positions in the block (C order, a view) and in the tables
+        cells = leaves * block.shape[1] + rows[at]
+        entries = leaves * len(patterns) + which[at]
+        flat = block.reshape(-1)
+        points = flat[cells]
+        fix = fixed.reshape(-1)[entries]
+        points = np.where(fix >= 0, fix, points)
+        # an unchanged weight is num == den == 1: the rounding gives the points back
+        flat[cells] = _round_div(
+            points * num.reshape(-1)[entries],
+            den.reshape(-1)[entries],
+            rule.mode,
+            nonneg=True,
+        )
+
+    def _plan_table(
+        self, pattern: tuple[bool, ...], position: Mapping[int, int]
+    ) -> tuple[Array, Array, Array]:
+        """The row engine's plan for a pattern of not-applicable leaves, as three
+        columns of units by leaf: the fixed score (-1: none), and the factor
+        ``num / den`` its weight is scaled by."""
+        count = len(pattern)
+        fixed = np.full(count, -1, dtype=np.int64)
+        num = np.ones(count, dtype=np.int64)
+        den = np.ones(count, dtype=np.int64)
+        if any(pattern):
+            places = self.rounding.score.places
+            plan = self.compiled._na_plan(pattern)
             for index, value in plan.fixed.items():
-                block[position[index], rows] = int(value.scaleb(rule.places))
+                fixed[position[index]] = int(value.scaleb(places))
             for k, _, eff, weight in plan.scaled:
-                points = block[k, rows]
-                units = int(eff.scaleb(rule.places))
-                block[k, rows] = _round_div(
-                    points * units, int(weight.scaleb(rule.places)), rule.mode, nonneg=True
+                num[k] = int(eff.scaleb(places))
+                den[k] = int(weight.scaleb(places))
+        return fixed, num, den
+
+    def _refuse(
+        self, cols: Columns, redo: Array, exact: dict[int, ScoreResult | PerfscoreError]
+    ) -> None:
+        """The rows whose inputs the row engine refuses, found and reported in bulk: a row
+        marked ``invalid`` only by its inputs' values is checked on those inputs alone,
+        with the engine's own :func:`~perfscore._inputs.validate_inputs` (once for each
+        distinct set of values); where that raises, the engine raises the same error
+        for the whole row (every other input of the row was read and found valid), and
+        the row is taken off ``redo``. One error object serves every row that has it."""
+        rows = redo & cols.invalid
+        if cols.unchecked is not None:
+            rows &= ~cols.unchecked
+        index = np.flatnonzero(rows)
+        if not len(index):
+            return
+        records = cols.records
+        array_records = isinstance(records, ArrayRecords)
+        picked = [] if array_records else [records[i] for i in index.tolist()]
+        # Each row's flagged inputs, in the rubric's order: (id, present, raw value).
+        flagged: list[list[tuple[str, bool, Any]]] = [[] for _ in range(len(index))]
+        for name, marks in cols.flagged.items():
+            at = np.flatnonzero(marks[index])
+            if not len(at):
+                continue
+            if isinstance(records, ArrayRecords):
+                values = records.values(name, index[at])
+                present = [value is not None for value in values]
+            else:
+                values = [picked[j].get(name) for j in at.tolist()]
+                present = [name in picked[j] for j in at.tolist()]
+            for j, value, given in zip(at.tolist(), values, present, strict=True):
+                flagged[j].append((name, given, value))
+        declared = self.compiled.input_specs.keys()
+        rules = {rule.id: rule for rule in self.compiled._inputs}
+        found: dict[tuple[Any, ...], PerfscoreError | None] = {}
+        for k, i in enumerate(index.tolist()):
+            if not array_records and not declared >= picked[k].keys():
+                continue  # an unknown key: the row engine reports it
+            which = flagged[k]
+            key = tuple((name, given, _value_key(value)) for name, given, value in which)
+            if key not in found:
+                found[key] = _validate(
+                    [rules[name] for name, _, _ in which],
+                    {name: value for name, given, value in which if given},
                 )
+            error = found[key]
+            if error is not None:
+                exact[i] = error
+                redo[i] = False
 
     def score(self, cols: Columns) -> VectorResult:
+        """Score every row of ``cols``: exactly as the row engine, rows it must score
+        (uncertain or uncovered) scored by it, rows refused for their inputs' values
+        reported with its error (:meth:`_refuse`)."""
         compiled, n = self.compiled, cols.rows
         state = _State(n, np.zeros(n, dtype=bool), np.array(cols.invalid, dtype=bool))
         ev = _Evaluator(cols, state, self)
@@ -1756,8 +1971,11 @@ class VectorisedScorer:
                 state.restore(saved, na)
                 hit = hit & ~na  # a cap reading a value not applicable does not apply
             grade_index = np.where(hit, limit, grade_index)
-        redo = np.flatnonzero(state.fail | state.uncertain).tolist()
         exact: dict[int, ScoreResult | PerfscoreError] = {}
+        redo_mask = state.fail | state.uncertain
+        if cols.flagged:
+            self._refuse(cols, redo_mask, exact)
+        redo = np.flatnonzero(redo_mask).tolist()
         records = cols.records
         many = records.many(redo) if isinstance(records, ArrayRecords) else None
         for k, i in enumerate(redo):
@@ -1769,6 +1987,21 @@ class VectorisedScorer:
         return VectorResult(
             total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
         )
+
+
+def _value_key(value: Any) -> tuple[str, str]:
+    """A raw value as a key: its type and its repr (``0.1`` the float and ``0.1`` the
+    text, or a Decimal's spelling, are told apart; every NaN is one key)."""
+    return (value.__class__.__name__, repr(value))
+
+
+def _validate(rules: Sequence[InputRule], inputs: Mapping[str, Any]) -> PerfscoreError | None:
+    """The error of the row engine's input check of ``inputs`` on ``rules``, or None."""
+    try:
+        validate_inputs(rules, inputs)
+    except PerfscoreError as error:
+        return error
+    return None
 
 
 def _any_of(na_of: Mapping[str, Array], names: Any) -> Array | None:
@@ -1793,7 +2026,22 @@ def _grid_bound(edge: Decimal, *, include: bool, lower: bool) -> int:
     return math.ceil(edge) if lower else math.floor(edge)
 
 
+#: How many vectorised scorers :func:`compile_vectorised` keeps, by compiled rubric.
+SCORERS = 16
+_SCORERS: dict[int, tuple[CompiledRubric, VectorisedScorer]] = {}
+_SCORERS_LOCK = threading.Lock()
+
+
 def compile_vectorised(compiled: CompiledRubric) -> VectorisedScorer:
     """The vectorised scorer of a compiled rubric. Raises :class:`Unsupported` for rubrics
-    it does not cover (row groups, scoring methods of your own)."""
-    return VectorisedScorer(compiled)
+    it does not cover (row groups, scoring methods of your own). The scorers of the last
+    :data:`SCORERS` rubrics are kept, with the formulas and tables they built."""
+    kept = _SCORERS.get(id(compiled))
+    if kept is not None and kept[0] is compiled:
+        return kept[1]
+    scorer = VectorisedScorer(compiled)
+    with _SCORERS_LOCK:
+        while len(_SCORERS) >= SCORERS:
+            del _SCORERS[next(iter(_SCORERS))]
+        _SCORERS[id(compiled)] = (compiled, scorer)
+    return scorer
