@@ -64,6 +64,7 @@ from perfscore.render.diff_page import (
     grade_text,
     histogram_bins,
     kind_text,
+    mover_params,
     render_html,
     score_text,
     sides_text,
@@ -336,17 +337,7 @@ def _mover_lines(summary: ImpactSummary) -> list[str]:
         return [tr("diffpage.movers.none")]
     lines = [tr("diffpage.movers", count=len(summary.top_movers))]
     for m in summary.top_movers:
-        lines.append(
-            tr(
-                "diffpage.mover",
-                id=m.id,
-                row=m.row,
-                old=to_str(m.old_total),
-                new=to_str(m.new_total),
-                change=signed(m.change),
-                grades=grade_text(m.old_grade, m.new_grade, m.movement),
-            )
-        )
+        lines.append(tr("diffpage.mover", **mover_params(m)))
         for c in m.changed_indicators:
             line = tr(
                 "diffpage.score_change",

@@ -45,6 +45,7 @@ __all__ = [
     "histogram_svg",
     "kind_text",
     "migration_svg",
+    "mover_params",
     "render_html",
     "score_text",
     "short_where",
@@ -89,6 +90,19 @@ def grade_text(old: str | None, new: str | None, movement: str | None) -> str:
     """``良好 → 合格 ▼降等``: old and new grade, a drop or a rise marked."""
     key = f"diffpage.grade.{movement}" if movement in ("up", "down") else "diffpage.grade.same"
     return tr(key, old=old or "—", new=new or "—")
+
+
+def mover_params(mover: DepartmentImpact) -> dict[str, object]:
+    """The parameters of a top mover's line (``diffpage.mover``) and heading
+    (``diffpage.mover.heading``): id, row, old and new total, the change, the grades."""
+    return {
+        "id": mover.id,
+        "row": mover.row,
+        "old": to_str(mover.old_total),
+        "new": to_str(mover.new_total),
+        "change": signed(mover.change),
+        "grades": grade_text(mover.old_grade, mover.new_grade, mover.movement),
+    }
 
 
 def sides_text(sides: Iterable[str]) -> str:
@@ -551,15 +565,7 @@ def _movers(movers: Sequence[DepartmentImpact]) -> str:
     if not movers:
         parts.append(f"<p class='empty'>{_e(tr('diffpage.no_change'))}</p>\n")
     for m in movers:
-        title = tr(
-            "diffpage.mover.heading",
-            id=m.id,
-            row=m.row,
-            old=to_str(m.old_total),
-            new=to_str(m.new_total),
-            change=signed(m.change),
-            grades=grade_text(m.old_grade, m.new_grade, m.movement),
-        )
+        title = tr("diffpage.mover.heading", **mover_params(m))
         parts.append(
             "<div class='mover'>\n"
             f"<h3 class='{m.movement}'>{_e(title)}</h3>\n"
