@@ -50,8 +50,10 @@ import perfscore  # noqa: E402
 
 
 def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[str, Any]]:
-    """``n`` plausible departments: every input present, numbers as Decimals."""
+    """``n`` plausible departments: every input present, numbers as Decimals, the
+    spending lines adding up to the total (as the rubric's ``spend_split`` check wants)."""
     rng = random.Random(seed)
+    split = random.Random(seed + 1)
     out = []
     specs = list(rubric.inputs.items())
     for _ in range(n):
@@ -73,8 +75,17 @@ def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[st
                 low = float(spec.min if spec.min is not None else 1)
                 high = float(spec.max if spec.max is not None else 500)
                 dept[name] = Decimal(f"{rng.uniform(max(low, 1), min(high, 500)):.2f}")
+        _split_spending(dept, split)
         out.append(dept)
     return out
+
+
+def _split_spending(dept: dict[str, Any], rng: random.Random) -> None:
+    """The department's spending total cut at random into its six lines, to the cent."""
+    cents = int(dept["spend_total"] * 100)
+    cuts = sorted(rng.randint(0, cents) for _ in range(len(_SPEND_LINES) - 1))
+    for name, low, high in zip(_SPEND_LINES, [0, *cuts], [*cuts, cents], strict=True):
+        dept[name] = Decimal(high - low).scaleb(-2)
 
 
 def with_claims(

@@ -1182,11 +1182,16 @@ class CompiledRubric:
             except _FAST_DECLINES:
                 pass
             else:
-                # No warnings to add: the fast path declines every department that would
-                # get one (a check that holds, a percent that may be a fraction of one).
-                if len(out) == 5:
-                    return self._fast_result(*out, explain)
-                return self._fast_aggregate(*out, explain)
+                # The fast path declines every department that would get a warning other
+                # than a check's (a percent that may be a fraction of one, a grade cap).
+                if len(out) == 6:
+                    result = self._fast_result(*out[:5], explain)
+                else:
+                    result = self._fast_aggregate(*out[:3], explain)
+                if out[-1]:  # a check holds
+                    values = {k: _NA if v is None else v for k, v in result.values.items()}
+                    result = self._warn(result, values, source)
+                return result
         values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain, extras.overrides)
@@ -1251,11 +1256,11 @@ class CompiledRubric:
             except _FAST_DECLINES:
                 scores = None
             else:
-                if len(out) == 5:
-                    values, scores, unrounded, total, grade = out
+                if len(out) == 6 and not out[5]:
+                    values, scores, unrounded, total, grade, _ = out
                     result = self._fast_result(values, scores, unrounded, total, grade, False)
                     plan = self._review_plan
-                else:  # something not applicable: reviewed from the engine's result
+                else:  # something not applicable, or a warning: reviewed from the result
                     scores = None
         if result is None:
             try:
