@@ -17,8 +17,8 @@ Prints, all measured in this run: departments per second for
 
 each as a ratio to the floor; the rubric's load-and-compile time (median);
 ``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
-peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a generated
-JSONL population (1,000,000 departments by default) through a pipe.
+rate and peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a
+generated JSONL population file (``--stream``, 1,000,000 departments by default).
 
 ``--json`` prints the same figures as one JSON object on the last line.
 """
@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -272,34 +271,31 @@ _LAUNCHER = (
 
 
 def stream_memory(population: list[dict[str, Any]], n: int) -> dict[str, float] | None:
-    """Peak RSS of the CLI scoring ``n`` departments fed through a pipe (POSIX only)."""
-    if not hasattr(os, "mkfifo"):
-        return None
+    """Rate and peak RSS of the CLI scoring ``n`` departments from a JSONL file into a CSV
+    file (the file is written first, outside the time; pipes are refused as populations)."""
     cli = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "perfscore"]
     with tempfile.TemporaryDirectory() as tmp:
-        fifo = Path(tmp) / "population.jsonl"
-        os.mkfifo(fifo)
+        population_file = Path(tmp) / "population.jsonl"
+        with population_file.open("w", encoding="utf-8") as handle:
+            handle.writelines(_jsonl_lines(population, n))
         out = Path(tmp) / "scores.csv"
-
-        def feed() -> None:
-            with fifo.open("w", encoding="utf-8") as handle:
-                handle.writelines(_jsonl_lines(population, n))
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
         start = time.perf_counter()
         result = subprocess.run(
-            [*cli, "score", str(RUBRIC), str(fifo), "--out", str(out)],
+            [*cli, "score", str(RUBRIC), str(population_file), "--out", str(out)],
             capture_output=True,
             text=True,
         )
         seconds = time.perf_counter() - start
-        writer.join(timeout=5)
         code, peak_kb = (int(x) for x in (result.stdout.split() or ["-1", "0"])[:2])
         if code not in (0, 1):
             print(f"stream run failed: {result.stderr[-500:]}", file=sys.stderr)
             return None
-        return {"departments": n, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+        return {
+            "departments": n,
+            "seconds": round(seconds, 2),
+            "departments_per_second": round(n / seconds),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+        }
 
 
 def main() -> None:
@@ -603,8 +599,8 @@ def _print(figures: dict[str, Any]) -> None:
     stream = figures.get("stream")
     if stream:
         print(
-            f"CLI streaming {stream['departments']:,} departments: {stream['seconds']:.1f} s, "
-            f"peak memory {stream['peak_rss_mb']:.0f} MB"
+            f"CLI streaming {stream['departments']:,} departments: {stream['seconds']:.1f} s "
+            f"({stream['departments_per_second']:,}/s), peak memory {stream['peak_rss_mb']:.0f} MB"
         )
 
 
