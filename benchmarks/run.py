@@ -80,7 +80,10 @@ def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[st
 
 
 def _split_spending(dept: dict[str, Any], rng: random.Random) -> None:
-    """The department's spending total cut at random into its six lines, to the cent."""
+    """The department's spending total cut at random into its six lines, to the cent
+    (a rubric without them is left as it is)."""
+    if not {"spend_total", *_SPEND_LINES} <= dept.keys():
+        return
     cents = int(dept["spend_total"] * 100)
     cuts = sorted(rng.randint(0, cents) for _ in range(len(_SPEND_LINES) - 1))
     for name, low, high in zip(_SPEND_LINES, [0, *cuts], [*cuts, cents], strict=True):

@@ -1590,7 +1590,7 @@ class CompiledRubric:
     def _na_step_of(self, leaf: _Leaf, values: Mapping[str, Any]) -> Step:
         """:meth:`_na_step` for ``values`` where None marks what is not applicable, kept
         for the next department with the same values missing (steps are immutable)."""
-        missing = tuple([n for n in leaf.reads if values.get(n) is None])
+        missing = tuple([n for n in leaf.reads if n in values and values[n] is None])
         key = (leaf.index, missing)
         cache = self._na_steps
         step = cache.get(key)
