@@ -22,8 +22,8 @@ Prints, all measured in this run: departments per second for
 
 each as a ratio to the floor; the rubric's load-and-compile time (median);
 ``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
-peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a generated
-JSONL population (1,000,000 departments by default) through a pipe.
+rate and peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a
+generated JSONL population file (``--stream``, 1,000,000 departments by default).
 
 ``--json`` prints the same figures as one JSON object on the last line.
 """
@@ -38,7 +38,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -55,8 +54,10 @@ import perfscore  # noqa: E402
 
 
 def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[str, Any]]:
-    """``n`` plausible departments: every input present, numbers as Decimals."""
+    """``n`` plausible departments: every input present, numbers as Decimals, the
+    spending lines adding up to the total (as the rubric's ``spend_split`` check wants)."""
     rng = random.Random(seed)
+    split = random.Random(seed + 1)
     out = []
     specs = list(rubric.inputs.items())
     for _ in range(n):
@@ -78,8 +79,20 @@ def generate(rubric: perfscore.Rubric, n: int, seed: int = 2023) -> list[dict[st
                 low = float(spec.min if spec.min is not None else 1)
                 high = float(spec.max if spec.max is not None else 500)
                 dept[name] = Decimal(f"{rng.uniform(max(low, 1), min(high, 500)):.2f}")
+        _split_spending(dept, split)
         out.append(dept)
     return out
+
+
+def _split_spending(dept: dict[str, Any], rng: random.Random) -> None:
+    """The department's spending total cut at random into its six lines, to the cent
+    (a rubric without them is left as it is)."""
+    if not {"spend_total", *_SPEND_LINES} <= dept.keys():
+        return
+    cents = int(dept["spend_total"] * 100)
+    cuts = sorted(rng.randint(0, cents) for _ in range(len(_SPEND_LINES) - 1))
+    for name, low, high in zip(_SPEND_LINES, [0, *cuts], [*cuts, cents], strict=True):
+        dept[name] = Decimal(high - low).scaleb(-2)
 
 
 def with_claims(
@@ -266,34 +279,31 @@ _LAUNCHER = (
 
 
 def stream_memory(population: list[dict[str, Any]], n: int) -> dict[str, float] | None:
-    """Peak RSS of the CLI scoring ``n`` departments fed through a pipe (POSIX only)."""
-    if not hasattr(os, "mkfifo"):
-        return None
+    """Rate and peak RSS of the CLI scoring ``n`` departments from a JSONL file into a CSV
+    file (the file is written first, outside the time; pipes are refused as populations)."""
     cli = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "perfscore"]
     with tempfile.TemporaryDirectory() as tmp:
-        fifo = Path(tmp) / "population.jsonl"
-        os.mkfifo(fifo)
+        population_file = Path(tmp) / "population.jsonl"
+        with population_file.open("w", encoding="utf-8") as handle:
+            handle.writelines(_jsonl_lines(population, n))
         out = Path(tmp) / "scores.csv"
-
-        def feed() -> None:
-            with fifo.open("w", encoding="utf-8") as handle:
-                handle.writelines(_jsonl_lines(population, n))
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
         start = time.perf_counter()
         result = subprocess.run(
-            [*cli, "score", str(RUBRIC), str(fifo), "--out", str(out)],
+            [*cli, "score", str(RUBRIC), str(population_file), "--out", str(out)],
             capture_output=True,
             text=True,
         )
         seconds = time.perf_counter() - start
-        writer.join(timeout=5)
         code, peak_kb = (int(x) for x in (result.stdout.split() or ["-1", "0"])[:2])
         if code not in (0, 1):
             print(f"stream run failed: {result.stderr[-500:]}", file=sys.stderr)
             return None
-        return {"departments": n, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+        return {
+            "departments": n,
+            "seconds": round(seconds, 2),
+            "departments_per_second": round(n / seconds),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+        }
 
 
 def main() -> None:
@@ -671,8 +681,8 @@ def _print(figures: dict[str, Any]) -> None:
     stream = figures.get("stream")
     if stream:
         print(
-            f"CLI streaming {stream['departments']:,} departments: {stream['seconds']:.1f} s, "
-            f"peak memory {stream['peak_rss_mb']:.0f} MB"
+            f"CLI streaming {stream['departments']:,} departments: {stream['seconds']:.1f} s "
+            f"({stream['departments_per_second']:,}/s), peak memory {stream['peak_rss_mb']:.0f} MB"
         )
 
 

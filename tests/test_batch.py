@@ -761,6 +761,54 @@ def test_retained_and_peak_memory_do_not_grow_with_the_population(
     assert large[1] - small[1] < GROWTH_BOUND, f"peak: {small[1]} -> {large[1]} bytes"
 
 
+def csv_copy(source: Path, path: Path, *, unknown: bool = False) -> Path:
+    """The JSONL population ``source`` as a CSV table (its broken lines left out), with a
+    column that names no input when ``unknown`` (every row then fails)."""
+    rows = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    names = sorted({k for row in rows for k in row})
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*names, *(["remarks"] if unknown else [])])
+        for row in rows:
+            cells = ["" if row.get(k) is None else row[k] for k in names]
+            writer.writerow([*cells, *(["x"] if unknown else [])])
+    return path
+
+
+@pytest.mark.parametrize("source", ["jsonl", "csv", "csv, a column that names no input"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx", ".parquet"])
+def test_a_population_file_scored_in_chunks_is_written_as_one_by_one(
+    compiled: perfscore.CompiledRubric,
+    tmp_path: Path,
+    source: str,
+    suffix: str,
+) -> None:
+    """A population file scored in chunks through the vectorised path (score_rows, read
+    as score_many reads it) and written: the file scoring department by department
+    writes, in every output format, for a population with broken lines, bad numbers,
+    gaps, not-applicable values and (a CSV table) a column that names no input."""
+    population = varied_population(tmp_path / "pop.jsonl", 120)
+    if source != "jsonl":
+        population = csv_copy(population, tmp_path / "pop.csv", unknown="names" in source)
+    one, chunked = tmp_path / f"one{suffix}", tmp_path / f"chunks{suffix}"
+    expected = write_batch(compiled, batch.score_many(compiled, population), one)
+    records = list(batch.score_rows(compiled, population, chunk=16))
+    assert any(isinstance(r, batch.ScoredRow) for r in records) is ("names" not in source)
+    written = write_batch(compiled, records, chunked)
+    assert (written.scored, written.failed) == (expected.scored, expected.failed)
+    if suffix == ".parquet":
+        assert pq.read_table(one).equals(pq.read_table(chunked))
+    elif suffix == ".xlsx":
+        assert read_back(one, "xlsx") == read_back(chunked, "xlsx")
+    else:
+        assert one.read_bytes() == chunked.read_bytes()
+
+
 def repacked_workbook(source: Path, path: Path, part: str, text: str) -> Path:
     """``source`` with its part ``part`` replaced by ``text``, packed as XLSX packs."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:

@@ -181,6 +181,32 @@ def test_not_applicable_departments_stay_on_the_fast_path(case: str) -> None:
 _NA_EDGES = st.one_of(_EDGES, st.sampled_from(_GAPS))
 
 
+@pytest.mark.parametrize("gap", [None, "satisfaction", "spend_health"])
+def test_a_check_that_holds_stays_on_the_fast_path_with_its_warning(gap: str | None) -> None:
+    """Spending lines that do not add up (the ``spend_split`` check holds), with nothing,
+    a leaf or one of the check's own inputs not applicable: the fast function scores the
+    department and says so; the result carries the engine's warning, or none when the
+    check reads a value that is missing."""
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    inputs = {**inputs, "spend_total": Decimal(inputs["spend_total"]) + Decimal("0.04")}
+    if gap is not None:
+        inputs[gap] = None
+    assert compiled._fast is not None
+    assert compiled._fast(inputs)[-1] is (gap != "spend_health")
+    for explain in (False, True):
+        fast = compiled.score(inputs, explain=explain, source="d.yaml")
+        values = dict(compiled.validate_inputs(inputs))
+        with localcontext(ENGINE_CONTEXT):
+            full = compiled._score(values, explain)  # adds the derived values
+        full = compiled._warn(full, values, "d.yaml")
+        assert fast == full
+        assert fast.warnings == full.warnings
+        assert [w.code for w in fast.warnings] == (
+            [] if gap == "spend_health" else ["input.inconsistent"]
+        )
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_fast_path_agrees_with_the_engine_when_values_are_not_applicable(
@@ -193,6 +219,8 @@ def test_fast_path_agrees_with_the_engine_when_values_are_not_applicable(
     inputs, _ = load_document(SEED)
     for case in data.draw(st.lists(st.sampled_from(sorted(_UNUSUAL)), max_size=3)):
         inputs = {**inputs, **_UNUSUAL[case]}
+    if data.draw(st.booleans()):  # the spending lines no longer add up: a check holds
+        inputs = {**inputs, "spend_total": Decimal(inputs["spend_total"]) + Decimal("0.04")}
     names = sorted(compiled.input_specs)
     for name in data.draw(st.lists(st.sampled_from(names), max_size=3)):
         inputs = {**inputs, name: data.draw(_NA_EDGES)}

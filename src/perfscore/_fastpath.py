@@ -5,9 +5,11 @@ computes the derived values, scores every leaf, sums, rounds and grades, with ev
 a Decimal in the engine's context: the same arithmetic as the full engine, without its
 bookkeeping (explanations, not-applicable weight moves, located errors).
 
-The function handles the common case only. Whenever anything is unusual (an input that
-is missing, of another type or out of bounds; an unknown input; a value that is not
-applicable; a division by zero; a value in no band; a grade cap that applies) it raises
+The function scores what a real population holds: missing optional inputs, values and
+leaves not applicable, ``on_zero_division`` fallbacks, row groups and checks that hold
+(it says so, and the engine writes the warning). Whenever anything else is unusual (an
+input that is missing and required, of another type or out of bounds; an unknown input;
+any other failure of a formula; a value in no band; a grade cap that applies) it raises
 :class:`Fallback`, and the full engine scores the department instead, raising its precise
 errors. So the fast path never decides anything the engine would decide differently;
 tests compare the two on random inputs.
@@ -34,8 +36,8 @@ if TYPE_CHECKING:
     from .engine import CompiledRubric
 
 FastResult = (
-    tuple[dict[str, Any], tuple[Decimal, ...], Decimal, Decimal, str]
-    | tuple[dict[str, Any], tuple[Decimal | None, ...], dict[int, Any]]
+    tuple[dict[str, Any], tuple[Decimal, ...], Decimal, Decimal, str, bool]
+    | tuple[dict[str, Any], tuple[Decimal | None, ...], dict[int, Any], bool]
 )
 FastFunction = Callable[[Mapping[str, Any]], FastResult]
 
@@ -106,15 +108,16 @@ def build(
     Keys in ``tolerate`` may stand beside the inputs and are not read (a review's
     ``unit`` and ``claimed``); any other key not declared makes the function decline.
 
-    The function returns ``(values, scores, unrounded, total, grade)`` for a department
+    The function returns ``(values, scores, unrounded, total, grade, warn)`` for a department
     with every value present and every leaf applicable, no row group and no grade cap
     applying. When a value is not applicable (a missing optional input, an
     ``on_zero_division: not_applicable`` fallback, a value reading one), a leaf is not
     applicable (``not_applicable_when``) or the rubric has row groups, it returns
-    ``(values, leaf_scores, rows)`` instead: every value (None when not applicable), each
-    leaf's rounded score (None when not applicable) and each row group's rows; the
+    ``(values, leaf_scores, rows, warn)`` instead: every value (None when not applicable),
+    each leaf's rounded score (None when not applicable) and each row group's rows; the
     engine's own aggregation then moves the weights, applies the caps and grades, exactly
-    as for the full engine.
+    as for the full engine. ``warn`` is true when one of the rubric's checks holds: the
+    engine then adds its warnings, as for the full engine.
     """
     # judged leaves read their scores from the inputs' ``judged:`` section, and an
     # alternatives branch counts one child of several: the full engine scores both
@@ -135,6 +138,7 @@ def build(
     maybe_na: set[str] = set()
     has_rows = any(leaf.node.rows is not None for leaf in compiled._leaves)
     emit(f"    na = {has_rows}")
+    emit("    warn = False")
     plain = gen.const(frozenset({Decimal, bool, int}))
     for rule in compiled._inputs:
         spec, name = rule.spec, rule.id
@@ -232,14 +236,14 @@ def build(
         names[leaf.index] = f"s{leaf.index}"
         rounded = gen.rounded(leaf_code, score_rule.places, score_rule.mode)
         emit(f"{indent}s{leaf.index} = {rounded}")
-    # A check that holds adds a warning: the full engine writes it. A check reading a value
-    # not applicable does not apply.
+    # A check that holds adds a warning, which the engine writes from the values (the flag
+    # returned last). A check reading a value not applicable does not apply.
     for check in getattr(compiled, "_checks", ()):
         guard = sorted(n for n in check.when.names if n in maybe_na)
         test = gen.formula_code(check.when.expr)
         if guard:
             test = f"not ({_is_na(guard)}) and {test}"
-        emit(f"    if {test}: _fallback()")
+        emit(f"    if {test}: warn = True")
     leaf_scores = "(" + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + ")"
     public = (
         "{"
@@ -251,7 +255,7 @@ def build(
         )
         + "}"
     )
-    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}")
+    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}, warn")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
@@ -270,7 +274,8 @@ def build(
     emit(f"    g = {grade_code}")
     for cap in compiled._caps:
         emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
-    emit(f"    return {values}, (" + ", ".join(names[i] for i in range(len(nodes))) + ",), u, t, g")
+    every = ", ".join(names[i] for i in range(len(nodes)))
+    emit(f"    return {values}, ({every},), u, t, g, warn")
     # The whole body runs in the engine's decimal context, whatever the caller's thread has.
     context = gen.const(ENGINE_CONTEXT)
     body = ["    " + line for line in lines[1:]]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import decimal
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -1182,11 +1182,16 @@ class CompiledRubric:
             except _FAST_DECLINES:
                 pass
             else:
-                # No warnings to add: the fast path declines every department that would
-                # get one (a check that holds, a percent that may be a fraction of one).
-                if len(out) == 5:
-                    return self._fast_result(*out, explain)
-                return self._fast_aggregate(*out, explain)
+                # The fast path declines every department that would get a warning other
+                # than a check's (a percent that may be a fraction of one, a grade cap).
+                if len(out) == 6:
+                    result = self._fast_result(*out[:5], explain)
+                else:
+                    result = self._fast_aggregate(*out[:3], explain)
+                if out[-1]:  # a check holds
+                    values = {k: _NA if v is None else v for k, v in result.values.items()}
+                    result = self._warn(result, values, source)
+                return result
         values, extras = self._prepare(inputs, source, overrides)
         with decimal.localcontext(ENGINE_CONTEXT):
             result = self._score(values, explain, extras.overrides)
@@ -1251,11 +1256,11 @@ class CompiledRubric:
             except _FAST_DECLINES:
                 scores = None
             else:
-                if len(out) == 5:
-                    values, scores, unrounded, total, grade = out
+                if len(out) == 6 and not out[5]:
+                    values, scores, unrounded, total, grade, _ = out
                     result = self._fast_result(values, scores, unrounded, total, grade, False)
                     plan = self._review_plan
-                else:  # something not applicable: reviewed from the engine's result
+                else:  # something not applicable, or a warning: reviewed from the result
                     scores = None
         if result is None:
             try:
@@ -1417,13 +1422,19 @@ class CompiledRubric:
             else round_decimal(eff, rule.places, rule.mode)
             for node, eff in zip(nodes, effective, strict=True)
         )
+        moved = {k for k, *_ in scaled}
         plan = _NaPlan(
             tuple(status),
             shown,
             fixed,
             tuple(scaled),
             all(pattern),
-            tuple(n.leaf is None for n in nodes),
+            tuple(
+                (k, leaf.index)
+                for k, (leaf, off) in enumerate(zip(self._leaves, pattern, strict=True))
+                if not off and k not in moved
+            ),
+            {i: (eff, weight) for _, i, eff, weight in scaled},
         )
         if len(plans) >= 4096:
             plans.clear()
@@ -1434,34 +1445,50 @@ class CompiledRubric:
     def _na_plans(self) -> dict[tuple[bool, ...], _NaPlan]:
         return {}
 
+    @cached_property
+    def _tree_sum(self) -> Callable[[list[Decimal]], Decimal]:
+        """A function that fills in every branch's score of a list of node scores (leaves
+        given) and returns the unrounded total: the sums of :meth:`_aggregate`, in the same
+        order (``sum(children, ZERO)``), written out as one expression per branch."""
+        nodes = self._nodes
+        lines = ["def tree_sum(s):"]
+        for i in range(len(nodes) - 1, -1, -1):
+            if nodes[i].leaf is None:
+                lines.append(
+                    f"    s[{i}] = " + " + ".join(["Z", *(f"s[{c}]" for c in nodes[i].children)])
+                )
+        lines.append("    return " + " + ".join(["Z", *(f"s[{i}]" for i in self._tops)]))
+        namespace: dict[str, Any] = {"__builtins__": {}, "Z": ZERO}
+        exec(
+            compile("\n".join(lines) + "\n", f"<perfscore tree sum: {self.rubric.id}>", "exec"),
+            namespace,
+        )
+        function: Callable[[list[Decimal]], Decimal] = namespace["tree_sum"]
+        return function
+
     def _fast_na_result(
         self, values: dict[str, Any], leaf_scores: tuple[Decimal | None, ...], explain: bool
     ) -> ScoreResult:
         """:meth:`_aggregate` for a rubric without row groups, from a cached plan of the
         department's pattern of not-applicable leaves; explanation steps written when
         first read."""
-        plan = self._na_plan(tuple(s is None for s in leaf_scores))
-        nodes = self._nodes
-        n = len(nodes)
+        pattern = tuple([s is None for s in leaf_scores])
+        plan = self._na_plans.get(pattern) or self._na_plan(pattern)
         rule = self.rubric.rounding.score
         places, mode = rule.places, rule.mode
-        scores: list[Decimal] = [ZERO] * n
+        scores: list[Decimal] = [ZERO] * len(self._nodes)
         with decimal.localcontext(ENGINE_CONTEXT):
-            for leaf, points in zip(self._leaves, leaf_scores, strict=True):
-                if points is not None:
-                    scores[leaf.index] = points
+            for k, i in plan.scored:
+                scores[i] = leaf_scores[k]  # type: ignore[assignment]  # scored: not None
             for i, value in plan.fixed.items():
                 scores[i] = value
-            unit, rounding = quantum(places), ROUNDING_MODES[mode]
-            for k, i, eff, weight in plan.scaled:
-                points = leaf_scores[k]
-                assert points is not None
-                scores[i] = (points * eff / weight).quantize(unit, rounding)
-            branch = plan.branch
-            for i in range(n - 1, -1, -1):
-                if branch[i]:
-                    scores[i] = sum((scores[c] for c in nodes[i].children), ZERO)
-            unrounded = sum((scores[i] for i in self._tops), ZERO)
+            if plan.scaled:
+                unit, rounding = quantum(places), ROUNDING_MODES[mode]
+                for k, i, eff, weight in plan.scaled:
+                    points = leaf_scores[k]
+                    assert points is not None
+                    scores[i] = (points * eff / weight).quantize(unit, rounding)
+            unrounded = self._tree_sum(scores)
             total_rule = self.rubric.rounding.total
             total = round_decimal(unrounded, total_rule.places, total_rule.mode)
             basis = total if self.rubric.rounding.grade_on == "rounded" else unrounded
@@ -1476,20 +1503,19 @@ class CompiledRubric:
                 grade = self._apply_caps(marked, grade, applied, warnings)
         new, cls = tuple.__new__, IndicatorResult
         info, status, shown = self._node_info, plan.status, plan.shown
-        scaled = {i: (eff, weight) for _, i, eff, weight in plan.scaled}
 
         def build() -> tuple[IndicatorResult, ...]:
             explanations: Sequence[Explanation | None] = self._no_explanations
             if explain:
                 explanations = list(self._branch_explanations)
                 frozen = MappingProxyType(values)
-                na_names = {k for k, v in values.items() if v is None}
                 steps = self._na_leaf_steps
+                scaled = plan.moved
                 for leaf, points in zip(self._leaves, leaf_scores, strict=True):
                     i = leaf.index
                     why: Sequence[Step]
                     if points is None:
-                        why = (self._na_step(leaf, values, na_names),)
+                        why = (self._na_step_of(leaf, values),)
                     else:
                         why = LazySteps(
                             steps, leaf.scorer, values, points, scaled.get(i), scores[i]
@@ -1560,6 +1586,23 @@ class CompiledRubric:
                         )
                     )
         return grade
+
+    def _na_step_of(self, leaf: _Leaf, values: Mapping[str, Any]) -> Step:
+        """:meth:`_na_step` for ``values`` where None marks what is not applicable, kept
+        for the next department with the same values missing (steps are immutable)."""
+        missing = tuple([n for n in leaf.reads if n in values and values[n] is None])
+        key = (leaf.index, missing)
+        cache = self._na_steps
+        step = cache.get(key)
+        if step is None:
+            step = self._na_step(leaf, values, set(missing))
+            if self._lang and len(cache) < 4096:  # compiled in one language, written in it
+                cache[key] = step
+        return step
+
+    @cached_property
+    def _na_steps(self) -> dict[tuple[int, tuple[str, ...]], Step]:
+        return {}
 
     def _na_step(self, leaf: _Leaf, values: Mapping[str, Any], na_names: set[str]) -> Step:
         """The step of a leaf that is not applicable: why, and what its policy does."""
@@ -2288,7 +2331,8 @@ class _NaPlan:
     fixed: dict[int, Decimal]  # node index -> score of a leaf not applicable
     scaled: tuple[tuple[int, int, Decimal, Decimal], ...]  # leaf k, node, effective, weight
     all_na: bool
-    branch: tuple[bool, ...]
+    scored: tuple[tuple[int, int], ...]  # leaf k, node: scored, its weight unchanged
+    moved: dict[int, tuple[Decimal, Decimal]]  # node index -> effective, declared weight
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)

@@ -303,47 +303,54 @@ def score_rows(
     departments: Iterable[Department] | str | os.PathLike[str],
     *,
     chunk: int | None = None,
+    sheet: str | None = None,
 ) -> Iterator[BatchRecord | ScoredRow]:
     """The records of :func:`score_many` for writing with :func:`write_batch`, scored
     ``chunk`` (:data:`CHUNK`) departments at a time by the vectorised path when numpy is
-    installed and the rubric allows it: a department it scores is a :class:`ScoredRow` (the same row
-    written, byte for byte); one it sends back to the row engine, or that fails, is
-    what :func:`score_many` gives. Memory holds one chunk."""
+    installed and the rubric allows it: a department it scores is a :class:`ScoredRow`
+    (the same row written, byte for byte); one it sends back to the row engine, or that
+    fails, is what :func:`score_many` gives. A path is read as :func:`score_many` reads
+    it (``sheet`` names an XLSX population's sheet). Memory holds one chunk."""
     try:
+        import numpy
+
         from . import vectorised
     except ImportError:  # no numpy
-        yield from score_many(compiled, departments)
+        yield from score_many(compiled, departments, sheet=sheet)
         return
     try:
         scorer = vectorised.compile_vectorised(compiled)
     except vectorised.Unsupported:
-        yield from score_many(compiled, departments)
+        yield from score_many(compiled, departments, sheet=sheet)
         return
     if isinstance(departments, str | os.PathLike):
-        departments = read_population(Path(departments), labels=_labels(compiled))
+        departments = read_population(
+            Path(departments),
+            labels=_labels(compiled),
+            known=compiled.input_specs.keys(),
+            sheet=sheet,
+        )
     iterator = iter(departments)
     names = list(compiled.input_specs)
     nodes = compiled._nodes
     rounding = compiled.rubric.rounding
     places, total_places = rounding.score.places, rounding.total.places
-    # Decimals by units: scores repeat, and one object serves every row that has it.
-    made: dict[tuple[int, int], Decimal] = {}
-
-    def decimal(units: int, at: int) -> Decimal:
-        value = made.get((units, at))
-        if value is None:
-            value = Decimal(units).scaleb(-at)
-            if len(made) < 100_000:
-                made[(units, at)] = value
-        return value
-
     size = chunk or CHUNK
     while True:
         batch = list(itertools.islice(iterator, size))
         if not batch:
             return
+        # Decimals by units: scores repeat, and one object serves every row of a chunk
+        # that has it; made anew for each chunk, so that memory holds one chunk's,
+        # however many different totals a population has.
+        score_of, total_of = _Decimals(places), _Decimals(total_places)
         inputs = [d.inputs for d in batch if d.inputs is not None]
-        arrays = {name: [record.get(name) for record in inputs] for name in names}
+        # One department at a time, then turned into columns: map and zip run in C.
+        table = list(zip(*[tuple(map(record.get, names)) for record in inputs], strict=True))
+        arrays = {
+            name: list(values) if table else []
+            for name, values in zip(names, table or [()] * len(names), strict=True)
+        }
         columns = vectorised.columns_from_arrays(arrays, compiled)
         declared = set(names)
         for k, record in enumerate(inputs):
@@ -351,18 +358,19 @@ def score_rows(
                 columns.invalid[k] = True  # an unknown input: the row engine reports it
         columns.records = inputs
         result = scorer.score(columns)
-        units: list[list[int]] = [[] for _ in nodes]
+        # Each node's scores as integer units, branches summed as arrays, then as Decimals
+        # row by row (map and zip in C; a Decimal made once per value and chunk).
+        units: list[Any] = [None] * len(nodes)
         for leaf in compiled._leaves:
-            units[leaf.index] = result.leaf_units[leaf.node.id].tolist()
+            units[leaf.index] = result.leaf_units[leaf.node.id]
         for i in range(len(nodes) - 1, -1, -1):
             node = nodes[i]
             if node.leaf is None:
-                units[i] = [
-                    sum(parts) for parts in zip(*(units[c] for c in node.children), strict=True)
-                ]
-        totals = result.total_units.tolist()
+                units[i] = sum((units[c] for c in node.children), numpy.zeros(len(inputs), int))
+        scores = [list(map(score_of.__getitem__, u.tolist())) for u in units]
+        totals = list(map(total_of.__getitem__, result.total_units.tolist()))
         grades = [result.grade_names[g] for g in result.grade_index.tolist()]
-        by_row = list(zip(*units, strict=True)) if units else [() for _ in inputs]
+        by_row = list(zip(*scores, strict=True)) if scores else [() for _ in inputs]
         position = 0
         for department in batch:
             if department.inputs is None:
@@ -379,10 +387,22 @@ def score_rows(
                 department.id,
                 department.row,
                 department.source,
-                decimal(totals[k], total_places),
+                totals[k],
                 grades[k],
-                tuple(decimal(u, places) for u in by_row[k]),
+                by_row[k],
             )
+
+
+class _Decimals(dict[int, Decimal]):
+    """Decimals by their integer units at ``places`` places, each made when first asked."""
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.exponent = -places
+
+    def __missing__(self, units: int) -> Decimal:
+        value = self[units] = Decimal(units).scaleb(self.exponent)
+        return value
 
 
 def issues_text(issues: Iterable[Issue], source: str | None = None) -> str:
