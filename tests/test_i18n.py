@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -157,3 +158,42 @@ def test_no_issue_is_made_from_text_written_in_the_code() -> None:
     """Every issue's message and hint is a text of the catalogue (or a parameter), never a
     sentence written where the issue is made: so every one exists in each language."""
     assert written_by_hand() == []
+
+
+_VALUES = st.sampled_from(["", "C", "POSIX", "en", "zh", "xx", "en_US.UTF-8", "zh_CN.UTF-8"])
+
+
+@given(
+    environ=st.fixed_dictionaries(
+        {}, optional=dict.fromkeys(("PERFSCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"), _VALUES)
+    )
+)
+def test_the_environment_is_read_as_os_environ_says_after_every_change(
+    environ: dict[str, str],
+) -> None:
+    """The language variables are read from os.environ's own dict, cheaply: after any
+    change through os.environ the language is what a plain reading of it gives."""
+
+    def by_hand() -> str:
+        env = os.environ.get("PERFSCORE_LANG")
+        if env and env.split("_")[0] in i18n.LANGS:
+            return env.split("_")[0]
+        for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+            value = os.environ.get(name)
+            if value:
+                head = value.split(".")[0].split("_")[0]
+                return head if head in i18n.LANGS else "zh"
+        return "zh"
+
+    saved = {n: os.environ.get(n) for n in ("PERFSCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    try:
+        for name in saved:
+            os.environ.pop(name, None)
+        os.environ.update(environ)
+        assert i18n.resolve_lang() == by_hand()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

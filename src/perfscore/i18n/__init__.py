@@ -74,6 +74,48 @@ def _from_locale(value: str) -> Lang | None:
     return head if _is_lang(head) else None
 
 
+#: The variables that name the language, in order. They are read for every text that names
+#: no language, so from os.environ's own dict (the one it writes to), without the KeyError
+#: that a missing variable costs ``os.environ.get``, and each value's language is kept.
+_LANG_VARIABLES: Final = ("PERFSCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+_ENV_DATA: Final[dict[Any, Any] | None] = getattr(os.environ, "_data", None)
+_ENV_KEYS: Final[tuple[Any, ...]] = (
+    tuple(getattr(os.environ, "encodekey", str)(name) for name in _LANG_VARIABLES)
+    if _ENV_DATA is not None
+    else _LANG_VARIABLES
+)
+_SEEN: dict[Any, Lang | None] = {}
+
+
+def _lang_of(raw: Any) -> Lang | None:
+    """The language a variable's raw value names (kept: a process sees few values)."""
+    try:
+        return _SEEN[raw]
+    except KeyError:
+        decode = getattr(os.environ, "decodevalue", None)
+        value = decode(raw) if decode is not None and not isinstance(raw, str) else str(raw)
+        lang = _from_locale(value)
+        if len(_SEEN) < 64:
+            _SEEN[raw] = lang
+        return lang
+
+
+def _environment_lang() -> Lang:
+    """``PERFSCORE_LANG`` if it names a language, else the first locale variable set."""
+    data: Mapping[Any, Any] = os.environ if _ENV_DATA is None else _ENV_DATA
+    keys = _ENV_KEYS
+    raw = data.get(keys[0])
+    if raw:
+        lang = _lang_of(raw)
+        if lang is not None:
+            return lang
+    for key in keys[1:]:
+        raw = data.get(key)
+        if raw:  # the first variable set decides, as in POSIX; C / POSIX name none
+            return _lang_of(raw) or LANGS[0]
+    return LANGS[0]
+
+
 def resolve_lang(explicit: str | None = None) -> Lang:
     """The language to write in: ``explicit`` if given, else the context's, the
     environment's (``PERFSCORE_LANG``, then the locale), else Chinese.
@@ -87,16 +129,7 @@ def resolve_lang(explicit: str | None = None) -> Lang:
     forced = _FORCED.get()
     if forced is not None:
         return forced
-    env = os.environ.get("PERFSCORE_LANG")
-    if env:
-        lang = _from_locale(env)
-        if lang is not None:
-            return lang
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:  # the first variable set decides, as in POSIX; C / POSIX name none
-            return _from_locale(value) or LANGS[0]
-    return LANGS[0]
+    return _environment_lang()
 
 
 def current_lang() -> Lang:
