@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import ast
 import decimal
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Final, overload
+from typing import Any, Final, NamedTuple, overload
 
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
@@ -172,6 +173,25 @@ class _NodeInfo:
     parent: str | None
     children: tuple[str, ...]
     standard: str | None
+
+
+class _IndicatorColumns(NamedTuple):
+    """The fields of every node's :class:`IndicatorResult` that no department changes,
+    field by field (node order), to be zipped with a department's scores."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    weights: tuple[Decimal, ...]
+    depths: tuple[int, ...]
+    parents: tuple[str | None, ...]
+    children: tuple[tuple[str, ...], ...]
+    standards: tuple[str | None, ...]
+    scored: tuple[Status, ...]
+    nones: tuple[None, ...]
+
+
+#: An :class:`IndicatorResult` from the tuple of its fields, without a Python call.
+_make_indicator: Final = functools.partial(tuple.__new__, IndicatorResult)
 
 
 @dataclass(frozen=True, slots=True)
@@ -881,6 +901,21 @@ class CompiledRubric:
             for node in nodes
         )
 
+    @cached_property
+    def _indicator_columns(self) -> _IndicatorColumns:
+        info = self._node_info
+        return _IndicatorColumns(
+            ids=tuple(i.id for i in info),
+            names=tuple(i.name for i in info),
+            weights=tuple(i.weight for i in info),
+            depths=tuple(i.depth for i in info),
+            parents=tuple(i.parent for i in info),
+            children=tuple(i.children for i in info),
+            standards=tuple(i.standard for i in info),
+            scored=(Status.SCORED,) * len(info),
+            nones=(None,) * len(info),
+        )
+
     def __reduce__(self) -> tuple[Any, tuple[Rubric]]:
         return compile_rubric, (self.rubric,)
 
@@ -1501,8 +1536,8 @@ class CompiledRubric:
             if self._caps:
                 marked = {k: _NA if v is None else v for k, v in values.items()}
                 grade = self._apply_caps(marked, grade, applied, warnings)
-        new, cls = tuple.__new__, IndicatorResult
-        info, status, shown = self._node_info, plan.status, plan.shown
+        new = tuple.__new__
+        status, shown = plan.status, plan.shown
 
         def build() -> tuple[IndicatorResult, ...]:
             explanations: Sequence[Explanation | None] = self._no_explanations
@@ -1521,25 +1556,26 @@ class CompiledRubric:
                             steps, leaf.scorer, values, points, scaled.get(i), scores[i]
                         )
                     explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
+            c = self._indicator_columns
             return tuple(
-                new(
-                    cls,
-                    (
-                        i.id,
-                        i.name,
-                        i.weight,
-                        shown[k],
-                        scores[k],
-                        status[k],
-                        i.depth,
-                        i.parent,
-                        i.children,
-                        explanations[k],
-                        i.standard,
-                        None,
+                map(
+                    _make_indicator,
+                    zip(
+                        c.ids,
+                        c.names,
+                        c.weights,
+                        shown,
+                        scores,
+                        status,
+                        c.depths,
+                        c.parents,
+                        c.children,
+                        explanations,
+                        c.standards,
+                        c.nones,
+                        strict=True,
                     ),
                 )
-                for k, i in enumerate(info)
             )
 
         result = object.__new__(ScoreResult)
@@ -1640,26 +1676,28 @@ class CompiledRubric:
                         Explanation,
                         (ValuesRead(frozen, reads), lazy(steps, scorer, values, scores[index])),
                     )
-            new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
+            # Every field but the score and the explanation is the same for every
+            # department: the tuples are zipped and made in C, one per node.
+            c = self._indicator_columns
             return tuple(
-                new(
-                    cls,
-                    (
-                        i.id,
-                        i.name,
-                        i.weight,
-                        i.weight,
-                        score,
-                        scored,
-                        i.depth,
-                        i.parent,
-                        i.children,
-                        explanation,
-                        i.standard,
-                        None,
+                map(
+                    _make_indicator,
+                    zip(
+                        c.ids,
+                        c.names,
+                        c.weights,
+                        c.weights,
+                        scores,
+                        c.scored,
+                        c.depths,
+                        c.parents,
+                        c.children,
+                        explanations,
+                        c.standards,
+                        c.nones,
+                        strict=True,
                     ),
                 )
-                for i, score, explanation in zip(self._node_info, scores, explanations, strict=True)
             )
 
         # The fields every result of this rubric shares are filled in once (see
