@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import ast
 import decimal
+import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from itertools import repeat
 from types import MappingProxyType
-from typing import Any, Final, overload
+from typing import Any, Final, NamedTuple, overload
 
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
@@ -172,6 +175,44 @@ class _NodeInfo:
     parent: str | None
     children: tuple[str, ...]
     standard: str | None
+
+
+class _IndicatorColumns(NamedTuple):
+    """The fields of every node's :class:`IndicatorResult` that no department changes,
+    field by field (node order), to be zipped with a department's scores."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    weights: tuple[Decimal, ...]
+    depths: tuple[int, ...]
+    parents: tuple[str | None, ...]
+    children: tuple[tuple[str, ...], ...]
+    standards: tuple[str | None, ...]
+    scored: tuple[Status, ...]
+    nones: tuple[None, ...]
+
+
+class _LeafColumns(NamedTuple):
+    """The leaves of a rubric field by field (see ``CompiledRubric._leaf_columns``)."""
+
+    nodes: tuple[int, ...]
+    scorers: tuple[Scorer, ...]
+    reads: tuple[tuple[str, ...], ...]
+    tail: tuple[Explanation, ...]
+    gather: Callable[[tuple[Explanation, ...]], tuple[Explanation, ...]]
+
+
+def _gather(where: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function picking the items at ``where`` of a tuple, in that order, as a tuple."""
+    if len(where) > 1:
+        return operator.itemgetter(*where)
+    return lambda items: tuple([items[k] for k in where])
+
+
+#: An :class:`Explanation` from the tuple of its fields.
+_make_explanation: Final = functools.partial(tuple.__new__, Explanation)
+#: An :class:`IndicatorResult` from the tuple of its fields, without a Python call.
+_make_indicator: Final = functools.partial(tuple.__new__, IndicatorResult)
 
 
 @dataclass(frozen=True, slots=True)
@@ -881,6 +922,21 @@ class CompiledRubric:
             for node in nodes
         )
 
+    @cached_property
+    def _indicator_columns(self) -> _IndicatorColumns:
+        info = self._node_info
+        return _IndicatorColumns(
+            ids=tuple(i.id for i in info),
+            names=tuple(i.name for i in info),
+            weights=tuple(i.weight for i in info),
+            depths=tuple(i.depth for i in info),
+            parents=tuple(i.parent for i in info),
+            children=tuple(i.children for i in info),
+            standards=tuple(i.standard for i in info),
+            scored=(Status.SCORED,) * len(info),
+            nones=(None,) * len(info),
+        )
+
     def __reduce__(self) -> tuple[Any, tuple[Rubric]]:
         return compile_rubric, (self.rubric,)
 
@@ -1423,6 +1479,14 @@ class CompiledRubric:
             for node, eff in zip(nodes, effective, strict=True)
         )
         moved = {k for k, *_ in scaled}
+        leaves = len(self._leaves)
+        consts = (ZERO, *fixed.values())
+        where = [leaves] * len(nodes)
+        for position, i in enumerate(fixed, start=leaves + 1):
+            where[i] = position
+        for k, (leaf, off) in enumerate(zip(self._leaves, pattern, strict=True)):
+            if not off and k not in moved:
+                where[leaf.index] = k
         plan = _NaPlan(
             tuple(status),
             shown,
@@ -1435,6 +1499,8 @@ class CompiledRubric:
                 if not off and k not in moved
             ),
             {i: (eff, weight) for _, i, eff, weight in scaled},
+            _gather(where),
+            consts,
         )
         if len(plans) >= 4096:
             plans.clear()
@@ -1476,12 +1542,8 @@ class CompiledRubric:
         plan = self._na_plans.get(pattern) or self._na_plan(pattern)
         rule = self.rubric.rounding.score
         places, mode = rule.places, rule.mode
-        scores: list[Decimal] = [ZERO] * len(self._nodes)
+        scores = list(plan.gather(leaf_scores + plan.consts))
         with decimal.localcontext(ENGINE_CONTEXT):
-            for k, i in plan.scored:
-                scores[i] = leaf_scores[k]  # type: ignore[assignment]  # scored: not None
-            for i, value in plan.fixed.items():
-                scores[i] = value
             if plan.scaled:
                 unit, rounding = quantum(places), ROUNDING_MODES[mode]
                 for k, i, eff, weight in plan.scaled:
@@ -1501,8 +1563,8 @@ class CompiledRubric:
             if self._caps:
                 marked = {k: _NA if v is None else v for k, v in values.items()}
                 grade = self._apply_caps(marked, grade, applied, warnings)
-        new, cls = tuple.__new__, IndicatorResult
-        info, status, shown = self._node_info, plan.status, plan.shown
+        new = tuple.__new__
+        status, shown = plan.status, plan.shown
 
         def build() -> tuple[IndicatorResult, ...]:
             explanations: Sequence[Explanation | None] = self._no_explanations
@@ -1521,25 +1583,26 @@ class CompiledRubric:
                             steps, leaf.scorer, values, points, scaled.get(i), scores[i]
                         )
                     explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
+            c = self._indicator_columns
             return tuple(
-                new(
-                    cls,
-                    (
-                        i.id,
-                        i.name,
-                        i.weight,
-                        shown[k],
-                        scores[k],
-                        status[k],
-                        i.depth,
-                        i.parent,
-                        i.children,
-                        explanations[k],
-                        i.standard,
-                        None,
+                map(
+                    _make_indicator,
+                    zip(
+                        c.ids,
+                        c.names,
+                        c.weights,
+                        shown,
+                        scores,
+                        status,
+                        c.depths,
+                        c.parents,
+                        c.children,
+                        explanations,
+                        c.standards,
+                        c.nones,
+                        strict=True,
                     ),
                 )
-                for k, i in enumerate(info)
             )
 
         result = object.__new__(ScoreResult)
@@ -1632,34 +1695,48 @@ class CompiledRubric:
                 # The fast path computed every value and score; the steps come from the
                 # leaves' scorers, run again on the same values with explanations on, when
                 # they are first read.
-                explanations = list(self._branch_explanations)
-                frozen = MappingProxyType(values)
-                new, lazy, steps = tuple.__new__, LazySteps, self._leaf_steps
-                for index, scorer, reads in self._leaf_scorers:
-                    explanations[index] = new(
-                        Explanation,
-                        (ValuesRead(frozen, reads), lazy(steps, scorer, values, scores[index])),
+                # Made in C: each leaf's values read and steps, then every node's
+                # explanation in node order (see _leaf_columns).
+                lc = self._leaf_columns
+                made = tuple(
+                    map(
+                        _make_explanation,
+                        zip(
+                            map(ValuesRead, repeat(MappingProxyType(values)), lc.reads),
+                            map(
+                                LazySteps,
+                                repeat(self._leaf_steps),
+                                lc.scorers,
+                                repeat(values),
+                                map(scores.__getitem__, lc.nodes),
+                            ),
+                            strict=True,
+                        ),
                     )
-            new, cls, scored = tuple.__new__, IndicatorResult, Status.SCORED
+                )
+                explanations = lc.gather(made + lc.tail)
+            # Every field but the score and the explanation is the same for every
+            # department: the tuples are zipped and made in C, one per node.
+            c = self._indicator_columns
             return tuple(
-                new(
-                    cls,
-                    (
-                        i.id,
-                        i.name,
-                        i.weight,
-                        i.weight,
-                        score,
-                        scored,
-                        i.depth,
-                        i.parent,
-                        i.children,
-                        explanation,
-                        i.standard,
-                        None,
+                map(
+                    _make_indicator,
+                    zip(
+                        c.ids,
+                        c.names,
+                        c.weights,
+                        c.weights,
+                        scores,
+                        c.scored,
+                        c.depths,
+                        c.parents,
+                        c.children,
+                        explanations,
+                        c.standards,
+                        c.nones,
+                        strict=True,
                     ),
                 )
-                for i, score, explanation in zip(self._node_info, scores, explanations, strict=True)
             )
 
         # The fields every result of this rubric shares are filled in once (see
@@ -1736,6 +1813,30 @@ class CompiledRubric:
         """An empty explanation for every branch, None for every leaf."""
         empty = Explanation(MappingProxyType({}), ())
         return tuple(empty if node.leaf is None else None for node in self._nodes)
+
+    @cached_property
+    def _leaf_columns(self) -> _LeafColumns:
+        """The leaves' node indexes, scorers and names read, field by field, and how the
+        leaves' explanations and the branches' empty ones make every node's, in order."""
+        leaves = self._leaves
+        tail = tuple(e for e in self._branch_explanations if e is not None)
+        where: list[int] = []
+        branch = len(leaves)
+        position = {leaf.index: k for k, leaf in enumerate(leaves)}
+        for i in range(len(self._nodes)):
+            if i in position:
+                where.append(position[i])
+            else:
+                where.append(branch)
+                branch += 1
+
+        return _LeafColumns(
+            nodes=tuple(leaf.index for leaf in leaves),
+            scorers=tuple(leaf.scorer for leaf in leaves),
+            reads=tuple(leaf.reads for leaf in leaves),
+            tail=tail,
+            gather=_gather(where),
+        )
 
     @cached_property
     def _leaf_scorers(self) -> tuple[tuple[int, Scorer, tuple[str, ...]], ...]:
@@ -2333,6 +2434,10 @@ class _NaPlan:
     all_na: bool
     scored: tuple[tuple[int, int], ...]  # leaf k, node: scored, its weight unchanged
     moved: dict[int, tuple[Decimal, Decimal]]  # node index -> effective, declared weight
+    # every node's score before the scaled leaves and the branches are filled in, from
+    # ``leaf_scores + consts``: a scored leaf's, a not-applicable leaf's fixed score, else 0
+    gather: Callable[[tuple[Decimal | None, ...]], tuple[Decimal, ...]]
+    consts: tuple[Decimal, ...]
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)

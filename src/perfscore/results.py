@@ -8,9 +8,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from functools import cached_property
 from types import MappingProxyType
-from typing import Any, NamedTuple, overload
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from ._numbers import to_str
 from .errors import Issue
@@ -25,6 +24,32 @@ __all__ = [
 ]
 
 Value = Decimal | bool | str | None
+_T = TypeVar("_T")
+
+
+class _computed_once(Generic[_T]):  # a decorator, named like cached_property
+    """:func:`functools.cached_property` without its lock (as Python 3.12 has it): the
+    value is computed on first read and kept in the instance's ``__dict__``, where later
+    reads find it without calling this. Two threads reading it first at once may both
+    compute it, with equal results."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _computed_once[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self._name] = self._compute(instance)
+        return value
 
 
 class Status(enum.StrEnum):
@@ -255,7 +280,7 @@ class ScoreResult:
     #: None: every value is an input.
     input_ids: tuple[str, ...] | None = field(default=None, repr=False)
 
-    @cached_property
+    @_computed_once
     def inputs_hash(self) -> str:
         """``sha256:`` of the inputs this result was computed from, as the rubric read them
         (after conversion: ``"95%"`` read as 95 hashes as 95), canonically written:
@@ -263,7 +288,7 @@ class ScoreResult:
         as ``null``. Computed on first use, so that scoring does not pay for it."""
         return inputs_hash(self.values, self.input_ids)
 
-    @cached_property
+    @_computed_once
     def indicators(self) -> tuple[IndicatorResult, ...]:
         """Every node in document order (parents before children); built on first use."""
         nodes = self.nodes
