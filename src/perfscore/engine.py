@@ -77,7 +77,7 @@ from .results import (
 )
 from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 
-__all__ = ["CompiledRubric", "compile_rubric"]
+__all__ = ["CompiledRubric", "compile_rubric", "input_symbol"]
 
 Value = Decimal | bool | str
 _NA: Final = NA  # marks a value that is not applicable (missing optional input, NA fallback)
@@ -98,7 +98,9 @@ class Locator:
 # --------------------------------------------------------------------------- inputs
 
 
-def _symbol(spec: InputSpec) -> Symbol:
+def input_symbol(spec: InputSpec) -> Symbol:
+    """How formulas see an input of this kind: a number, a text (with a choice's options)
+    or a boolean."""
     if spec.kind in ("text", "table"):
         return Symbol(ValueType.TEXT)
     if spec.kind == "boolean":
@@ -659,7 +661,7 @@ class _Compiler:
                     msg("hint.rename_column"),
                 )
         outer = self.symbols
-        self.symbols = {**outer, **{c: _symbol(s) for c, s in columns.items()}}
+        self.symbols = {**outer, **{c: input_symbol(s) for c, s in columns.items()}}
         try:
             fraction = self.formula((*where, "fraction"), group.fraction, ValueType.NUMBER)
         finally:
@@ -2477,7 +2479,7 @@ def compile_rubric(rubric: Rubric) -> CompiledRubric:
         return cached  # type: ignore[no-any-return]  # the rubric's cache holds only these
     compiler = _Compiler(rubric)
     compiler.symbols = {
-        name: _symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
+        name: input_symbol(spec) for name, spec in rubric.inputs.items() if spec.kind != "table"
     }
     for name in rubric.inputs:
         if name in SECTIONS:

@@ -73,7 +73,7 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from perfscore._interval import Interval
 from perfscore._numbers import normalize, to_str
 from perfscore.authoring._zeros import Division, divisions, linear, linear_derived, zeros
-from perfscore.engine import CompiledRubric, compile_rubric
+from perfscore.engine import CompiledRubric, compile_rubric, input_symbol
 from perfscore.errors import (
     EvaluationError,
     FormulaError,
@@ -83,7 +83,7 @@ from perfscore.errors import (
     PerfscoreError,
     format_path,
 )
-from perfscore.formula import Formula, Symbol, ValueType, compile_formula
+from perfscore.formula import Formula, Symbol, compile_formula
 from perfscore.i18n import tr
 from perfscore.methods import Bands, Cases, Deduction, Judged, Levels, ScoringMethod
 from perfscore.model import NUMERIC_KINDS, Indicator, InputSpec, Rubric
@@ -392,16 +392,6 @@ def inputs_strategy(rubric: Rubric) -> st.SearchStrategy[dict[str, Any]]:
 # --------------------------------------------------------------------------- names
 
 
-def _symbol(spec: InputSpec) -> Symbol:
-    if spec.kind == "boolean":
-        return Symbol(ValueType.BOOLEAN)
-    if spec.kind == "choice":
-        return Symbol(ValueType.TEXT, spec.options)
-    if spec.kind == "text":
-        return Symbol(ValueType.TEXT)
-    return Symbol(ValueType.NUMBER)
-
-
 class _Names:
     """The rubric's names as formulas see them, and which inputs feed each one."""
 
@@ -410,7 +400,7 @@ class _Names:
         self.feeds: dict[str, frozenset[str]] = {}
         for name, spec in rubric.inputs.items():
             if spec.kind != "table":
-                self.symbols[name] = _symbol(spec)
+                self.symbols[name] = input_symbol(spec)
                 self.feeds[name] = frozenset({name})
         pending = dict(rubric.derived)
         while pending:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from perfscore._escape import defuse_workbook, xml_text
 from perfscore._files import FileRefused, read_bounded
 from perfscore._numbers import to_str
+from perfscore.engine import input_symbol
 from perfscore.errors import InputError, Issue, Location, PerfscoreError
 from perfscore.formula import (
     Binary,
@@ -363,7 +364,7 @@ def _check_formulas(
 ) -> list[tuple[str, frozenset[str], str]]:
     """Each of the rubric's checks that Excel can evaluate, as (a formula true when the
     figures agree or some are still empty, the inputs it reads, its message)."""
-    symbols = {name: _symbol(spec) for name, spec in rubric.inputs.items()}
+    symbols = {name: input_symbol(spec) for name, spec in rubric.inputs.items()}
     symbols.update({name: Symbol(ValueType.NUMBER) for name in rubric.derived})
     out: list[tuple[str, frozenset[str], str]] = []
     for check in rubric.checks:
@@ -378,16 +379,6 @@ def _check_formulas(
         agree = f"IFERROR(OR(COUNTA({refs})<{len(formula.names)},NOT({text})),TRUE)"
         out.append((agree, formula.names, _flat(check.message)))
     return out
-
-
-def _symbol(spec: InputSpec) -> Symbol:
-    if spec.kind in ("text", "table"):
-        return Symbol(ValueType.TEXT)
-    if spec.kind == "boolean":
-        return Symbol(ValueType.BOOLEAN)
-    if spec.kind == "choice":
-        return Symbol(ValueType.TEXT, spec.options)
-    return Symbol(ValueType.NUMBER)
 
 
 def _own_formula(ref: str, spec: InputSpec) -> str:
