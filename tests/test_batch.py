@@ -1130,3 +1130,42 @@ def test_scoring_in_chunks_writes_the_same_bytes(
         assert one.read_bytes() == many.read_bytes()
     rows = list(batch.score_rows(compiled, population, chunk=chunk))
     assert any(isinstance(r, batch.ScoredRow) for r in rows)  # the vectorised path ran
+
+
+#: Numbers as a population file may write them: plain, padded, signed, exponents, an
+#: underflow to zero, more digits than a float keeps, separators, full-width digits,
+#: words and gaps.
+ODD_NUMBERS = (
+    "12.5", " 12.50 ", "+3", "-0", "1.", ".5", "1.5E+2", "1e-999", "0e5", "1_000",
+    "1,000", "１２", "12.345678901234567", "99999999999999999999", "NaN", "inf", "", "  ",
+    "lots", 7, 0, -2, 10**20, None,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["JSON numbers", "numbers as text"])
+def test_odd_numbers_are_read_in_chunks_as_one_by_one(
+    compiled: perfscore.CompiledRubric, tmp_path: Path, as_text: bool
+) -> None:
+    """Every number written in an odd way, as JSON numbers (exact decimals) or as text,
+    in the number inputs of a chunk: the file the chunks write is the one scoring
+    department by department writes (the row engine reads, or refuses, what the
+    vectorised path cannot)."""
+    lines = []
+    for i in range(3 * len(ODD_NUMBERS)):
+        inputs = department(i)
+        odd = ODD_NUMBERS[i % len(ODD_NUMBERS)]
+        key = ("budget_initial", "sangong_this_year", "noncompliant_cases")[i % 3]
+        inputs[key] = odd
+        if as_text:
+            inputs = {
+                k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for k, v in inputs.items()
+            }
+        lines.append(json.dumps(inputs, ensure_ascii=False))
+    population = write_jsonl(tmp_path / "pop.jsonl", lines)
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    first = write_batch(compiled, batch.score_many(compiled, population), one)
+    second = write_batch(compiled, batch.score_rows(compiled, population, chunk=16), many)
+    assert (first.scored, first.failed) == (second.scored, second.failed)
+    assert first.failed > 0  # the words and separators are refused, by the row engine
+    assert one.read_bytes() == many.read_bytes()
