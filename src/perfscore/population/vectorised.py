@@ -2051,7 +2051,9 @@ def _validate(rules: Sequence[InputRule], inputs: Mapping[str, Any]) -> Perfscor
     try:
         validate_inputs(rules, inputs)
     except PerfscoreError as error:
-        return error
+        # Kept without its traceback: its frames would hold the caller's (the chunk's
+        # columns among them) in a reference cycle, left for the garbage collector.
+        return error.with_traceback(None)
     return None
 
 
