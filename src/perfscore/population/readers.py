@@ -711,6 +711,12 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: One decoder for every line (``json.loads`` with options builds one per call).
+_DECODER: Final = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_pairs
+)
+
+
 def _jsonl(path: Path) -> Iterator[Department]:
     with open_population(path) as handle:
         lines = _Lines(handle)
@@ -732,12 +738,7 @@ def _jsonl(path: Path) -> Iterator[Department]:
                 yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
                 continue
             try:
-                data = json.loads(
-                    line,
-                    parse_float=Decimal,
-                    parse_constant=_reject_constant,
-                    object_pairs_hook=_pairs,
-                )
+                data = _DECODER.decode(line)
             except _DuplicateKey as error:
                 issue = Issue.of("input.duplicate_key", where, key=shown_text(str(error)))
                 yield _failed(path, row, issue)

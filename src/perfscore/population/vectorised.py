@@ -32,6 +32,8 @@ numpy is an optional dependency (``pip install perfscore[vector]``).
 from __future__ import annotations
 
 import math
+import operator
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -451,7 +453,11 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
     form, ``-12.5``, ``1.5E+3``) is read through float64 by the float rule, exactly, as
     15 significant digits survive it; a gap by the missing-value rule is null; anything
     else (separators, units, long figures) is the row engine's to read. None without
-    pandas, or when the column holds anything but text and gaps."""
+    pandas, or when the column holds anything but text and gaps. A column of text and
+    None only (the records of a file) is read with Python's own ``float``, without pandas."""
+    items = _text_items(column, numbers=True)
+    if items is not None:
+        return _plain_text_units(items)
     try:
         import pandas
     except ImportError:
@@ -468,6 +474,47 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
         dtype=np.float64, na_value=np.nan
     )
     units, null, places, unread = _float_units(floats)
+    return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
+
+
+def _text_items(column: Any, *, numbers: bool = False) -> list[Any] | None:
+    """The values of a column of text and None only, else None. With ``numbers``, ints
+    and Decimals too (JSON numbers), as the text that writes each one exactly."""
+    if _is_arrow(column) or getattr(getattr(column, "dtype", None), "kind", None) != "O":
+        return None
+    items: list[Any] = column.tolist()
+    kinds = set(map(type, items))
+    if kinds <= _TEXT_TYPES:
+        return items
+    if numbers and kinds <= _NUMBER_TYPES:
+        return [v if v is None or v.__class__ is str else str(v) for v in items]
+    return None
+
+
+_TEXT_TYPES: frozenset[type] = frozenset((str, type(None)))
+_NUMBER_TYPES: frozenset[type] = frozenset((str, type(None), int, Decimal))
+_NONZERO_DIGIT = re.compile("[1-9]")
+
+
+def _plain_text_units(items: list[Any]) -> tuple[Array, Array, int, Array]:
+    """:func:`_text_units` of text and None, one value at a time in C where it can be:
+    a plain number read by ``float`` (correctly rounded, as pandas' reading is meant to
+    be), a text that underflows to zero marked for the row engine."""
+    n = len(items)
+    text = ["" if v is None else v.strip() for v in items]
+    gap = np.fromiter(map(operator.not_, text), dtype=bool, count=n)
+    match = _PLAIN_NUMBER.fullmatch
+    nan = math.nan
+    floats = np.fromiter(
+        (float(t) if len(t) <= _SHORT_TEXT and match(t) else nan for t in text),
+        dtype=np.float64,
+        count=n,
+    )
+    plain = ~np.isnan(floats)
+    units, null, places, unread = _float_units(floats)
+    for k in np.flatnonzero(plain & (floats == 0.0)).tolist():
+        if _NONZERO_DIGIT.search(text[k].partition("e")[0].partition("E")[0]):
+            unread[k] = True  # e.g. 1e-999: not zero, though its float is
     return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
 
 
@@ -618,6 +665,10 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
     if column.dtype.kind == "U":
         uniques, inverse = np.unique(column, return_inverse=True)
     elif column.dtype == object:
+        items = _text_items(column)
+        if items is not None:  # text and None: a dict lookup per value, in C
+            code = {u: -2 if is_missing(u) else index.get(u, -1) for u in set(items)}
+            return np.fromiter(map(code.__getitem__, items), dtype=np.int64, count=len(items))
         try:
             import pandas
 
@@ -2000,7 +2051,9 @@ def _validate(rules: Sequence[InputRule], inputs: Mapping[str, Any]) -> Perfscor
     try:
         validate_inputs(rules, inputs)
     except PerfscoreError as error:
-        return error
+        # Kept without its traceback: its frames would hold the caller's (the chunk's
+        # columns among them) in a reference cycle, left for the garbage collector.
+        return error.with_traceback(None)
     return None
 
 
