@@ -25,6 +25,7 @@ returns a scorer: ``scorer(values, explain) -> (score, steps)``, where ``score``
 from __future__ import annotations
 
 import decimal
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -120,6 +121,7 @@ class ValueStyle(NamedTuple):
         return tr(f"explain.per_{side}", n=to_plain(x) + self.unit)
 
 
+@functools.lru_cache(maxsize=4096)  # the function is pure; leaves share their templates
 def filler(template: str, *names: str) -> Callable[..., str]:
     """A function that fills ``template``'s ``{names}`` with text, as ``str.format`` does,
     made once so that an explanation costs a few string joins, not a format each time.
