@@ -193,6 +193,35 @@ class _IndicatorColumns(NamedTuple):
     scored: tuple[Status, ...]
     nones: tuple[None, ...]
 
+    def results(
+        self,
+        shown: Sequence[Decimal],
+        scores: Sequence[Decimal | None],
+        status: Sequence[Status],
+        explanations: Sequence[Explanation | None],
+    ) -> tuple[IndicatorResult, ...]:
+        """Every node's result: the fixed fields zipped with a department's, each made in C."""
+        return tuple(
+            map(
+                _make_indicator,
+                zip(
+                    self.ids,
+                    self.names,
+                    self.weights,
+                    shown,
+                    scores,
+                    status,
+                    self.depths,
+                    self.parents,
+                    self.children,
+                    explanations,
+                    self.standards,
+                    self.nones,
+                    strict=True,
+                ),
+            )
+        )
+
 
 class _LeafColumns(NamedTuple):
     """The leaves of a rubric field by field (see ``CompiledRubric._leaf_columns``)."""
@@ -1585,27 +1614,7 @@ class CompiledRubric:
                             steps, leaf.scorer, values, points, scaled.get(i), scores[i]
                         )
                     explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
-            c = self._indicator_columns
-            return tuple(
-                map(
-                    _make_indicator,
-                    zip(
-                        c.ids,
-                        c.names,
-                        c.weights,
-                        shown,
-                        scores,
-                        status,
-                        c.depths,
-                        c.parents,
-                        c.children,
-                        explanations,
-                        c.standards,
-                        c.nones,
-                        strict=True,
-                    ),
-                )
-            )
+            return self._indicator_columns.results(shown, scores, status, explanations)
 
         result = object.__new__(ScoreResult)
         result.__dict__.update(
@@ -1720,26 +1729,7 @@ class CompiledRubric:
             # Every field but the score and the explanation is the same for every
             # department: the tuples are zipped and made in C, one per node.
             c = self._indicator_columns
-            return tuple(
-                map(
-                    _make_indicator,
-                    zip(
-                        c.ids,
-                        c.names,
-                        c.weights,
-                        c.weights,
-                        scores,
-                        c.scored,
-                        c.depths,
-                        c.parents,
-                        c.children,
-                        explanations,
-                        c.standards,
-                        c.nones,
-                        strict=True,
-                    ),
-                )
-            )
+            return c.results(c.weights, scores, c.scored, explanations)
 
         # The fields every result of this rubric shares are filled in once (see
         # _result_fields); a result is then made without running the frozen __init__.
