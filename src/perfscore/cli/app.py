@@ -56,7 +56,8 @@ from perfscore.render import text as reporting
 
 from .common import (
     FILE,
-    ON_DATE,
+    ON_OPTION,
+    RUBRIC_ID_OPTION,
     SHEET_OPTION,
     STRICT_OPTION,
     ChoiceType,
@@ -306,8 +307,8 @@ def _score_population(
 @main.command(found="cli.exit.found.score", help_key="cli.help.score")
 @click.argument("rubric", type=PathType(exists=True, path_type=Path))
 @click.argument("inputs", type=PathType(exists=True, path_type=Path))
-@click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
-@click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
+@ON_OPTION
+@RUBRIC_ID_OPTION
 @click.option(
     "--format",
     "-f",

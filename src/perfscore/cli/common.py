@@ -53,6 +53,8 @@ __all__ = [
     "FILE",
     "LANG_OPTION",
     "ON_DATE",
+    "ON_OPTION",
+    "RUBRIC_ID_OPTION",
     "SHEET_OPTION",
     "STRICT_OPTION",
     "ChoiceType",
@@ -647,6 +649,15 @@ def warn_issue(issue: Issue) -> None:
 
 #: ``--strict``: a population's undeclared column is an error (exit 3), not a warning.
 STRICT_OPTION = click.option("--strict", cls=Option, is_flag=True, help_key="cli.opt.strict")
+
+#: ``--on DATE`` and ``--rubric-id ID``: score with the version in force on a day, from a
+#: folder of rubric versions (see :func:`rubric_in_force`).
+ON_OPTION = click.option(
+    "--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help"
+)
+RUBRIC_ID_OPTION = click.option(
+    "--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help"
+)
 
 #: ``--sheet NAME``: the sheet of an XLSX population to read.
 SHEET_OPTION = click.option(

@@ -37,7 +37,8 @@ from perfscore.render import review as render
 from perfscore.review import GRADE, TOTAL, ReviewResult
 
 from .common import (
-    ON_DATE,
+    ON_OPTION,
+    RUBRIC_ID_OPTION,
     STRICT_OPTION,
     ChoiceType,
     Command,
@@ -122,8 +123,8 @@ def _emit(content: str | bytes, out: Path | None) -> None:
 @click.command("review", cls=Command, found="review.cli.found", help_key="review.cli.help")
 @click.argument("rubric", type=PathType(exists=True, path_type=Path))
 @click.argument("inputs", type=PathType(exists=True, path_type=Path))
-@click.option("--on", "on", cls=Option, type=ON_DATE, metavar="DATE", help_key="cli.score.on.help")
-@click.option("--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help")
+@ON_OPTION
+@RUBRIC_ID_OPTION
 @click.option(
     "--format",
     "-f",
