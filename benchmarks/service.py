@@ -492,11 +492,7 @@ GOAL_P99_MS: Final = 20.0
 
 def _goal(figures: dict[str, Any]) -> dict[str, Any]:
     """Whether a 2-worker run met the goal, and the best such run (by throughput)."""
-    runs = [
-        (name, f)
-        for name, f in figures.items()
-        if name.startswith("score_2w_") and isinstance(f, dict)
-    ]
+    runs = [(name, f) for name, f in figures.items() if name.startswith("score_2w_")]
     met = [
         (name, f)
         for name, f in runs
