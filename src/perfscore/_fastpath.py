@@ -22,6 +22,7 @@ reachable are the formula whitelist and a few helpers.
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -281,8 +282,10 @@ def build(
     body = ["    " + line for line in lines[1:]]
     lines = [lines[0], f"    with _localcontext({context}):", *body]
     source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
-    for name in everything:  # formulas read values as locals, not from a dict
-        source = source.replace(f"v[{name!r}]", _local(name))
+    # formulas read values as locals, not from a dict: one pass over the source (a
+    # replace per name would be quadratic in a rubric of a thousand values)
+    names = frozenset(everything)
+    source = _VALUE_READ.sub(lambda m: _local(m[1]) if m[1] in names else m[0], source)
     source = source.replace("@@SCORER_VALUES@@", "v")
     derived = compiled._derived
 
@@ -387,6 +390,10 @@ def _emit_number(gen: _Gen, emit: Callable[[str], None], spec: Any, coerce: str)
 
 
 _TINY: Final = Decimal(1).scaleb(-MAX_PLACES)
+
+
+#: ``v['name']``: a formula's read of a value from the values' dict
+_VALUE_READ: Final = re.compile(r"v\['([^'\\]+)'\]")
 
 
 def _local(name: str) -> str:
