@@ -284,8 +284,8 @@ def build(
     source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
     # formulas read values as locals, not from a dict: one pass over the source (a
     # replace per name would be quadratic in a rubric of a thousand values)
-    names = frozenset(everything)
-    source = _VALUE_READ.sub(lambda m: _local(m[1]) if m[1] in names else m[0], source)
+    declared = frozenset(everything)
+    source = _VALUE_READ.sub(lambda m: _local(m[1]) if m[1] in declared else m[0], source)
     source = source.replace("@@SCORER_VALUES@@", "v")
     derived = compiled._derived
 
