@@ -284,3 +284,35 @@ def test_cli_xlsx_default_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     result = run("template", str(CLEAN), "-f", "xlsx")
     assert result.exit_code == 0
     assert (tmp_path / "check-clean.inputs.xlsx").is_file()
+
+
+def test_cli_xlsx_form_failing_midway_leaves_the_last_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form is written whole or not at all: a save that fails halfway leaves the form
+    already there as it was, and no temporary file beside it."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    out = tmp_path / "form.xlsx"
+    assert run("template", str(CLEAN), "-f", "xlsx", "--out", str(out)).exit_code == 0
+    before = out.read_bytes()
+
+    def half(self: ExcelWriter) -> None:
+        self.write_data()  # the parts are written to the archive ...
+        raise OSError(28, "No space left on device")  # ... and then the disk is full
+
+    monkeypatch.setattr(ExcelWriter, "save", half)
+    failed = run("template", str(CLEAN), "-f", "xlsx", "--out", str(out))
+    assert failed.exit_code == 2
+    assert f"{out}: cannot write" in failed.output
+    assert "No space left on device" in failed.output
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["form.xlsx"]
+
+
+def test_cli_yaml_template_to_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "inputs.yaml"
+    result = run("template", str(CLEAN), "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{out}: cannot write this file" in result.output
+    assert not out.parent.exists()

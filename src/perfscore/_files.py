@@ -31,6 +31,7 @@ __all__ = [
     "read_bounded",
     "remove_stale_temporaries",
     "temporary_beside",
+    "write_whole",
 ]
 
 _FLAGS: Final = (
@@ -208,3 +209,25 @@ def temporary_beside(path: Path, mode: int = 0o600) -> tuple[int, Path]:
             return os.open(temporary, flags, mode), temporary
         except FileExistsError:  # pragma: no cover - 48 random bits collided
             continue
+
+
+def write_whole(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, whole or not at all (a temporary file, then a rename)."""
+    target = Path(path)
+    # Opened like any new file (so the umask decides its mode), under a name no one else
+    # uses, then renamed over the target: readers see the old file or the new one.
+    # A killed run's temporary file beside the target is removed first.
+    try:
+        handle, temporary = temporary_beside(target, 0o666)
+    except OSError as error:
+        error.filename = str(target)  # the file asked for, not the temporary one
+        raise
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            error.filename = str(target)
+        raise

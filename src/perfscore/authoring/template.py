@@ -28,10 +28,10 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Literal
 
 from perfscore._escape import defuse_workbook, xml_text
-from perfscore._files import FileRefused, read_bounded
+from perfscore._files import FileRefused, read_bounded, write_whole
 from perfscore._numbers import to_str
 from perfscore.engine import input_symbol
 from perfscore.errors import InputError, Issue, Location, PerfscoreError
@@ -529,9 +529,12 @@ def _heading(sheet: Worksheet, text: str) -> None:
     sheet.merge_cells(f"B{row}:{_LAST_COLUMN}{row}")
 
 
-def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None = None) -> None:
-    """Write an XLSX data-collection form (基础数据表) for ``rubric`` to ``path``, in the
-    language in force."""
+def xlsx_template(
+    rubric: Rubric, path: str | Path | BinaryIO, *, rubric_path: str | None = None
+) -> None:
+    """Write an XLSX data-collection form (基础数据表) for ``rubric`` to ``path`` (a file
+    name or a binary stream), in the language in force. A file is written whole or not
+    at all: a temporary file beside it, then a rename."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter, quote_sheetname
@@ -677,7 +680,12 @@ def xlsx_template(rubric: Rubric, path: str | Path, *, rubric_path: str | None =
     )
     book.active = 0
     defuse_workbook(book)
-    book.save(path)
+    if isinstance(path, str | Path):
+        buffer = io.BytesIO()
+        book.save(buffer)
+        write_whole(path, buffer.getvalue())
+    else:
+        book.save(path)
 
 
 def _about_sheet(book: Any, rubric: Rubric, rubric_path: str | None) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import click
 
 from perfscore._escape import visible
+from perfscore._files import write_whole
 from perfscore.errors import PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import load_rubric
@@ -224,10 +225,14 @@ def template_command(rubric: Path, format_: str, out: Path | None) -> None:
         text = yaml_template(loaded, rubric_path=str(rubric))
         if out is None:
             click.echo(text, nl=False)
-        else:
-            out.write_text(text, encoding="utf-8")
-            click.echo(tr("cli.template.wrote", file=str(out)), err=True)
+            return
+        write_whole(out, text.encode("utf-8"))  # whole or not at all
+        click.echo(tr("cli.template.wrote", file=str(out)), err=True)
         return
     target = out if out is not None else Path(f"{loaded.id}.inputs.xlsx")
-    xlsx_template(loaded, target, rubric_path=str(rubric))
+    try:
+        xlsx_template(loaded, target, rubric_path=str(rubric))  # whole or not at all
+    except OSError as error:
+        error.filename = error.filename or str(target)
+        raise
     click.echo(tr("cli.template.wrote", file=str(target)), err=True)

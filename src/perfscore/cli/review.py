@@ -106,9 +106,9 @@ def failing(review: ReviewResult, fail_on: str | None) -> bool:
 def _emit(content: str | bytes, out: Path | None) -> None:
     if out is not None:
         data = content.encode("utf-8") if isinstance(content, str) else content
-        from perfscore.render.scoresheet import write_bytes
+        from perfscore._files import write_whole
 
-        write_bytes(out, data)
+        write_whole(out, data)
         return
     if isinstance(content, bytes):
         stream = sys.stdout.buffer

@@ -35,7 +35,6 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from xml.sax.saxutils import escape as xml_escape
 
 from perfscore._escape import defuse_workbook, markdown_text, xml_text
-from perfscore._files import temporary_beside
+from perfscore._files import write_whole
 from perfscore._numbers import normalize, round_decimal, to_str
 from perfscore.i18n import resolve_lang, tr
 from perfscore.model import Rubric
@@ -1017,23 +1016,7 @@ def write_report(
 ) -> None:
     """Write the 评分表 to ``path``, whole or not at all (a temporary file, then a rename)."""
     content = render_report(result, rubric, format, department=department)
-    write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
-
-
-def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, whole or not at all (a temporary file, then a rename)."""
-    target = Path(path)
-    # Opened like any new file (so the umask decides its mode), under a name no one else
-    # uses, then renamed over the target: readers see the old file or the new one.
-    # A killed run's temporary file beside the target is removed first.
-    handle, temporary = temporary_beside(target, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_whole(path, content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def format_for_path(path: str | Path) -> ReportFormat | None:
