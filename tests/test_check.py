@@ -7,6 +7,7 @@ into a case file. Hunts here are small (``max_examples`` 30-60) to keep the suit
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import textwrap
@@ -328,3 +329,34 @@ def test_cli_broken_rubric_lists_its_issues(tmp_path: Path) -> None:
 def test_finding_str() -> None:
     finding = Finding("never_full", "warning", "a", "never reached its full weight")
     assert str(finding) == "warning: a: never reached its full weight [never_full]"
+
+
+def test_cli_json_has_the_text_findings_as_data() -> None:
+    """``-f json``: the same hunt as the text, each finding with its inputs (numbers as
+    text), its golden case and, for an engine error, the issue; the same exit code."""
+    args = ("check", "tests/data/check/division_by_zero.yaml", "--max-examples", "30")
+    text = run(*args)
+    result = run(*args, "-f", "json")
+    assert result.exit_code == text.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["rubric_id"], report["seed"], report["max_examples"]) == (
+        "check-division-by-zero",
+        0,
+        30,
+    )
+    assert report["examples"] == 30
+    assert (report["errors"], report["warnings"]) == (1, 0)
+    [finding] = report["findings"]
+    assert finding["kind"] == "evaluation_error"
+    assert finding["level"] == "error"
+    assert finding["inputs"] == {"staff_authorized": "0", "staff_actual": "0"}
+    assert finding["issue"]["code"] == "evaluation.division_by_zero"
+    assert finding["issue"]["location"]["line"] == 11
+    assert textwrap.indent(finding["case"], "    ") in text.stdout
+
+
+def test_cli_json_clean_exits_0() -> None:
+    result = run("check", "tests/data/check/clean.yaml", "--max-examples", "20", "-f", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["findings"] == [] and report["errors"] == 0

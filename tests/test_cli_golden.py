@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -118,3 +119,44 @@ def test_a_case_file_that_cannot_be_used_exits_3_even_beside_failures(
     cases.write_text(text, encoding="utf-8")
     (tmp_path / "broken.cases.yaml").unlink()
     assert CliRunner().invoke(main, ["test", str(tmp_path)]).exit_code == 0
+
+
+def test_json_run_counts_files_cases_and_failures(tmp_path: Path) -> None:
+    """``-f json``: what the text says, as data, with the same exit codes."""
+    cases = _copy_demo(tmp_path)
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(text.replace("staff_control: 2.5", "staff_control: 3"), encoding="utf-8")
+    junit = tmp_path / "report.xml"
+    result = CliRunner().invoke(
+        main, ["test", str(tmp_path), "-f", "json", "--junit-xml", str(junit)]
+    )
+    assert result.exit_code == 1
+    run = json.loads(result.stdout)
+    assert (run["passed"], run["failed"], run["unusable"]) == (5, 1, 0)
+    [file] = run["files"]
+    assert file["file"] == str(cases)
+    assert file["error"] is None
+    assert len(file["cases"]) == 6
+    [failed] = [c for c in file["cases"] if not c["passed"]]
+    assert (failed["name"], failed["line"]) == ("控制率105.56%按整百分点扣5步", 13)
+    assert failed["failures"] == [
+        {
+            "what": "score",
+            "indicator": "staff_control",
+            "expected": "3",
+            "actual": "2.50",
+            "message": "指标 staff_control：得分：期望 3，实际 2.50",
+        }
+    ]
+    assert all(c["failures"] == [] for c in file["cases"] if c["passed"])
+    assert junit.is_file()  # the JUnit report is written beside the JSON
+
+    (tmp_path / "broken.cases.yaml").write_text("rubric: rubric.yaml\n", encoding="utf-8")
+    broken = CliRunner().invoke(main, ["test", str(tmp_path), "-f", "json"])
+    assert broken.exit_code == 3
+    run = json.loads(broken.stdout)
+    assert run["unusable"] == 1
+    [unusable] = [f for f in run["files"] if f["error"] is not None]
+    assert unusable["file"].endswith("broken.cases.yaml")
+    assert unusable["error"]["issues"][0]["code"]
+    assert unusable["cases"] == []

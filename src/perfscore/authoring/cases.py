@@ -755,6 +755,47 @@ def assert_cases_pass(path: str | Path) -> None:
         raise AssertionError("\n\n".join(r.report() for r in failed))
 
 
+def run_json(results: Mapping[Path, list[CaseResult] | PerfscoreError]) -> dict[str, Any]:
+    """A run as JSON-ready data (``perfscore test -f json``): the counts ``passed``,
+    ``failed`` and ``unusable`` (case files that could not be used), and ``files``, each
+    with ``file``, ``error`` (:meth:`PerfscoreError.to_dict` when the file could not be
+    used, else ``None``) and ``cases``: ``name``, ``file``, ``line``, ``passed`` and
+    ``failures``, each with ``what`` (``total``, ``grade``, ``score``, ``status``,
+    ``value``, ``error`` or ``finding``), ``indicator``, ``expected``, ``actual`` and
+    ``message`` (in the language in force)."""
+    files: list[dict[str, Any]] = []
+    passed = failed = unusable = 0
+    for path, outcome in results.items():
+        if isinstance(outcome, PerfscoreError):
+            unusable += 1
+            files.append({"file": str(path), "error": outcome.to_dict(), "cases": []})
+            continue
+        cases = []
+        for r in outcome:
+            passed += r.passed
+            failed += not r.passed
+            cases.append(
+                {
+                    "name": r.case.name,
+                    "file": r.case.file,
+                    "line": r.case.line,
+                    "passed": r.passed,
+                    "failures": [
+                        {
+                            "what": f.what,
+                            "indicator": f.indicator,
+                            "expected": f.expected,
+                            "actual": f.actual,
+                            "message": str(f),
+                        }
+                        for f in r.failures
+                    ],
+                }
+            )
+        files.append({"file": str(path), "error": None, "cases": cases})
+    return {"passed": passed, "failed": failed, "unusable": unusable, "files": files}
+
+
 def junit_xml(results: Mapping[Path, list[CaseResult] | PerfscoreError]) -> str:
     """A JUnit XML report of a run, for CI systems."""
     suites = ET.Element("testsuites")

@@ -169,6 +169,36 @@ class CheckReport:
         """1 when there is an error-level finding, else 0."""
         return 1 if self.errors else 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (``perfscore check -f json``): ``rubric_id``, ``seed``,
+        ``max_examples``, ``examples``, ``rejected``, ``scored``, the counts of
+        ``errors`` and ``warnings``, and ``findings``, each with ``kind``, ``level``,
+        ``indicator``, ``message`` (in the language in force), ``inputs`` (numbers as
+        text, as in a case file), ``case`` (the golden case as YAML text) and ``issue``
+        (:meth:`Issue.to_dict`, when the finding is an error the engine raised)."""
+        return {
+            "rubric_id": self.rubric_id,
+            "seed": self.seed,
+            "max_examples": self.max_examples,
+            "examples": self.examples,
+            "rejected": self.rejected,
+            "scored": self.scored,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [
+                {
+                    "kind": f.kind,
+                    "level": f.level,
+                    "indicator": f.indicator,
+                    "message": f.message,
+                    "inputs": None if f.inputs is None else _json_value(f.inputs),
+                    "case": f.case,
+                    "issue": None if f.issue is None else f.issue.to_dict(),
+                }
+                for f in self.findings
+            ],
+        }
+
 
 # --------------------------------------------------------------------------- strategies
 
@@ -808,6 +838,21 @@ def _show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON-ready data: numbers as text, as a case file writes them."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, Decimal):
+        return to_str(normalize(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return str(value)
 
 
 def golden_case(name: str, inputs: Mapping[str, Any], expect: Mapping[str, Any]) -> str:

@@ -43,6 +43,7 @@ from rich.progress import (
 
 from perfscore import __version__
 from perfscore._escape import visible
+from perfscore._files import write_whole
 from perfscore._suggest import did_you_mean
 from perfscore.authoring.lint import lint_rubric
 from perfscore.engine import compile_rubric
@@ -417,7 +418,17 @@ _NARROWEST = 20
     type=PathType(path_type=Path),
     help_key="cli.opt.test.junit_xml",
 )
-def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    cls=Option,
+    type=ChoiceType(["text", "json"]),
+    default="text",
+    show_default=True,
+    help_key="cli.opt.test.format",
+)
+def test_command(paths: tuple[Path, ...], junit: Path | None, format_: str) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""
     from perfscore.authoring import cases as testing
 
@@ -426,6 +437,16 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
     if not outcomes:
         names = ", ".join(str(p) for p in searched)
         fail(UsageFailure([Issue.of("cli.no_cases", paths=names)]), code=ExitCode.USAGE)
+    if junit is not None:
+        write_whole(junit, testing.junit_xml(outcomes).encode("utf-8"))
+    if format_ == "json":
+        run = testing.run_json(outcomes)
+        click.echo(json.dumps(run, ensure_ascii=False, indent=2))
+        if run["unusable"]:
+            sys.exit(int(ExitCode.INVALID))
+        if run["failed"]:
+            sys.exit(int(ExitCode.FOUND))
+        return
     passed = failed = unusable = 0
     for path, outcome in outcomes.items():
         if isinstance(outcome, PerfscoreError):
@@ -441,8 +462,6 @@ def test_command(paths: tuple[Path, ...], junit: Path | None) -> None:
                 failed += 1
                 click.echo(visible(result.report()))
                 click.echo()
-    if junit is not None:
-        junit.write_text(testing.junit_xml(outcomes), encoding="utf-8")
     summary = tr("cli.test.summary", passed=passed, failed=failed)
     if unusable:
         summary += tr("cli.test.unusable", count=unusable)

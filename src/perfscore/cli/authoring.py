@@ -117,7 +117,17 @@ def render_check(report: CheckReport, rubric: str) -> str:
     show_default=True,
     help_key="cli.opt.check.max_examples",
 )
-def check_command(rubric: Path, seed: int, max_examples: int) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    cls=Option,
+    type=ChoiceType(["text", "json"]),
+    default="text",
+    show_default=True,
+    help_key="cli.opt.check.format",
+)
+def check_command(rubric: Path, seed: int, max_examples: int, format_: str) -> None:
     """Hunt for defects in RUBRIC with generated departments.
 
     Generates department inputs that fit RUBRIC's declared inputs (with Hypothesis), and
@@ -138,7 +148,10 @@ def check_command(rubric: Path, seed: int, max_examples: int) -> None:
         report = check_rubric(loaded, seed=seed, max_examples=max_examples)
     except PerfscoreError as e:
         fail(e)
-    click.echo(visible(render_check(report, str(rubric))))
+    if format_ == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(visible(render_check(report, str(rubric))))
     sys.exit(report.exit_code)
 
 
