@@ -180,3 +180,59 @@ def test_errors_of_the_top_command_are_written_in_the_language_in_force(
     assert result.exit_code == 2
     assert {"zh": zh, "en": en}[lang] in result.stderr
     assert {"zh": "用法: ", "en": "Usage: "}[lang] in result.stderr
+
+
+CLEAN = "tests/data/check/clean.yaml"
+
+
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (
+            ["check", CLEAN, "--max-examples", "abc"],
+            "错误：'--max-examples' 的值无效：abc 不是整数。",
+            "Error: Invalid value for '--max-examples': 'abc' is not a valid integer range.",
+        ),
+        (
+            ["check", CLEAN, "--max-examples", "0"],
+            "错误：'--max-examples' 的值无效：0 不在范围 x>=1 内。",
+            "Error: Invalid value for '--max-examples': 0 is not in the range x>=1.",
+        ),
+        (
+            ["check", CLEAN, "--seed", "x"],
+            "错误：'--seed' 的值无效：x 不是整数。",
+            "Error: Invalid value for '--seed': 'x' is not a valid integer range.",
+        ),
+        (
+            ["check", CLEAN, "--seed"],
+            "错误：选项 --seed 后面要跟一个值。",
+            "Error: Option '--seed' requires an argument.",
+        ),
+        (
+            ["validate", "--verbose=1", CLEAN],
+            "错误：选项 --verbose 不带值。",
+            "Error: Option '--verbose' does not take a value.",
+        ),
+        (
+            ["check", "tests"],
+            "错误：'RUBRIC' 的值无效：tests 是文件夹，这里要的是文件。",
+            "Error: Invalid value for 'RUBRIC': File 'tests' is a directory.",
+        ),
+        (
+            ["serve", "--port", "70000"],
+            "错误：'--port' 的值无效：70000 不在范围 0<=x<=65535 内。",
+            "Error: Invalid value for '--port': 70000 is not in the range 0<=x<=65535.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_values_refused_are_written_in_the_language_in_force(
+    args: list[str], zh: str, en: str, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Click's own refusals (a number that is not one or out of range, an option without
+    its value, a folder for a file) say what is wrong in Chinese too; in English they are
+    click's words."""
+    monkeypatch.setenv("PERFSCORE_LANG", lang)
+    result = CliRunner().invoke(main, args, prog_name="perfscore")
+    assert result.exit_code == 2
+    assert result.stderr.rstrip("\n").endswith({"zh": zh, "en": en}[lang])

@@ -32,7 +32,16 @@ from perfscore.i18n import tr
 from perfscore.loading import load_rubric
 from perfscore.model import Rubric
 
-from .common import ChoiceType, Command, ExitCode, Group, Option, PathType, fail
+from .common import (
+    ChoiceType,
+    Command,
+    ExitCode,
+    Group,
+    IntRangeType,
+    Option,
+    PathType,
+    fail,
+)
 
 if TYPE_CHECKING:
     from perfscore.authoring.check import CheckReport
@@ -102,7 +111,7 @@ def render_check(report: CheckReport, rubric: str) -> str:
 @click.option(
     "--seed",
     cls=Option,
-    type=int,
+    type=IntRangeType(),
     metavar="N",
     default=0,
     show_default=True,
@@ -111,7 +120,7 @@ def render_check(report: CheckReport, rubric: str) -> str:
 @click.option(
     "--max-examples",
     cls=Option,
-    type=click.IntRange(min=1),
+    type=IntRangeType(min=1),
     metavar="N",
     default=500,
     show_default=True,

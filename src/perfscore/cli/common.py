@@ -24,6 +24,8 @@ import datetime
 import difflib
 import enum
 import json
+import os
+import re
 import signal
 import sys
 import threading
@@ -63,6 +65,7 @@ __all__ = [
     "ExitCode",
     "Group",
     "HelpFormatter",
+    "IntRangeType",
     "Option",
     "PathType",
     "UsageFailure",
@@ -83,14 +86,51 @@ __all__ = [
 
 
 class PathType(click.Path):
-    """:class:`click.Path` saying in Chinese that a file does not exist (in English, as
-    click says it)."""
+    """:class:`click.Path` saying in Chinese what is wrong with a path: it does not
+    exist, it is a folder where a file is wanted (or the other way round), it cannot be
+    read or written (in English, as click says it)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        missing = isinstance(value, str | Path) and not Path(value).exists()
-        if self.exists and missing and i18n.current_lang() != "en":
+        if i18n.current_lang() == "en" or not isinstance(value, str | Path):
+            return super().convert(value, param, ctx)
+        path = Path(value)
+        if self.exists and not path.exists():
             self.fail(tr("cli.help.no_such_path", path=str(value)), param, ctx)
-        return super().convert(value, param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if path.is_dir() and not self.dir_okay:
+                key = "cli.help.path_is_folder"
+            elif path.exists() and not path.is_dir() and not self.file_okay:
+                key = "cli.help.path_is_file"
+            elif self.readable and not os.access(path, os.R_OK):
+                key = "cli.help.path_unreadable"
+            elif self.writable and not os.access(path, os.W_OK):
+                key = "cli.help.path_unwritable"
+            else:  # pragma: no cover - click's other refusals (executable) are not asked for
+                raise
+            self.fail(tr(key, path=str(value)), param, ctx)
+
+
+class IntRangeType(click.IntRange):
+    """:class:`click.IntRange` (a whole number, within bounds when given) saying in
+    Chinese what is wrong with a value (in English, as click says it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if i18n.current_lang() == "en":
+            return super().convert(value, param, ctx)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.fail(tr("cli.help.not_an_integer", value=str(value)), param, ctx)
+        try:
+            return super().convert(number, param, ctx)
+        except click.BadParameter:
+            self.fail(
+                tr("cli.help.out_of_range", value=number, range=self._describe_range()),
+                param,
+                ctx,
+            )
 
 
 class ChoiceType(click.Choice[str]):
@@ -250,6 +290,11 @@ class Context(click.Context):
     formatter_class = HelpFormatter
 
 
+#: click's parser's own words (click.parser), recognised to be said in Chinese
+_NEEDS_VALUE: Final = re.compile(r"Option '.+' requires (an argument|\d+ arguments)\.")
+_TAKES_NO_VALUE: Final = re.compile(r"Option '.+' does not take a value\.")
+
+
 def _error_message(error: click.ClickException) -> str:
     """Click's message for ``error``, its usual kinds (a missing argument, an unknown
     option, a value refused) written from the catalogue."""
@@ -259,6 +304,13 @@ def _error_message(error: click.ClickException) -> str:
     if isinstance(error, click.MissingParameter) and error.param is not None and ctx is not None:
         hint = error.param.get_error_hint(ctx)
         return tr("cli.help.missing", name=hint)
+    if isinstance(error, click.BadOptionUsage) and not isinstance(error, click.NoSuchOption):
+        # click's parser: an option given without its value, or a flag given one
+        needs = _NEEDS_VALUE.fullmatch(error.message)
+        if needs is not None:
+            return tr("cli.help.needs_value", name=error.option_name)
+        if _TAKES_NO_VALUE.fullmatch(error.message) is not None:
+            return tr("cli.help.takes_no_value", name=error.option_name)
     if isinstance(error, click.NoSuchOption):
         text = tr("cli.help.no_such_option", name=error.option_name)
         if error.possibilities:

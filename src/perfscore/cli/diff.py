@@ -78,6 +78,7 @@ from .common import (
     ChoiceType,
     Command,
     ExitCode,
+    IntRangeType,
     Option,
     PathType,
     ending_cleanly,
@@ -666,7 +667,7 @@ def _verdict(fail_on: Sequence[str], diff: RubricDiff, summary: ImpactSummary | 
 @click.option(
     "--top",
     cls=Option,
-    type=click.IntRange(min=0),
+    type=IntRangeType(min=0),
     metavar="N",
     default=10,
     show_default=True,

@@ -13,7 +13,7 @@ import click
 
 from perfscore.i18n import tr
 
-from .common import Command, ExitCode, Group, Option
+from .common import Command, ExitCode, Group, IntRangeType, Option
 
 __all__ = ["keys_command", "serve_command"]
 
@@ -40,7 +40,7 @@ def _need_extra() -> None:
     default=8000,
     show_default=True,
     cls=Option,
-    type=click.IntRange(0, 65535),
+    type=IntRangeType(0, 65535),
     metavar="PORT",
     help_key="cli.serve.port",
 )
@@ -49,7 +49,7 @@ def _need_extra() -> None:
     default=1,
     show_default=True,
     cls=Option,
-    type=click.IntRange(1, 64),
+    type=IntRangeType(1, 64),
     metavar="N",
     help_key="cli.serve.workers",
 )
