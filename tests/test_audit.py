@@ -48,7 +48,8 @@ def test_every_result_carries_its_audit_record(compiled: perfscore.CompiledRubri
     assert data["inputs_hash"] == result.inputs_hash
     assert result.inputs_hash.startswith("sha256:")
     assert len(result.inputs_hash) == len("sha256:") + 64
-    assert list(data)[:3] == ["rubric", "perfscore_version", "inputs_hash"]
+    assert list(data)[:4] == ["format", "rubric", "perfscore_version", "inputs_hash"]
+    assert data["format"] == perfscore.results.RESULT_FORMAT_VERSION == 1
     json.dumps(data)  # JSON-safe
 
 
@@ -142,6 +143,29 @@ def test_verify_names_what_differs(compiled: perfscore.CompiledRubric) -> None:
     assert outcome.same
     assert [d.kind for d in outcome.differences] == ["perfscore_version"]
     assert verify_result({"x": 1}, compiled).differences[0].kind == "record"
+
+
+@pytest.mark.parametrize("written", [2, 0, "1", None, True])
+def test_a_record_of_another_format_is_not_compared(
+    compiled: perfscore.CompiledRubric, written: object
+) -> None:
+    """A record of a later format (or no format at all) may mean something else by the
+    same keys: it is one ``record`` difference, not a comparison."""
+    record = compiled.score(_inputs()).to_dict()
+    record["format"] = written
+    outcome = verify_result(record, compiled)
+    assert [(d.kind, d.path, d.recorded) for d in outcome.differences] == [
+        ("record", "format", written)
+    ]
+    assert not outcome.same
+
+
+def test_a_record_written_before_the_format_key_verifies(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    record = compiled.score(_inputs()).to_dict()
+    del record["format"]
+    assert verify_result(record, compiled).same
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from typing import Any, Final, Generic, NamedTuple, TypeVar, overload
 
 from ._numbers import to_str
 from .errors import Issue
 
 __all__ = [
+    "RESULT_FORMAT_VERSION",
     "Explanation",
     "IndicatorResult",
     "Override",
@@ -22,6 +23,12 @@ __all__ = [
     "Status",
     "Step",
 ]
+
+#: The version of the result JSON (:meth:`ScoreResult.to_dict`, its ``format`` key;
+#: ``perfscore schema result`` describes it; errors have
+#: :data:`perfscore.errors.ERROR_FORMAT_VERSION`). Within a version keys are only added,
+#: never removed or changed in meaning, so a reader must ignore keys it does not know.
+RESULT_FORMAT_VERSION: Final = 1
 
 Value = Decimal | bool | str | None
 _T = TypeVar("_T")
@@ -361,8 +368,8 @@ class ScoreResult:
         table input's rows as lists of objects, each warning as :meth:`Issue.to_dict`
         writes it (with ``severity`` ``warning``). ``explanations=False`` leaves out each
         indicator's ``explanation``. ``perfscore schema result`` prints its JSON Schema.
-        The audit record comes first: ``rubric`` (id, version, hash),
-        ``perfscore_version`` and ``inputs_hash``."""
+        ``format`` (:data:`RESULT_FORMAT_VERSION`) comes first, then the audit record:
+        ``rubric`` (id, version, hash), ``perfscore_version`` and ``inputs_hash``."""
         indicators = []
         for node in self.indicators:
             data = node.to_dict()
@@ -370,6 +377,7 @@ class ScoreResult:
                 data.pop("explanation", None)
             indicators.append(data)
         return {
+            "format": RESULT_FORMAT_VERSION,
             "rubric": {
                 "id": self.rubric_id,
                 "version": self.rubric_version,

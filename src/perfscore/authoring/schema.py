@@ -33,6 +33,7 @@ from perfscore.errors import ERROR_FORMAT_VERSION
 from perfscore.i18n import tr
 from perfscore.methods import method_kinds
 from perfscore.model import ID_PATTERN, InputSpec, Rubric
+from perfscore.results import RESULT_FORMAT_VERSION
 
 __all__ = [
     "DRAFT",
@@ -520,12 +521,6 @@ def _section_schemas(rubric: Rubric) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- results, errors
 
-#: The version of the result JSON that :func:`result_schema` describes (``perfscore schema
-#: result``; errors have :data:`perfscore.errors.ERROR_FORMAT_VERSION`). Within a version
-#: keys are only added, never removed or changed in meaning, so a reader must ignore keys
-#: it does not know; every object of these schemas allows them.
-RESULT_FORMAT_VERSION: Final = 1
-
 _DECIMAL_TEXT: Final = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
 _NULLABLE_TEXT: Final = {"type": ["string", "null"]}
 
@@ -637,6 +632,7 @@ def result_schema() -> dict[str, Any]:
         **_schema_head("result", RESULT_FORMAT_VERSION),
         "type": "object",
         "required": [
+            "format",
             "rubric",
             "perfscore_version",
             "inputs_hash",
@@ -651,6 +647,10 @@ def result_schema() -> dict[str, Any]:
             "warnings",
         ],
         "properties": {
+            "format": {
+                "const": RESULT_FORMAT_VERSION,
+                "description": "the version of this format; within it keys are only added",
+            },
             "rubric": {
                 "type": "object",
                 "required": ["id", "version", "hash"],

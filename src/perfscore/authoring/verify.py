@@ -30,6 +30,7 @@ from perfscore import i18n
 from perfscore._numbers import to_str
 from perfscore.engine import CompiledRubric
 from perfscore.model import InputSpec
+from perfscore.results import RESULT_FORMAT_VERSION
 
 __all__ = ["KINDS", "Difference", "Verification", "verify_result"]
 
@@ -149,6 +150,10 @@ def verify_result(
     if not isinstance(record.get("rubric"), Mapping) or "total" not in record:
         wanted = "a result's JSON (perfscore score -f json)"
         return Verification((Difference("record", "", None, wanted),), {})
+    written = record.get("format", 1)  # records written before the key was added are 1
+    if type(written) is not int or not 1 <= written <= RESULT_FORMAT_VERSION:
+        # a later format may mean something else by the same keys: not compared
+        return Verification((Difference("record", "format", written, RESULT_FORMAT_VERSION),), {})
     used = dict(inputs) if inputs is not None else recorded_inputs(record, compiled)
     result = compiled.score(used, source=source)
     recomputed = result.to_dict()
