@@ -74,6 +74,7 @@ from .common import (
     reading_population,
     rubric_in_force,
     show,
+    text_or_json,
     warn_hidden_sheets,
     warn_issue,
 )
@@ -109,16 +110,7 @@ def main() -> None:
 
 @main.command(help_key="cli.help.validate")
 @click.argument("rubric", type=FILE)
-@click.option(
-    "--format",
-    "-f",
-    "format_",
-    cls=Option,
-    type=ChoiceType(["text", "json"]),
-    default="text",
-    show_default=True,
-    help_key="cli.help.validate.format",
-)
+@text_or_json("cli.help.validate.format")
 @click.option("--verbose", "-v", cls=Option, is_flag=True, help_key="cli.validate.verbose.help")
 def validate(rubric: Path, format_: str, verbose: bool) -> None:
     """Check RUBRIC and list every problem in it (exit 3 if there is any); on success one
@@ -418,16 +410,7 @@ _NARROWEST = 20
     type=PathType(path_type=Path),
     help_key="cli.opt.test.junit_xml",
 )
-@click.option(
-    "--format",
-    "-f",
-    "format_",
-    cls=Option,
-    type=ChoiceType(["text", "json"]),
-    default="text",
-    show_default=True,
-    help_key="cli.opt.test.format",
-)
+@text_or_json("cli.opt.test.format")
 def test_command(paths: tuple[Path, ...], junit: Path | None, format_: str) -> None:
     """Run the golden cases (*.cases.yaml) in PATHS (default: the current folder)."""
     from perfscore.authoring import cases as testing

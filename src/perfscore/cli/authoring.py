@@ -41,6 +41,7 @@ from .common import (
     Option,
     PathType,
     fail,
+    text_or_json,
 )
 
 if TYPE_CHECKING:
@@ -126,16 +127,7 @@ def render_check(report: CheckReport, rubric: str) -> str:
     show_default=True,
     help_key="cli.opt.check.max_examples",
 )
-@click.option(
-    "--format",
-    "-f",
-    "format_",
-    cls=Option,
-    type=ChoiceType(["text", "json"]),
-    default="text",
-    show_default=True,
-    help_key="cli.opt.check.format",
-)
+@text_or_json("cli.opt.check.format")
 def check_command(rubric: Path, seed: int, max_examples: int, format_: str) -> None:
     """Hunt for defects in RUBRIC with generated departments.
 

@@ -30,11 +30,11 @@ import signal
 import sys
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
 import click
 from rich.console import Console, RenderableType
@@ -79,6 +79,7 @@ __all__ = [
     "reading_population",
     "rubric_in_force",
     "show",
+    "text_or_json",
     "wants_json",
     "warn_hidden_sheets",
     "warn_issue",
@@ -710,6 +711,24 @@ ON_OPTION = click.option(
 RUBRIC_ID_OPTION = click.option(
     "--rubric-id", cls=Option, metavar="ID", help_key="cli.score.rubric_id.help"
 )
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def text_or_json(help_key: str) -> Callable[[_F], _F]:
+    """``--format/-f text|json`` (default text), its help from ``help_key``: a command
+    that can print what it found as one JSON object for other programs."""
+    return click.option(
+        "--format",
+        "-f",
+        "format_",
+        cls=Option,
+        type=ChoiceType(["text", "json"]),
+        default="text",
+        show_default=True,
+        help_key=help_key,
+    )
+
 
 #: ``--sheet NAME``: the sheet of an XLSX population to read.
 SHEET_OPTION = click.option(

@@ -21,7 +21,15 @@ from perfscore.errors import Issue, Location, PerfscoreError
 from perfscore.i18n import tr
 from perfscore.loading import load_document, load_rubric
 
-from .common import FILE, ChoiceType, Command, ExitCode, Option, fail, locate_inputs, read_inputs
+from .common import (
+    FILE,
+    Command,
+    ExitCode,
+    fail,
+    locate_inputs,
+    read_inputs,
+    text_or_json,
+)
 
 __all__ = ["verify_command"]
 
@@ -46,16 +54,7 @@ def _line(difference: Difference) -> str:
 @click.argument("result", type=FILE)
 @click.argument("rubric", type=FILE)
 @click.argument("inputs", type=FILE, required=False)
-@click.option(
-    "--format",
-    "-f",
-    "format_",
-    type=ChoiceType(["text", "json"]),
-    default="text",
-    show_default=True,
-    cls=Option,
-    help_key="cli.verify.format.help",
-)
+@text_or_json("cli.verify.format.help")
 def verify_command(result: Path, rubric: Path, inputs: Path | None, format_: str) -> None:
     """Score again and confirm that RESULT.json is what RUBRIC gives (for INPUTS, or for
     the inputs RESULT.json records), or say what differs: score, grade, explanation
