@@ -1,0 +1,314 @@
+"""A JSONL population read in blocks of lines as Arrow tables, and scores written as text
+by Arrow's string kernels: the fast lane of ``perfscore score RUBRIC POP --out FILE``.
+
+:func:`jsonl_blocks` reads a JSONL population as :func:`~perfscore.population.read_population`
+does, but hands over a block of lines at a time, parsed by ``pyarrow.json`` into a
+:class:`JsonlBlock`, wherever the block's values are certain to be the values Python's own
+reading gives (the same text, the same numbers, the same row numbers); any other block
+(a broken or blank line, a duplicate key, a value nested or of another kind than Arrow
+reads exactly, a column that names no input) comes out department by department, read
+line by line exactly as ``read_population`` reads it. Each line of a block is kept, so
+that a department the row engine must score is read from its own line, as it would be.
+
+:func:`decimal_text` writes integer units as the plain-notation decimals
+``format(Decimal, "f")`` writes; :func:`csv_lines` and :func:`jsonl_lines` write the
+output rows of departments scored by the vectorised path, byte for byte as the
+row-by-row writers of :mod:`perfscore.population.batch` write them.
+
+pyarrow and numpy are optional: nothing here is imported without them.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import itertools
+import json
+import re
+from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from perfscore._escape import spreadsheet_cell
+from perfscore.model import NUMERIC_KINDS
+
+from .readers import (
+    _BOM,
+    MAX_ROW_BYTES,
+    Department,
+    _jsonl_rows,
+    jsonl_department,
+    open_population,
+)
+
+if TYPE_CHECKING:
+    from perfscore.model import InputSpec
+
+__all__ = ["JsonlBlock", "csv_lines", "decimal_text", "jsonl_blocks", "jsonl_lines"]
+
+#: What a float64 may not hold exactly as the decimal written: more than 15 digits, an
+#: exponent, a constant Python refuses. Looked for only when Arrow read a float column.
+_INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|\d[eE][-+]?\d|NaN|Infinity")
+#: A number written as text that a float64 underflows to zero, where Python's reading
+#: sends it to the row engine. Looked for only when Arrow read text for a number input.
+_UNDERFLOW: Final = re.compile(rb"[eE]-\d{3}")
+#: Arrow types whose values are, value for value, the ones Python's json module gives.
+_EXACT_TYPES: Final = (pa.string(), pa.bool_(), pa.int64(), pa.null())
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlBlock:
+    """Lines of a JSONL population, parsed by Arrow: ``table`` holds one row per line
+    (``raws``, each line's bytes), the first line being row ``first_row`` of the file."""
+
+    path: Path
+    first_row: int
+    raws: list[bytes]
+    table: pa.Table
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    def department(self, k: int) -> Department:
+        """The department of the block's ``k``-th line, read as Python reads it."""
+        row = self.first_row + k
+        department = jsonl_department(self.path, row, self.raws[k])
+        assert department is not None  # a block has no blank line
+        return department
+
+    def ids(self) -> list[str]:
+        """Each row's department id, as :func:`read_population` gives it."""
+        first = self.first_row
+        if "id" not in self.table.column_names:
+            return [str(first + k) for k in range(len(self.raws))]
+        values = self.table.column("id").to_pylist()
+        return [
+            str(first + k) if v is None or v == "" else str(v).strip() for k, v in enumerate(values)
+        ]
+
+
+def _double_safe(spec: InputSpec) -> bool:
+    """Whether a float64 column is read for this input as the decimals would be: a
+    number input, read with numpy (a float read value by value is not a Decimal)."""
+    return spec.kind in NUMERIC_KINDS and "fraction" not in spec.accept
+
+
+def _parse(raws: list[bytes], specs: Mapping[str, InputSpec]) -> pa.Table | None:
+    """The lines ``raws`` as an Arrow table, one row a line, when every value is the one
+    Python's reading gives; else None (the lines are then read one by one)."""
+    # A line that is too long fails alone; Arrow skips a blank line, where Python counts
+    # a row (a line of other whitespace Arrow refuses). With neither, a table of one row
+    # a line has read each line as one object: more would be Python's "extra data".
+    if max(map(len, raws)) > MAX_ROW_BYTES or not min(map(len, map(bytes.strip, raws))):
+        return None
+    block = b"".join(raws)
+    try:
+        table = pj.read_json(
+            pa.py_buffer(block),
+            read_options=pj.ReadOptions(
+                use_threads=True, block_size=max(len(block) // 2 + 1, 2 * MAX_ROW_BYTES)
+            ),
+        )
+    except (pa.ArrowException, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+    if table.num_rows != len(raws):
+        return None
+    floats = texts = False
+    for name, kind in zip(table.column_names, table.schema.types, strict=True):
+        if name == "id":
+            if kind not in (pa.string(), pa.int64(), pa.null()):
+                return None
+            continue
+        spec = specs.get(name)
+        if spec is None:
+            return None  # a column that names no input, or an id column: Python's
+        if kind == pa.float64() and _double_safe(spec):
+            floats = True
+        elif kind not in _EXACT_TYPES:
+            return None
+        elif kind == pa.string() and spec.kind in NUMERIC_KINDS:
+            texts = True
+    if floats and _INEXACT_NUMBER.search(block):
+        return None
+    if texts and _UNDERFLOW.search(block):
+        return None
+    return table
+
+
+def jsonl_blocks(
+    path: Path, specs: Mapping[str, InputSpec], size: int
+) -> Generator[Department | JsonlBlock, None, None]:
+    """The lines of the JSONL population ``path``, ``size`` at a time: a
+    :class:`JsonlBlock` where Arrow reads them exactly, else their departments one by
+    one (see the module's docstring). Memory holds one block."""
+    with open_population(path) as handle:
+        readline = functools.partial(handle.readline, MAX_ROW_BYTES + 1)
+        row = 0
+        while True:
+            start = handle.tell()
+            raws = list(itertools.islice(iter(readline, b""), size))
+            if not raws:
+                return
+            if row == 0:
+                raws[0] = raws[0].removeprefix(_BOM)
+            table = _parse(raws, specs) if raws[0] else None
+            if table is None:
+                stop = handle.tell()
+                handle.seek(start)
+                row = yield from _jsonl_rows(path, handle, row, stop)
+                continue
+            yield JsonlBlock(path, row + 1, raws, table)
+            row += len(raws)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+#: Units spanning at most this many values are written by looking their text up.
+_TABLE_SPAN: Final = 1 << 17
+
+
+@functools.lru_cache(maxsize=8)
+def _text_table(low: int, high: int, places: int) -> pa.StringArray:
+    """The text of every number of units ``low`` to ``high``, as ``format`` writes it."""
+    return pa.array(
+        [format(Decimal(u).scaleb(-places), "f") for u in range(low, high + 1)], type=pa.string()
+    )
+
+
+def decimal_text(units: Any, places: int) -> pa.StringArray:
+    """Integer units of ``10**-places`` as plain-notation decimals with ``places``
+    places: what ``format(Decimal(u).scaleb(-places), "f")`` writes for each."""
+    values = np.asarray(units, dtype=np.int64)
+    if not len(values):
+        return pa.array([], type=pa.string())
+    low, high = int(values.min()), int(values.max())
+    if high - low < _TABLE_SPAN:
+        # Scores lie in a narrow range: a table of their texts (kept for the next chunk,
+        # which has about the same range) and one take.
+        low, high = low & ~0xFF, high | 0xFF  # rounded out, so that the table is reused
+        return _text_table(low, high, places).take(pa.array(values - low))
+    negative = values < 0
+    text = pc.cast(pa.array(np.abs(values)), pa.string())
+    if places:
+        text = pc.utf8_lpad(text, places + 1, "0")
+        text = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(text, 0, -places), pc.utf8_slice_codeunits(text, -places), "."
+        )
+    if negative.any():
+        text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkText:
+    """The columns of scored rows that the text writers need: each row's id and row
+    number, total and every node's score as integer units, and its grade's index."""
+
+    ids: list[str]
+    rows: Any
+    total_units: Any
+    total_places: int
+    grade_index: Any
+    grade_names: Sequence[str]
+    units: Sequence[Any]
+    places: int
+
+    def scores(self) -> list[pa.StringArray]:
+        """Every node's scores as text, one Arrow array each (written in one pass)."""
+        n = len(self.ids)
+        if not self.units:
+            return []
+        text = decimal_text(np.concatenate(list(self.units)), self.places)
+        return [text.slice(i * n, n) for i in range(len(self.units))]
+
+
+#: Text written into a CSV cell as it is: no quoting, no formula neutralising.
+_PLAIN_CELL: Final = re.compile(r"[^=+\-@\"\x00-\x1f\x7f,;][^\"\x00-\x1f\x7f,;]*")
+
+
+@functools.lru_cache(maxsize=4)
+def _csv_cell_writer(delimiter: str) -> tuple[io.StringIO, Any]:
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, dialect="excel-tab" if delimiter == "\t" else "excel")
+
+
+def csv_cell(text: str, delimiter: str) -> str:
+    """A text cell as the batch CSV writer writes it: neutralised as a spreadsheet cell,
+    then quoted by the csv module where it needs to be."""
+    if not text or _PLAIN_CELL.fullmatch(text):
+        return text  # an empty cell is written as nothing: a row has more than one
+    buffer, writer = _csv_cell_writer(delimiter)
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerow([spreadsheet_cell(text)])
+    return buffer.getvalue()[:-2]  # without the "\r\n" both dialects end rows with
+
+
+def csv_lines(chunk: ChunkText, delimiter: str) -> pa.StringArray:
+    """One CSV line (``\\r\\n`` included) per row of ``chunk``, as ``csv.writer`` writes
+    the rows of :func:`~perfscore.population.batch.write_batch`: id, row, ``ok``, total,
+    grade, every score, and an empty ``errors``."""
+    cell = functools.partial(csv_cell, delimiter=delimiter)
+    ids = pa.array(list(map(cell, chunk.ids)), type=pa.string())
+    grades = pa.array([cell(g) for g in chunk.grade_names], type=pa.string())
+    return pc.binary_join_element_wise(
+        ids,
+        pc.cast(pa.array(chunk.rows), pa.string()),
+        "ok",
+        decimal_text(chunk.total_units, chunk.total_places),
+        grades.take(pa.array(chunk.grade_index)),
+        *chunk.scores(),
+        "\r\n",
+        delimiter,
+    )
+
+
+_PLAIN_JSON: Final = re.compile(r"[^\"\\\x00-\x1f]*")
+
+
+def _json_text(text: str) -> str:
+    if _PLAIN_JSON.fullmatch(text):
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
+def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
+    """One JSON line (``\\n`` included) per row of ``chunk``, as ``json.dumps`` writes
+    the rows of :func:`~perfscore.population.batch.write_batch`; ``columns`` are the
+    output's columns."""
+    keys = [json.dumps(c, ensure_ascii=False) for c in columns]
+    ids = pa.array(list(map(_json_text, chunk.ids)), type=pa.string())
+    grades = pa.array([_json_text(g) for g in chunk.grade_names], type=pa.string())
+    parts: list[Any] = [
+        "{" + keys[0] + ": ",
+        ids,
+        ", " + keys[1] + ": ",
+        pc.cast(pa.array(chunk.rows), pa.string()),
+        ", " + keys[2] + ': "ok", ' + keys[3] + ': "',
+        decimal_text(chunk.total_units, chunk.total_places),
+        '", ' + keys[4] + ": ",
+        grades.take(pa.array(chunk.grade_index)),
+    ]
+    for key, text in zip(keys[5:-1], chunk.scores(), strict=True):
+        parts += [", " + key + ': "', text, '"']
+    parts.append(", " + keys[-1] + ": null}\n")
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def line_bytes(lines: pa.StringArray) -> tuple[memoryview, Iterator[int]]:
+    """The UTF-8 bytes of every line of ``lines`` one after the other, and each line's
+    start (and the end of the last) in them."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
+        lines.offset : lines.offset + len(lines) + 1
+    ]
+    data = lines.buffers()[2]
+    return memoryview(data if data is not None else b""), iter(offsets.tolist())
