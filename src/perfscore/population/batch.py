@@ -436,7 +436,7 @@ def _jsonl_blocks(compiled: CompiledRubric, path: Path, size: int) -> Iterator[A
         from . import columnar
     except ImportError:  # no pyarrow
         return None
-    return columnar.jsonl_blocks(path, compiled.input_specs, size)
+    return columnar.read_ahead(columnar.jsonl_blocks(path, compiled.input_specs, size))
 
 
 def _score_blocks(

@@ -26,10 +26,12 @@ import io
 import itertools
 import json
 import re
+import threading
 from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -40,14 +42,8 @@ import pyarrow.json as pj
 from perfscore._escape import spreadsheet_cell
 from perfscore.model import NUMERIC_KINDS
 
-from .readers import (
-    _BOM,
-    MAX_ROW_BYTES,
-    Department,
-    _jsonl_rows,
-    jsonl_department,
-    open_population,
-)
+from . import readers
+from .readers import _BOM, Department, _jsonl_rows, jsonl_department, open_population
 
 if TYPE_CHECKING:
     from perfscore.model import InputSpec
@@ -55,8 +51,9 @@ if TYPE_CHECKING:
 __all__ = ["JsonlBlock", "csv_lines", "decimal_text", "jsonl_blocks", "jsonl_lines"]
 
 #: What a float64 may not hold exactly as the decimal written: more than 15 digits, an
-#: exponent, a constant Python refuses. Looked for only when Arrow read a float column.
-_INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|\d[eE][-+]?\d|NaN|Infinity")
+#: exponent (after a value's start: not a ``\u4e0d`` escape), a constant Python refuses.
+#: Looked for only when Arrow read a float column.
+_INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|[:,\[]\s*-?[\d.]+[eE]|NaN|Infinity")
 #: A number written as text that a float64 underflows to zero, where Python's reading
 #: sends it to the row engine. Looked for only when Arrow read text for a number input.
 _UNDERFLOW: Final = re.compile(rb"[eE]-\d{3}")
@@ -67,20 +64,23 @@ _EXACT_TYPES: Final = (pa.string(), pa.bool_(), pa.int64(), pa.null())
 @dataclass(frozen=True, slots=True)
 class JsonlBlock:
     """Lines of a JSONL population, parsed by Arrow: ``table`` holds one row per line
-    (``raws``, each line's bytes), the first line being row ``first_row`` of the file."""
+    (``data``, the lines' bytes, line ``k`` starting at ``starts[k]``; ``starts`` ends
+    with the end of the last), the first line being row ``first_row`` of the file."""
 
     path: Path
     first_row: int
-    raws: list[bytes]
+    data: bytes
+    starts: list[int]
     table: pa.Table
 
     def __len__(self) -> int:
-        return len(self.raws)
+        return len(self.starts) - 1
 
     def department(self, k: int) -> Department:
         """The department of the block's ``k``-th line, read as Python reads it."""
         row = self.first_row + k
-        department = jsonl_department(self.path, row, self.raws[k])
+        raw = self.data[self.starts[k] : self.starts[k + 1]]
+        department = jsonl_department(self.path, row, raw)
         assert department is not None  # a block has no blank line
         return department
 
@@ -88,7 +88,7 @@ class JsonlBlock:
         """Each row's department id, as :func:`read_population` gives it."""
         first = self.first_row
         if "id" not in self.table.column_names:
-            return [str(first + k) for k in range(len(self.raws))]
+            return [str(first + k) for k in range(len(self))]
         values = self.table.column("id").to_pylist()
         return [
             str(first + k) if v is None or v == "" else str(v).strip() for k, v in enumerate(values)
@@ -101,20 +101,21 @@ def _double_safe(spec: InputSpec) -> bool:
     return spec.kind in NUMERIC_KINDS and "fraction" not in spec.accept
 
 
-def _parse(raws: list[bytes], specs: Mapping[str, InputSpec]) -> pa.Table | None:
-    """The lines ``raws`` as an Arrow table, one row a line, when every value is the one
-    Python's reading gives; else None (the lines are then read one by one)."""
+def _parse(raws: list[bytes], specs: Mapping[str, InputSpec]) -> tuple[pa.Table, bytes] | None:
+    """The lines ``raws`` as an Arrow table, one row a line, and as one bytes object, when
+    every value is the one Python's reading gives; else None (the lines are then read
+    one by one)."""
     # A line that is too long fails alone; Arrow skips a blank line, where Python counts
     # a row (a line of other whitespace Arrow refuses). With neither, a table of one row
     # a line has read each line as one object: more would be Python's "extra data".
-    if max(map(len, raws)) > MAX_ROW_BYTES or not min(map(len, map(bytes.strip, raws))):
+    if max(map(len, raws)) > readers.MAX_ROW_BYTES or not min(map(len, map(bytes.strip, raws))):
         return None
     block = b"".join(raws)
     try:
         table = pj.read_json(
             pa.py_buffer(block),
             read_options=pj.ReadOptions(
-                use_threads=True, block_size=max(len(block) // 2 + 1, 2 * MAX_ROW_BYTES)
+                use_threads=True, block_size=max(len(block) // 2 + 1, 2 * readers.MAX_ROW_BYTES)
             ),
         )
     except (pa.ArrowException, ValueError):  # UnicodeDecodeError is a ValueError
@@ -138,9 +139,9 @@ def _parse(raws: list[bytes], specs: Mapping[str, InputSpec]) -> pa.Table | None
             texts = True
     if floats and _INEXACT_NUMBER.search(block):
         return None
-    if texts and _UNDERFLOW.search(block):
+    if texts and (b"e-" in block or b"E-" in block) and _UNDERFLOW.search(block):
         return None
-    return table
+    return table, block
 
 
 def jsonl_blocks(
@@ -150,7 +151,7 @@ def jsonl_blocks(
     :class:`JsonlBlock` where Arrow reads them exactly, else their departments one by
     one (see the module's docstring). Memory holds one block."""
     with open_population(path) as handle:
-        readline = functools.partial(handle.readline, MAX_ROW_BYTES + 1)
+        readline = functools.partial(handle.readline, readers.MAX_ROW_BYTES + 1)
         row = 0
         while True:
             start = handle.tell()
@@ -159,14 +160,65 @@ def jsonl_blocks(
                 return
             if row == 0:
                 raws[0] = raws[0].removeprefix(_BOM)
-            table = _parse(raws, specs) if raws[0] else None
-            if table is None:
+            parsed = _parse(raws, specs) if raws[0] else None
+            if parsed is None:
                 stop = handle.tell()
                 handle.seek(start)
                 row = yield from _jsonl_rows(path, handle, row, stop)
                 continue
-            yield JsonlBlock(path, row + 1, raws, table)
-            row += len(raws)
+            starts = [0, *itertools.accumulate(map(len, raws))]
+            table, data = parsed
+            del raws, parsed
+            yield JsonlBlock(path, row + 1, data, starts, table)
+            row += len(starts) - 1
+
+
+_DONE: Final = object()
+
+
+def read_ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """The items of ``items``, made by a thread of their own up to ``depth`` ahead: Arrow
+    parses the next block (without the GIL) while this one is scored and written. An
+    exception raised making them is raised here; stopping early stops the thread."""
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+            except Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as error:  # raised again in the consumer
+            put((_DONE, error))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None and stop.is_set():
+                close()
+        put((_DONE, None))
+
+    thread = threading.Thread(target=produce, name="perfscore-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # --------------------------------------------------------------------------- writing
