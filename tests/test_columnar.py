@@ -140,7 +140,12 @@ def lines(draw: st.DrawFn) -> list[str]:
             key = draw(st.sampled_from(sorted(k for k in inputs if k != "id")))
             inputs[key] = draw(st.sampled_from(ODD_VALUES))
         if kind == "id":
-            inputs["id"] = draw(st.sampled_from(ODD_IDS) | st.integers(-5, 5) | st.none())
+            inputs["id"] = draw(
+                st.sampled_from(ODD_IDS)
+                | st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+                | st.integers(-5, 5)
+                | st.none()
+            )
         if kind == "unknown":
             inputs["remarks"] = None
         line = json.dumps(inputs, ensure_ascii=ascii_only)
@@ -151,7 +156,7 @@ def lines(draw: st.DrawFn) -> list[str]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -532,10 +532,11 @@ class ScoredChunk:
         score_of, total_of = _Decimals(text.places), _Decimals(text.total_places)
         scores = [list(map(score_of.__getitem__, u.tolist())) for u in text.units]
         totals = list(map(total_of.__getitem__, text.total_units.tolist()))
-        by_row = list(zip(*scores, strict=True)) if scores else [() for _ in text.ids]
+        ids = text.ids.to_pylist()
+        by_row = list(zip(*scores, strict=True)) if scores else [() for _ in ids]
         names = text.grade_names
         for k, (ident, row, grade) in enumerate(
-            zip(text.ids, text.rows.tolist(), text.grade_index.tolist(), strict=True)
+            zip(ids, text.rows.tolist(), text.grade_index.tolist(), strict=True)
         ):
             other = self.others.get(k)
             if other is not None:

@@ -27,7 +27,7 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -84,15 +84,46 @@ class JsonlBlock:
         assert department is not None  # a block has no blank line
         return department
 
-    def ids(self) -> list[str]:
-        """Each row's department id, as :func:`read_population` gives it."""
-        first = self.first_row
+    def ids(self) -> pa.StringArray:
+        """Each row's department id, as :func:`read_population` gives it: the ``id``
+        value with its ends stripped, the row number where there is none."""
+        n = len(self)
+        rows = pc.cast(pa.array(np.arange(self.first_row, self.first_row + n)), pa.string())
         if "id" not in self.table.column_names:
-            return [str(first + k) for k in range(len(self))]
-        values = self.table.column("id").to_pylist()
-        return [
-            str(first + k) if v is None or v == "" else str(v).strip() for k, v in enumerate(values)
-        ]
+            return rows
+        column = self.table.column("id").combine_chunks()
+        if column.type == pa.null():
+            return rows
+        if column.type == pa.int64():
+            return pc.if_else(column.is_null(), rows, pc.cast(column, pa.string()))
+        plain = pc.match_substring_regex(column, _PLAIN_TEXT).fill_null(False)
+        if plain.false_count == 0:
+            return column  # nothing to strip, no gap
+        values = column.to_pylist()
+        first = self.first_row
+        for k in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)).tolist():
+            v = values[k]
+            values[k] = str(first + k) if v is None or v == "" else str(v).strip()
+        return pa.array(values, type=pa.string())
+
+
+#: Text that is written as it is in every output (an RE2 pattern, for Arrow): letters,
+#: digits, CJK and full-width forms and a few marks, beginning and ending with none of
+#: the spaces ``str.strip`` removes, with nothing CSV quotes, JSON escapes or a
+#: spreadsheet reads as a formula. Any other text is written one value at a time.
+_PLAIN_CHARS: Final = r"A-Za-z0-9_.:/#()\x{3001}-\x{9fff}\x{ff01}-\x{ffef}"
+_PLAIN_TEXT: Final = rf"^[{_PLAIN_CHARS}](?:[{_PLAIN_CHARS} \-]*[{_PLAIN_CHARS}])?$"
+
+
+def _cells(values: pa.StringArray, write: Callable[[str], str]) -> pa.StringArray:
+    """Each text of ``values`` as ``write`` writes it, where it is not plain text."""
+    plain = pc.match_substring_regex(values, _PLAIN_TEXT).fill_null(False)
+    if plain.false_count == 0:
+        return values
+    texts = values.to_pylist()
+    for k in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)).tolist():
+        texts[k] = write(texts[k])
+    return pa.array(texts, type=pa.string())
 
 
 def _double_safe(spec: InputSpec) -> bool:
@@ -265,7 +296,7 @@ class ChunkText:
     """The columns of scored rows that the text writers need: each row's id and row
     number, total and every node's score as integer units, and its grade's index."""
 
-    ids: list[str]
+    ids: pa.StringArray
     rows: Any
     total_units: Any
     total_places: int
@@ -310,7 +341,7 @@ def csv_lines(chunk: ChunkText, delimiter: str) -> pa.StringArray:
     the rows of :func:`~perfscore.population.batch.write_batch`: id, row, ``ok``, total,
     grade, every score, and an empty ``errors``."""
     cell = functools.partial(csv_cell, delimiter=delimiter)
-    ids = pa.array(list(map(cell, chunk.ids)), type=pa.string())
+    ids = _cells(chunk.ids, cell)
     grades = pa.array([cell(g) for g in chunk.grade_names], type=pa.string())
     return pc.binary_join_element_wise(
         ids,
@@ -324,13 +355,13 @@ def csv_lines(chunk: ChunkText, delimiter: str) -> pa.StringArray:
     )
 
 
-_PLAIN_JSON: Final = re.compile(r"[^\"\\\x00-\x1f]*")
-
-
 def _json_text(text: str) -> str:
-    if _PLAIN_JSON.fullmatch(text):
-        return f'"{text}"'
     return json.dumps(text, ensure_ascii=False)
+
+
+def _json_inside(text: str) -> str:
+    """``text`` as a JSON string holds it, without its quotes."""
+    return _json_text(text)[1:-1]
 
 
 def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
@@ -338,12 +369,12 @@ def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
     the rows of :func:`~perfscore.population.batch.write_batch`; ``columns`` are the
     output's columns."""
     keys = [json.dumps(c, ensure_ascii=False) for c in columns]
-    ids = pa.array(list(map(_json_text, chunk.ids)), type=pa.string())
+    ids = _cells(chunk.ids, _json_inside)
     grades = pa.array([_json_text(g) for g in chunk.grade_names], type=pa.string())
     parts: list[Any] = [
-        "{" + keys[0] + ": ",
+        "{" + keys[0] + ': "',
         ids,
-        ", " + keys[1] + ": ",
+        '", ' + keys[1] + ": ",
         pc.cast(pa.array(chunk.rows), pa.string()),
         ", " + keys[2] + ': "ok", ' + keys[3] + ': "',
         decimal_text(chunk.total_units, chunk.total_places),
