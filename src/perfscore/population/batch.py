@@ -423,7 +423,7 @@ def _score_chunk(
 
 #: Lines of a JSONL population read and scored together when pyarrow is installed: the
 #: more, the fewer calls per department (about 30 MB of memory each 8,192).
-BLOCK: Final = 8192
+BLOCK: Final = 4096
 
 
 def _jsonl_blocks(compiled: CompiledRubric, path: Path, size: int) -> Iterator[Any] | None:
@@ -436,7 +436,11 @@ def _jsonl_blocks(compiled: CompiledRubric, path: Path, size: int) -> Iterator[A
         from . import columnar
     except ImportError:  # no pyarrow
         return None
-    return columnar.read_ahead(columnar.jsonl_blocks(path, compiled.input_specs, size))
+    # Three stages, each in a thread of its own, as Arrow works without the GIL: the
+    # lines parsed, their numbers written as text read, and (here) scoring and writing.
+    specs = compiled.input_specs
+    blocks = columnar.read_ahead(columnar.jsonl_blocks(path, specs, size))
+    return columnar.read_ahead(columnar.with_floats(blocks, specs))
 
 
 def _score_blocks(

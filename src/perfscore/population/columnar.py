@@ -25,6 +25,7 @@ import functools
 import io
 import itertools
 import json
+import math
 import re
 import threading
 from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
@@ -40,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from perfscore._escape import spreadsheet_cell
+from perfscore._inputs import _PLAIN_NUMBER
 from perfscore.model import NUMERIC_KINDS
 
 from . import readers
@@ -126,6 +128,12 @@ def _cells(values: pa.StringArray, write: Callable[[str], str]) -> pa.StringArra
     return pa.array(texts, type=pa.string())
 
 
+def _join(*parts: Any) -> pa.StringArray:
+    """``pc.binary_join_element_wise`` of ``parts`` (arrays and text), the last the
+    separator."""
+    return pc.binary_join_element_wise(*parts)
+
+
 def _double_safe(spec: InputSpec) -> bool:
     """Whether a float64 column is read for this input as the decimals would be: a
     number input, read with numpy (a float read value by value is not a Decimal)."""
@@ -173,6 +181,50 @@ def _parse(raws: list[bytes], specs: Mapping[str, InputSpec]) -> tuple[pa.Table,
     if texts and (b"e-" in block or b"E-" in block) and _UNDERFLOW.search(block):
         return None
     return table, block
+
+
+#: Text of at most this many characters holds at most 15 significant digits, which a
+#: float64 keeps (as the vectorised path's reading of text has it).
+_SHORT_TEXT: Final = 15
+_PLAIN_NUMBER_RE2: Final = f"^(?:{_PLAIN_NUMBER.pattern})$"
+
+
+def _text_as_floats(column: pa.Array) -> pa.Array:
+    """A number input's text column as the float64 column the vectorised path reads the
+    same from: a plain number of at most 15 characters (ASCII blanks trimmed) is its
+    float, a gap (blank, null) is null, anything else is infinite (no grid holds it: the
+    row engine reads it). Made here, in the reading thread, so that the work is done
+    beside the scoring of the block before."""
+    text = pc.ascii_trim_whitespace(column)
+    gap = pc.equal(text, "").fill_null(True)
+    plain = pc.and_(
+        pc.match_substring_regex(text, _PLAIN_NUMBER_RE2),
+        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+    ).fill_null(False)
+    floats = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    other = pa.scalar(math.inf, pa.float64())
+    return pc.if_else(gap, pa.scalar(None, pa.float64()), pc.if_else(plain, floats, other))
+
+
+def with_floats(
+    items: Iterator[Department | JsonlBlock], specs: Mapping[str, InputSpec]
+) -> Iterator[Department | JsonlBlock]:
+    """The blocks of ``items``, each number input's text column read as
+    :func:`_text_as_floats` reads it; the departments as they are."""
+    for item in items:
+        if isinstance(item, JsonlBlock):
+            table = _floats_table(item.table, specs)
+            item = JsonlBlock(item.path, item.first_row, item.data, item.starts, table)
+        yield item
+
+
+def _floats_table(table: pa.Table, specs: Mapping[str, InputSpec]) -> pa.Table:
+    for i, (name, kind) in enumerate(zip(table.column_names, table.schema.types, strict=True)):
+        spec = specs.get(name)
+        if spec is not None and kind == pa.string() and _double_safe(spec):
+            column = _text_as_floats(table.column(i).combine_chunks())
+            table = table.set_column(i, name, column)
+    return table
 
 
 def jsonl_blocks(
@@ -283,11 +335,11 @@ def decimal_text(units: Any, places: int) -> pa.StringArray:
     text = pc.cast(pa.array(np.abs(values)), pa.string())
     if places:
         text = pc.utf8_lpad(text, places + 1, "0")
-        text = pc.binary_join_element_wise(
+        text = _join(
             pc.utf8_slice_codeunits(text, 0, -places), pc.utf8_slice_codeunits(text, -places), "."
         )
     if negative.any():
-        text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
+        text = pc.if_else(pa.array(negative), _join("-", text, ""), text)
     return text
 
 
@@ -343,7 +395,7 @@ def csv_lines(chunk: ChunkText, delimiter: str) -> pa.StringArray:
     cell = functools.partial(csv_cell, delimiter=delimiter)
     ids = _cells(chunk.ids, cell)
     grades = pa.array([cell(g) for g in chunk.grade_names], type=pa.string())
-    return pc.binary_join_element_wise(
+    return _join(
         ids,
         pc.cast(pa.array(chunk.rows), pa.string()),
         "ok",
@@ -384,7 +436,7 @@ def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
     for key, text in zip(keys[5:-1], chunk.scores(), strict=True):
         parts += [", " + key + ': "', text, '"']
     parts.append(", " + keys[-1] + ": null}\n")
-    return pc.binary_join_element_wise(*parts, "")
+    return _join(*parts, "")
 
 
 def line_bytes(lines: pa.StringArray) -> tuple[memoryview, Iterator[int]]:
