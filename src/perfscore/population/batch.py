@@ -476,7 +476,7 @@ def _score_blocks(
         rounding = compiled.rubric.rounding
         text = columnar.ChunkText(
             ids=block.ids(),
-            rows=numpy_range(block.first_row, n),
+            rows=_row_numbers(block.first_row, n),
             total_units=result.total_units,
             total_places=rounding.total.places,
             grade_index=result.grade_index,
@@ -489,7 +489,8 @@ def _score_blocks(
         yield from _score_chunk(compiled, scorer, pending)
 
 
-def numpy_range(start: int, count: int) -> Any:
+def _row_numbers(start: int, count: int) -> Any:
+    """``count`` row numbers from ``start``, as a numpy array."""
     import numpy
 
     return numpy.arange(start, start + count, dtype=numpy.int64)
@@ -721,8 +722,7 @@ def _write_lines(writer: Any, lines: Any, chunk: ScoredChunk, layout: _Layout) -
     from .columnar import line_bytes
 
     handle: IO[str] = writer._handle
-    data, starts = line_bytes(lines)
-    offsets = list(starts)
+    data, offsets = line_bytes(lines)
     at = 0
     for k, record in sorted(chunk.others.items()):
         handle.flush()

@@ -9,13 +9,17 @@ reading gives (the same text, the same numbers, the same row numbers); any other
 reads exactly, a column that names no input) comes out department by department, read
 line by line exactly as ``read_population`` reads it. Each line of a block is kept, so
 that a department the row engine must score is read from its own line, as it would be.
+:func:`with_floats` turns the number inputs' text columns into the float64 columns the
+vectorised path reads the same numbers from; :func:`read_ahead` runs a stage in a thread
+of its own (Arrow works without the GIL, so the stages overlap on several cores).
 
 :func:`decimal_text` writes integer units as the plain-notation decimals
 ``format(Decimal, "f")`` writes; :func:`csv_lines` and :func:`jsonl_lines` write the
 output rows of departments scored by the vectorised path, byte for byte as the
 row-by-row writers of :mod:`perfscore.population.batch` write them.
 
-pyarrow and numpy are optional: nothing here is imported without them.
+pyarrow and numpy are optional: :mod:`perfscore.population.batch` imports this module
+only when they are installed, and reads and writes row by row otherwise.
 """
 
 from __future__ import annotations
@@ -50,7 +54,18 @@ from .readers import _BOM, Department, _jsonl_rows, jsonl_department, open_popul
 if TYPE_CHECKING:
     from perfscore.model import InputSpec
 
-__all__ = ["JsonlBlock", "csv_lines", "decimal_text", "jsonl_blocks", "jsonl_lines"]
+__all__ = [
+    "ChunkText",
+    "JsonlBlock",
+    "csv_cell",
+    "csv_lines",
+    "decimal_text",
+    "jsonl_blocks",
+    "jsonl_lines",
+    "line_bytes",
+    "read_ahead",
+    "with_floats",
+]
 
 #: What a float64 may not hold exactly as the decimal written: more than 15 digits, an
 #: exponent (after a value's start: not a ``\u4e0d`` escape), a constant Python refuses.
@@ -439,11 +454,11 @@ def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
     return _join(*parts, "")
 
 
-def line_bytes(lines: pa.StringArray) -> tuple[memoryview, Iterator[int]]:
+def line_bytes(lines: pa.StringArray) -> tuple[memoryview, list[int]]:
     """The UTF-8 bytes of every line of ``lines`` one after the other, and each line's
-    start (and the end of the last) in them."""
+    start in them, then the end of the last."""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
         lines.offset : lines.offset + len(lines) + 1
     ]
     data = lines.buffers()[2]
-    return memoryview(data if data is not None else b""), iter(offsets.tolist())
+    return memoryview(data if data is not None else b""), offsets.tolist()
