@@ -160,20 +160,23 @@ def lines(draw: st.DrawFn) -> list[str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(lines(), st.sampled_from([1, 3, 8, 64]), st.booleans())
+@given(lines(), st.sampled_from([1, 3, 8, 64]), st.booleans(), st.sampled_from(["\n", "\r\n"]))
 def test_blocks_write_the_files_scoring_one_by_one_writes(
     compiled: perfscore.CompiledRubric,
     tmp_path_factory: pytest.TempPathFactory,
     text: list[str],
     chunk: int,
     bom: bool,
+    end: str,
 ) -> None:
     """invariant: whatever the lines hold (gaps, odd numbers, odd ids, broken, blank or
-    duplicate-key lines, unknown keys, anywhere in a block), score_rows' blocks write
+    duplicate-key lines, unknown keys, anywhere in a block; a byte-order mark, CRLF line
+    ends), score_rows' blocks write
     CSV, TSV and JSONL files byte for byte as scoring department by department does."""
     tmp = tmp_path_factory.mktemp("blocks")
     population = tmp / "pop.jsonl"
-    population.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(text) + "\n").encode())
+    body = (end.join(text) + end).encode()
+    population.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body)
     assert_same_files(compiled, population, tmp, chunk, TEXT_SUFFIXES)
 
 
