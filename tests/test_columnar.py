@@ -328,3 +328,23 @@ def test_the_command_writes_a_jsonl_population_as_before(tmp_path: Path) -> None
     compiled = perfscore.compile_rubric(perfscore.load_rubric(DEMO_RUBRIC))
     write_batch(compiled, score_many(compiled, population_file), expected)
     assert out.read_bytes() == expected.read_bytes()
+
+
+def test_an_id_column_named_like_an_input_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    """An input whose id is also an id heading (``department``): its value is the
+    department's id and name, as Python's reading has it, not the input's value."""
+    text = DEMO_RUBRIC.read_text(encoding="utf-8").replace("disclosure:", "department:", 1)
+    text = text.replace("value: disclosure", "value: department")
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(text, encoding="utf-8")
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(rubric))
+    assert "department" in compiled.input_specs
+    lines = []
+    for i in range(20):
+        inputs = department(i)
+        inputs["department"] = inputs.pop("disclosure")
+        lines.append(json.dumps(inputs, ensure_ascii=False))
+    population = tmp_path / "pop.jsonl"
+    population.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, population, tmp_path, 8, TEXT_SUFFIXES)
+    assert not any(isinstance(r, batch.ScoredChunk) for r in records)

@@ -50,7 +50,7 @@ from perfscore._inputs import _PLAIN_NUMBER
 from perfscore.model import NUMERIC_KINDS
 
 from . import readers
-from .readers import _BOM, Department, _jsonl_rows, jsonl_department, open_population
+from .readers import _BOM, ID_COLUMNS, Department, _jsonl_rows, jsonl_department, open_population
 
 if TYPE_CHECKING:
     from perfscore.model import InputSpec
@@ -191,9 +191,11 @@ def _parse(
             if kind not in (pa.string(), pa.int64(), pa.null()):
                 return None
             continue
-        spec = specs.get(name)
+        spec = None if name in ID_COLUMNS else specs.get(name)
         if spec is None:
-            return None  # a column that names no input, or an id column: Python's
+            # A column that names no input, or another id column (its value is the
+            # department's id, even where an input has its name): Python's to read.
+            return None
         if kind == pa.float64() and _double_safe(spec):
             floats = True
         elif kind not in _EXACT_TYPES:
