@@ -736,6 +736,7 @@ def test_retained_and_peak_memory_do_not_grow_with_the_population(
     # departments and by under 1 kB from 16,000 to 32,000. The warm-up therefore scores
     # as many departments as the large run.
     monkeypatch.setattr(batch, "CHUNK", 50)
+    monkeypatch.setattr(batch, "BLOCK", 50)  # a JSONL population's blocks, read by Arrow
     monkeypatch.setattr(cli, "Progress", functools.partial(Progress, auto_refresh=False))
     real_score_many, real_score_rows = batch.score_many, batch.score_rows
 
@@ -1130,7 +1131,8 @@ def test_scoring_in_chunks_writes_the_same_bytes(
     else:
         assert one.read_bytes() == many.read_bytes()
     rows = list(batch.score_rows(compiled, population, chunk=chunk))
-    assert any(isinstance(r, batch.ScoredRow) for r in rows)  # the vectorised path ran
+    vectorised = (batch.ScoredRow, batch.ScoredChunk)
+    assert any(isinstance(r, vectorised) for r in rows)  # the vectorised path ran
 
 
 #: Numbers as a population file may write them: plain, padded, signed, exponents, an

@@ -189,9 +189,11 @@ def _count_hint(inputs: Path) -> int | None:
 
 
 def _with_progress(
-    records: Iterable[batch.BatchRecord | batch.ScoredRow],
+    records: Iterable[batch.BatchRecord | batch.ScoredRow | batch.ScoredChunk],
     total: int | None,
-    run: Callable[[Iterable[batch.BatchRecord | batch.ScoredRow]], batch.BatchSummary],
+    run: Callable[
+        [Iterable[batch.BatchRecord | batch.ScoredRow | batch.ScoredChunk]], batch.BatchSummary
+    ],
 ) -> batch.BatchSummary:
     """Run ``run(records)`` with a progress bar on stderr that follows the records."""
     progress = Progress(
@@ -211,13 +213,18 @@ def _with_progress(
         task = progress.add_task("scoring", total=total, rate="—", failed=0)
         started = time.monotonic()
 
-        def counted() -> Iterator[batch.BatchRecord | batch.ScoredRow]:
+        def counted() -> Iterator[batch.BatchRecord | batch.ScoredRow | batch.ScoredChunk]:
             done = failed = 0
             for record in records:
                 yield record
-                done += 1
-                failed += isinstance(record, batch.FailedDepartment)
-                if done % 256 == 0:
+                before = done
+                if isinstance(record, batch.ScoredChunk):  # many departments at once
+                    done += len(record)
+                    failed += len(record.failures)
+                else:
+                    done += 1
+                    failed += isinstance(record, batch.FailedDepartment)
+                if done // 256 != before // 256:
                     seconds = time.monotonic() - started
                     rate = f"{done / seconds:,.0f}" if seconds > 0 else "—"
                     progress.update(task, completed=done, rate=rate, failed=failed)
@@ -272,7 +279,9 @@ def _score_population(
     records = batch.score_rows(compiled, inputs, sheet=sheet, strict=strict, warn=warn_issue)
     warn_hidden_sheets(inputs, sheet)
 
-    def write(records: Iterable[batch.BatchRecord | batch.ScoredRow]) -> batch.BatchSummary:
+    def write(
+        records: Iterable[batch.BatchRecord | batch.ScoredRow | batch.ScoredChunk],
+    ) -> batch.BatchSummary:
         return batch.write_batch(compiled, records, out, max_failures=_LISTED_FAILURES)
 
     try:

@@ -17,7 +17,7 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -719,49 +719,70 @@ _DECODER: Final = json.JSONDecoder(
 
 def _jsonl(path: Path) -> Iterator[Department]:
     with open_population(path) as handle:
-        lines = _Lines(handle)
-        row = 0
-        while True:
-            row += 1
-            lines.start()
-            try:
-                line = next(lines)
-            except StopIteration:
-                return
-            except _RowTooLarge:
-                yield _failed(path, row, _row_too_large(path, row))
-                continue
-            if not line.strip():
-                continue
-            where = Location(file=str(path), line=row)
-            if lines.bad_byte is not None:
-                yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
-                continue
-            try:
-                data = _DECODER.decode(line)
-            except _DuplicateKey as error:
-                issue = Issue.of("input.duplicate_key", where, key=shown_text(str(error)))
-                yield _failed(path, row, issue)
-                continue
-            except _TooManyFields as error:
-                issue = Issue.of(
-                    "input.too_many_fields", where, count=str(error), limit=str(MAX_COLUMNS)
-                )
-                yield _failed(path, row, issue)
-                continue
-            except (ValueError, RecursionError, ArithmeticError) as error:
-                detail = shown_text(str(error), 200)
-                issue = Issue.of("input.syntax", where, line=row, detail=detail)
-                yield _failed(path, row, issue)
-                continue
-            if not isinstance(data, dict):
-                issue = Issue.of(
-                    "input.not_mapping", where, message=msg("input.line_not_object", line=row)
-                )
-                yield _failed(path, row, issue)
-                continue
-            dept_id, record = _split_id(data, row)
-            yield Department(dept_id, row, f"{path}:{row}", record)
+        yield from _jsonl_rows(path, handle, 0)
+
+
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+def _jsonl_rows(
+    path: Path, handle: BinaryIO, row: int, stop: int | None = None
+) -> Generator[Department, None, int]:
+    """The departments of the lines of ``handle`` from where it stands (the file's start
+    when ``row`` is 0: a byte-order mark is dropped there), numbered after ``row``, up to
+    the first line that starts at or after the byte ``stop`` (or to the end); returns the
+    last row read. A line longer than :data:`MAX_ROW_BYTES` fails alone, skipped unread."""
+    first = row == 0
+    while stop is None or handle.tell() < stop:
+        raw = handle.readline(MAX_ROW_BYTES + 1)
+        if not raw:
+            break
+        if first:
+            first = False
+            raw = raw.removeprefix(_BOM)
+        row += 1
+        if len(raw) > MAX_ROW_BYTES:
+            while raw and not raw.endswith(b"\n"):  # the rest of the line, in small pieces
+                raw = handle.readline(1 << 16)
+            yield _failed(path, row, _row_too_large(path, row))
+            continue
+        department = jsonl_department(path, row, raw)
+        if department is not None:
+            yield department
+    return row
+
+
+def jsonl_department(path: Path, row: int, raw: bytes) -> Department | None:
+    """The department of one line of a JSONL population (``raw``, its bytes), as
+    :func:`read_population` reads it; None for a blank line."""
+    bad_byte = None
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad_byte = error.start + 1
+        line = raw.decode("utf-8", "surrogateescape")
+    if not line.strip():
+        return None
+    where = Location(file=str(path), line=row)
+    if bad_byte is not None:
+        return _failed(path, row, _not_utf8(path, row, bad_byte))
+    try:
+        data = _DECODER.decode(line)
+    except _DuplicateKey as error:
+        issue = Issue.of("input.duplicate_key", where, key=shown_text(str(error)))
+        return _failed(path, row, issue)
+    except _TooManyFields as error:
+        issue = Issue.of("input.too_many_fields", where, count=str(error), limit=str(MAX_COLUMNS))
+        return _failed(path, row, issue)
+    except (ValueError, RecursionError, ArithmeticError) as error:
+        detail = shown_text(str(error), 200)
+        issue = Issue.of("input.syntax", where, line=row, detail=detail)
+        return _failed(path, row, issue)
+    if not isinstance(data, dict):
+        issue = Issue.of("input.not_mapping", where, message=msg("input.line_not_object", line=row))
+        return _failed(path, row, issue)
+    dept_id, record = _split_id(data, row)
+    return Department(dept_id, row, f"{path}:{row}", record)
 
 
 def _parquet(path: Path, labels: Mapping[str, str]) -> Iterator[Department]:

@@ -1,0 +1,477 @@
+"""A JSONL population read in blocks of lines as Arrow tables, and scores written as text
+by Arrow's string kernels: the fast lane of ``perfscore score RUBRIC POP --out FILE``.
+
+:func:`jsonl_blocks` reads a JSONL population as :func:`~perfscore.population.read_population`
+does, but hands over a block of lines at a time, parsed by ``pyarrow.json`` into a
+:class:`JsonlBlock`, wherever the block's values are certain to be the values Python's own
+reading gives (the same text, the same numbers, the same row numbers); any other block
+(a broken or blank line, a duplicate key, a value nested or of another kind than Arrow
+reads exactly, a column that names no input) comes out department by department, read
+line by line exactly as ``read_population`` reads it. Each line of a block is kept, so
+that a department the row engine must score is read from its own line, as it would be.
+:func:`with_floats` turns the number inputs' text columns into the float64 columns the
+vectorised path reads the same numbers from; :func:`read_ahead` runs a stage in a thread
+of its own (Arrow works without the GIL, so the stages overlap on several cores).
+
+:func:`decimal_text` writes integer units as the plain-notation decimals
+``format(Decimal, "f")`` writes; :func:`csv_lines` and :func:`jsonl_lines` write the
+output rows of departments scored by the vectorised path, byte for byte as the
+row-by-row writers of :mod:`perfscore.population.batch` write them.
+
+pyarrow and numpy are optional: :mod:`perfscore.population.batch` imports this module
+only when they are installed, and reads and writes row by row otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import io
+import itertools
+import json
+import math
+import re
+import threading
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from queue import Full, Queue
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from perfscore._escape import spreadsheet_cell
+from perfscore._inputs import _PLAIN_NUMBER
+from perfscore.model import NUMERIC_KINDS
+
+from . import readers
+from .readers import _BOM, ID_COLUMNS, Department, _jsonl_rows, jsonl_department, open_population
+
+if TYPE_CHECKING:
+    from perfscore.model import InputSpec
+
+__all__ = [
+    "ChunkText",
+    "JsonlBlock",
+    "csv_cell",
+    "csv_lines",
+    "decimal_text",
+    "jsonl_blocks",
+    "jsonl_lines",
+    "line_bytes",
+    "read_ahead",
+    "with_floats",
+]
+
+#: What a float64 may not hold exactly as the decimal written: more than 15 digits, an
+#: exponent (after a value's start: not a ``\u4e0d`` escape), a constant Python refuses.
+#: Looked for only when Arrow read a float column.
+_INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|[:,\[]\s*-?[\d.]+[eE]|NaN|Infinity")
+#: A number written as text that a float64 underflows to zero, where Python's reading
+#: sends it to the row engine. Looked for only when Arrow read text for a number input.
+_UNDERFLOW: Final = re.compile(rb"[eE]-\d{3}")
+#: Arrow types whose values are, value for value, the ones Python's json module gives.
+_EXACT_TYPES: Final = (pa.string(), pa.bool_(), pa.int64(), pa.null())
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlBlock:
+    """Lines of a JSONL population, parsed by Arrow: ``table`` holds one row per line
+    (``data``, the lines' bytes, line ``k`` starting at ``starts[k]``; ``starts`` ends
+    with the end of the last), the first line being row ``first_row`` of the file."""
+
+    path: Path
+    first_row: int
+    data: bytes
+    starts: list[int]
+    table: pa.Table
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def department(self, k: int) -> Department:
+        """The department of the block's ``k``-th line, read as Python reads it."""
+        row = self.first_row + k
+        raw = self.data[self.starts[k] : self.starts[k + 1]]
+        department = jsonl_department(self.path, row, raw)
+        assert department is not None  # a block has no blank line
+        return department
+
+    def ids(self) -> pa.StringArray:
+        """Each row's department id, as :func:`read_population` gives it: the ``id``
+        value with its ends stripped, the row number where there is none."""
+        n = len(self)
+        rows = pc.cast(pa.array(np.arange(self.first_row, self.first_row + n)), pa.string())
+        if "id" not in self.table.column_names:
+            return rows
+        column = self.table.column("id").combine_chunks()
+        if column.type == pa.null():
+            return rows
+        if column.type == pa.int64():
+            return pc.if_else(column.is_null(), rows, pc.cast(column, pa.string()))
+        plain = pc.match_substring_regex(column, _PLAIN_TEXT).fill_null(False)
+        if plain.false_count == 0:
+            return column  # nothing to strip, no gap
+        values = column.to_pylist()
+        first = self.first_row
+        for k in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)).tolist():
+            v = values[k]
+            values[k] = str(first + k) if v is None or v == "" else str(v).strip()
+        return pa.array(values, type=pa.string())
+
+
+#: Text that is written as it is in every output (an RE2 pattern, for Arrow): letters,
+#: digits, CJK and full-width forms and a few marks, beginning and ending with none of
+#: the spaces ``str.strip`` removes, with nothing CSV quotes, JSON escapes or a
+#: spreadsheet reads as a formula. Any other text is written one value at a time.
+_PLAIN_CHARS: Final = r"A-Za-z0-9_.:/#()\x{3001}-\x{9fff}\x{ff01}-\x{ffef}"
+_PLAIN_TEXT: Final = rf"^[{_PLAIN_CHARS}](?:[{_PLAIN_CHARS} \-]*[{_PLAIN_CHARS}])?$"
+
+
+def _cells(values: pa.StringArray, write: Callable[[str], str]) -> pa.StringArray:
+    """Each text of ``values`` as ``write`` writes it, where it is not plain text."""
+    plain = pc.match_substring_regex(values, _PLAIN_TEXT).fill_null(False)
+    if plain.false_count == 0:
+        return values
+    texts = values.to_pylist()
+    for k in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)).tolist():
+        texts[k] = write(texts[k])
+    return pa.array(texts, type=pa.string())
+
+
+def _join(*parts: Any) -> pa.StringArray:
+    """``pc.binary_join_element_wise`` of ``parts`` (arrays and text), the last the
+    separator."""
+    return pc.binary_join_element_wise(*parts)
+
+
+def _double_safe(spec: InputSpec) -> bool:
+    """Whether a float64 column is read for this input as the decimals would be: a
+    number input, read with numpy (a float read value by value is not a Decimal)."""
+    return spec.kind in NUMERIC_KINDS and "fraction" not in spec.accept
+
+
+def _parse(
+    raws: list[bytes], specs: Mapping[str, InputSpec], schema: pa.Schema | None = None
+) -> tuple[pa.Table, bytes] | None:
+    """The lines ``raws`` as an Arrow table, one row a line, and as one bytes object, when
+    every value is the one Python's reading gives; else None (the lines are then read
+    one by one). ``schema``, the previous block's, is tried first: Arrow parses faster
+    knowing the types, and refuses a value of another type or a key it does not hold
+    (the types are then inferred)."""
+    # A line that is too long fails alone; Arrow skips a blank line, where Python counts
+    # a row (a line of other whitespace Arrow refuses). With neither, a table of one row
+    # a line has read each line as one object: more would be Python's "extra data".
+    if max(map(len, raws)) > readers.MAX_ROW_BYTES or not min(map(len, map(bytes.strip, raws))):
+        return None
+    block = b"".join(raws)
+    options = pj.ReadOptions(
+        use_threads=True, block_size=max(len(block) // 2 + 1, 2 * readers.MAX_ROW_BYTES)
+    )
+    table = None
+    if schema is not None:
+        known = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+        with contextlib.suppress(pa.ArrowException, ValueError):
+            table = pj.read_json(pa.py_buffer(block), read_options=options, parse_options=known)
+    if table is None:
+        try:
+            table = pj.read_json(pa.py_buffer(block), read_options=options)
+        except (pa.ArrowException, ValueError):  # UnicodeDecodeError is a ValueError
+            return None
+    if table.num_rows != len(raws):
+        return None
+    floats = texts = False
+    for name, kind in zip(table.column_names, table.schema.types, strict=True):
+        if name == "id":
+            if kind not in (pa.string(), pa.int64(), pa.null()):
+                return None
+            continue
+        spec = None if name in ID_COLUMNS else specs.get(name)
+        if spec is None:
+            # A column that names no input, or another id column (its value is the
+            # department's id, even where an input has its name): Python's to read.
+            return None
+        if kind == pa.float64() and _double_safe(spec):
+            floats = True
+        elif kind not in _EXACT_TYPES:
+            return None
+        elif kind == pa.string() and spec.kind in NUMERIC_KINDS:
+            texts = True
+    if floats and _INEXACT_NUMBER.search(block):
+        return None
+    if texts and (b"e-" in block or b"E-" in block) and _UNDERFLOW.search(block):
+        return None
+    return table, block
+
+
+#: Text of at most this many characters holds at most 15 significant digits, which a
+#: float64 keeps (as the vectorised path's reading of text has it).
+_SHORT_TEXT: Final = 15
+_PLAIN_NUMBER_RE2: Final = f"^(?:{_PLAIN_NUMBER.pattern})$"
+
+
+def _text_as_floats(column: pa.Array) -> pa.Array:
+    """A number input's text column as the float64 column the vectorised path reads the
+    same from: a plain number of at most 15 characters (ASCII blanks trimmed) is its
+    float, a gap (blank, null) is null, anything else is infinite (no grid holds it: the
+    row engine reads it). Made here, in the reading thread, so that the work is done
+    beside the scoring of the block before."""
+    text = pc.ascii_trim_whitespace(column)
+    gap = pc.equal(text, "").fill_null(True)
+    plain = pc.and_(
+        pc.match_substring_regex(text, _PLAIN_NUMBER_RE2),
+        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+    ).fill_null(False)
+    floats = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    other = pa.scalar(math.inf, pa.float64())
+    return pc.if_else(gap, pa.scalar(None, pa.float64()), pc.if_else(plain, floats, other))
+
+
+def with_floats(
+    items: Iterator[Department | JsonlBlock], specs: Mapping[str, InputSpec]
+) -> Iterator[Department | JsonlBlock]:
+    """The blocks of ``items``, each number input's text column read as
+    :func:`_text_as_floats` reads it; the departments as they are."""
+    for item in items:
+        if isinstance(item, JsonlBlock):
+            table = _floats_table(item.table, specs)
+            item = JsonlBlock(item.path, item.first_row, item.data, item.starts, table)
+        yield item
+
+
+def _floats_table(table: pa.Table, specs: Mapping[str, InputSpec]) -> pa.Table:
+    for i, (name, kind) in enumerate(zip(table.column_names, table.schema.types, strict=True)):
+        spec = specs.get(name)
+        if spec is not None and kind == pa.string() and _double_safe(spec):
+            column = _text_as_floats(table.column(i).combine_chunks())
+            table = table.set_column(i, name, column)
+    return table
+
+
+def jsonl_blocks(
+    path: Path, specs: Mapping[str, InputSpec], size: int
+) -> Generator[Department | JsonlBlock, None, None]:
+    """The lines of the JSONL population ``path``, ``size`` at a time: a
+    :class:`JsonlBlock` where Arrow reads them exactly, else their departments one by
+    one (see the module's docstring). Memory holds one block."""
+    with open_population(path) as handle:
+        readline = functools.partial(handle.readline, readers.MAX_ROW_BYTES + 1)
+        row = 0
+        schema = None
+        while True:
+            start = handle.tell()
+            raws = list(itertools.islice(iter(readline, b""), size))
+            if not raws:
+                return
+            if row == 0:
+                raws[0] = raws[0].removeprefix(_BOM)
+            parsed = _parse(raws, specs, schema) if raws[0] else None
+            if parsed is None:
+                stop = handle.tell()
+                handle.seek(start)
+                row = yield from _jsonl_rows(path, handle, row, stop)
+                continue
+            starts = [0, *itertools.accumulate(map(len, raws))]
+            table, data = parsed
+            schema = table.schema
+            del raws, parsed
+            yield JsonlBlock(path, row + 1, data, starts, table)
+            row += len(starts) - 1
+
+
+_DONE: Final = object()
+
+
+def read_ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """The items of ``items``, made by a thread of their own up to ``depth`` ahead: Arrow
+    parses the next block (without the GIL) while this one is scored and written. An
+    exception raised making them is raised here; stopping early stops the thread."""
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+            except Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as error:  # raised again in the consumer
+            put((_DONE, error))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None and stop.is_set():
+                close()
+        put((_DONE, None))
+
+    thread = threading.Thread(target=produce, name="perfscore-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+#: Units spanning at most this many values are written by looking their text up.
+_TABLE_SPAN: Final = 1 << 17
+
+
+@functools.lru_cache(maxsize=8)
+def _text_table(low: int, high: int, places: int) -> pa.StringArray:
+    """The text of every number of units ``low`` to ``high``, as ``format`` writes it."""
+    return pa.array(
+        [format(Decimal(u).scaleb(-places), "f") for u in range(low, high + 1)], type=pa.string()
+    )
+
+
+def decimal_text(units: Any, places: int) -> pa.StringArray:
+    """Integer units of ``10**-places`` as plain-notation decimals with ``places``
+    places: what ``format(Decimal(u).scaleb(-places), "f")`` writes for each."""
+    values = np.asarray(units, dtype=np.int64)
+    if not len(values):
+        return pa.array([], type=pa.string())
+    low, high = int(values.min()), int(values.max())
+    if high - low < _TABLE_SPAN:
+        # Scores lie in a narrow range: a table of their texts (kept for the next chunk,
+        # which has about the same range) and one take.
+        low, high = low & ~0xFF, high | 0xFF  # rounded out, so that the table is reused
+        return _text_table(low, high, places).take(pa.array(values - low))
+    negative = values < 0
+    text = pc.cast(pa.array(np.abs(values)), pa.string())
+    if places:
+        text = pc.utf8_lpad(text, places + 1, "0")
+        text = _join(
+            pc.utf8_slice_codeunits(text, 0, -places), pc.utf8_slice_codeunits(text, -places), "."
+        )
+    if negative.any():
+        text = pc.if_else(pa.array(negative), _join("-", text, ""), text)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkText:
+    """The columns of scored rows that the text writers need: each row's id and row
+    number, total and every node's score as integer units, and its grade's index."""
+
+    ids: pa.StringArray
+    rows: Any
+    total_units: Any
+    total_places: int
+    grade_index: Any
+    grade_names: Sequence[str]
+    units: Sequence[Any]
+    places: int
+
+    def scores(self) -> list[pa.StringArray]:
+        """Every node's scores as text, one Arrow array each (written in one pass)."""
+        n = len(self.ids)
+        if not self.units:
+            return []
+        text = decimal_text(np.concatenate(list(self.units)), self.places)
+        return [text.slice(i * n, n) for i in range(len(self.units))]
+
+
+#: Text written into a CSV cell as it is: no quoting, no formula neutralising.
+_PLAIN_CELL: Final = re.compile(r"[^=+\-@\"\x00-\x1f\x7f,;][^\"\x00-\x1f\x7f,;]*")
+
+
+@functools.lru_cache(maxsize=4)
+def _csv_cell_writer(delimiter: str) -> tuple[io.StringIO, Any]:
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, dialect="excel-tab" if delimiter == "\t" else "excel")
+
+
+def csv_cell(text: str, delimiter: str) -> str:
+    """A text cell as the batch CSV writer writes it: neutralised as a spreadsheet cell,
+    then quoted by the csv module where it needs to be."""
+    if not text or _PLAIN_CELL.fullmatch(text):
+        return text  # an empty cell is written as nothing: a row has more than one
+    buffer, writer = _csv_cell_writer(delimiter)
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerow([spreadsheet_cell(text)])
+    return buffer.getvalue()[:-2]  # without the "\r\n" both dialects end rows with
+
+
+def csv_lines(chunk: ChunkText, delimiter: str) -> pa.StringArray:
+    """One CSV line (``\\r\\n`` included) per row of ``chunk``, as ``csv.writer`` writes
+    the rows of :func:`~perfscore.population.batch.write_batch`: id, row, ``ok``, total,
+    grade, every score, and an empty ``errors``."""
+    cell = functools.partial(csv_cell, delimiter=delimiter)
+    ids = _cells(chunk.ids, cell)
+    grades = pa.array([cell(g) for g in chunk.grade_names], type=pa.string())
+    return _join(
+        ids,
+        pc.cast(pa.array(chunk.rows), pa.string()),
+        "ok",
+        decimal_text(chunk.total_units, chunk.total_places),
+        grades.take(pa.array(chunk.grade_index)),
+        *chunk.scores(),
+        "\r\n",
+        delimiter,
+    )
+
+
+def _json_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _json_inside(text: str) -> str:
+    """``text`` as a JSON string holds it, without its quotes."""
+    return _json_text(text)[1:-1]
+
+
+def jsonl_lines(chunk: ChunkText, columns: Collection[str]) -> pa.StringArray:
+    """One JSON line (``\\n`` included) per row of ``chunk``, as ``json.dumps`` writes
+    the rows of :func:`~perfscore.population.batch.write_batch`; ``columns`` are the
+    output's columns."""
+    keys = [json.dumps(c, ensure_ascii=False) for c in columns]
+    ids = _cells(chunk.ids, _json_inside)
+    grades = pa.array([_json_text(g) for g in chunk.grade_names], type=pa.string())
+    parts: list[Any] = [
+        "{" + keys[0] + ': "',
+        ids,
+        '", ' + keys[1] + ": ",
+        pc.cast(pa.array(chunk.rows), pa.string()),
+        ", " + keys[2] + ': "ok", ' + keys[3] + ': "',
+        decimal_text(chunk.total_units, chunk.total_places),
+        '", ' + keys[4] + ": ",
+        grades.take(pa.array(chunk.grade_index)),
+    ]
+    for key, text in zip(keys[5:-1], chunk.scores(), strict=True):
+        parts += [", " + key + ': "', text, '"']
+    parts.append(", " + keys[-1] + ": null}\n")
+    return _join(*parts, "")
+
+
+def line_bytes(lines: pa.StringArray) -> tuple[memoryview, list[int]]:
+    """The UTF-8 bytes of every line of ``lines`` one after the other, and each line's
+    start in them, then the end of the last."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
+        lines.offset : lines.offset + len(lines) + 1
+    ]
+    data = lines.buffers()[2]
+    return memoryview(data if data is not None else b""), offsets.tolist()

@@ -1,0 +1,350 @@
+"""A JSONL population read in blocks by pyarrow and written by Arrow's string kernels
+(perfscore.population.columnar): the same file, byte for byte, as scoring department by
+department writes, whatever the lines hold; and the pure-Python path without pyarrow."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import perfscore
+import perfscore.population
+from perfscore.population import batch, columnar
+from perfscore.population import readers as population
+from perfscore.population.batch import score_many, write_batch
+from tests.test_batch import DEMO_RUBRIC, department
+
+pytestmark = pytest.mark.lang("en")
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".jsonl")
+
+
+@pytest.fixture
+def compiled(demo_compiled: perfscore.CompiledRubric) -> perfscore.CompiledRubric:
+    return demo_compiled
+
+
+def xlsx_rows(path: Path) -> list[tuple[Any, ...]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def assert_same_files(
+    compiled: perfscore.CompiledRubric, population: Path, tmp: Path, chunk: int, suffixes: Any
+) -> list[Any]:
+    """Writes ``population`` scored one by one and through score_rows in ``chunk``-line
+    blocks into each format; asserts the files are the same; returns score_rows' records."""
+    records = list(batch.score_rows(compiled, population, chunk=chunk))
+    for suffix in suffixes:
+        one, many = tmp / f"one{suffix}", tmp / f"many{suffix}"
+        first = write_batch(compiled, score_many(compiled, population), one)
+        second = write_batch(compiled, iter(records), many)
+        assert (first.scored, first.failed) == (second.scored, second.failed)
+        assert [(f.row, f.issues) for f in first.failures] == [
+            (f.row, f.issues) for f in second.failures
+        ]
+        if suffix == ".parquet":
+            assert pq.read_table(one).equals(pq.read_table(many))
+        elif suffix == ".xlsx":
+            assert xlsx_rows(one) == xlsx_rows(many)
+        else:
+            assert one.read_bytes() == many.read_bytes(), suffix
+    return records
+
+
+# --------------------------------------------------------------------------- lines
+
+#: Ids that CSV must quote, neutralise or escape, and that JSON must escape.
+ODD_IDS = (
+    "部门-甲",
+    'say "hi"',
+    "a,b",
+    "a\tb",
+    "=SUM(A1)",
+    "-3",
+    "+x",
+    "@me",
+    " padded ",
+    "   ",
+    "",
+    "line\nbreak",
+    "back\\slash",
+    "\u3000全角",
+    "\x7f",
+    "😀",
+)
+
+#: Values an input may hold in a line: as JSON numbers, text, gaps, odd forms.
+ODD_VALUES = (
+    None,
+    "",
+    "  ",
+    "12.5",
+    " 12.50 ",
+    "1e-999",
+    "1E+2",
+    "１２",
+    "lots",
+    "1,000",
+    12.345678901234567,
+    0.1,
+    2.5,
+    -0.0,
+    7,
+    -2,
+    10**20,
+    True,
+    "n/a",
+)
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> list[str]:
+    count = draw(st.integers(min_value=1, max_value=30))
+    ascii_only = draw(st.booleans())  # "\u4e0d" escapes, as json.dumps writes by default
+    out = []
+    for _ in range(count):
+        kind = draw(
+            st.sampled_from(
+                ["good"] * 6 + ["gap", "odd", "id", "broken", "blank", "array", "dup", "unknown"]
+            )
+        )
+        inputs: dict[str, Any] = department(draw(st.integers(0, 500)))
+        if kind == "broken":
+            out.append("{broken")
+            continue
+        if kind == "blank":
+            out.append(draw(st.sampled_from(["", "  ", "\t", "\u3000"])))
+            continue
+        if kind == "array":
+            out.append("[1, 2]")
+            continue
+        if kind == "gap":
+            inputs.pop(draw(st.sampled_from(sorted(k for k in inputs if k != "id"))))
+        if kind == "odd":
+            key = draw(st.sampled_from(sorted(k for k in inputs if k != "id")))
+            inputs[key] = draw(st.sampled_from(ODD_VALUES))
+        if kind == "id":
+            inputs["id"] = draw(
+                st.sampled_from(ODD_IDS)
+                | st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+                | st.integers(-5, 5)
+                | st.none()
+            )
+        if kind == "unknown":
+            inputs["remarks"] = None
+        line = json.dumps(inputs, ensure_ascii=ascii_only)
+        if kind == "dup":
+            line = line[:-1] + ', "satisfaction": 1}'
+        out.append(line)
+    return out
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(lines(), st.sampled_from([1, 3, 8, 64]), st.booleans(), st.sampled_from(["\n", "\r\n"]))
+def test_blocks_write_the_files_scoring_one_by_one_writes(
+    compiled: perfscore.CompiledRubric,
+    tmp_path_factory: pytest.TempPathFactory,
+    text: list[str],
+    chunk: int,
+    bom: bool,
+    end: str,
+) -> None:
+    """invariant: whatever the lines hold (gaps, odd numbers, odd ids, broken, blank or
+    duplicate-key lines, unknown keys, anywhere in a block; a byte-order mark, CRLF line
+    ends), score_rows' blocks write
+    CSV, TSV and JSONL files byte for byte as scoring department by department does."""
+    tmp = tmp_path_factory.mktemp("blocks")
+    population = tmp / "pop.jsonl"
+    body = (end.join(text) + end).encode()
+    population.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body)
+    assert_same_files(compiled, population, tmp, chunk, TEXT_SUFFIXES)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx", ".parquet"])
+def test_every_format_is_written_from_blocks_as_one_by_one(
+    compiled: perfscore.CompiledRubric, tmp_path: Path, suffix: str
+) -> None:
+    lines = [json.dumps(department(i), ensure_ascii=False) for i in range(200)]
+    lines[57] = "{broken"
+    lines[120] = json.dumps(department(120) | {"satisfaction": 1000.5, "id": 'q"uote,'})
+    population = tmp_path / "pop.jsonl"
+    population.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, population, tmp_path, 64, [suffix])
+    chunks = [r for r in records if isinstance(r, batch.ScoredChunk)]
+    assert chunks  # the blocks were read by Arrow
+    assert sum(len(c.others) for c in chunks) >= 1  # a row of the engine, in its place
+
+
+def test_a_line_too_long_fails_alone_in_a_block(
+    compiled: perfscore.CompiledRubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(population, "MAX_ROW_BYTES", 600)
+    lines = [json.dumps(department(i), ensure_ascii=False) for i in range(40)]
+    lines[5] = json.dumps(department(5) | {"id": "x" * 2000})
+    lines[39] = json.dumps(department(39) | {"id": "y" * 700})
+    population_file = tmp_path / "pop.jsonl"
+    population_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, population_file, tmp_path, 16, TEXT_SUFFIXES)
+    failed = [r.row for r in records if isinstance(r, batch.FailedDepartment)]
+    assert failed == [6, 40]
+
+
+def test_float_columns_keep_only_what_is_exact(
+    compiled: perfscore.CompiledRubric, tmp_path: Path
+) -> None:
+    """JSON numbers Arrow reads as float64: with at most 15 digits and no exponent they
+    are the decimals written; any other block is read by Python, line by line."""
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(
+        "\n".join(json.dumps(department(i)) for i in range(30)) + "\n", encoding="utf-8"
+    )
+    records = assert_same_files(compiled, plain, tmp_path, 30, [".csv"])
+    assert isinstance(records[0], batch.ScoredChunk)
+    for odd in ("0.1000000000000000055511151231257827", "1e-999", "1E2", "NaN"):
+        lines = [json.dumps(department(i)) for i in range(30)]
+        lines[3] = json.dumps(department(3) | {"satisfaction": "@"}).replace('"@"', odd)
+        path = tmp_path / "odd.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        records = assert_same_files(compiled, path, tmp_path, 30, [".csv"])
+        assert not any(isinstance(r, batch.ScoredChunk) for r in records), odd
+
+
+def test_without_pyarrow_the_lines_are_read_by_python(
+    compiled: perfscore.CompiledRubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [json.dumps(department(i), ensure_ascii=False) for i in range(50)]
+    population_file = tmp_path / "pop.jsonl"
+    population_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with_arrow = tmp_path / "arrow.csv"
+    write_batch(compiled, batch.score_rows(compiled, population_file), with_arrow)
+    monkeypatch.setitem(sys.modules, "perfscore.population.columnar", None)
+    monkeypatch.delattr(perfscore.population, "columnar", raising=False)
+    records = list(batch.score_rows(compiled, population_file))
+    assert not any(isinstance(r, batch.ScoredChunk) for r in records)
+    assert any(isinstance(r, batch.ScoredRow) for r in records)
+    without = tmp_path / "python.csv"
+    write_batch(compiled, iter(records), without)
+    assert with_arrow.read_bytes() == without.read_bytes()
+
+
+# --------------------------------------------------------------------------- text
+
+
+@given(
+    st.lists(st.integers(-(10**15), 10**15), min_size=1, max_size=50)
+    | st.lists(st.integers(-300, 300), min_size=1, max_size=50),
+    st.integers(0, 6),
+)
+def test_decimal_text_is_format_of_the_decimal(units: list[int], places: int) -> None:
+    written = columnar.decimal_text(np.array(units, dtype=np.int64), places).to_pylist()
+    assert written == [format(Decimal(u).scaleb(-places), "f") for u in units]
+
+
+@given(st.text())
+def test_csv_cells_are_what_the_csv_module_writes(text: str) -> None:
+    import csv
+    import io
+
+    from perfscore._escape import spreadsheet_cell
+
+    for delimiter, dialect in ((",", "excel"), ("\t", "excel-tab")):
+        buffer = io.StringIO()
+        csv.writer(buffer, dialect=dialect).writerow(["a", spreadsheet_cell(text), "b"])
+        assert (
+            buffer.getvalue() == f"a{delimiter}{columnar.csv_cell(text, delimiter)}{delimiter}b\r\n"
+        )
+
+
+# --------------------------------------------------------------------------- reading ahead
+
+
+def test_read_ahead_gives_every_item_and_raises_what_was_raised() -> None:
+    assert list(columnar.read_ahead(iter(range(100)))) == list(range(100))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("broken")
+
+    ahead = columnar.read_ahead(failing())
+    assert next(ahead) == 1
+    with pytest.raises(ValueError, match="broken"):
+        next(ahead)
+
+
+def test_read_ahead_stops_its_thread_when_left_early() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    ahead = columnar.read_ahead(endless())
+    assert next(ahead) == 0
+    ahead.close()
+    assert closed.wait(5)
+    assert not any(t.name == "perfscore-read-ahead" for t in threading.enumerate())
+
+
+def test_the_command_writes_a_jsonl_population_as_before(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    lines = [json.dumps(department(i), ensure_ascii=False) for i in range(300)]
+    lines[10] = "{broken"
+    population_file = tmp_path / "pop.jsonl"
+    population_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        main, ["score", str(DEMO_RUBRIC), str(population_file), "--out", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    expected = tmp_path / "expected.csv"
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(DEMO_RUBRIC))
+    write_batch(compiled, score_many(compiled, population_file), expected)
+    assert out.read_bytes() == expected.read_bytes()
+
+
+def test_an_id_column_named_like_an_input_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    """An input whose id is also an id heading (``department``): its value is the
+    department's id and name, as Python's reading has it, not the input's value."""
+    text = DEMO_RUBRIC.read_text(encoding="utf-8").replace("disclosure:", "department:", 1)
+    text = text.replace("value: disclosure", "value: department")
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(text, encoding="utf-8")
+    compiled = perfscore.compile_rubric(perfscore.load_rubric(rubric))
+    assert "department" in compiled.input_specs
+    lines = []
+    for i in range(20):
+        inputs = department(i)
+        inputs["department"] = inputs.pop("disclosure")
+        lines.append(json.dumps(inputs, ensure_ascii=False))
+    population = tmp_path / "pop.jsonl"
+    population.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, population, tmp_path, 8, TEXT_SUFFIXES)
+    assert not any(isinstance(r, batch.ScoredChunk) for r in records)
