@@ -359,4 +359,5 @@ def test_cli_json_clean_exits_0() -> None:
     result = run("check", "tests/data/check/clean.yaml", "--max-examples", "20", "-f", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["findings"] == [] and report["errors"] == 0
+    assert report["findings"] == []
+    assert report["errors"] == 0
