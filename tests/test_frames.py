@@ -148,6 +148,69 @@ def _check_float_rule(values: list[float]) -> None:
         assert Decimal(int(unit)).scaleb(-places) == Decimal(repr(value)), value
 
 
+def _float_units_by_definition(values: Any) -> tuple[Any, Any, int, Any]:
+    """The float rule as its docstring states it, one grid at a time over every row:
+    the reference :func:`_float_units` must agree with."""
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 0.0)
+
+    def on_grid(x: Any, p: int) -> tuple[Any, Any]:
+        units = np.rint(x * float(10**p))
+        return units, (units / float(10**p) == x) & (np.abs(units) < 2**52)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        places = 2
+        units, ok = on_grid(safe, places)
+        if ok.all():
+            while places > 0:
+                coarser, fits = on_grid(safe, places - 1)
+                if not fits.all():
+                    break
+                places, units, ok = places - 1, coarser, fits
+        else:
+            rest = safe[~ok]
+            for p in range(places + 1, 7):
+                _, fits = on_grid(rest, p)
+                if fits.any():
+                    places, rest = p, rest[~fits]
+                if not len(rest):
+                    break
+            if places > 2:
+                units, ok = on_grid(safe, places)
+    ok &= finite
+    null = np.isnan(values)
+    return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
+
+
+_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(-(10**12), 10**12, places=2).map(float),
+    st.decimals(-(10**6), 10**6, places=0).map(float),
+    st.integers(-(10**9), 10**9).map(lambda k: k / 1000),
+    st.sampled_from([2.0**52, -(2.0**52), 2.0**52 - 1, 4.5e13, 45035996273704.96, 0.1, 1e-7]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_FLOATS, min_size=0, max_size=8),
+    st.integers(0, 150),
+    st.sampled_from([0.0, 10.0, 1.5, 0.25, float("nan")]),
+)
+def test_the_float_rule_is_its_definition(head: list[float], length: int, fill: float) -> None:
+    """:func:`_float_units`, with its shortcuts (a probe of the first rows before a
+    coarser grid, bounds checked by min and max), gives what the rule by definition
+    gives on every column: places, units, gaps and rows left unread."""
+    values = np.array([*([fill] * length), *head], dtype=np.float64)
+    for column in (values, values[::-1].copy()):
+        got = _float_units(column)
+        want = _float_units_by_definition(column)
+        assert got[2] == want[2]
+        for a, b in zip((got[0], got[1], got[3]), (want[0], want[1], want[3]), strict=True):
+            assert a.dtype == b.dtype
+            assert a.tolist() == b.tolist()
+
+
 #: Every spelling of a gap, by entry point.
 GAPS = [None, "", "   ", float("nan"), np.nan, pd.NA, pa.scalar(None, pa.float64())]
 

@@ -92,7 +92,10 @@ def _decimal_arrays(units: Any, places: int, valid: Any) -> list[Any]:
     count, n = units.shape
     words = np.empty((count, n, 2), dtype=np.int64)
     words[:, :, 0] = units
-    words[:, :, 1] = units >> 63
+    if units.size and units.min() < 0:
+        np.right_shift(units, 63, out=words[:, :, 1])
+    else:  # no negative score: every high word is 0
+        words[:, :, 1] = 0
     validity = None
     if not valid.all():
         validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
@@ -109,7 +112,7 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     cell, NaN, ``pd.NA``, an Arrow null or a missing column is missing) and float64 money
     by the float rule of :func:`perfscore.vectorised.columns_from_arrays`."""
     import pandas
-    import pyarrow as pa
+    from pandas.arrays import ArrowExtensionArray
 
     arrays, ids, n = _source_columns(frame)
     columns = vectorised.columns_from_arrays(arrays, compiled)
@@ -128,9 +131,8 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     total_units = np.array(result.total_units, dtype=np.int64, copy=True)
     grade_index = np.array(result.grade_index, dtype=np.int64, copy=True)
     valid = np.ones(n, dtype=bool)
-    codes: list[Any] = [None] * n
-    hints: list[Any] = [None] * n
-    errors: list[Any] = [None] * n
+    # The texts of failed rows; every other row's None (an object array starts so).
+    codes, hints, errors = (np.empty(n, dtype=object) for _ in range(3))
     names = list(result.grade_names)
     ids_of = [node.node.id for node in nodes]
     # The rows the row engine scored: filled in one by one from its results.
@@ -155,24 +157,22 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
         grade_index[i] = names.index(exact.grade)
         for k, node_id in enumerate(ids_of):
             node_units[k][i] = int(exact[node_id].score.scaleb(places))
+    # Arrays only (no Series, whose indexes the frame would align), taken without a copy.
     out: dict[str, Any] = {
         "id": ids,
-        "status": pandas.Categorical.from_codes(np.where(valid, 0, 1), categories=["ok", "failed"]),
-        "total": pandas.array(
-            _decimal_arrays(total_units[None, :], total_places, valid)[0],
-            dtype=pandas.ArrowDtype(pa.decimal128(38, total_places)),
+        "status": pandas.Categorical.from_codes(
+            (~valid).view(np.int8), dtype=pandas.CategoricalDtype(["ok", "failed"])
         ),
+        "total": ArrowExtensionArray(_decimal_arrays(total_units[None, :], total_places, valid)[0]),
         "grade": pandas.Categorical.from_codes(grade_index, categories=names),
     }
-    score_type = pandas.ArrowDtype(pa.decimal128(38, places))
     scores = _decimal_arrays(node_units, places, valid)
     for node_id, scored in zip(ids_of, scores, strict=True):
-        out[_name(node_id)] = pandas.array(scored, dtype=score_type)
-    out["issue_code"] = pandas.Series(codes, dtype=object)
-    out["issue_hint"] = pandas.Series(hints, dtype=object)
-    out["errors"] = pandas.Series(errors, dtype=object)
+        out[_name(node_id)] = ArrowExtensionArray(scored)
     index = frame.index if hasattr(frame, "index") and not hasattr(frame, "num_rows") else None
-    table = pandas.DataFrame(out)
-    if index is not None:
-        table.index = index
+    table = pandas.DataFrame(out, index=index, copy=False)
+    # Text as objects (None where there is none), as Series: an array would be inferred
+    # to be of pandas' string type.
+    for name, texts_of in (("issue_code", codes), ("issue_hint", hints), ("errors", errors)):
+        table[name] = pandas.Series(texts_of, index=table.index, dtype=object, copy=False)
     return table

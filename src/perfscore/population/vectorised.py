@@ -563,36 +563,57 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
     (missing); rows exact on no grid (infinities among them) are marked ``unread``: the
     row engine reads them."""
     values = np.asarray(column, dtype=np.float64)
+    n = len(values)
     finite = np.isfinite(values)
-    safe = values if finite.all() else np.where(finite, values, 0.0)
-
-    def on_grid(x: Array, p: int) -> tuple[Array, Array]:
-        scale = float(10**p)
-        units = np.rint(x * scale)
-        return units, (units / scale == x) & (np.abs(units) < _FLOAT_UNIQUE)
+    all_finite = bool(finite.all())
+    safe = values if all_finite else np.where(finite, values, 0.0)
 
     with np.errstate(over="ignore", invalid="ignore"):
         places = 2
-        units, ok = on_grid(safe, places)
+        units, ok = _on_grid(safe, places)
         if ok.all():
             while places > 0:
-                coarser, fits = on_grid(safe, places - 1)
+                # A row off the coarser grid among the first ones settles it cheaply.
+                if not _on_grid(safe[:_PROBE], places - 1)[1].all():
+                    break
+                coarser, fits = _on_grid(safe, places - 1)
                 if not fits.all():
                     break
                 places, units, ok = places - 1, coarser, fits
         else:
             rest = safe[~ok]
             for p in range(places + 1, _FLOAT_PLACES + 1):
-                _, fits = on_grid(rest, p)
+                _, fits = _on_grid(rest, p)
                 if fits.any():
                     places, rest = p, rest[~fits]
                 if not len(rest):
                     break
             if places > 2:
-                units, ok = on_grid(safe, places)
+                units, ok = _on_grid(safe, places)
+    if all_finite:
+        null = np.zeros(n, dtype=bool)
+        if ok.all():
+            return units.astype(np.int64), null, places, np.zeros(n, dtype=bool)
+        return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok
     ok &= finite
     null = np.isnan(values)
     return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
+
+
+#: Rows :func:`_float_units` tries a coarser grid on before it tries the whole column.
+_PROBE = 64
+
+
+def _on_grid(x: Array, p: int) -> tuple[Array, Array]:
+    """``x`` (finite) in units of ``10**-p`` rounded to whole ones (floats), and the rows
+    those units give back exactly, below :data:`_FLOAT_UNIQUE`."""
+    scale = float(10**p)
+    units = x * scale
+    np.rint(units, out=units)
+    ok = units / scale == x
+    if len(units) and not -_FLOAT_UNIQUE < units.min() <= units.max() < _FLOAT_UNIQUE:
+        ok &= np.abs(units) < _FLOAT_UNIQUE
+    return units, ok
 
 
 def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
@@ -617,27 +638,32 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
     if high is not None:
         highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
     least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
-    bad = np.zeros(len(units), dtype=bool)
+    # The rows marked are built only from what is there: a clean column costs no pass.
+    marks: list[Array] = []
     if least < lowest or most > highest:
-        bad = (units < lowest) | (units > highest)
+        marks.append((units < lowest) | (units > highest))
     if spec.kind in ("integer", "count") and places:
-        bad |= units % scale != 0
+        marks.append(units % scale != 0)
     # A gap: not applicable for an optional input without a default, else the row
     # engine's (a default, or input.missing). Its placeholder 0 is never read.
     can_miss = _can_miss(spec)
-    bad &= ~null
-    if not can_miss:
-        bad |= null
-    if unread is not None:
-        bad |= unread
-    cleared = bad | null
-    if cleared.any():
+    gaps = bool(null.any())
+    if gaps and marks:
+        marks = [np.logical_or.reduce(marks) & ~null]
+    if gaps and not can_miss:
+        marks.append(null)
+    if unread is not None and unread.any():
+        marks.append(unread)
+    bad = np.logical_or.reduce(marks) if marks else None
+    cleared = bad if not gaps else null if bad is None else bad | null
+    if cleared is not None and cleared.any():
         units = np.where(cleared, 0, units)
         least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
     if max(-least, most) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
-    cols.invalid |= bad
-    if can_miss and null.any():
+    if bad is not None:
+        cols.invalid |= bad
+    if can_miss and gaps:
         cols.missing[name] = null
     cols.units[name] = (units, places)
     cols.floats[name] = units / float(scale)  # both exact: one correct rounding
@@ -1790,10 +1816,10 @@ class VectorisedScorer:
             # products of scores and weights could exceed what is exact: the engine's
             _mark(state.fail, None, np.logical_or.reduce(masks))
             return
-        stack = np.stack(masks, axis=1)
         if len(columns) <= 16:  # each row's pattern as the bits of a small integer
-            bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
-            code = bits.sum(axis=1)
+            code = np.zeros(len(masks[0]), dtype=np.int64)
+            for bit, mask in enumerate(masks):
+                code |= mask.astype(np.int64) << bit
             seen = np.zeros(1 << len(columns), dtype=bool)
             seen[code] = True
             codes = np.flatnonzero(seen)
@@ -1802,7 +1828,7 @@ class VectorisedScorer:
             inverse = lookup[code]
             patterns = (codes[:, None] >> np.arange(len(columns))) & 1 != 0
         else:
-            patterns, inverse = np.unique(stack, axis=0, return_inverse=True)
+            patterns, inverse = np.unique(np.stack(masks, axis=1), axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         count = len(compiled._leaves)
         # Each leaf's change under each pattern, as tables indexed by pattern: a fixed
@@ -1820,15 +1846,25 @@ class VectorisedScorer:
                 table = self.plans[key] = self._plan_table(key, position)
             fixed[:, p], num[:, p], den[:, p] = table
         touched = (fixed >= 0) | (den != num)
-        # Every (leaf, row) that its row's pattern changes, in one go.
-        rows = np.flatnonzero(touched.any(axis=0)[inverse])
+        # Every (leaf, row) that its row's pattern changes, in one go: the leaves each
+        # pattern changes, listed pattern by pattern, repeated for each row of it.
+        changed = touched.sum(axis=0)
+        rows = np.flatnonzero(changed[inverse])
         which = inverse[rows]
-        leaves, at = np.nonzero(touched[:, which])
-        if not len(leaves):
+        per_row = changed[which]
+        cells_count = int(per_row.sum())
+        if not cells_count:
             return
+        listed = np.nonzero(touched.T)[1]  # by pattern, then by leaf
+        first = np.cumsum(changed) - changed  # where each pattern's leaves start
+        row_first = np.cumsum(per_row) - per_row
+        leaves = listed[
+            np.repeat(first[which] - row_first, per_row) + np.arange(cells_count, dtype=np.int64)
+        ]
+        which = np.repeat(which, per_row)
         # flat positions in the block (C order, a view) and in the tables
-        cells = leaves * block.shape[1] + rows[at]
-        entries = leaves * len(patterns) + which[at]
+        cells = leaves * block.shape[1] + np.repeat(rows, per_row)
+        entries = leaves * len(patterns) + which
         flat = block.reshape(-1)
         points = flat[cells]
         fix = fixed.reshape(-1)[entries]
