@@ -490,3 +490,28 @@ def test_vectorised_scorers_are_kept_per_compiled_rubric(
         assert vectorised.compile_vectorised(other).compiled is other
     assert len(module._SCORERS) == module.SCORERS
     assert vectorised.compile_vectorised(compiled) is not scorer  # dropped, made again
+
+
+def test_earlier_results_keep_their_values_after_later_calls(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    """The result's decimals, and the scorer's block of leaf scores (large enough here to
+    come from pyarrow's memory pool), live in buffers of their own: scoring another
+    population afterwards leaves an earlier result as it was."""
+    records = _population(compiled)
+    frame = _frame(records * 700)
+    first = perfscore.score_frame(compiled, frame)
+    before = first.to_dict("list")
+    scorer = vectorised.compile_vectorised(compiled)
+    arrays = {c: frame[c] for c in frame.columns if c != "id"}
+    result = scorer.score(vectorised.columns_from_arrays(arrays, compiled))
+    assert result.leaf_units[compiled._leaves[0].node.id].base is not None  # a block's row
+    leaf_units = {k: v.tolist() for k, v in result.leaf_units.items()}
+    other = _frame(list(reversed(records)) * 700)
+    second = perfscore.score_frame(compiled, other)
+    scorer.score(
+        vectorised.columns_from_arrays({c: other[c] for c in other.columns if c != "id"}, compiled)
+    )
+    assert first.to_dict("list") == before
+    assert {k: v.tolist() for k, v in result.leaf_units.items()} == leaf_units
+    assert second["total"].astype(str).tolist() != first["total"].astype(str).tolist()

@@ -32,6 +32,7 @@ Needs numpy, pandas and pyarrow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,26 +83,40 @@ def _source_columns(frame: Any) -> tuple[dict[str, Any], Any, int]:
     return arrays, pandas.Series(source, copy=False).astype(str).array, n
 
 
-def _decimal_arrays(units: Any, places: int, valid: Any) -> list[Any]:
-    """Arrow ``decimal128(38, places)`` arrays from the rows of a 2-d array of int64
-    units, with numpy only: each value is 16 bytes, little-endian two's complement, the
-    high word the sign of the low. The arrays share one buffer of words and one
-    validity bitmap, both handed to Arrow without a copy."""
+def _decimal_words(count: int, n: int) -> tuple[Any, Any]:
+    """Room for ``count`` columns of ``n`` Arrow ``decimal128`` values: a ``(count, n,
+    2)`` array of int64 words (low, high) and the buffer that holds it. The buffer comes
+    from pyarrow's memory pool, which keeps freed pages for the next call: numpy's own
+    large arrays are fresh pages on each call where malloc's thresholds are fixed (as in
+    Dask's worker processes)."""
     import pyarrow as pa
 
-    count, n = units.shape
-    words = np.empty((count, n, 2), dtype=np.int64)
-    words[:, :, 0] = units
-    if units.size and units.min() < 0:
-        np.right_shift(units, 63, out=words[:, :, 1])
+    buffer = pa.allocate_buffer(max(count * n * 16, 16))
+    words = np.frombuffer(buffer, dtype=np.int64, count=count * n * 2).reshape(count, n, 2)
+    return words, buffer
+
+
+def _decimal_arrays(words: Any, buffer: Any, kinds: Sequence[Any], valid: Any) -> list[Any]:
+    """Arrow ``decimal128`` arrays, one of each type of ``kinds``, from the rows of
+    :func:`_decimal_words`' ``words`` whose low words hold int64 units: each value is 16
+    bytes, little-endian two's complement, the high word the sign of the low. The arrays
+    share the buffer of words and one validity bitmap, both handed to Arrow without a
+    copy."""
+    import pyarrow as pa
+
+    n = words.shape[1]
+    low = words[:, :, 0]
+    if low.size and low.min() < 0:
+        words[:, :, 1] = low >> 63
     else:  # no negative score: every high word is 0
         words[:, :, 1] = 0
     validity = None
     if not valid.all():
         validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    kind = pa.decimal128(38, places)
+    size = n * 16
     return [
-        pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(words[k])]) for k in range(count)
+        pa.Array.from_buffers(kind, n, [validity, buffer.slice(k * size, size)])
+        for k, kind in enumerate(kinds)
     ]
 
 
@@ -112,6 +127,7 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     cell, NaN, ``pd.NA``, an Arrow null or a missing column is missing) and float64 money
     by the float rule of :func:`perfscore.vectorised.columns_from_arrays`."""
     import pandas
+    import pyarrow as pa
     from pandas.arrays import ArrowExtensionArray
 
     arrays, ids, n = _source_columns(frame)
@@ -120,15 +136,23 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
     nodes = compiled._nodes
     rounding = compiled.rubric.rounding
     places, total_places = rounding.score.places, rounding.total.places
-    node_units = np.zeros((len(nodes), n), dtype=np.int64)
+    # The total's units, then every node's, written straight into the decimal words.
+    words, buffer = _decimal_words(len(nodes) + 1, n)
+    total_units = words[0, :, 0]
+    total_units[:] = result.total_units
+    node_units = words[1:, :, 0]
     for leaf in compiled._leaves:
         node_units[leaf.index] = result.leaf_units[leaf.node.id]
     for i in range(len(nodes) - 1, -1, -1):  # a node's children come after it
         node = nodes[i]
         if node.leaf is None:
-            for child in node.children:
+            children = node.children
+            if not children:
+                node_units[i] = 0
+                continue
+            node_units[i] = node_units[children[0]]
+            for child in children[1:]:
                 node_units[i] += node_units[child]
-    total_units = np.array(result.total_units, dtype=np.int64, copy=True)
     grade_index = np.array(result.grade_index, dtype=np.int64, copy=True)
     valid = np.ones(n, dtype=bool)
     # The texts of failed rows; every other row's None (an object array starts so).
@@ -163,10 +187,13 @@ def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
         "status": pandas.Categorical.from_codes(
             (~valid).view(np.int8), dtype=pandas.CategoricalDtype(["ok", "failed"])
         ),
-        "total": ArrowExtensionArray(_decimal_arrays(total_units[None, :], total_places, valid)[0]),
-        "grade": pandas.Categorical.from_codes(grade_index, categories=names),
     }
-    scores = _decimal_arrays(node_units, places, valid)
+    score_type = pa.decimal128(38, places)
+    total, *scores = _decimal_arrays(
+        words, buffer, [pa.decimal128(38, total_places), *[score_type] * len(nodes)], valid
+    )
+    out["total"] = ArrowExtensionArray(total)
+    out["grade"] = pandas.Categorical.from_codes(grade_index, categories=names)
     for node_id, scored in zip(ids_of, scores, strict=True):
         out[_name(node_id)] = ArrowExtensionArray(scored)
     index = frame.index if hasattr(frame, "index") and not hasattr(frame, "num_rows") else None

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -529,7 +530,8 @@ def _arrow_text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
     gap = np.asarray(pc.equal(text, "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
     plain_arrow = pc.and_(
         pc.match_substring_regex(text, f"^(?:{_PLAIN_NUMBER.pattern})$"),
-        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+        # in bytes: a plain number is ASCII, one byte a character
+        pc.less_equal(pc.binary_length(text), _SHORT_TEXT),
     ).fill_null(False)
     plain = np.asarray(plain_arrow.to_numpy(zero_copy_only=False), dtype=bool)
     try:
@@ -566,7 +568,11 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
     n = len(values)
     finite = np.isfinite(values)
     all_finite = bool(finite.all())
-    safe = values if all_finite else np.where(finite, values, 0.0)
+    if all_finite:
+        safe = values
+    else:
+        safe = values.copy()
+        np.copyto(safe, 0.0, where=~finite)
 
     with np.errstate(over="ignore", invalid="ignore"):
         places = 2
@@ -590,14 +596,18 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
                     break
             if places > 2:
                 units, ok = _on_grid(safe, places)
+    if not all_finite:
+        ok &= finite
+    off = ~ok
+    # ``units`` is this function's own array: the rows off every grid are zeroed in place
+    if ok.all():
+        null = np.zeros(n, dtype=bool) if all_finite else np.isnan(values)
+        return units.astype(np.int64), null, places, off
+    np.copyto(units, 0.0, where=off)
     if all_finite:
-        null = np.zeros(n, dtype=bool)
-        if ok.all():
-            return units.astype(np.int64), null, places, np.zeros(n, dtype=bool)
-        return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok
-    ok &= finite
+        return units.astype(np.int64), np.zeros(n, dtype=bool), places, off
     null = np.isnan(values)
-    return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
+    return units.astype(np.int64), null, places, off & ~null
 
 
 #: Rows :func:`_float_units` tries a coarser grid on before it tries the whole column.
@@ -657,8 +667,12 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
     bad = np.logical_or.reduce(marks) if marks else None
     cleared = bad if not gaps else null if bad is None else bad | null
     if cleared is not None and cleared.any():
-        units = np.where(cleared, 0, units)
-        least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+        if units.flags.owndata and units.flags.writeable:  # made here: zeroed in place
+            np.copyto(units, 0, where=cleared)
+        else:
+            units = np.where(cleared, 0, units)
+        if max(-least, most) >= SAFE_UNITS:  # zeros in place of the rows cleared may help
+            least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
     if max(-least, most) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
     if bad is not None:
@@ -963,8 +977,8 @@ class _State:
     def restore(self, saved: tuple[Array, Array], rows: Array) -> None:
         """Forget what was marked on ``rows`` since ``saved``: their value is not
         applicable there, never read."""
-        self.fail[rows] = saved[0][rows]
-        self.uncertain[rows] = saved[1][rows]
+        np.copyto(self.fail, saved[0], where=rows)
+        np.copyto(self.uncertain, saved[1], where=rows)
 
 
 def _mark(target: Array, active: Array | None, cond: Any) -> None:
@@ -1915,8 +1929,10 @@ class VectorisedScorer:
         records = cols.records
         array_records = isinstance(records, ArrayRecords)
         picked = [] if array_records else [records[i] for i in index.tolist()]
-        # Each row's flagged inputs, in the rubric's order: (id, present, raw value).
+        # Each row's flagged inputs, in the rubric's order: (id, present, raw value), and
+        # the key of each (its raw value by _value_key).
         flagged: list[list[tuple[str, bool, Any]]] = [[] for _ in range(len(index))]
+        keys: list[list[tuple[str, bool, tuple[str, str]]]] = [[] for _ in range(len(index))]
         for name, marks in cols.flagged.items():
             at = np.flatnonzero(marks[index])
             if not len(at):
@@ -1929,23 +1945,26 @@ class VectorisedScorer:
                 present = [name in picked[j] for j in at.tolist()]
             for j, value, given in zip(at.tolist(), values, present, strict=True):
                 flagged[j].append((name, given, value))
+                keys[j].append((name, given, _value_key(value)))
         declared = self.compiled.input_specs.keys()
         rules = {rule.id: rule for rule in self.compiled._inputs}
         found: dict[tuple[Any, ...], PerfscoreError | None] = {}
+        refused: list[int] = []
         for k, i in enumerate(index.tolist()):
             if not array_records and not declared >= picked[k].keys():
                 continue  # an unknown key: the row engine reports it
-            which = flagged[k]
-            key = tuple((name, given, _value_key(value)) for name, given, value in which)
-            if key not in found:
-                found[key] = _validate(
+            key = tuple(keys[k])
+            error = found.get(key, _UNSEEN)
+            if error is _UNSEEN:
+                which = flagged[k]
+                error = found[key] = _validate(
                     [rules[name] for name, _, _ in which],
                     {name: value for name, given, value in which if given},
                 )
-            error = found[key]
             if error is not None:
                 exact[i] = error
-                redo[i] = False
+                refused.append(i)
+        redo[refused] = False
 
     def score(self, cols: Columns) -> VectorResult:
         """Score every row of ``cols``: exactly as the row engine, rows it must score
@@ -1993,7 +2012,7 @@ class VectorisedScorer:
         places = rule.places
         leaf_units: dict[str, Array] = {}
         # One block for every leaf's scores (a row each): one allocation, not one per leaf.
-        block = np.empty((len(compiled._leaves), n), dtype=np.int64)
+        block = _scratch(len(compiled._leaves), n)
         leaf_na: list[Array | None] = []
         for k, leaf in enumerate(compiled._leaves):
             na = _any_of(na_of, leaf.reads)
@@ -2074,6 +2093,27 @@ class VectorisedScorer:
         return VectorResult(
             total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
         )
+
+
+def _scratch(count: int, n: int) -> Array:
+    """An int64 array of ``count`` rows of ``n``, uninitialised. Where pyarrow is loaded
+    already, its buffer comes from pyarrow's memory pool, which keeps freed pages for the
+    next call; numpy's own large arrays are fresh pages on each call where malloc's
+    thresholds are fixed (as in Dask's worker processes)."""
+    pa = sys.modules.get("pyarrow")
+    if pa is None or count * n * 8 < _SCRATCH_POOLED:
+        return np.empty((count, n), dtype=np.int64)
+    buffer = pa.allocate_buffer(count * n * 8)
+    return np.frombuffer(buffer, dtype=np.int64).reshape(count, n)
+
+
+#: Arrays of at least this many bytes are taken from pyarrow's pool (by :func:`_scratch`):
+#: malloc's least threshold for memory of its own mapping.
+_SCRATCH_POOLED = 128 * 1024
+
+
+#: A key :meth:`VectorisedScorer._refuse` has not validated yet.
+_UNSEEN: Any = object()
 
 
 def _value_key(value: Any) -> tuple[str, str]:
