@@ -515,3 +515,38 @@ def test_earlier_results_keep_their_values_after_later_calls(
     assert first.to_dict("list") == before
     assert {k: v.tolist() for k, v in result.leaf_units.items()} == leaf_units
     assert second["total"].astype(str).tolist() != first["total"].astype(str).tolist()
+
+
+def test_a_frames_own_index_and_an_arrow_table_give_the_same_rows(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    """The result keeps the frame's index, a repeated one too (the text columns are laid
+    on it as they are), and a pyarrow Table of the same columns gives the same frame on a
+    RangeIndex: every column, its type, and the failed rows' codes and hints."""
+    frame = _frame(_population(compiled))
+    plain = perfscore.score_frame(compiled, frame)
+    assert isinstance(plain.index, pd.RangeIndex)
+    assert plain["issue_code"].dtype == object
+    assert plain["issue_code"].notna().any()
+    repeated = pd.Index(["a", "b", "a"] * (len(frame) // 3) + ["c"] * (len(frame) % 3))
+    indexed = perfscore.score_frame(compiled, frame.set_index(repeated))
+    assert indexed.index.tolist() == repeated.tolist()
+    pd.testing.assert_frame_equal(indexed.reset_index(drop=True), plain)
+    # (an Arrow null is a key left out, NaN a value given as empty: the messages differ)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pd.testing.assert_frame_equal(
+        perfscore.score_frame(compiled, table).drop(columns="errors"),
+        plain.drop(columns="errors"),
+    )
+
+
+def test_columns_are_read_the_same_without_pandas_own_column_iterator(
+    compiled: perfscore.CompiledRubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """score_frame takes a frame's columns through pandas' private column iterator where
+    pandas has one, else as Series (``items``): the same frame either way."""
+    frame = _frame(_population(compiled))
+    through_iterator = perfscore.score_frame(compiled, frame)
+    assert hasattr(pd.DataFrame, "_iter_column_arrays")
+    monkeypatch.delattr(pd.DataFrame, "_iter_column_arrays")
+    pd.testing.assert_frame_equal(perfscore.score_frame(compiled, frame), through_iterator)

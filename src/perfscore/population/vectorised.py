@@ -303,13 +303,13 @@ def _as_column(values: Any) -> Any:
             raise ValueError("a column must be one-dimensional")
         return values
     dtype = getattr(values, "dtype", None)
-    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
+    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series, Index or array
         if isinstance(dtype, np.dtype):
             return values.to_numpy()
         if getattr(dtype, "storage", None) == "pyarrow":  # Arrow-backed: its Arrow array
             import pyarrow as pa
 
-            return _as_column(pa.array(values.array))
+            return _as_column(pa.array(getattr(values, "array", values)))
         # extension dtypes (nullable integers, strings, categories): their values as
         # objects, missing ones None
         return values.to_numpy(dtype=object, na_value=None)
