@@ -31,6 +31,7 @@ numpy is an optional dependency (``pip install perfscore[vector]``).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -626,6 +627,24 @@ def _on_grid(x: Array, p: int) -> tuple[Array, Array]:
     return units, ok
 
 
+@functools.lru_cache(maxsize=1024)
+def _unit_limits(low: Decimal | None, high: Decimal | None, places: int) -> tuple[int, int]:
+    """The least and greatest units at ``places`` a number input admits: every limit is
+    clamped into int64 (no int64 value lies beyond it anyway), so that each comparison is
+    one of two int64 numbers. A value is in bounds when ``lowest <= units <= highest``:
+    below 10**15 in magnitude, and inside the declared bounds, exactly (units < low *
+    scale is units < ceil(low * scale)). Kept by bounds and places: a frame's columns
+    share a few."""
+    scale = 10**places
+    limit = min(_MAGNITUDE * scale, _INT64_MAX)
+    lowest, highest = -limit + 1, limit - 1
+    if low is not None:
+        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
+    if high is not None:
+        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    return lowest, highest
+
+
 def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
     """A number input from exact integers or decimals with numpy only; False when the
     column's type does not allow it."""
@@ -636,17 +655,7 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
         return False
     units, null, places, unread = exact
     scale = 10**places
-    # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
-    # each comparison is one of two int64 numbers. A value is in bounds when
-    # ``lowest <= units <= highest``: below 10**15 in magnitude, and inside the declared
-    # bounds, exactly (units < low * scale is units < ceil(low * scale)).
-    limit = min(_MAGNITUDE * scale, _INT64_MAX)
-    lowest, highest = -limit + 1, limit - 1
-    low, high = spec.lower_bound, spec.max
-    if low is not None:
-        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
-    if high is not None:
-        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    lowest, highest = _unit_limits(spec.lower_bound, spec.max, places)
     least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
     # The rows marked are built only from what is there: a clean column costs no pass.
     marks: list[Array] = []
