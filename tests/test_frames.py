@@ -550,3 +550,25 @@ def test_columns_are_read_the_same_without_pandas_own_column_iterator(
     assert hasattr(pd.DataFrame, "_iter_column_arrays")
     monkeypatch.delattr(pd.DataFrame, "_iter_column_arrays")
     pd.testing.assert_frame_equal(perfscore.score_frame(compiled, frame), through_iterator)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(["好", "较好", "一般", "差", "很好", "", None]), max_size=40),
+    st.sampled_from(["string", "large_string", "dictionary"]),
+)
+def test_arrow_choice_codes_mark_options_gaps_and_the_rest(
+    values: list[str | None], kind: str
+) -> None:
+    """An Arrow column of choices: each option its index, a null -2 (a gap), anything
+    else -1 (the row engine reads it), whatever the Arrow string type."""
+    from perfscore.population.vectorised import _choice_codes
+
+    options = ["好", "较好", "一般", "差"]
+    column = pa.array(values, type=pa.large_string() if kind == "large_string" else pa.string())
+    if kind == "dictionary":
+        column = column.dictionary_encode()
+    codes = _choice_codes(column, options)
+    expected = [-2 if v is None else options.index(v) if v in options else -1 for v in values]
+    assert codes is not None
+    assert codes.tolist() == expected

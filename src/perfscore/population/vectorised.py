@@ -705,10 +705,13 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
             column = column.dictionary_decode()
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             return None
-        found = pc.index_in(column, value_set=pa.array(list(options), type=column.type))
+        # A null in the set of values finds the nulls (one past the options): gaps.
+        found = pc.index_in(
+            column, value_set=pa.array([*options, None], type=column.type), skip_nulls=False
+        )
         codes = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
         if column.null_count:
-            codes[_null_mask(column)] = -2
+            codes[codes == len(options)] = -2
         return codes
     index = {o: k for k, o in enumerate(options)}
     if column.dtype.kind == "U":
