@@ -127,3 +127,19 @@ def test_score_partition_on_a_local_cluster_with_worker_processes() -> None:
     assert got.astype(str).equals(expected.astype(str))
     assert list(got["status"]).count("failed") == 2  # d5 and d9
     assert got["issue_code"].iloc[9] == "input.bounds"
+
+
+def test_an_equal_text_finds_the_rubric_compiled_for_it() -> None:
+    """A worker compiles a text once: the same text as a new object (Dask hands each task
+    its own copy) finds the compiled rubric; a different text does not."""
+    from perfscore.population import distributed
+
+    text = RUBRIC.read_text(encoding="utf-8")
+    copy = "".join(list(text))
+    assert copy == text
+    assert copy is not text
+    compiled = distributed._compiled(text)
+    assert distributed._compiled(copy) is compiled
+    changed = text.replace("id: shaoyang-dept-overall-2023", "id: shaoyang-copy", 1)
+    assert distributed._compiled(changed) is not compiled
+    assert distributed._compiled(changed).id == "shaoyang-copy"

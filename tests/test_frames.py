@@ -148,6 +148,69 @@ def _check_float_rule(values: list[float]) -> None:
         assert Decimal(int(unit)).scaleb(-places) == Decimal(repr(value)), value
 
 
+def _float_units_by_definition(values: Any) -> tuple[Any, Any, int, Any]:
+    """The float rule as its docstring states it, one grid at a time over every row:
+    the reference :func:`_float_units` must agree with."""
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 0.0)
+
+    def on_grid(x: Any, p: int) -> tuple[Any, Any]:
+        units = np.rint(x * float(10**p))
+        return units, (units / float(10**p) == x) & (np.abs(units) < 2**52)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        places = 2
+        units, ok = on_grid(safe, places)
+        if ok.all():
+            while places > 0:
+                coarser, fits = on_grid(safe, places - 1)
+                if not fits.all():
+                    break
+                places, units, ok = places - 1, coarser, fits
+        else:
+            rest = safe[~ok]
+            for p in range(places + 1, 7):
+                _, fits = on_grid(rest, p)
+                if fits.any():
+                    places, rest = p, rest[~fits]
+                if not len(rest):
+                    break
+            if places > 2:
+                units, ok = on_grid(safe, places)
+    ok &= finite
+    null = np.isnan(values)
+    return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
+
+
+_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(-(10**12), 10**12, places=2).map(float),
+    st.decimals(-(10**6), 10**6, places=0).map(float),
+    st.integers(-(10**9), 10**9).map(lambda k: k / 1000),
+    st.sampled_from([2.0**52, -(2.0**52), 2.0**52 - 1, 4.5e13, 45035996273704.96, 0.1, 1e-7]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_FLOATS, min_size=0, max_size=8),
+    st.integers(0, 150),
+    st.sampled_from([0.0, 10.0, 1.5, 0.25, float("nan")]),
+)
+def test_the_float_rule_is_its_definition(head: list[float], length: int, fill: float) -> None:
+    """:func:`_float_units`, with its shortcuts (a probe of the first rows before a
+    coarser grid, bounds checked by min and max), gives what the rule by definition
+    gives on every column: places, units, gaps and rows left unread."""
+    values = np.array([*([fill] * length), *head], dtype=np.float64)
+    for column in (values, values[::-1].copy()):
+        got = _float_units(column)
+        want = _float_units_by_definition(column)
+        assert got[2] == want[2]
+        for a, b in zip((got[0], got[1], got[3]), (want[0], want[1], want[3]), strict=True):
+            assert a.dtype == b.dtype
+            assert a.tolist() == b.tolist()
+
+
 #: Every spelling of a gap, by entry point.
 GAPS = [None, "", "   ", float("nan"), np.nan, pd.NA, pa.scalar(None, pa.float64())]
 
@@ -427,3 +490,85 @@ def test_vectorised_scorers_are_kept_per_compiled_rubric(
         assert vectorised.compile_vectorised(other).compiled is other
     assert len(module._SCORERS) == module.SCORERS
     assert vectorised.compile_vectorised(compiled) is not scorer  # dropped, made again
+
+
+def test_earlier_results_keep_their_values_after_later_calls(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    """The result's decimals, and the scorer's block of leaf scores (large enough here to
+    come from pyarrow's memory pool), live in buffers of their own: scoring another
+    population afterwards leaves an earlier result as it was."""
+    records = _population(compiled)
+    frame = _frame(records * 700)
+    first = perfscore.score_frame(compiled, frame)
+    before = first.to_dict("list")
+    scorer = vectorised.compile_vectorised(compiled)
+    arrays = {c: frame[c] for c in frame.columns if c != "id"}
+    result = scorer.score(vectorised.columns_from_arrays(arrays, compiled))
+    assert result.leaf_units[compiled._leaves[0].node.id].base is not None  # a block's row
+    leaf_units = {k: v.tolist() for k, v in result.leaf_units.items()}
+    other = _frame(list(reversed(records)) * 700)
+    second = perfscore.score_frame(compiled, other)
+    scorer.score(
+        vectorised.columns_from_arrays({c: other[c] for c in other.columns if c != "id"}, compiled)
+    )
+    assert first.to_dict("list") == before
+    assert {k: v.tolist() for k, v in result.leaf_units.items()} == leaf_units
+    assert second["total"].astype(str).tolist() != first["total"].astype(str).tolist()
+
+
+def test_a_frames_own_index_and_an_arrow_table_give_the_same_rows(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    """The result keeps the frame's index, a repeated one too (the text columns are laid
+    on it as they are), and a pyarrow Table of the same columns gives the same frame on a
+    RangeIndex: every column, its type, and the failed rows' codes and hints."""
+    frame = _frame(_population(compiled))
+    plain = perfscore.score_frame(compiled, frame)
+    assert isinstance(plain.index, pd.RangeIndex)
+    assert plain["issue_code"].dtype == object
+    assert plain["issue_code"].notna().any()
+    repeated = pd.Index(["a", "b", "a"] * (len(frame) // 3) + ["c"] * (len(frame) % 3))
+    indexed = perfscore.score_frame(compiled, frame.set_index(repeated))
+    assert indexed.index.tolist() == repeated.tolist()
+    pd.testing.assert_frame_equal(indexed.reset_index(drop=True), plain)
+    # (an Arrow null is a key left out, NaN a value given as empty: the messages differ)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pd.testing.assert_frame_equal(
+        perfscore.score_frame(compiled, table).drop(columns="errors"),
+        plain.drop(columns="errors"),
+    )
+
+
+def test_columns_are_read_the_same_without_pandas_own_column_iterator(
+    compiled: perfscore.CompiledRubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """score_frame takes a frame's columns through pandas' private column iterator where
+    pandas has one, else as Series (``items``): the same frame either way."""
+    frame = _frame(_population(compiled))
+    through_iterator = perfscore.score_frame(compiled, frame)
+    assert hasattr(pd.DataFrame, "_iter_column_arrays")
+    monkeypatch.delattr(pd.DataFrame, "_iter_column_arrays")
+    pd.testing.assert_frame_equal(perfscore.score_frame(compiled, frame), through_iterator)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(["好", "较好", "一般", "差", "很好", "", None]), max_size=40),
+    st.sampled_from(["string", "large_string", "dictionary"]),
+)
+def test_arrow_choice_codes_mark_options_gaps_and_the_rest(
+    values: list[str | None], kind: str
+) -> None:
+    """An Arrow column of choices: each option its index, a null -2 (a gap), anything
+    else -1 (the row engine reads it), whatever the Arrow string type."""
+    from perfscore.population.vectorised import _choice_codes
+
+    options = ["好", "较好", "一般", "差"]
+    column = pa.array(values, type=pa.large_string() if kind == "large_string" else pa.string())
+    if kind == "dictionary":
+        column = column.dictionary_encode()
+    codes = _choice_codes(column, options)
+    expected = [-2 if v is None else options.index(v) if v in options else -1 for v in values]
+    assert codes is not None
+    assert codes.tolist() == expected

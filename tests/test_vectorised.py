@@ -848,3 +848,33 @@ def test_unknown_columns_send_their_rows_to_the_engine(compiled: perfscore.Compi
     population[1]["not_an_input"] = 7
     result = assert_arrays_agree(compiled, arrays, population)
     assert set(result.exact_rows) == set(plain.exact_rows) | {1}
+
+
+@given(
+    st.none() | st.decimals(-(10**16), 10**16, places=3),
+    st.none() | st.decimals(-(10**16), 10**16, places=3),
+    st.integers(0, 6),
+)
+def test_unit_limits_are_the_declared_bounds_in_units(
+    low: Decimal | None, high: Decimal | None, places: int
+) -> None:
+    """A unit count (well inside int64, where the limits are clamped) is admitted exactly
+    when its value lies within the declared bounds and below 10**15 in magnitude; the
+    limits are kept by value (``1`` and ``1.00`` share them)."""
+    lowest, highest = vectorised._unit_limits(low, high, places)
+    scale = Decimal(10) ** places
+    for units in {lowest - 1, lowest, highest, highest + 1, 0}:
+        if abs(units) >= 2**62:
+            continue
+        value = Decimal(units) / scale
+        admitted = (
+            abs(value) < 10**15
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+        assert (lowest <= units <= highest) == admitted, (units, low, high, places)
+    if low is not None:
+        assert vectorised._unit_limits(low.quantize(Decimal("0.001")), high, places) == (
+            lowest,
+            highest,
+        )

@@ -25,7 +25,6 @@ floats as their shortest repr, ``0.1`` is 0.1) and the result is its frame: ``id
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
@@ -37,28 +36,31 @@ if TYPE_CHECKING:
 
 __all__ = ["result_columns", "score_partition"]
 
-#: How many compiled rubrics a worker keeps, by the text they came from; the least
-#: recently used is dropped beyond it. A compiled rubric costs about 1.4 MiB (the Shaoyang
-#: rubric), so a worker holds at most about 22 MiB of them, however many texts it sees.
+#: How many compiled rubrics a worker keeps, by the text they came from (kept as the key);
+#: the least recently used is dropped beyond it. A compiled rubric costs about 1.4 MiB (the
+#: Shaoyang rubric, whose text is 29 kB), so a worker holds at most about 22 MiB of them,
+#: however many texts it sees.
 CACHE_SIZE: Final = 16
 _COMPILED: OrderedDict[str, CompiledRubric] = OrderedDict()
 _LOCK = threading.Lock()
 
 
 def _compiled(rubric_text: str) -> CompiledRubric:
-    key = hashlib.sha256(rubric_text.encode("utf-8")).hexdigest()
+    # Keyed by the text itself: a str keeps its hash once computed, so a lookup costs one
+    # hash of a text new to the process (Dask hands each task its own copy) and one
+    # comparison, far less than a digest of it on every call.
     with _LOCK:
-        compiled = _COMPILED.get(key)
+        compiled = _COMPILED.get(rubric_text)
         if compiled is not None:
-            _COMPILED.move_to_end(key)
+            _COMPILED.move_to_end(rubric_text)
             return compiled
     from perfscore.engine import compile_rubric
     from perfscore.loading import loads_rubric
 
     compiled = compile_rubric(loads_rubric(rubric_text, name="<rubric>"))
     with _LOCK:
-        _COMPILED[key] = compiled
-        _COMPILED.move_to_end(key)
+        _COMPILED[rubric_text] = compiled
+        _COMPILED.move_to_end(rubric_text)
         while len(_COMPILED) > CACHE_SIZE:
             _COMPILED.popitem(last=False)
     return compiled

@@ -31,9 +31,11 @@ numpy is an optional dependency (``pip install perfscore[vector]``).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -302,13 +304,13 @@ def _as_column(values: Any) -> Any:
             raise ValueError("a column must be one-dimensional")
         return values
     dtype = getattr(values, "dtype", None)
-    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series or Index
+    if dtype is not None and hasattr(values, "to_numpy"):  # a pandas Series, Index or array
         if isinstance(dtype, np.dtype):
             return values.to_numpy()
         if getattr(dtype, "storage", None) == "pyarrow":  # Arrow-backed: its Arrow array
             import pyarrow as pa
 
-            return _as_column(pa.array(values.array))
+            return _as_column(pa.array(getattr(values, "array", values)))
         # extension dtypes (nullable integers, strings, categories): their values as
         # objects, missing ones None
         return values.to_numpy(dtype=object, na_value=None)
@@ -529,7 +531,8 @@ def _arrow_text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
     gap = np.asarray(pc.equal(text, "").fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
     plain_arrow = pc.and_(
         pc.match_substring_regex(text, f"^(?:{_PLAIN_NUMBER.pattern})$"),
-        pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
+        # in bytes: a plain number is ASCII, one byte a character
+        pc.less_equal(pc.binary_length(text), _SHORT_TEXT),
     ).fill_null(False)
     plain = np.asarray(plain_arrow.to_numpy(zero_copy_only=False), dtype=bool)
     try:
@@ -563,36 +566,83 @@ def _float_units(column: Any) -> tuple[Array, Array, int, Array]:
     (missing); rows exact on no grid (infinities among them) are marked ``unread``: the
     row engine reads them."""
     values = np.asarray(column, dtype=np.float64)
+    n = len(values)
     finite = np.isfinite(values)
-    safe = values if finite.all() else np.where(finite, values, 0.0)
-
-    def on_grid(x: Array, p: int) -> tuple[Array, Array]:
-        scale = float(10**p)
-        units = np.rint(x * scale)
-        return units, (units / scale == x) & (np.abs(units) < _FLOAT_UNIQUE)
+    all_finite = bool(finite.all())
+    if all_finite:
+        safe = values
+    else:
+        safe = values.copy()
+        np.copyto(safe, 0.0, where=~finite)
 
     with np.errstate(over="ignore", invalid="ignore"):
         places = 2
-        units, ok = on_grid(safe, places)
+        units, ok = _on_grid(safe, places)
         if ok.all():
             while places > 0:
-                coarser, fits = on_grid(safe, places - 1)
+                # A row off the coarser grid among the first ones settles it cheaply.
+                if not _on_grid(safe[:_PROBE], places - 1)[1].all():
+                    break
+                coarser, fits = _on_grid(safe, places - 1)
                 if not fits.all():
                     break
                 places, units, ok = places - 1, coarser, fits
         else:
             rest = safe[~ok]
             for p in range(places + 1, _FLOAT_PLACES + 1):
-                _, fits = on_grid(rest, p)
+                _, fits = _on_grid(rest, p)
                 if fits.any():
                     places, rest = p, rest[~fits]
                 if not len(rest):
                     break
             if places > 2:
-                units, ok = on_grid(safe, places)
-    ok &= finite
+                units, ok = _on_grid(safe, places)
+    if not all_finite:
+        ok &= finite
+    off = ~ok
+    # ``units`` is this function's own array: the rows off every grid are zeroed in place
+    if ok.all():
+        null = np.zeros(n, dtype=bool) if all_finite else np.isnan(values)
+        return units.astype(np.int64), null, places, off
+    np.copyto(units, 0.0, where=off)
+    if all_finite:
+        return units.astype(np.int64), np.zeros(n, dtype=bool), places, off
     null = np.isnan(values)
-    return np.where(ok, units, 0.0).astype(np.int64), null, places, ~ok & ~null
+    return units.astype(np.int64), null, places, off & ~null
+
+
+#: Rows :func:`_float_units` tries a coarser grid on before it tries the whole column.
+_PROBE = 64
+
+
+def _on_grid(x: Array, p: int) -> tuple[Array, Array]:
+    """``x`` (finite) in units of ``10**-p`` rounded to whole ones (floats), and the rows
+    those units give back exactly, below :data:`_FLOAT_UNIQUE`."""
+    scale = float(10**p)
+    units = x * scale
+    np.rint(units, out=units)
+    ok = units / scale == x
+    if len(units) and not -_FLOAT_UNIQUE < units.min() <= units.max() < _FLOAT_UNIQUE:
+        ok &= np.abs(units) < _FLOAT_UNIQUE
+    return units, ok
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit_limits(low: Decimal | None, high: Decimal | None, places: int) -> tuple[int, int]:
+    """The least and greatest units at ``places`` a number input admits: every limit is
+    clamped into int64 (no int64 value lies beyond it anyway), so that each comparison is
+    one of two int64 numbers. A value is in bounds when ``lowest <= units <= highest``:
+    below 10**15 in magnitude, and inside the declared bounds, exactly (units < low *
+    scale is units < ceil(low * scale)). Kept by bounds and places: a frame's columns
+    share a few."""
+    scale = 10**places
+    limit = min(_MAGNITUDE * scale, _INT64_MAX)
+    lowest, highest = -limit + 1, limit - 1
+    if low is not None:
+        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
+    if high is not None:
+        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    return lowest, highest
 
 
 def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bool:
@@ -605,39 +655,38 @@ def _number_column(cols: Columns, name: str, spec: InputSpec, column: Any) -> bo
         return False
     units, null, places, unread = exact
     scale = 10**places
-    # Every limit is clamped into int64 (no int64 value lies beyond it anyway), so that
-    # each comparison is one of two int64 numbers. A value is in bounds when
-    # ``lowest <= units <= highest``: below 10**15 in magnitude, and inside the declared
-    # bounds, exactly (units < low * scale is units < ceil(low * scale)).
-    limit = min(_MAGNITUDE * scale, _INT64_MAX)
-    lowest, highest = -limit + 1, limit - 1
-    low, high = spec.lower_bound, spec.max
-    if low is not None:
-        lowest = max(lowest, min(max(math.ceil(low * scale), -limit), limit))
-    if high is not None:
-        highest = min(highest, max(min(math.floor(high * scale), limit), -limit))
+    lowest, highest = _unit_limits(spec.lower_bound, spec.max, places)
     least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
-    bad = np.zeros(len(units), dtype=bool)
+    # The rows marked are built only from what is there: a clean column costs no pass.
+    marks: list[Array] = []
     if least < lowest or most > highest:
-        bad = (units < lowest) | (units > highest)
+        marks.append((units < lowest) | (units > highest))
     if spec.kind in ("integer", "count") and places:
-        bad |= units % scale != 0
+        marks.append(units % scale != 0)
     # A gap: not applicable for an optional input without a default, else the row
     # engine's (a default, or input.missing). Its placeholder 0 is never read.
     can_miss = _can_miss(spec)
-    bad &= ~null
-    if not can_miss:
-        bad |= null
-    if unread is not None:
-        bad |= unread
-    cleared = bad | null
-    if cleared.any():
-        units = np.where(cleared, 0, units)
-        least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
+    gaps = bool(null.any())
+    if gaps and marks:
+        marks = [np.logical_or.reduce(marks) & ~null]
+    if gaps and not can_miss:
+        marks.append(null)
+    if unread is not None and unread.any():
+        marks.append(unread)
+    bad = np.logical_or.reduce(marks) if marks else None
+    cleared = bad if not gaps else null if bad is None else bad | null
+    if cleared is not None and cleared.any():
+        if units.flags.owndata and units.flags.writeable:  # made here: zeroed in place
+            np.copyto(units, 0, where=cleared)
+        else:
+            units = np.where(cleared, 0, units)
+        if max(-least, most) >= SAFE_UNITS:  # zeros in place of the rows cleared may help
+            least, most = (int(units.min()), int(units.max())) if len(units) else (0, 0)
     if max(-least, most) >= SAFE_UNITS:
         return False  # a float from them would be rounded twice: the values go one by one
-    cols.invalid |= bad
-    if can_miss and null.any():
+    if bad is not None:
+        cols.invalid |= bad
+    if can_miss and gaps:
         cols.missing[name] = null
     cols.units[name] = (units, places)
     cols.floats[name] = units / float(scale)  # both exact: one correct rounding
@@ -656,10 +705,13 @@ def _choice_codes(column: Any, options: Sequence[str]) -> Array | None:
             column = column.dictionary_decode()
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             return None
-        found = pc.index_in(column, value_set=pa.array(list(options), type=column.type))
+        # A null in the set of values finds the nulls (one past the options): gaps.
+        found = pc.index_in(
+            column, value_set=pa.array([*options, None], type=column.type), skip_nulls=False
+        )
         codes = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
         if column.null_count:
-            codes[_null_mask(column)] = -2
+            codes[codes == len(options)] = -2
         return codes
     index = {o: k for k, o in enumerate(options)}
     if column.dtype.kind == "U":
@@ -937,8 +989,8 @@ class _State:
     def restore(self, saved: tuple[Array, Array], rows: Array) -> None:
         """Forget what was marked on ``rows`` since ``saved``: their value is not
         applicable there, never read."""
-        self.fail[rows] = saved[0][rows]
-        self.uncertain[rows] = saved[1][rows]
+        np.copyto(self.fail, saved[0], where=rows)
+        np.copyto(self.uncertain, saved[1], where=rows)
 
 
 def _mark(target: Array, active: Array | None, cond: Any) -> None:
@@ -1790,10 +1842,10 @@ class VectorisedScorer:
             # products of scores and weights could exceed what is exact: the engine's
             _mark(state.fail, None, np.logical_or.reduce(masks))
             return
-        stack = np.stack(masks, axis=1)
         if len(columns) <= 16:  # each row's pattern as the bits of a small integer
-            bits = stack.astype(np.int64) << np.arange(len(columns), dtype=np.int64)
-            code = bits.sum(axis=1)
+            code = np.zeros(len(masks[0]), dtype=np.int64)
+            for bit, mask in enumerate(masks):
+                code |= mask.astype(np.int64) << bit
             seen = np.zeros(1 << len(columns), dtype=bool)
             seen[code] = True
             codes = np.flatnonzero(seen)
@@ -1802,7 +1854,7 @@ class VectorisedScorer:
             inverse = lookup[code]
             patterns = (codes[:, None] >> np.arange(len(columns))) & 1 != 0
         else:
-            patterns, inverse = np.unique(stack, axis=0, return_inverse=True)
+            patterns, inverse = np.unique(np.stack(masks, axis=1), axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         count = len(compiled._leaves)
         # Each leaf's change under each pattern, as tables indexed by pattern: a fixed
@@ -1820,15 +1872,25 @@ class VectorisedScorer:
                 table = self.plans[key] = self._plan_table(key, position)
             fixed[:, p], num[:, p], den[:, p] = table
         touched = (fixed >= 0) | (den != num)
-        # Every (leaf, row) that its row's pattern changes, in one go.
-        rows = np.flatnonzero(touched.any(axis=0)[inverse])
+        # Every (leaf, row) that its row's pattern changes, in one go: the leaves each
+        # pattern changes, listed pattern by pattern, repeated for each row of it.
+        changed = touched.sum(axis=0)
+        rows = np.flatnonzero(changed[inverse])
         which = inverse[rows]
-        leaves, at = np.nonzero(touched[:, which])
-        if not len(leaves):
+        per_row = changed[which]
+        cells_count = int(per_row.sum())
+        if not cells_count:
             return
+        listed = np.nonzero(touched.T)[1]  # by pattern, then by leaf
+        first = np.cumsum(changed) - changed  # where each pattern's leaves start
+        row_first = np.cumsum(per_row) - per_row
+        leaves = listed[
+            np.repeat(first[which] - row_first, per_row) + np.arange(cells_count, dtype=np.int64)
+        ]
+        which = np.repeat(which, per_row)
         # flat positions in the block (C order, a view) and in the tables
-        cells = leaves * block.shape[1] + rows[at]
-        entries = leaves * len(patterns) + which[at]
+        cells = leaves * block.shape[1] + np.repeat(rows, per_row)
+        entries = leaves * len(patterns) + which
         flat = block.reshape(-1)
         points = flat[cells]
         fix = fixed.reshape(-1)[entries]
@@ -1879,8 +1941,10 @@ class VectorisedScorer:
         records = cols.records
         array_records = isinstance(records, ArrayRecords)
         picked = [] if array_records else [records[i] for i in index.tolist()]
-        # Each row's flagged inputs, in the rubric's order: (id, present, raw value).
+        # Each row's flagged inputs, in the rubric's order: (id, present, raw value), and
+        # the key of each (its raw value by _value_key).
         flagged: list[list[tuple[str, bool, Any]]] = [[] for _ in range(len(index))]
+        keys: list[list[tuple[str, bool, tuple[str, str]]]] = [[] for _ in range(len(index))]
         for name, marks in cols.flagged.items():
             at = np.flatnonzero(marks[index])
             if not len(at):
@@ -1893,23 +1957,26 @@ class VectorisedScorer:
                 present = [name in picked[j] for j in at.tolist()]
             for j, value, given in zip(at.tolist(), values, present, strict=True):
                 flagged[j].append((name, given, value))
+                keys[j].append((name, given, _value_key(value)))
         declared = self.compiled.input_specs.keys()
         rules = {rule.id: rule for rule in self.compiled._inputs}
         found: dict[tuple[Any, ...], PerfscoreError | None] = {}
+        refused: list[int] = []
         for k, i in enumerate(index.tolist()):
             if not array_records and not declared >= picked[k].keys():
                 continue  # an unknown key: the row engine reports it
-            which = flagged[k]
-            key = tuple((name, given, _value_key(value)) for name, given, value in which)
-            if key not in found:
-                found[key] = _validate(
+            key = tuple(keys[k])
+            error = found.get(key, _UNSEEN)
+            if error is _UNSEEN:
+                which = flagged[k]
+                error = found[key] = _validate(
                     [rules[name] for name, _, _ in which],
                     {name: value for name, given, value in which if given},
                 )
-            error = found[key]
             if error is not None:
                 exact[i] = error
-                redo[i] = False
+                refused.append(i)
+        redo[refused] = False
 
     def score(self, cols: Columns) -> VectorResult:
         """Score every row of ``cols``: exactly as the row engine, rows it must score
@@ -1957,7 +2024,7 @@ class VectorisedScorer:
         places = rule.places
         leaf_units: dict[str, Array] = {}
         # One block for every leaf's scores (a row each): one allocation, not one per leaf.
-        block = np.empty((len(compiled._leaves), n), dtype=np.int64)
+        block = _scratch(len(compiled._leaves), n)
         leaf_na: list[Array | None] = []
         for k, leaf in enumerate(compiled._leaves):
             na = _any_of(na_of, leaf.reads)
@@ -2038,6 +2105,27 @@ class VectorisedScorer:
         return VectorResult(
             total_units, total_places, np.maximum(grade_index, 0), names, leaf_units, exact, places
         )
+
+
+def _scratch(count: int, n: int) -> Array:
+    """An int64 array of ``count`` rows of ``n``, uninitialised. Where pyarrow is loaded
+    already, its buffer comes from pyarrow's memory pool, which keeps freed pages for the
+    next call; numpy's own large arrays are fresh pages on each call where malloc's
+    thresholds are fixed (as in Dask's worker processes)."""
+    pa = sys.modules.get("pyarrow")
+    if pa is None or count * n * 8 < _SCRATCH_POOLED:
+        return np.empty((count, n), dtype=np.int64)
+    buffer = pa.allocate_buffer(count * n * 8)
+    return np.frombuffer(buffer, dtype=np.int64).reshape(count, n)
+
+
+#: Arrays of at least this many bytes are taken from pyarrow's pool (by :func:`_scratch`):
+#: malloc's least threshold for memory of its own mapping.
+_SCRATCH_POOLED = 128 * 1024
+
+
+#: A key :meth:`VectorisedScorer._refuse` has not validated yet.
+_UNSEEN: Any = object()
 
 
 def _value_key(value: Any) -> tuple[str, str]:
