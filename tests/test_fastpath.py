@@ -16,6 +16,8 @@ from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.loading import load_document
 from perfscore.results import ScoreResult
 
+from .property.strategies import CONDITIONS, build_rubric, department_inputs, rubric_data
+
 ROOT = Path(__file__).parents[1]
 RUBRIC = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
 SEED = ROOT / "examples" / "daxiang-emergency-2023" / "inputs.yaml"
@@ -24,7 +26,10 @@ SEED = ROOT / "examples" / "daxiang-emergency-2023" / "inputs.yaml"
 def _full_engine(
     compiled: perfscore.CompiledRubric, inputs: dict[str, object], explain: bool
 ) -> ScoreResult:
-    return compiled._score(compiled.validate_inputs(inputs), explain)
+    # in the engine's decimal context, as score() runs it (a difference of 1E-30 from 90
+    # is lost at the default context's 28 digits)
+    with localcontext(ENGINE_CONTEXT):
+        return compiled._score(compiled.validate_inputs(inputs), explain)
 
 
 def test_fast_result_has_every_field_and_equals_the_full_engine() -> None:
@@ -264,3 +269,145 @@ def test_fast_path_scores_row_groups_as_the_engine_does(data: st.DataObject) -> 
     except perfscore.PerfscoreError:
         return
     assert fast.indicators == _full_engine(compiled, inputs, explain).indicators
+
+
+# ------------------------------------------------ not-applicable patterns: the plan's code
+
+#: Each way a Shaoyang department can make leaves not applicable, alone: every subset of
+#: them is a pattern (full marks, weight to the siblings, rescaling, and their mixtures).
+_TRIGGERS: dict[str, dict[str, object]] = {
+    "rescale": {"satisfaction": None},
+    "economic, to_siblings": {"economic_benefit": None},
+    "ecological, to_siblings": {"ecological_benefit": ""},
+    "sangong change": {"sangong_budget_last": Decimal(0), "sangong_budget_this": Decimal(0)},
+    "sangong control": {"sangong_budget_this": Decimal(0), "sangong_actual_this": Decimal(0)},
+    "key projects": {"project_spend_total": Decimal(0)},
+    "procurement": {"procurement_budget": Decimal(0), "procurement_actual": Decimal(0)},
+    "fixed assets": {"fixed_assets_total": Decimal(0)},
+}
+
+
+def test_every_not_applicable_pattern_is_aggregated_by_its_plan_as_the_engine_does() -> None:
+    """Every subset of the ways above (255 patterns, with and without explanations): the
+    fast function aggregates the department by the generated code of its pattern's plan
+    (moved weights rounded by largest remainder, scaled scores, branch sums, the grade),
+    and the result is the full engine's, explanations included."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    assert compiled._fast is not None
+    names = sorted(_TRIGGERS)
+    for mask in range(1, 1 << len(names)):
+        inputs = dict(seed)
+        for k, name in enumerate(names):
+            if mask >> k & 1:
+                inputs.update(_TRIGGERS[name])
+        out = compiled._fast(inputs)
+        assert len(out) == 8, names  # the plan's shape, not the engine's aggregation
+        for explain in (False, True):
+            fast = compiled.score(inputs, explain=explain)
+            full = _full_engine(compiled, inputs, explain)
+            assert fast == full
+            assert fast.indicators == full.indicators
+            assert fast.unrounded_total == full.unrounded_total
+    assert len(compiled._fast_plans) >= 128  # one per pattern of not-applicable leaves
+
+
+def test_a_pattern_with_every_leaf_not_applicable_takes_the_engine_aggregation() -> None:
+    """No plan is generated for a department whose every leaf is not applicable: the
+    engine aggregates it and adds its warning."""
+    compiled = perfscore.compile_rubric(
+        perfscore.loads_rubric(
+            _MINI + "    not_applicable_when: not f\n"
+            "  - {id: b, name: B, weight: 40, not_applicable_when: not f,"
+            " scoring: {method: proportional, value: x, full_at: 10}}\n"
+        )
+    )
+    assert compiled._fast is not None
+    inputs = {"x": Decimal(5), "f": False}
+    assert len(compiled._fast(inputs)) == 4  # the engine's aggregation
+    result = compiled.score(inputs, explain=False)
+    assert result == _full_engine(compiled, inputs, False)
+    assert [w.code for w in result.warnings] == ["score.all_not_applicable"]
+
+
+_MINI = """\
+schema_version: 1
+id: mini
+title: 小表
+total: 100
+inputs:
+  x: {label: 数, kind: number, min: 0}
+  f: {label: 是否, kind: boolean}
+  o: {label: 可选, kind: number, required: false}
+grades:
+  - {name: 好, range: "[60, 100]"}
+  - {name: 差, range: "[0, 60)"}
+indicators:
+  - id: a
+    name: A
+    weight: 60
+    scoring: {method: proportional, value: x, full_at: 10}
+"""
+
+
+@pytest.mark.parametrize("o", [Decimal(9), Decimal(1), None])
+def test_a_grade_cap_beside_a_not_applicable_leaf(o: Decimal | None) -> None:
+    """A cap whose condition holds sends the department to the engine's aggregation,
+    which caps the grade; a cap reading a value not applicable does not apply."""
+    compiled = perfscore.compile_rubric(
+        perfscore.loads_rubric(
+            _MINI + "    not_applicable: rescale\n    not_applicable_when: not f\n"
+            "  - {id: b, name: B, weight: 40,"
+            " scoring: {method: proportional, value: x, full_at: 10}}\n"
+            "grade_caps:\n  - {id: veto, when: o > 5, max_grade: 差}\n"
+        )
+    )
+    assert compiled._fast is not None
+    inputs = {"x": Decimal(10), "f": False, "o": o}
+    assert len(compiled._fast(inputs)) == (4 if o == Decimal(9) else 8)
+    for explain in (False, True):
+        result = compiled.score(inputs, explain=explain)
+        full = compiled._warn(
+            _full_engine(compiled, inputs, explain), compiled.validate_inputs(inputs), None
+        )
+        assert result == full
+        assert result.indicators == full.indicators
+        assert result.grade_caps == full.grade_caps == (("veto",) if o == Decimal(9) else ())
+
+
+@st.composite
+def _capped_rubric_data(draw: st.DrawFn) -> dict[str, object]:
+    data = draw(rubric_data())
+    if draw(st.booleans()):
+        grades = [band["name"] for band in data["grades"]]
+        data["grade_caps"] = [
+            {"id": "cap", "when": draw(st.sampled_from(CONDITIONS)), "max_grade": grades[-1]}
+        ]
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(_capped_rubric_data(), department_inputs(), st.booleans())
+def test_generated_rubrics_agree_with_the_engine_on_every_pattern(
+    data: dict[str, object], inputs: dict[str, object], explain: bool
+) -> None:
+    """Random rubrics (every policy, ``not_applicable_when``, an optional input, a derived
+    value not applicable on a zero divisor, scores and totals rounded to 0-3 places in
+    every mode, sometimes a grade cap): what the fast path makes of a department is the
+    full engine's result or error, explanations included."""
+    try:
+        compiled = perfscore.compile_rubric(build_rubric(data))
+    except perfscore.PerfscoreError:
+        return
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+    try:
+        fast = compiled.score(inputs, explain=explain)
+    except perfscore.PerfscoreError:
+        return
+    full = _full_engine(compiled, inputs, explain)
+    assert fast.indicators == full.indicators
+    assert (fast.total, fast.unrounded_total, fast.grade) == (
+        full.total,
+        full.unrounded_total,
+        full.grade,
+    )

@@ -118,6 +118,14 @@ def build(
     engine's own aggregation then moves the weights, applies the caps and grades, exactly
     as for the full engine. ``warn`` is true when one of the rubric's checks holds: the
     engine then adds its warnings, as for the full engine.
+
+    Without row groups, a department with something not applicable is aggregated by the
+    plan of its pattern of not-applicable leaves (``CompiledRubric._fast_plan``, made on
+    the pattern's first department and kept; see :func:`aggregate`), and the function
+    returns ``(values, scores, unrounded, total, grade, plan, leaf_scores, warn)``: every
+    node's score, the engine's ``_NaPlan`` (statuses, effective weights) and the leaves'
+    rounded scores before any scaling. A pattern without a plan (every leaf not
+    applicable) or a grade cap whose condition holds still takes the shape above.
     """
     # judged leaves read their scores from the inputs' ``judged:`` section, and an
     # alternatives branch counts one child of several: the full engine scores both
@@ -138,6 +146,7 @@ def build(
     maybe_na: set[str] = set()
     has_rows = any(leaf.node.rows is not None for leaf in compiled._leaves)
     emit(f"    na = {has_rows}")
+    emit("    m = 0")  # the pattern of not-applicable leaves, a bit per leaf
     emit("    warn = False")
     plain = gen.const(frozenset({Decimal, bool, int}))
     for rule in compiled._inputs:
@@ -205,7 +214,7 @@ def build(
         emit(f"    v = {values}")
     if has_rows:
         emit("    rows = {}")
-    for leaf in compiled._leaves:
+    for bit, leaf in enumerate(compiled._leaves):
         tests = []
         guard = [n for n in leaf.reads if n in maybe_na]
         if guard:
@@ -217,6 +226,7 @@ def build(
             emit(f"    if {' or '.join(tests)}:")
             emit(f"        s{leaf.index} = None")
             emit("        na = True")
+            emit(f"        m |= {1 << bit}")
             emit("    else:")
             indent = "        "
         weight = gen.const(leaf.node.weight)
@@ -255,6 +265,22 @@ def build(
         )
         + "}"
     )
+    if not has_rows:
+        # Something not applicable: the plan of this pattern of not-applicable leaves
+        # (made by the engine on its first department, see CompiledRubric._fast_plan)
+        # moves the weights, sums, rounds and grades. A rubric without a plan for the
+        # pattern (every leaf not applicable), or a grade cap that applies, goes through
+        # the engine's own aggregation below.
+        emit("    if na:")
+        emit("        p = _plans.get(m)")
+        emit("        if p is None: p = _plan(m)")
+        for cap in compiled._caps:
+            guard = sorted(n for n in cap.when.names if n in maybe_na)
+            test = gen.formula_code(cap.when.expr)
+            if guard:
+                test = f"not ({_is_na(guard)}) and {test}"
+            emit(f"        if p and {test}: p = None")
+        emit(f"        if p: return {public}, *p[0](L := {leaf_scores}), p[1], L, warn")
     emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}, warn")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
@@ -306,6 +332,8 @@ def build(
         "_zero": zero,
         "_rows": _rows,
         "_ArithmeticError": ArithmeticError,
+        "_plans": compiled._fast_plans,
+        "_plan": compiled._fast_plan,
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
@@ -314,6 +342,59 @@ def build(
     fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
+
+
+def aggregate(compiled: CompiledRubric, plan: Any) -> Callable[[tuple[Any, ...]], Any]:
+    """The aggregation of one pattern of not-applicable leaves, as one generated function.
+
+    ``plan`` is the engine's plan of the pattern (``CompiledRubric._na_plan``): each leaf
+    not applicable scores its fixed score, each leaf whose weight moved is scaled to its
+    effective weight and rounded, and every branch is the sum of its children, in the
+    engine's order (``sum(children, ZERO)``). The function takes the leaves' rounded
+    scores (None for a leaf not applicable), runs in the engine's decimal context (it is
+    called by the fast function) and returns every node's score, the unrounded total, the
+    total and the grade; it declines (:class:`Fallback`) a total in no grade band.
+    """
+    gen = _Gen(compiled)
+    rule = compiled.rubric.rounding.score
+    nodes = compiled._nodes
+    lines = ["def _agg(L, @@SIGNATURE@@):"]
+    emit = lines.append
+    emit("    " + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + "= L")
+    scaled = {i: (eff, weight) for _, i, eff, weight in plan.scaled}
+    for leaf in compiled._leaves:
+        i = leaf.index
+        if i in plan.fixed:
+            emit(f"    s{i} = {gen.const(plan.fixed[i])}")
+        elif i in scaled:
+            eff, weight = scaled[i]
+            code = f"s{i} * {gen.const(eff)} / {gen.const(weight)}"
+            emit(f"    s{i} = {gen.rounded(code, rule.places, rule.mode)}")
+    zero = gen.const(ZERO)
+    for i in range(len(nodes) - 1, -1, -1):
+        if nodes[i].leaf is None:
+            emit(f"    s{i} = " + " + ".join([zero, *(f"s{c}" for c in nodes[i].children)]))
+    tops = [f"s{i}" for i in range(len(nodes)) if nodes[i].parent is None]
+    emit("    u = " + " + ".join([zero, *tops]))
+    total_rule = compiled.rubric.rounding.total
+    emit(f"    t = {gen.rounded('u', total_rule.places, total_rule.mode)}")
+    basis = "t" if compiled.rubric.rounding.grade_on == "rounded" else "u"
+    grade_code = "_fallback()"
+    for grade in reversed(compiled._grades):
+        test = python_test(grade.range, basis, gen.const)
+        grade_code = f"{gen.const(grade.name)} if {test} else {grade_code}"
+    emit(f"    return ({''.join(f's{i}, ' for i in range(len(nodes)))}), u, t, {grade_code}")
+    source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
+    namespace: dict[str, Any] = {
+        "__builtins__": {},
+        "K": tuple(gen.consts),
+        "_fallback": _fallback,
+    }
+    name = f"<perfscore not-applicable plan: {compiled.rubric.id}>"
+    with PARSE_LOCK:  # compiling parses (see formula.parse_expression)
+        exec(compile(source, name, "exec"), namespace)
+    function: Callable[[tuple[Any, ...]], Any] = namespace["_agg"]
+    return function
 
 
 def _is_na(names: Any) -> str:

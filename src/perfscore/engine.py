@@ -27,6 +27,7 @@ from typing import Any, Final, NamedTuple, overload
 
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
+from ._fastpath import aggregate as build_aggregate
 from ._fastpath import build as build_fast_path
 from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
@@ -1273,6 +1274,8 @@ class CompiledRubric:
                 # than a check's (a percent that may be a fraction of one, a grade cap).
                 if len(out) == 6:
                     result = self._fast_result(*out[:5], explain)
+                elif len(out) == 8:  # something not applicable, aggregated by its plan
+                    result = self._fast_plan_result(*out[:7], explain)
                 else:
                     result = self._fast_aggregate(*out[:3], explain)
                 if out[-1]:  # a check holds
@@ -1543,6 +1546,27 @@ class CompiledRubric:
         return {}
 
     @cached_property
+    def _fast_plans(self) -> dict[int, tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool]:
+        """The fast function's plans, by pattern of not-applicable leaves (a bit per leaf):
+        the pattern's aggregation as a generated function and its :class:`_NaPlan`, or
+        False when the engine aggregates it (every leaf not applicable)."""
+        return {}
+
+    def _fast_plan(self, mask: int) -> tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool:
+        """The fast function's plan of a pattern it meets for the first time (kept)."""
+        pattern = tuple([bool(mask >> k & 1) for k in range(len(self._leaves))])
+        with decimal.localcontext(ENGINE_CONTEXT):
+            plan = self._na_plan(pattern)
+        entry: tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool = (
+            False if plan.all_na else (build_aggregate(self, plan), plan)
+        )
+        plans = self._fast_plans
+        if len(plans) >= 4096:
+            plans.clear()
+        plans[mask] = entry
+        return entry
+
+    @cached_property
     def _tree_sum(self) -> Callable[[list[Decimal]], Decimal]:
         """A function that fills in every branch's score of a list of node scores (leaves
         given) and returns the unrounded total: the sums of :meth:`_aggregate`, in the same
@@ -1594,12 +1618,37 @@ class CompiledRubric:
             if self._caps:
                 marked = {k: _NA if v is None else v for k, v in values.items()}
                 grade = self._apply_caps(marked, grade, applied, warnings)
-        new = tuple.__new__
+        result = self._fast_plan_result(
+            values, scores, unrounded, total, grade.name, plan, leaf_scores, explain
+        )
+        if warnings:
+            result.__dict__.update(
+                warnings=tuple(warnings),
+                grade_before_caps=grade_before_caps if applied else None,
+                grade_caps=tuple(applied),
+            )
+        return result
+
+    def _fast_plan_result(
+        self,
+        values: dict[str, Any],
+        scores: Sequence[Decimal],
+        unrounded: Decimal,
+        total: Decimal,
+        grade: str,
+        plan: _NaPlan,
+        leaf_scores: tuple[Decimal | None, ...],
+        explain: bool,
+    ) -> ScoreResult:
+        """The result of a department with something not applicable, aggregated by the
+        plan of its pattern: every node's score, the totals and the grade given; the nodes
+        and their explanation steps are made when first read."""
         status, shown = plan.status, plan.shown
 
         def build() -> tuple[IndicatorResult, ...]:
             explanations: Sequence[Explanation | None] = self._no_explanations
             if explain:
+                new = tuple.__new__
                 explanations = list(self._branch_explanations)
                 frozen = MappingProxyType(values)
                 steps = self._na_leaf_steps
@@ -1621,12 +1670,9 @@ class CompiledRubric:
             self._result_fields,
             total=total,
             unrounded_total=unrounded,
-            grade=grade.name,
+            grade=grade,
             values=MappingProxyType(values),
             nodes=build,
-            warnings=tuple(warnings),
-            grade_before_caps=grade_before_caps if applied else None,
-            grade_caps=tuple(applied),
         )
         return result
 
