@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import operator
+import pickle
 import re
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -13,8 +17,9 @@ from hypothesis import strategies as st
 
 import perfscore
 from perfscore._numbers import ENGINE_CONTEXT
+from perfscore.i18n import use_lang
 from perfscore.loading import load_document
-from perfscore.results import ScoreResult
+from perfscore.results import Explanation, ScoreResult, Step
 
 from .property.strategies import CONDITIONS, build_rubric, department_inputs, rubric_data
 
@@ -411,3 +416,80 @@ def test_generated_rubrics_agree_with_the_engine_on_every_pattern(
         full.unrounded_total,
         full.grade,
     )
+
+
+# ------------------------------------------------------------ lazy leaf explanations
+
+_LAZY_CASES = {"clean": {}, "not applicable": {"satisfaction": None, "economic_benefit": None}}
+
+
+@pytest.mark.parametrize("case", sorted(_LAZY_CASES))
+def test_a_lazy_explanation_is_an_explanation_in_every_use(case: str) -> None:
+    """A leaf explanation of the fast path, written when first read, behaves as the full
+    engine's: attributes of the same types, equality both ways, indexing, unpacking,
+    ``_asdict``, ``_replace``, ``repr``, copies and pickles."""
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    inputs = {**inputs, **_LAZY_CASES[case]}
+    fast = compiled.score(inputs)
+    full = _full_engine(compiled, inputs, True)
+    leaves = [(f, e) for f, e in zip(fast.indicators, full.indicators, strict=True) if f.is_leaf]
+    assert leaves
+    for node, other in leaves:
+        lazy, plain = node.explanation, other.explanation
+        assert lazy is not None
+        assert plain is not None
+        assert isinstance(lazy, Explanation)
+        assert type(lazy) is not Explanation
+        assert isinstance(lazy.values, Mapping)
+        assert type(lazy.steps) is tuple
+        assert all(type(step) is Step for step in lazy.steps)
+        assert lazy.steps is lazy.steps  # written once
+        assert lazy == plain
+        assert plain == lazy
+        assert operator.ne(lazy, plain) is False
+        assert operator.ne(plain, lazy) is False
+        assert lazy != Explanation(plain.values, ())
+        assert operator.eq(lazy, ("x",)) is False
+        assert operator.eq(lazy, 3) is False
+        assert len(lazy) == 2
+        assert lazy[0] == lazy.values
+        assert lazy[-1] == lazy.steps
+        assert lazy[:] == tuple(lazy) == (lazy.values, lazy.steps)
+        values, steps = lazy
+        assert (values, steps) == (plain.values, plain.steps)
+        assert lazy.steps in lazy
+        assert lazy.count(lazy.steps) == 1
+        assert lazy.index(lazy.steps) == 1
+        assert lazy._asdict() == {"values": lazy.values, "steps": lazy.steps}
+        replaced = lazy._replace(steps=())
+        assert type(replaced) is Explanation
+        assert replaced == (lazy.values, ())
+        assert repr(lazy) == repr(Explanation(lazy.values, lazy.steps))
+        assert lazy.to_dict() == plain.to_dict()
+        for again in (pickle.loads(pickle.dumps(lazy)), copy.deepcopy(lazy), copy.copy(lazy)):
+            assert again == plain
+            assert type(again) is Explanation
+        assert node == other
+        assert other == node
+        assert pickle.loads(pickle.dumps(node)) == other
+    assert pickle.loads(pickle.dumps(fast)).indicators == full.indicators
+
+
+def test_lazy_steps_are_written_in_the_language_of_the_result() -> None:
+    """Steps first read under another language are still written in the language the
+    department was scored in."""
+    with use_lang("zh"):
+        compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+        inputs, _ = load_document(SEED)
+        inputs = {**inputs, "satisfaction": None}
+        later = [compiled.score(inputs), compiled.score({**inputs, "satisfaction": 95})]
+        now = [_full_engine(compiled, inputs, True)]
+        now.append(_full_engine(compiled, {**inputs, "satisfaction": 95}, True))
+    with use_lang("en"):
+        texts = [_step_texts(r) for r in later]
+    assert texts == [_step_texts(r) for r in now]
+
+
+def _step_texts(result: ScoreResult) -> list[str]:
+    return [s.text for n in result.leaves if n.explanation for s in n.explanation.steps]
