@@ -493,3 +493,41 @@ def test_lazy_steps_are_written_in_the_language_of_the_result() -> None:
 
 def _step_texts(result: ScoreResult) -> list[str]:
     return [s.text for n in result.leaves if n.explanation for s in n.explanation.steps]
+
+
+_DIVISIONS = """\
+schema_version: 1
+id: divisions
+title: 除法
+total: 100
+inputs:
+  x: {label: 数, kind: number}
+  y: {label: 除数, kind: number}
+derived:
+  q: {label: 商, formula: "x / y", on_zero_division: not_applicable}
+  r: {label: 比, formula: "(x + 1) / (y * 2) - x / y", on_zero_division: 7}
+  p: {label: 幂, formula: "x ** y", on_zero_division: 0}
+  m: {label: 大, formula: "max(x / y, 1)", on_zero_division: 3}
+grades:
+  - {name: 好, range: "[60, 100]"}
+  - {name: 差, range: "[0, 60)"}
+indicators:
+  - {id: a, name: A, weight: 25, scoring: {method: proportional, value: q, full_at: 10}}
+  - {id: b, name: B, weight: 25, scoring: {method: proportional, value: r, full_at: 10}}
+  - {id: c, name: C, weight: 25, scoring: {method: proportional, value: p, full_at: 10}}
+  - {id: d, name: D, weight: 25, scoring: {method: proportional, value: m, full_at: 10}}
+"""
+
+
+@pytest.mark.parametrize("x", [Decimal(0), Decimal(3), Decimal(-2)])
+@pytest.mark.parametrize("y", [Decimal(0), Decimal("0.0"), Decimal(-1), Decimal(2)])
+def test_divisions_by_zero_take_their_fallback_as_the_engine_does(x: Decimal, y: Decimal) -> None:
+    """``x / 0`` and ``0 / 0`` in a formula of operators take the fallback without being
+    located; a power (``0 ** 0`` is no division) and a function call are located by the
+    engine's interpreter, as before: the same result or error as the full engine."""
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(_DIVISIONS))
+    assert compiled._fast is not None
+    source: str = compiled._fast.source  # type: ignore[attr-defined]
+    assert source.count("except (_ZeroDivisionError, _InvalidOperation):") == 2  # q and r
+    inputs = {"x": x, "y": y}
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)

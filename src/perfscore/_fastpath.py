@@ -29,7 +29,22 @@ from typing import TYPE_CHECKING, Any, Final
 from ._inputs import MAX_MAGNITUDE, MAX_PLACES, NA, is_missing
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_MODES, ZERO, quantum
-from .formula import FUNCTIONS, PARSE_LOCK, _generate, _pow, compile_formula
+from .formula import (
+    FUNCTIONS,
+    PARSE_LOCK,
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Expr,
+    IfElse,
+    Name,
+    Unary,
+    _generate,
+    _pow,
+    compile_formula,
+)
 from .methods import ScoringMethod
 
 if TYPE_CHECKING:
@@ -196,6 +211,14 @@ def build(
                 maybe_na.add(d.id)
             reads = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in sorted(d.formula.names)) + "}"
             emit(f"{indent}try: _t = {code}")
+            if _divides_only(d.formula.expr):
+                # Only a division by zero (0 / 0 an invalid operation) fails so here, and
+                # the engine locates it as one: the fallback, without locating it.
+                fallback = NA if d.on_zero_division == "not_applicable" else d.on_zero_division
+                emit(f"{indent}except (_ZeroDivisionError, _InvalidOperation):")
+                emit(f"{indent}    {_local(d.id)} = {gen.const(fallback)}")
+                if fallback is NA:
+                    emit(f"{indent}    na = True")
             emit(f"{indent}except _ArithmeticError:")
             emit(f"{indent}    {_local(d.id)} = _zero({k}, {reads})")
             emit(f"{indent}    if {_local(d.id)} is _NA: na = True")
@@ -332,6 +355,8 @@ def build(
         "_zero": zero,
         "_rows": _rows,
         "_ArithmeticError": ArithmeticError,
+        "_ZeroDivisionError": ZeroDivisionError,
+        "_InvalidOperation": decimal.InvalidOperation,
         "_plans": compiled._fast_plans,
         "_plan": compiled._fast_plan,
     }
@@ -395,6 +420,30 @@ def aggregate(compiled: CompiledRubric, plan: Any) -> Callable[[tuple[Any, ...]]
         exec(compile(source, name, "exec"), namespace)
     function: Callable[[tuple[Any, ...]], Any] = namespace["_agg"]
     return function
+
+
+def _divides_only(expr: Expr) -> bool:
+    """Whether the only failures of ``expr`` that raise ZeroDivisionError or
+    InvalidOperation are divisions by zero (``x / 0``, ``0 / 0``), which the engine's
+    interpreter reports as ``evaluation.division_by_zero``: true when it neither calls a
+    function nor raises to a power (``0 ** 0`` is invalid, and not a division). Its other
+    operations, on the finite numbers inputs and values are, raise neither (an overflow
+    raises Overflow, which the engine's fallback handler locates)."""
+    if isinstance(expr, Call):
+        return False
+    if isinstance(expr, Unary):
+        return _divides_only(expr.operand)
+    if isinstance(expr, Binary):
+        if expr.op not in ("+", "-", "*", "/"):
+            return False
+        return _divides_only(expr.left) and _divides_only(expr.right)
+    if isinstance(expr, Compare):
+        return all(_divides_only(e) for e in expr.operands)
+    if isinstance(expr, BoolOp):
+        return all(_divides_only(e) for e in expr.values)
+    if isinstance(expr, IfElse):
+        return all(_divides_only(e) for e in (expr.test, expr.body, expr.orelse))
+    return isinstance(expr, Const | Name)
 
 
 def _is_na(names: Any) -> str:
