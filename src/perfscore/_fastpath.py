@@ -175,6 +175,10 @@ def build(
         elif spec.kind == "choice":
             options = gen.const(frozenset(spec.options or ()))
             read.append(f"if x not in {options}: x = {coerce}(x)")
+            if all(is_missing(option) is False for option in spec.options or ()):
+                # one of the options is not missing: the missing-value rule is asked
+                # about anything else only
+                missing = f"x is None or (x not in {options} and _missing(x))"
         elif spec.kind in ("text", "table"):
             read.append(f"x = {coerce}(x)")
         else:

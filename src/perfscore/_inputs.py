@@ -126,6 +126,9 @@ class InputRule:
     id: str
     spec: InputSpec
     coerce: Callable[[Any], Value]
+    #: The bounds a number is checked against (``spec.lower_bound``, ``spec.max``).
+    low: Decimal | None = None
+    high: Decimal | None = None
 
 
 def shown(raw: Any) -> str:
@@ -383,7 +386,7 @@ def input_rule(input_id: str, spec: InputSpec) -> InputRule:
         coerce = _coerce_choice(spec.options)
     else:
         coerce = _coerce_number(input_id, spec)
-    return InputRule(input_id, spec, coerce)
+    return InputRule(input_id, spec, coerce, spec.lower_bound, spec.max)
 
 
 def is_missing(raw: Any) -> bool:
@@ -413,8 +416,8 @@ def is_missing(raw: Any) -> bool:
     return getattr(raw, "is_valid", True) is False  # a null pyarrow scalar
 
 
-def _blank(raw: Any) -> bool:
-    return is_missing(raw)
+#: Values the missing-value rule never finds missing (see :func:`is_missing`).
+_NEVER_MISSING: Final = frozenset({Decimal, bool, int})
 
 
 def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> dict[str, Any]:
@@ -469,10 +472,11 @@ def validate_inputs(
                     name=shown(name),
                 )
             )
+    get = inputs.get
     for rule in rules:
         spec = rule.spec
-        raw = inputs.get(rule.id)
-        if _blank(raw):
+        raw = get(rule.id)
+        if raw is None or (raw.__class__ not in _NEVER_MISSING and is_missing(raw)):
             if spec.default is not None:
                 values[rule.id] = spec.default
             elif spec.required:
@@ -512,7 +516,7 @@ def validate_inputs(
             )
             continue
         if isinstance(value, Decimal):
-            low, high = spec.lower_bound, spec.max
+            low, high = rule.low, rule.high
             if (low is not None and value < low) or (high is not None and value > high):
                 issues.append(
                     Issue.of(
