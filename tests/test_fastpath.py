@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import operator
 import pickle
 import re
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -531,3 +533,25 @@ def test_divisions_by_zero_take_their_fallback_as_the_engine_does(x: Decimal, y:
     assert source.count("except (_ZeroDivisionError, _InvalidOperation):") == 2  # q and r
     inputs = {"x": x, "y": y}
     assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+
+
+def test_the_fast_function_keeps_no_reference_to_its_rubric() -> None:
+    """The compiled rubric goes as soon as nothing refers to it: its fast function, which
+    makes the plans of not-applicable patterns, holds it weakly (no reference cycle)."""
+    text = (
+        _MINI + "    not_applicable: rescale\n    not_applicable_when: not f\n"
+        "  - {id: b, name: B, weight: 40,"
+        " scoring: {method: proportional, value: x, full_at: 10}}\n"
+    )
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(text))
+    assert compiled._fast is not None
+    assert len(compiled._fast({"x": Decimal(5), "f": False})) == 8
+    ref = weakref.ref(compiled)
+    compiled.rubric._compiled = None  # the rubric's own cache (a cycle of its own)
+    gc.collect()
+    gc.disable()
+    try:
+        del compiled
+        assert ref() is None
+    finally:
+        gc.enable()

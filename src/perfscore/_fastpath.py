@@ -22,6 +22,7 @@ reachable are the formula whitelist and a few helpers.
 from __future__ import annotations
 
 import decimal
+import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -362,7 +363,7 @@ def build(
         "_ZeroDivisionError": ZeroDivisionError,
         "_InvalidOperation": decimal.InvalidOperation,
         "_plans": compiled._fast_plans,
-        "_plan": compiled._fast_plan,
+        "_plan": _plan_maker(compiled),
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
@@ -371,6 +372,20 @@ def build(
     fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
+
+
+def _plan_maker(compiled: CompiledRubric) -> Callable[[int], Any]:
+    """``compiled._fast_plan``, holding the compiled rubric weakly: the fast function is
+    the rubric's own, and would otherwise make a reference cycle with it."""
+    ref = weakref.ref(compiled)
+
+    def plan(mask: int) -> Any:
+        owner = ref()
+        if owner is None:  # pragma: no cover - the rubric is gone while scoring with it
+            raise Fallback
+        return owner._fast_plan(mask)
+
+    return plan
 
 
 def aggregate(compiled: CompiledRubric, plan: Any) -> Callable[[tuple[Any, ...]], Any]:
