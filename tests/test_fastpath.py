@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfscore
+from perfscore._inputs import validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.i18n import use_lang
 from perfscore.loading import load_document
@@ -555,3 +556,39 @@ def test_the_fast_function_keeps_no_reference_to_its_rubric() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObject) -> None:
+    """``validate_inputs`` takes a bool or a plain Decimal without calling the input's
+    coercer: the same value (the same object) as the coercer gives, or the same refusal."""
+    compiled = _shaoyang()
+    rule = data.draw(st.sampled_from(compiled._inputs))
+    raw = data.draw(
+        st.one_of(
+            _EDGES,
+            st.booleans(),
+            st.decimals(allow_nan=False, allow_infinity=False, places=2),
+            st.integers(-5, 200).map(Decimal),
+        )
+    )
+    if raw is None:
+        return
+    try:
+        expected: object = rule.coerce(raw)
+    except ValueError:
+        expected = "refused"
+    if isinstance(expected, Decimal) and (
+        (rule.low is not None and expected < rule.low)
+        or (rule.high is not None and expected > rule.high)
+    ):
+        expected = "refused"
+    try:
+        got: object = validate_inputs([rule], {rule.id: raw}, missing=None)[rule.id]
+    except perfscore.InputError:
+        got = "refused"
+    assert got == expected
+    assert type(got) is type(expected)
+    if got != "refused" and raw.__class__ in (Decimal, bool) and expected is raw:
+        assert got is raw
