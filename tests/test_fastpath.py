@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import gc
+import operator
+import pickle
 import re
+import weakref
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from pathlib import Path
 
@@ -12,9 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfscore
+from perfscore._inputs import validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
+from perfscore.i18n import use_lang
 from perfscore.loading import load_document
-from perfscore.results import ScoreResult
+from perfscore.results import Explanation, ScoreResult, Step
+
+from .property.strategies import CONDITIONS, build_rubric, department_inputs, rubric_data
 
 ROOT = Path(__file__).parents[1]
 RUBRIC = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
@@ -24,7 +34,10 @@ SEED = ROOT / "examples" / "daxiang-emergency-2023" / "inputs.yaml"
 def _full_engine(
     compiled: perfscore.CompiledRubric, inputs: dict[str, object], explain: bool
 ) -> ScoreResult:
-    return compiled._score(compiled.validate_inputs(inputs), explain)
+    # in the engine's decimal context, as score() runs it (a difference of 1E-30 from 90
+    # is lost at the default context's 28 digits)
+    with localcontext(ENGINE_CONTEXT):
+        return compiled._score(compiled.validate_inputs(inputs), explain)
 
 
 def test_fast_result_has_every_field_and_equals_the_full_engine() -> None:
@@ -264,3 +277,318 @@ def test_fast_path_scores_row_groups_as_the_engine_does(data: st.DataObject) -> 
     except perfscore.PerfscoreError:
         return
     assert fast.indicators == _full_engine(compiled, inputs, explain).indicators
+
+
+# ------------------------------------------------ not-applicable patterns: the plan's code
+
+#: Each way a Shaoyang department can make leaves not applicable, alone: every subset of
+#: them is a pattern (full marks, weight to the siblings, rescaling, and their mixtures).
+_TRIGGERS: dict[str, dict[str, object]] = {
+    "rescale": {"satisfaction": None},
+    "economic, to_siblings": {"economic_benefit": None},
+    "ecological, to_siblings": {"ecological_benefit": ""},
+    "sangong change": {"sangong_budget_last": Decimal(0), "sangong_budget_this": Decimal(0)},
+    "sangong control": {"sangong_budget_this": Decimal(0), "sangong_actual_this": Decimal(0)},
+    "key projects": {"project_spend_total": Decimal(0)},
+    "procurement": {"procurement_budget": Decimal(0), "procurement_actual": Decimal(0)},
+    "fixed assets": {"fixed_assets_total": Decimal(0)},
+}
+
+
+def test_every_not_applicable_pattern_is_aggregated_by_its_plan_as_the_engine_does() -> None:
+    """Every subset of the ways above (255 patterns, with and without explanations): the
+    fast function aggregates the department by the generated code of its pattern's plan
+    (moved weights rounded by largest remainder, scaled scores, branch sums, the grade),
+    and the result is the full engine's, explanations included."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    assert compiled._fast is not None
+    names = sorted(_TRIGGERS)
+    for mask in range(1, 1 << len(names)):
+        inputs = dict(seed)
+        for k, name in enumerate(names):
+            if mask >> k & 1:
+                inputs.update(_TRIGGERS[name])
+        out = compiled._fast(inputs)
+        assert len(out) == 8, names  # the plan's shape, not the engine's aggregation
+        for explain in (False, True):
+            fast = compiled.score(inputs, explain=explain)
+            full = _full_engine(compiled, inputs, explain)
+            assert fast == full
+            assert fast.indicators == full.indicators
+            assert fast.unrounded_total == full.unrounded_total
+    assert len(compiled._fast_plans) >= 128  # one per pattern of not-applicable leaves
+
+
+def test_a_pattern_with_every_leaf_not_applicable_takes_the_engine_aggregation() -> None:
+    """No plan is generated for a department whose every leaf is not applicable: the
+    engine aggregates it and adds its warning."""
+    compiled = perfscore.compile_rubric(
+        perfscore.loads_rubric(
+            _MINI + "    not_applicable_when: not f\n"
+            "  - {id: b, name: B, weight: 40, not_applicable_when: not f,"
+            " scoring: {method: proportional, value: x, full_at: 10}}\n"
+        )
+    )
+    assert compiled._fast is not None
+    inputs = {"x": Decimal(5), "f": False}
+    assert len(compiled._fast(inputs)) == 4  # the engine's aggregation
+    result = compiled.score(inputs, explain=False)
+    assert result == _full_engine(compiled, inputs, False)
+    assert [w.code for w in result.warnings] == ["score.all_not_applicable"]
+
+
+_MINI = """\
+schema_version: 1
+id: mini
+title: 小表
+total: 100
+inputs:
+  x: {label: 数, kind: number, min: 0}
+  f: {label: 是否, kind: boolean}
+  o: {label: 可选, kind: number, required: false}
+grades:
+  - {name: 好, range: "[60, 100]"}
+  - {name: 差, range: "[0, 60)"}
+indicators:
+  - id: a
+    name: A
+    weight: 60
+    scoring: {method: proportional, value: x, full_at: 10}
+"""
+
+
+@pytest.mark.parametrize("o", [Decimal(9), Decimal(1), None])
+def test_a_grade_cap_beside_a_not_applicable_leaf(o: Decimal | None) -> None:
+    """A cap whose condition holds sends the department to the engine's aggregation,
+    which caps the grade; a cap reading a value not applicable does not apply."""
+    compiled = perfscore.compile_rubric(
+        perfscore.loads_rubric(
+            _MINI + "    not_applicable: rescale\n    not_applicable_when: not f\n"
+            "  - {id: b, name: B, weight: 40,"
+            " scoring: {method: proportional, value: x, full_at: 10}}\n"
+            "grade_caps:\n  - {id: veto, when: o > 5, max_grade: 差}\n"
+        )
+    )
+    assert compiled._fast is not None
+    inputs = {"x": Decimal(10), "f": False, "o": o}
+    assert len(compiled._fast(inputs)) == (4 if o == Decimal(9) else 8)
+    for explain in (False, True):
+        result = compiled.score(inputs, explain=explain)
+        full = compiled._warn(
+            _full_engine(compiled, inputs, explain), compiled.validate_inputs(inputs), None
+        )
+        assert result == full
+        assert result.indicators == full.indicators
+        assert result.grade_caps == full.grade_caps == (("veto",) if o == Decimal(9) else ())
+
+
+@st.composite
+def _capped_rubric_data(draw: st.DrawFn) -> dict[str, object]:
+    data = draw(rubric_data())
+    if draw(st.booleans()):
+        grades = [band["name"] for band in data["grades"]]
+        data["grade_caps"] = [
+            {"id": "cap", "when": draw(st.sampled_from(CONDITIONS)), "max_grade": grades[-1]}
+        ]
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(_capped_rubric_data(), department_inputs(), st.booleans())
+def test_generated_rubrics_agree_with_the_engine_on_every_pattern(
+    data: dict[str, object], inputs: dict[str, object], explain: bool
+) -> None:
+    """Random rubrics (every policy, ``not_applicable_when``, an optional input, a derived
+    value not applicable on a zero divisor, scores and totals rounded to 0-3 places in
+    every mode, sometimes a grade cap): what the fast path makes of a department is the
+    full engine's result or error, explanations included."""
+    try:
+        compiled = perfscore.compile_rubric(build_rubric(data))
+    except perfscore.PerfscoreError:
+        return
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+    try:
+        fast = compiled.score(inputs, explain=explain)
+    except perfscore.PerfscoreError:
+        return
+    full = _full_engine(compiled, inputs, explain)
+    assert fast.indicators == full.indicators
+    assert (fast.total, fast.unrounded_total, fast.grade) == (
+        full.total,
+        full.unrounded_total,
+        full.grade,
+    )
+
+
+# ------------------------------------------------------------ lazy leaf explanations
+
+_LAZY_CASES = {"clean": {}, "not applicable": {"satisfaction": None, "economic_benefit": None}}
+
+
+@pytest.mark.parametrize("case", sorted(_LAZY_CASES))
+def test_a_lazy_explanation_is_an_explanation_in_every_use(case: str) -> None:
+    """A leaf explanation of the fast path, written when first read, behaves as the full
+    engine's: attributes of the same types, equality both ways, indexing, unpacking,
+    ``_asdict``, ``_replace``, ``repr``, copies and pickles."""
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    inputs = {**inputs, **_LAZY_CASES[case]}
+    fast = compiled.score(inputs)
+    full = _full_engine(compiled, inputs, True)
+    leaves = [(f, e) for f, e in zip(fast.indicators, full.indicators, strict=True) if f.is_leaf]
+    assert leaves
+    for node, other in leaves:
+        lazy, plain = node.explanation, other.explanation
+        assert lazy is not None
+        assert plain is not None
+        assert isinstance(lazy, Explanation)
+        assert type(lazy) is not Explanation
+        assert isinstance(lazy.values, Mapping)
+        assert type(lazy.steps) is tuple
+        assert all(type(step) is Step for step in lazy.steps)
+        assert lazy.steps is lazy.steps  # written once
+        assert lazy == plain
+        assert plain == lazy
+        assert operator.ne(lazy, plain) is False
+        assert operator.ne(plain, lazy) is False
+        assert lazy != Explanation(plain.values, ())
+        assert operator.eq(lazy, ("x",)) is False
+        assert operator.eq(lazy, 3) is False
+        assert len(lazy) == 2
+        assert lazy[0] == lazy.values
+        assert lazy[-1] == lazy.steps
+        assert lazy[:] == tuple(lazy) == (lazy.values, lazy.steps)
+        values, steps = lazy
+        assert (values, steps) == (plain.values, plain.steps)
+        assert lazy.steps in lazy
+        assert lazy.count(lazy.steps) == 1
+        assert lazy.index(lazy.steps) == 1
+        assert lazy._asdict() == {"values": lazy.values, "steps": lazy.steps}
+        replaced = lazy._replace(steps=())
+        assert type(replaced) is Explanation
+        assert replaced == (lazy.values, ())
+        assert repr(lazy) == repr(Explanation(lazy.values, lazy.steps))
+        assert lazy.to_dict() == plain.to_dict()
+        for again in (pickle.loads(pickle.dumps(lazy)), copy.deepcopy(lazy), copy.copy(lazy)):
+            assert again == plain
+            assert type(again) is Explanation
+        assert node == other
+        assert other == node
+        assert pickle.loads(pickle.dumps(node)) == other
+    assert pickle.loads(pickle.dumps(fast)).indicators == full.indicators
+
+
+def test_lazy_steps_are_written_in_the_language_of_the_result() -> None:
+    """Steps first read under another language are still written in the language the
+    department was scored in."""
+    with use_lang("zh"):
+        compiled = perfscore.compile_rubric(perfscore.load_rubric(RUBRIC))
+        inputs, _ = load_document(SEED)
+        inputs = {**inputs, "satisfaction": None}
+        later = [compiled.score(inputs), compiled.score({**inputs, "satisfaction": 95})]
+        now = [_full_engine(compiled, inputs, True)]
+        now.append(_full_engine(compiled, {**inputs, "satisfaction": 95}, True))
+    with use_lang("en"):
+        texts = [_step_texts(r) for r in later]
+    assert texts == [_step_texts(r) for r in now]
+
+
+def _step_texts(result: ScoreResult) -> list[str]:
+    return [s.text for n in result.leaves if n.explanation for s in n.explanation.steps]
+
+
+_DIVISIONS = """\
+schema_version: 1
+id: divisions
+title: 除法
+total: 100
+inputs:
+  x: {label: 数, kind: number}
+  y: {label: 除数, kind: number}
+derived:
+  q: {label: 商, formula: "x / y", on_zero_division: not_applicable}
+  r: {label: 比, formula: "(x + 1) / (y * 2) - x / y", on_zero_division: 7}
+  p: {label: 幂, formula: "x ** y", on_zero_division: 0}
+  m: {label: 大, formula: "max(x / y, 1)", on_zero_division: 3}
+grades:
+  - {name: 好, range: "[60, 100]"}
+  - {name: 差, range: "[0, 60)"}
+indicators:
+  - {id: a, name: A, weight: 25, scoring: {method: proportional, value: q, full_at: 10}}
+  - {id: b, name: B, weight: 25, scoring: {method: proportional, value: r, full_at: 10}}
+  - {id: c, name: C, weight: 25, scoring: {method: proportional, value: p, full_at: 10}}
+  - {id: d, name: D, weight: 25, scoring: {method: proportional, value: m, full_at: 10}}
+"""
+
+
+@pytest.mark.parametrize("x", [Decimal(0), Decimal(3), Decimal(-2)])
+@pytest.mark.parametrize("y", [Decimal(0), Decimal("0.0"), Decimal(-1), Decimal(2)])
+def test_divisions_by_zero_take_their_fallback_as_the_engine_does(x: Decimal, y: Decimal) -> None:
+    """``x / 0`` and ``0 / 0`` in a formula of operators take the fallback without being
+    located; a power (``0 ** 0`` is no division) and a function call are located by the
+    engine's interpreter, as before: the same result or error as the full engine."""
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(_DIVISIONS))
+    assert compiled._fast is not None
+    source: str = compiled._fast.source  # type: ignore[attr-defined]
+    assert source.count("except (_ZeroDivisionError, _InvalidOperation):") == 2  # q and r
+    inputs = {"x": x, "y": y}
+    assert _fast_or_error(compiled, inputs) == _engine_or_error(compiled, inputs)
+
+
+def test_the_fast_function_keeps_no_reference_to_its_rubric() -> None:
+    """The compiled rubric goes as soon as nothing refers to it: its fast function, which
+    makes the plans of not-applicable patterns, holds it weakly (no reference cycle)."""
+    text = (
+        _MINI + "    not_applicable: rescale\n    not_applicable_when: not f\n"
+        "  - {id: b, name: B, weight: 40,"
+        " scoring: {method: proportional, value: x, full_at: 10}}\n"
+    )
+    compiled = perfscore.compile_rubric(perfscore.loads_rubric(text))
+    assert compiled._fast is not None
+    assert len(compiled._fast({"x": Decimal(5), "f": False})) == 8
+    ref = weakref.ref(compiled)
+    compiled.rubric._compiled = None  # the rubric's own cache (a cycle of its own)
+    gc.collect()
+    gc.disable()
+    try:
+        del compiled
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObject) -> None:
+    """``validate_inputs`` takes a bool or a plain Decimal without calling the input's
+    coercer: the same value (the same object) as the coercer gives, or the same refusal."""
+    compiled = _shaoyang()
+    rule = data.draw(st.sampled_from(compiled._inputs))
+    raw = data.draw(
+        st.one_of(
+            _EDGES,
+            st.booleans(),
+            st.decimals(allow_nan=False, allow_infinity=False, places=2),
+            st.integers(-5, 200).map(Decimal),
+        )
+    )
+    if raw is None:
+        return
+    try:
+        expected: object = rule.coerce(raw)
+    except ValueError:
+        expected = "refused"
+    if isinstance(expected, Decimal) and (
+        (rule.low is not None and expected < rule.low)
+        or (rule.high is not None and expected > rule.high)
+    ):
+        expected = "refused"
+    try:
+        got: object = validate_inputs([rule], {rule.id: raw}, missing=None)[rule.id]
+    except perfscore.InputError:
+        got = "refused"
+    assert got == expected
+    assert type(got) is type(expected)
+    if got != "refused" and raw.__class__ in (Decimal, bool) and expected is raw:
+        assert got is raw

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import decimal
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -30,7 +31,22 @@ from typing import TYPE_CHECKING, Any, Final
 from ._inputs import MAX_MAGNITUDE, MAX_PLACES, NA, is_missing
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_MODES, ZERO, quantum
-from .formula import FUNCTIONS, PARSE_LOCK, _generate, _pow, compile_formula
+from .formula import (
+    FUNCTIONS,
+    PARSE_LOCK,
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    Expr,
+    IfElse,
+    Name,
+    Unary,
+    _generate,
+    _pow,
+    compile_formula,
+)
 from .methods import ScoringMethod
 
 if TYPE_CHECKING:
@@ -119,6 +135,14 @@ def build(
     engine's own aggregation then moves the weights, applies the caps and grades, exactly
     as for the full engine. ``warn`` is true when one of the rubric's checks holds: the
     engine then adds its warnings, as for the full engine.
+
+    Without row groups, a department with something not applicable is aggregated by the
+    plan of its pattern of not-applicable leaves (``CompiledRubric._fast_plan``, made on
+    the pattern's first department and kept; see :func:`aggregate`), and the function
+    returns ``(values, scores, unrounded, total, grade, plan, leaf_scores, warn)``: every
+    node's score, the engine's ``_NaPlan`` (statuses, effective weights) and the leaves'
+    rounded scores before any scaling. A pattern without a plan (every leaf not
+    applicable) or a grade cap whose condition holds still takes the shape above.
     """
     # judged leaves read their scores from the inputs' ``judged:`` section, and an
     # alternatives branch counts one child of several: the full engine scores both
@@ -139,6 +163,7 @@ def build(
     maybe_na: set[str] = set()
     has_rows = any(leaf.node.rows is not None for leaf in compiled._leaves)
     emit(f"    na = {has_rows}")
+    emit("    m = 0")  # the pattern of not-applicable leaves, a bit per leaf
     emit("    warn = False")
     plain = gen.const(frozenset({Decimal, bool, int}))
     for rule in compiled._inputs:
@@ -152,6 +177,10 @@ def build(
         elif spec.kind == "choice":
             options = gen.const(frozenset(spec.options or ()))
             read.append(f"if x not in {options}: x = {coerce}(x)")
+            if all(is_missing(option) is False for option in spec.options or ()):
+                # one of the options is not missing: the missing-value rule is asked
+                # about anything else only
+                missing = f"x is None or (x not in {options} and _missing(x))"
         elif spec.kind in ("text", "table"):
             read.append(f"x = {coerce}(x)")
         else:
@@ -188,6 +217,14 @@ def build(
                 maybe_na.add(d.id)
             reads = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in sorted(d.formula.names)) + "}"
             emit(f"{indent}try: _t = {code}")
+            if _divides_only(d.formula.expr):
+                # Only a division by zero (0 / 0 an invalid operation) fails so here, and
+                # the engine locates it as one: the fallback, without locating it.
+                fallback = NA if d.on_zero_division == "not_applicable" else d.on_zero_division
+                emit(f"{indent}except (_ZeroDivisionError, _InvalidOperation):")
+                emit(f"{indent}    {_local(d.id)} = {gen.const(fallback)}")
+                if fallback is NA:
+                    emit(f"{indent}    na = True")
             emit(f"{indent}except _ArithmeticError:")
             emit(f"{indent}    {_local(d.id)} = _zero({k}, {reads})")
             emit(f"{indent}    if {_local(d.id)} is _NA: na = True")
@@ -206,7 +243,7 @@ def build(
         emit(f"    v = {values}")
     if has_rows:
         emit("    rows = {}")
-    for leaf in compiled._leaves:
+    for bit, leaf in enumerate(compiled._leaves):
         tests = []
         guard = [n for n in leaf.reads if n in maybe_na]
         if guard:
@@ -218,6 +255,7 @@ def build(
             emit(f"    if {' or '.join(tests)}:")
             emit(f"        s{leaf.index} = None")
             emit("        na = True")
+            emit(f"        m |= {1 << bit}")
             emit("    else:")
             indent = "        "
         weight = gen.const(leaf.node.weight)
@@ -256,6 +294,22 @@ def build(
         )
         + "}"
     )
+    if not has_rows:
+        # Something not applicable: the plan of this pattern of not-applicable leaves
+        # (made by the engine on its first department, see CompiledRubric._fast_plan)
+        # moves the weights, sums, rounds and grades. A rubric without a plan for the
+        # pattern (every leaf not applicable), or a grade cap that applies, goes through
+        # the engine's own aggregation below.
+        emit("    if na:")
+        emit("        p = _plans.get(m)")
+        emit("        if p is None: p = _plan(m)")
+        for cap in compiled._caps:
+            guard = sorted(n for n in cap.when.names if n in maybe_na)
+            test = gen.formula_code(cap.when.expr)
+            if guard:
+                test = f"not ({_is_na(guard)}) and {test}"
+            emit(f"        if p and {test}: p = None")
+        emit(f"        if p: return {public}, *p[0](L := {leaf_scores}), p[1], L, warn")
     emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}, warn")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
@@ -309,6 +363,10 @@ def build(
         "_zero": zero,
         "_rows": _rows,
         "_ArithmeticError": ArithmeticError,
+        "_ZeroDivisionError": ZeroDivisionError,
+        "_InvalidOperation": decimal.InvalidOperation,
+        "_plans": compiled._fast_plans,
+        "_plan": _plan_maker(compiled),
     }
     for fname, function in FUNCTIONS.items():
         namespace[f"_fn_{fname}"] = function.impl
@@ -317,6 +375,97 @@ def build(
     fast: FastFunction = namespace["_fast"]
     fast.source = source  # type: ignore[attr-defined]
     return fast
+
+
+def _plan_maker(compiled: CompiledRubric) -> Callable[[int], Any]:
+    """``compiled._fast_plan``, holding the compiled rubric weakly: the fast function is
+    the rubric's own, and would otherwise make a reference cycle with it."""
+    ref = weakref.ref(compiled)
+
+    def plan(mask: int) -> Any:
+        owner = ref()
+        if owner is None:  # pragma: no cover - the rubric is gone while scoring with it
+            raise Fallback
+        return owner._fast_plan(mask)
+
+    return plan
+
+
+def aggregate(compiled: CompiledRubric, plan: Any) -> Callable[[tuple[Any, ...]], Any]:
+    """The aggregation of one pattern of not-applicable leaves, as one generated function.
+
+    ``plan`` is the engine's plan of the pattern (``CompiledRubric._na_plan``): each leaf
+    not applicable scores its fixed score, each leaf whose weight moved is scaled to its
+    effective weight and rounded, and every branch is the sum of its children, in the
+    engine's order (``sum(children, ZERO)``). The function takes the leaves' rounded
+    scores (None for a leaf not applicable), runs in the engine's decimal context (it is
+    called by the fast function) and returns every node's score, the unrounded total, the
+    total and the grade; it declines (:class:`Fallback`) a total in no grade band.
+    """
+    gen = _Gen(compiled)
+    rule = compiled.rubric.rounding.score
+    nodes = compiled._nodes
+    lines = ["def _agg(L, @@SIGNATURE@@):"]
+    emit = lines.append
+    emit("    " + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + "= L")
+    scaled = {i: (eff, weight) for _, i, eff, weight in plan.scaled}
+    for leaf in compiled._leaves:
+        i = leaf.index
+        if i in plan.fixed:
+            emit(f"    s{i} = {gen.const(plan.fixed[i])}")
+        elif i in scaled:
+            eff, weight = scaled[i]
+            code = f"s{i} * {gen.const(eff)} / {gen.const(weight)}"
+            emit(f"    s{i} = {gen.rounded(code, rule.places, rule.mode)}")
+    zero = gen.const(ZERO)
+    for i in range(len(nodes) - 1, -1, -1):
+        if nodes[i].leaf is None:
+            emit(f"    s{i} = " + " + ".join([zero, *(f"s{c}" for c in nodes[i].children)]))
+    tops = [f"s{i}" for i in range(len(nodes)) if nodes[i].parent is None]
+    emit("    u = " + " + ".join([zero, *tops]))
+    total_rule = compiled.rubric.rounding.total
+    emit(f"    t = {gen.rounded('u', total_rule.places, total_rule.mode)}")
+    basis = "t" if compiled.rubric.rounding.grade_on == "rounded" else "u"
+    grade_code = "_fallback()"
+    for grade in reversed(compiled._grades):
+        test = python_test(grade.range, basis, gen.const)
+        grade_code = f"{gen.const(grade.name)} if {test} else {grade_code}"
+    emit(f"    return ({''.join(f's{i}, ' for i in range(len(nodes)))}), u, t, {grade_code}")
+    source = "\n".join(lines).replace("@@SIGNATURE@@", gen.signature()) + "\n"
+    namespace: dict[str, Any] = {
+        "__builtins__": {},
+        "K": tuple(gen.consts),
+        "_fallback": _fallback,
+    }
+    name = f"<perfscore not-applicable plan: {compiled.rubric.id}>"
+    with PARSE_LOCK:  # compiling parses (see formula.parse_expression)
+        exec(compile(source, name, "exec"), namespace)
+    function: Callable[[tuple[Any, ...]], Any] = namespace["_agg"]
+    return function
+
+
+def _divides_only(expr: Expr) -> bool:
+    """Whether the only failures of ``expr`` that raise ZeroDivisionError or
+    InvalidOperation are divisions by zero (``x / 0``, ``0 / 0``), which the engine's
+    interpreter reports as ``evaluation.division_by_zero``: true when it neither calls a
+    function nor raises to a power (``0 ** 0`` is invalid, and not a division). Its other
+    operations, on the finite numbers inputs and values are, raise neither (an overflow
+    raises Overflow, which the engine's fallback handler locates)."""
+    if isinstance(expr, Call):
+        return False
+    if isinstance(expr, Unary):
+        return _divides_only(expr.operand)
+    if isinstance(expr, Binary):
+        if expr.op not in ("+", "-", "*", "/"):
+            return False
+        return _divides_only(expr.left) and _divides_only(expr.right)
+    if isinstance(expr, Compare):
+        return all(_divides_only(e) for e in expr.operands)
+    if isinstance(expr, BoolOp):
+        return all(_divides_only(e) for e in expr.values)
+    if isinstance(expr, IfElse):
+        return all(_divides_only(e) for e in (expr.test, expr.body, expr.orelse))
+    return isinstance(expr, Const | Name)
 
 
 def _is_na(names: Any) -> str:

@@ -126,6 +126,18 @@ class InputRule:
     id: str
     spec: InputSpec
     coerce: Callable[[Any], Value]
+    #: The bounds a number is checked against (``spec.lower_bound``, ``spec.max``).
+    low: Decimal | None = None
+    high: Decimal | None = None
+    #: What :func:`validate_inputs` takes as it is without calling ``coerce``, as
+    #: ``coerce`` would: a bool (``_BOOLEAN``), or a Decimal of the number coercer's common
+    #: case (``_DECIMAL``; ``_WHOLE`` for whole-number kinds); None: always ``coerce``.
+    quick: str | None = None
+
+
+_BOOLEAN: Final = "boolean"
+_DECIMAL: Final = "decimal"
+_WHOLE: Final = "whole"
 
 
 def shown(raw: Any) -> str:
@@ -383,7 +395,14 @@ def input_rule(input_id: str, spec: InputSpec) -> InputRule:
         coerce = _coerce_choice(spec.options)
     else:
         coerce = _coerce_number(input_id, spec)
-    return InputRule(input_id, spec, coerce)
+    quick: str | None = None
+    if spec.kind == "boolean":
+        quick = _BOOLEAN
+    elif spec.kind in ("number", "percent", "money", "integer", "count") and (
+        "fraction" not in spec.accept
+    ):
+        quick = _WHOLE if spec.kind in ("integer", "count") else _DECIMAL
+    return InputRule(input_id, spec, coerce, spec.lower_bound, spec.max, quick)
 
 
 def is_missing(raw: Any) -> bool:
@@ -413,8 +432,8 @@ def is_missing(raw: Any) -> bool:
     return getattr(raw, "is_valid", True) is False  # a null pyarrow scalar
 
 
-def _blank(raw: Any) -> bool:
-    return is_missing(raw)
+#: Values the missing-value rule never finds missing (see :func:`is_missing`).
+_NEVER_MISSING: Final = frozenset({Decimal, bool, int})
 
 
 def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> dict[str, Any]:
@@ -469,10 +488,11 @@ def validate_inputs(
                     name=shown(name),
                 )
             )
+    get = inputs.get
     for rule in rules:
         spec = rule.spec
-        raw = inputs.get(rule.id)
-        if _blank(raw):
+        raw = get(rule.id)
+        if raw is None or (raw.__class__ not in _NEVER_MISSING and is_missing(raw)):
             if spec.default is not None:
                 values[rule.id] = spec.default
             elif spec.required:
@@ -492,27 +512,46 @@ def validate_inputs(
             else:
                 values[rule.id] = missing
             continue
-        try:
-            value = rule.coerce(raw)
-        except RowProblems as e:
-            issues.extend(
-                replace(p, location=Location(file=source, path=p.location.path)) for p in e.issues
-            )
-            continue
-        except _Refused as e:
-            issues.append(
-                Issue.of(
-                    e.code,
-                    Location(file=source, path=(rule.id,)),
-                    message=msg(
-                        "input.value", input=repr(rule.id), label=spec.label, problem=e.message
-                    ),
-                    hint=e.hint or _kind_hint(spec),
+        quick = rule.quick
+        value: Value
+        if quick == _BOOLEAN and raw.__class__ is bool:
+            value = raw  # as _coerce_boolean takes it
+        elif (
+            quick is not None
+            and quick != _BOOLEAN
+            and raw.__class__ is Decimal
+            and raw.is_finite()
+            and raw.copy_abs() < MAX_MAGNITUDE
+            and raw.adjusted() >= -MAX_PLACES
+            and (quick == _DECIMAL or raw == raw.to_integral_value())
+        ):
+            value = raw  # the number coercer's common case, taken as it takes it
+        else:
+            try:
+                value = rule.coerce(raw)
+            except RowProblems as e:
+                issues.extend(
+                    replace(p, location=Location(file=source, path=p.location.path))
+                    for p in e.issues
                 )
-            )
-            continue
+                continue
+            except _Refused as e:
+                issues.append(
+                    Issue.of(
+                        e.code,
+                        Location(file=source, path=(rule.id,)),
+                        message=msg(
+                            "input.value",
+                            input=repr(rule.id),
+                            label=spec.label,
+                            problem=e.message,
+                        ),
+                        hint=e.hint or _kind_hint(spec),
+                    )
+                )
+                continue
         if isinstance(value, Decimal):
-            low, high = spec.lower_bound, spec.max
+            low, high = rule.low, rule.high
             if (low is not None and value < low) or (high is not None and value > high):
                 issues.append(
                     Issue.of(

@@ -27,6 +27,7 @@ from typing import Any, Final, NamedTuple, overload
 
 from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
+from ._fastpath import aggregate as build_aggregate
 from ._fastpath import build as build_fast_path
 from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
@@ -62,18 +63,18 @@ from .errors import (
     RubricValidationError,
 )
 from .formula import Formula, Symbol, ValueType, compile_formula, parse_expression
-from .i18n import current_lang, msg, tr
+from .i18n import current_lang, msg, tr, use_lang
 from .methods import JUDGED_PREFIX, Judged, NoMatch, Scorer, ValueStyle, judged_key
 from .model import DerivedValue, Indicator, InputSpec, Rounding, Rubric
 from .results import (
     Explanation,
     IndicatorResult,
-    LazySteps,
+    LeafSteps,
     Override,
     ScoreResult,
     Status,
     Step,
-    ValuesRead,
+    _LazyExplanation,
 )
 from .review import ReviewPlan, ReviewResult, explanation_text, review_result
 
@@ -231,6 +232,7 @@ class _LeafColumns(NamedTuple):
     reads: tuple[tuple[str, ...], ...]
     tail: tuple[Explanation, ...]
     gather: Callable[[tuple[Explanation, ...]], tuple[Explanation, ...]]
+    positions: tuple[int, ...]  # 0, 1, ... one per leaf
 
 
 def _gather(where: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -240,8 +242,8 @@ def _gather(where: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]
     return lambda items: tuple([items[k] for k in where])
 
 
-#: An :class:`Explanation` from the tuple of its fields.
-_make_explanation: Final = functools.partial(tuple.__new__, Explanation)
+#: A leaf's lazy explanation from ``(its department's LeafSteps, leaf position)``.
+_make_lazy_explanation: Final = functools.partial(tuple.__new__, _LazyExplanation)
 #: An :class:`IndicatorResult` from the tuple of its fields, without a Python call.
 _make_indicator: Final = functools.partial(tuple.__new__, IndicatorResult)
 
@@ -1275,6 +1277,8 @@ class CompiledRubric:
                 # than a check's (a percent that may be a fraction of one, a grade cap).
                 if len(out) == 6:
                     result = self._fast_result(*out[:5], explain)
+                elif len(out) == 8:  # something not applicable, aggregated by its plan
+                    result = self._fast_plan_result(*out[:7], explain)
                 else:
                     result = self._fast_aggregate(*out[:3], explain)
                 if out[-1]:  # a check holds
@@ -1545,6 +1549,27 @@ class CompiledRubric:
         return {}
 
     @cached_property
+    def _fast_plans(self) -> dict[int, tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool]:
+        """The fast function's plans, by pattern of not-applicable leaves (a bit per leaf):
+        the pattern's aggregation as a generated function and its :class:`_NaPlan`, or
+        False when the engine aggregates it (every leaf not applicable)."""
+        return {}
+
+    def _fast_plan(self, mask: int) -> tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool:
+        """The fast function's plan of a pattern it meets for the first time (kept)."""
+        pattern = tuple([bool(mask >> k & 1) for k in range(len(self._leaves))])
+        with decimal.localcontext(ENGINE_CONTEXT):
+            plan = self._na_plan(pattern)
+        entry: tuple[Callable[[tuple[Any, ...]], Any], _NaPlan] | bool = (
+            False if plan.all_na else (build_aggregate(self, plan), plan)
+        )
+        plans = self._fast_plans
+        if len(plans) >= 4096:
+            plans.clear()
+        plans[mask] = entry
+        return entry
+
+    @cached_property
     def _tree_sum(self) -> Callable[[list[Decimal]], Decimal]:
         """A function that fills in every branch's score of a list of node scores (leaves
         given) and returns the unrounded total: the sums of :meth:`_aggregate`, in the same
@@ -1596,26 +1621,46 @@ class CompiledRubric:
             if self._caps:
                 marked = {k: _NA if v is None else v for k, v in values.items()}
                 grade = self._apply_caps(marked, grade, applied, warnings)
-        new = tuple.__new__
+        result = self._fast_plan_result(
+            values, scores, unrounded, total, grade.name, plan, leaf_scores, explain
+        )
+        if warnings:
+            result.__dict__.update(
+                warnings=tuple(warnings),
+                grade_before_caps=grade_before_caps if applied else None,
+                grade_caps=tuple(applied),
+            )
+        return result
+
+    def _fast_plan_result(
+        self,
+        values: dict[str, Any],
+        scores: Sequence[Decimal],
+        unrounded: Decimal,
+        total: Decimal,
+        grade: str,
+        plan: _NaPlan,
+        leaf_scores: tuple[Decimal | None, ...],
+        explain: bool,
+    ) -> ScoreResult:
+        """The result of a department with something not applicable, aggregated by the
+        plan of its pattern: every node's score, the totals and the grade given; the nodes
+        and their explanation steps are made when first read."""
         status, shown = plan.status, plan.shown
 
         def build() -> tuple[IndicatorResult, ...]:
             explanations: Sequence[Explanation | None] = self._no_explanations
             if explain:
-                explanations = list(self._branch_explanations)
-                frozen = MappingProxyType(values)
-                steps = self._na_leaf_steps
-                scaled = plan.moved
-                for leaf, points in zip(self._leaves, leaf_scores, strict=True):
-                    i = leaf.index
-                    why: Sequence[Step]
-                    if points is None:
-                        why = (self._na_step_of(leaf, values),)
-                    else:
-                        why = LazySteps(
-                            steps, leaf.scorer, values, points, scaled.get(i), scores[i]
-                        )
-                    explanations[i] = new(Explanation, (ValuesRead(frozen, leaf.reads), why))
+                # each leaf's explanation is written when first read (see LeafSteps)
+                lc = self._leaf_columns
+                source = LeafSteps(
+                    MappingProxyType(values),
+                    lc.reads,
+                    self._plan_leaf_steps,
+                    (values, scores, leaf_scores, plan),
+                )
+                made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
+                explanations = lc.gather(made + lc.tail)
             return self._indicator_columns.results(shown, scores, status, explanations)
 
         result = object.__new__(ScoreResult)
@@ -1623,12 +1668,9 @@ class CompiledRubric:
             self._result_fields,
             total=total,
             unrounded_total=unrounded,
-            grade=grade.name,
+            grade=grade,
             values=MappingProxyType(values),
             nodes=build,
-            warnings=tuple(warnings),
-            grade_before_caps=grade_before_caps if applied else None,
-            grade_caps=tuple(applied),
         )
         return result
 
@@ -1707,26 +1749,13 @@ class CompiledRubric:
             if explain:
                 # The fast path computed every value and score; the steps come from the
                 # leaves' scorers, run again on the same values with explanations on, when
-                # they are first read.
-                # Made in C: each leaf's values read and steps, then every node's
-                # explanation in node order (see _leaf_columns).
+                # they are first read (see LeafSteps). Made in C: one lazy explanation per
+                # leaf, then every node's explanation in node order (see _leaf_columns).
                 lc = self._leaf_columns
-                made = tuple(
-                    map(
-                        _make_explanation,
-                        zip(
-                            map(ValuesRead, repeat(MappingProxyType(values)), lc.reads),
-                            map(
-                                LazySteps,
-                                repeat(self._leaf_steps),
-                                lc.scorers,
-                                repeat(values),
-                                map(scores.__getitem__, lc.nodes),
-                            ),
-                            strict=True,
-                        ),
-                    )
+                source = LeafSteps(
+                    MappingProxyType(values), lc.reads, self._clean_leaf_steps, (values, scores)
                 )
+                made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
                 explanations = lc.gather(made + lc.tail)
             # Every field but the score and the explanation is the same for every
             # department: the tuples are zipped and made in C, one per node.
@@ -1745,6 +1774,37 @@ class CompiledRubric:
             nodes=build,
         )
         return result
+
+    def _clean_leaf_steps(
+        self, k: int, values: Mapping[str, Any], scores: Sequence[Decimal]
+    ) -> tuple[Step, ...]:
+        """Leaf ``k``'s steps in a department the fast path scored with every leaf
+        applicable, in the language the rubric was compiled in."""
+        lc = self._leaf_columns
+        if self._lang and self._lang != current_lang():
+            with use_lang(self._lang):
+                return self._leaf_steps(lc.scorers[k], values, scores[lc.nodes[k]])
+        return self._leaf_steps(lc.scorers[k], values, scores[lc.nodes[k]])
+
+    def _plan_leaf_steps(
+        self,
+        k: int,
+        values: Mapping[str, Any],
+        scores: Sequence[Decimal],
+        leaf_scores: tuple[Decimal | None, ...],
+        plan: _NaPlan,
+    ) -> tuple[Step, ...]:
+        """Leaf ``k``'s steps in a department aggregated by the plan of its pattern of
+        not-applicable leaves, in the language the rubric was compiled in."""
+        if self._lang and self._lang != current_lang():
+            with use_lang(self._lang):
+                return self._plan_leaf_steps(k, values, scores, leaf_scores, plan)
+        leaf = self._leaves[k]
+        points = leaf_scores[k]
+        if points is None:
+            return (self._na_step_of(leaf, values),)
+        i = leaf.index
+        return self._na_leaf_steps(leaf.scorer, values, points, plan.moved.get(i), scores[i])
 
     def _na_leaf_steps(
         self,
@@ -1830,6 +1890,7 @@ class CompiledRubric:
             reads=tuple(leaf.reads for leaf in leaves),
             tail=tail,
             gather=_gather(where),
+            positions=tuple(range(len(leaves))),
         )
 
     @cached_property

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, Generic, NamedTuple, TypeVar, overload
+from typing import Any, Final, Generic, NamedTuple, SupportsIndex, TypeVar, overload
 
 from ._numbers import to_str
 from .errors import Issue
@@ -168,7 +168,15 @@ class LazySteps(Sequence[Step]):
 
 
 class Explanation(NamedTuple):
-    """Why an indicator scored what it did: the values it read and the steps taken."""
+    """Why an indicator scored what it did: the values it read and the steps taken.
+
+    The leaves of a result made by the compiled fast path hold a lazy kind of
+    explanation (a subclass): its ``values`` and ``steps`` are the same values of the same
+    types (a read-only mapping, a tuple of :class:`Step`), written when first read. It
+    equals, prints, iterates, indexes, pickles and converts (``to_dict``, ``_asdict``,
+    ``_replace``) as this class does; only ``type(explanation) is Explanation`` tells
+    them apart.
+    """
 
     values: Mapping[str, Value] = MappingProxyType({})
     steps: tuple[Step, ...] = ()
@@ -178,6 +186,117 @@ class Explanation(NamedTuple):
             "values": {k: _jsonable(v) for k, v in self.values.items()},
             "steps": [s.to_dict() for s in self.steps],
         }
+
+
+class LeafSteps:
+    """What the explanations of one department's leaves are written from, shared by
+    them: the department's values, the names each leaf reads, and a function writing
+    leaf ``k``'s steps (``write(k, *args)``), called once per leaf, when first read."""
+
+    __slots__ = ("_args", "_reads", "_steps", "_values", "_write")
+
+    def __init__(
+        self,
+        values: Mapping[str, Value],
+        reads: tuple[tuple[str, ...], ...],
+        write: Callable[..., tuple[Step, ...]],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._values = values
+        self._reads = reads
+        self._write = write
+        self._args = args
+        self._steps: list[tuple[Step, ...] | None] | None = None
+
+    def values(self, k: int) -> ValuesRead:
+        """The values leaf ``k`` read."""
+        return ValuesRead(self._values, self._reads[k])
+
+    def steps(self, k: int) -> tuple[Step, ...]:
+        """Leaf ``k``'s steps, written on the first call."""
+        done = self._steps
+        if done is None:
+            done = self._steps = [None] * len(self._reads)
+        steps = done[k]
+        if steps is None:
+            steps = done[k] = self._write(k, *self._args)
+        return steps
+
+
+#: The raw items of a lazy explanation (its source and its leaf), read past the fields.
+_raw_source: Any = Explanation.__dict__["values"]
+_raw_leaf: Any = Explanation.__dict__["steps"]
+
+
+class _LazyExplanation(Explanation):
+    """An :class:`Explanation` of leaf ``k`` whose values and steps are written when first
+    read, from the :class:`LeafSteps` of its department (its two raw items: the source
+    and ``k``). Made with ``tuple.__new__``, one object per leaf."""
+
+    __slots__ = ()
+
+    @property
+    def values(self) -> Mapping[str, Value]:
+        source: LeafSteps = _raw_source.__get__(self)
+        return source.values(_raw_leaf.__get__(self))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        source: LeafSteps = _raw_source.__get__(self)
+        return source.steps(_raw_leaf.__get__(self))
+
+    def _fields_tuple(self) -> tuple[Mapping[str, Value], tuple[Step, ...]]:
+        return (self.values, self.steps)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Any, ...]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Any:
+        return self._fields_tuple()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._fields_tuple())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._fields_tuple()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return self._fields_tuple() == tuple(other)
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return self._fields_tuple() != tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._fields_tuple())
+
+    def __repr__(self) -> str:
+        return f"Explanation(values={self.values!r}, steps={self.steps!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_explanation, (dict(self.values), self.steps))
+
+    def count(self, value: Any) -> int:
+        return self._fields_tuple().count(value)
+
+    def index(self, value: Any, *args: Any) -> int:
+        return self._fields_tuple().index(value, *args)
+
+    def _asdict(self) -> dict[str, Any]:
+        return {"values": self.values, "steps": self.steps}
+
+    # a plain Explanation, not a lazy one: its items are the fields
+    def _replace(self, **changes: Any) -> Explanation:  # type: ignore[override]
+        return Explanation(self.values, self.steps)._replace(**changes)
+
+
+def _explanation(values: dict[str, Value], steps: tuple[Step, ...]) -> Explanation:
+    """An explanation unpickled: its values a read-only view again."""
+    return Explanation(MappingProxyType(values), steps)
 
 
 @dataclass(frozen=True)
