@@ -146,7 +146,7 @@ def test_json_is_to_dict(result: ScoreResult) -> None:
     text = reporting.render_json(result)
     assert json.loads(text) == result.to_dict()
     assert "投入" in text  # not \\u escaped
-    assert text.startswith('{\n  "rubric": {')
+    assert text.startswith('{\n  "format": 1,\n  "rubric": {')
 
 
 def test_explain_one_leaf_with_labels(result: ScoreResult, rubric: perfscore.Rubric) -> None:
