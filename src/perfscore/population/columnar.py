@@ -51,6 +51,7 @@ from perfscore.model import NUMERIC_KINDS
 
 from . import readers
 from .readers import _BOM, ID_COLUMNS, Department, _jsonl_rows, jsonl_department, open_population
+from .vectorised import NONZERO_MANTISSA
 
 if TYPE_CHECKING:
     from perfscore.model import InputSpec
@@ -72,9 +73,6 @@ __all__ = [
 #: exponent (after a value's start: not a ``\u4e0d`` escape), a constant Python refuses.
 #: Looked for only when Arrow read a float column.
 _INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|[:,\[]\s*-?[\d.]+[eE]|NaN|Infinity")
-#: A number written as text that a float64 underflows to zero, where Python's reading
-#: sends it to the row engine. Looked for only when Arrow read text for a number input.
-_UNDERFLOW: Final = re.compile(rb"[eE]-\d{3}")
 #: Arrow types whose values are, value for value, the ones Python's json module gives.
 _EXACT_TYPES: Final = (pa.string(), pa.bool_(), pa.int64(), pa.null())
 
@@ -185,7 +183,7 @@ def _parse(
             return None
     if table.num_rows != len(raws):
         return None
-    floats = texts = False
+    floats = False
     for name, kind in zip(table.column_names, table.schema.types, strict=True):
         if name == "id":
             if kind not in (pa.string(), pa.int64(), pa.null()):
@@ -200,11 +198,7 @@ def _parse(
             floats = True
         elif kind not in _EXACT_TYPES:
             return None
-        elif kind == pa.string() and spec.kind in NUMERIC_KINDS:
-            texts = True
     if floats and _INEXACT_NUMBER.search(block):
-        return None
-    if texts and (b"e-" in block or b"E-" in block) and _UNDERFLOW.search(block):
         return None
     return table, block
 
@@ -218,9 +212,10 @@ _PLAIN_NUMBER_RE2: Final = f"^(?:{_PLAIN_NUMBER.pattern})$"
 def _text_as_floats(column: pa.Array) -> pa.Array:
     """A number input's text column as the float64 column the vectorised path reads the
     same from: a plain number of at most 15 characters (ASCII blanks trimmed) is its
-    float, a gap (blank, null) is null, anything else is infinite (no grid holds it: the
-    row engine reads it). Made here, in the reading thread, so that the work is done
-    beside the scoring of the block before."""
+    float, a gap (blank, null) is null, anything else (a text that underflows to zero,
+    ``1e-999``, among them) is infinite (no grid holds it: the row engine reads it).
+    Made here, in the reading thread, so that the work is done beside the scoring of the
+    block before."""
     text = pc.ascii_trim_whitespace(column)
     gap = pc.equal(text, "").fill_null(True)
     plain = pc.and_(
@@ -228,6 +223,11 @@ def _text_as_floats(column: pa.Array) -> pa.Array:
         pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
     ).fill_null(False)
     floats = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    # A text that underflows to zero (1e-999) is no zero: the row engine reads it.
+    underflow = pc.and_(
+        pc.equal(floats, 0.0), pc.match_substring_regex(text, NONZERO_MANTISSA)
+    ).fill_null(False)
+    plain = pc.and_(plain, pc.invert(underflow))
     other = pa.scalar(math.inf, pa.float64())
     return pc.if_else(gap, pa.scalar(None, pa.float64()), pc.if_else(plain, floats, other))
 
