@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import functools
 import io
 import itertools
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pv
 import pyarrow.json as pj
 
 from perfscore._escape import spreadsheet_cell
@@ -58,8 +60,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChunkText",
+    "CsvBlock",
     "JsonlBlock",
+    "csv_blocks",
     "csv_cell",
+    "csv_columns",
     "csv_lines",
     "decimal_text",
     "jsonl_blocks",
@@ -239,8 +244,7 @@ def with_floats(
     :func:`_text_as_floats` reads it; the departments as they are."""
     for item in items:
         if isinstance(item, JsonlBlock):
-            table = _floats_table(item.table, specs)
-            item = JsonlBlock(item.path, item.first_row, item.data, item.starts, table)
+            item = dataclasses.replace(item, table=_floats_table(item.table, specs))
         yield item
 
 
@@ -281,6 +285,150 @@ def jsonl_blocks(
             schema = table.schema
             del raws, parsed
             yield JsonlBlock(path, row + 1, data, starts, table)
+            row += len(starts) - 1
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True, slots=True)
+class CsvBlock(JsonlBlock):
+    """Lines of a CSV or TSV population, parsed by Arrow (see :class:`JsonlBlock`): one
+    record a line, every column text, a cell Python reads as blank null; ``columns``
+    are the heading's, ``delimiter`` the file's."""
+
+    columns: tuple[str, ...] = ()
+    delimiter: str = ","
+
+    def department(self, k: int) -> Department:
+        """The department of the block's ``k``-th line, read as Python reads it."""
+        row = self.first_row + k
+        text = self.data[self.starts[k] : self.starts[k + 1]].decode("utf-8")
+        dialect = "excel-tab" if self.delimiter == "\t" else "excel"
+        cells = next(csv.reader([text], dialect=dialect))
+        department = readers.csv_department(
+            self.path, row, cells, self.columns, readers._Undeclared(self.path, None, False, None)
+        )
+        assert department is not None  # a block has no blank row
+        return department
+
+
+#: A cell that Python's ``str.strip`` leaves empty (an RE2 pattern of the characters
+#: ``str.isspace`` holds): the CSV reader reads it as a gap.
+_PY_BLANK: Final = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+)
+
+
+def csv_columns(
+    path: Path, specs: Mapping[str, InputSpec], labels: Mapping[str, str]
+) -> tuple[list[str], int] | None:
+    """The heading of the CSV or TSV population ``path`` and its end, when its blocks
+    may be read by Arrow: a plain heading (see :func:`readers.csv_heading`) whose
+    columns are ``id`` and inputs only (no other id column, no metadata, nothing
+    undeclared: nothing to warn of); else None (the file is read by Python)."""
+    with open_population(path) as handle:
+        found = readers.csv_heading(path, handle, labels)
+    if found is None:
+        return None
+    columns, _ = found
+    for name in columns:
+        if name == "id":
+            if name in specs:
+                return None
+        elif name not in specs or name in ID_COLUMNS:
+            return None
+    return found
+
+
+def _parse_csv(
+    raws: list[bytes], columns: Sequence[str], delimiter: str
+) -> tuple[pa.Table, bytes] | None:
+    """The lines ``raws`` as an Arrow table of text, one row a line, when every cell is
+    the one Python's csv module reads (a blank one null); else None. Only lines without
+    a quote, a NUL or a lone carriage return, none blank and none past the csv module's
+    field limit are read: each line is then one record, its cells split at the
+    delimiter, exactly, by both readers."""
+    longest = max(map(len, raws))
+    if longest > readers.MAX_ROW_BYTES or longest > csv.field_size_limit():
+        return None
+    if not min(map(len, map(bytes.strip, raws))):
+        return None
+    block = b"".join(raws)
+    if b'"' in block or b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+        return None
+    try:
+        table = pv.read_csv(
+            pa.py_buffer(block),
+            read_options=pv.ReadOptions(
+                column_names=list(columns),
+                use_threads=True,
+                block_size=max(len(block) // 2 + 1, 2 * readers.MAX_ROW_BYTES),
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=delimiter, quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != len(raws):
+        return None
+    blank_row = None
+    for i in range(table.num_columns):
+        column = table.column(i).combine_chunks()
+        blank = pc.match_substring_regex(column, _PY_BLANK)
+        blank_row = blank if blank_row is None else pc.and_(blank_row, blank)
+        if blank.true_count:
+            table = table.set_column(
+                i, columns[i], pc.if_else(blank, pa.scalar(None, pa.string()), column)
+            )
+    if blank_row is not None and blank_row.true_count:
+        return None  # a row of blank cells: Python skips it, and counts it
+    return table, block
+
+
+def csv_blocks(
+    path: Path, heading: tuple[list[str], int], size: int
+) -> Generator[Department | JsonlBlock, None, None]:
+    """The records of the CSV or TSV population ``path`` after its ``heading`` (from
+    :func:`csv_columns`), ``size`` lines at a time: a :class:`CsvBlock` where Arrow reads
+    them exactly, else their departments one by one, read by Python (which reads a
+    record with a newline in quotes whole, past the block's end). Memory holds one
+    block."""
+    columns, start = heading
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    undeclared = readers._Undeclared(path, None, False, None)
+    with open_population(path) as handle:
+        handle.seek(start)
+        lines = readers._Lines(handle, quoted=True)
+        lines._first = False  # the heading, with any byte-order mark, is read
+        reader = csv.reader(lines, dialect="excel-tab" if delimiter == "\t" else "excel")
+        readline = functools.partial(handle.readline, readers.MAX_ROW_BYTES + 1)
+        row = 1
+        while True:
+            start = handle.tell()
+            raws = list(itertools.islice(iter(readline, b""), size))
+            if not raws:
+                return
+            parsed = _parse_csv(raws, columns, delimiter)
+            if parsed is None:
+                stop = handle.tell()
+                handle.seek(start)
+                row = yield from readers.csv_rows(
+                    path, lines, reader, columns, undeclared, row, stop
+                )
+                continue
+            starts = [0, *itertools.accumulate(map(len, raws))]
+            table, data = parsed
+            del raws, parsed
+            yield CsvBlock(path, row + 1, data, starts, table, tuple(columns), delimiter)
             row += len(starts) - 1
 
 
