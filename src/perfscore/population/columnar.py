@@ -1,5 +1,6 @@
-"""A JSONL population read in blocks of lines as Arrow tables, and scores written as text
-by Arrow's string kernels: the fast lane of ``perfscore score RUBRIC POP --out FILE``.
+"""A JSONL, CSV or TSV population read in blocks of lines as Arrow tables, and scores
+written as text by Arrow's string kernels: the fast lane of
+``perfscore score RUBRIC POP --out FILE``.
 
 :func:`jsonl_blocks` reads a JSONL population as :func:`~perfscore.population.read_population`
 does, but hands over a block of lines at a time, parsed by ``pyarrow.json`` into a
@@ -9,6 +10,10 @@ reading gives (the same text, the same numbers, the same row numbers); any other
 reads exactly, a column that names no input) comes out department by department, read
 line by line exactly as ``read_population`` reads it. Each line of a block is kept, so
 that a department the row engine must score is read from its own line, as it would be.
+:func:`csv_blocks` does the same for a CSV or TSV population with ``pyarrow.csv``, where
+:func:`csv_columns` finds its heading plain; a block is Arrow's only where each line is
+one record whose cells Python's csv module splits alike (no quote, no blank line or row,
+and the rest: see :func:`_parse_csv`), as :class:`CsvBlock`.
 :func:`with_floats` turns the number inputs' text columns into the float64 columns the
 vectorised path reads the same numbers from; :func:`read_ahead` runs a stage in a thread
 of its own (Arrow works without the GIL, so the stages overlap on several cores).
@@ -228,11 +233,14 @@ def _text_as_floats(column: pa.Array) -> pa.Array:
         pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
     ).fill_null(False)
     floats = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
-    # A text that underflows to zero (1e-999) is no zero: the row engine reads it.
-    underflow = pc.and_(
-        pc.equal(floats, 0.0), pc.match_substring_regex(text, NONZERO_MANTISSA)
-    ).fill_null(False)
-    plain = pc.and_(plain, pc.invert(underflow))
+    # A text that underflows to zero (1e-999) is no zero: the row engine reads it. Only
+    # a zero written with an exponent may be one (15 characters hold no other).
+    zero = pc.equal(floats, 0.0).fill_null(False)
+    if zero.true_count:
+        zero = pc.and_(zero, pc.match_substring(text, "e", ignore_case=True).fill_null(False))
+        if zero.true_count:
+            underflow = pc.and_(zero, pc.match_substring_regex(text, NONZERO_MANTISSA))
+            plain = pc.and_(plain, pc.invert(underflow.fill_null(False)))
     other = pa.scalar(math.inf, pa.float64())
     return pc.if_else(gap, pa.scalar(None, pa.float64()), pc.if_else(plain, floats, other))
 
