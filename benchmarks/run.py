@@ -1,6 +1,6 @@
 """Speed and memory of perfscore on the Shaoyang rubric, against a hand-written floor.
 
-    python benchmarks/run.py [--departments N] [--stream N] [--json]
+    python benchmarks/run.py [--departments N] [--stream N] [--stream-format F] [--json]
 
 Prints, all measured in this run: departments per second for
 
@@ -23,7 +23,8 @@ Prints, all measured in this run: departments per second for
 each as a ratio to the floor; the rubric's load-and-compile time (median);
 ``import perfscore`` next to ``import pydantic`` (fresh interpreters, median); and the
 rate and peak memory of ``perfscore score RUBRIC POPULATION --out FILE`` streaming a
-generated JSONL population file (``--stream``, 1,000,000 departments by default).
+generated JSONL population file (``--stream``, 1,000,000 departments by default; a CSV
+or TSV file with ``--stream-format csv`` or ``tsv``).
 
 ``--json`` prints the same figures as one JSON object on the last line.
 """
@@ -278,14 +279,47 @@ _LAUNCHER = (
 )
 
 
-def stream_memory(population: list[dict[str, Any]], n: int) -> dict[str, float] | None:
-    """Rate and peak RSS of the CLI scoring ``n`` departments from a JSONL file into a CSV
-    file (the file is written first, outside the time; pipes are refused as populations)."""
+def _csv_lines(population: list[dict[str, Any]], n: int, delimiter: str) -> Iterable[str]:
+    """A CSV (or TSV) file's lines of ``n`` departments, as :func:`_jsonl_lines` holds
+    them: an ``id`` column, empty cells for gaps, booleans as ``true``/``false``."""
+    import csv
+    import io
+
+    def cell(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value
+
+    names = list(population[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(["id", *names])
+    for i in range(n):
+        dept = population[i % len(population)]
+        writer.writerow([f"d{i}", *(cell(dept.get(k)) for k in names)])
+        if buffer.tell() > 1 << 20:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def stream_memory(
+    population: list[dict[str, Any]], n: int, form: str = "jsonl"
+) -> dict[str, float] | None:
+    """Rate and peak RSS of the CLI scoring ``n`` departments from a JSONL (or CSV, TSV:
+    ``form``) file into a CSV file (the file is written first, outside the time; pipes
+    are refused as populations)."""
     cli = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "perfscore"]
     with tempfile.TemporaryDirectory() as tmp:
-        population_file = Path(tmp) / "population.jsonl"
+        population_file = Path(tmp) / f"population.{form}"
         with population_file.open("w", encoding="utf-8") as handle:
-            handle.writelines(_jsonl_lines(population, n))
+            if form == "jsonl":
+                handle.writelines(_jsonl_lines(population, n))
+            else:
+                handle.writelines(_csv_lines(population, n, "\t" if form == "tsv" else ","))
         out = Path(tmp) / "scores.csv"
         start = time.perf_counter()
         result = subprocess.run(
@@ -299,6 +333,7 @@ def stream_memory(population: list[dict[str, Any]], n: int) -> dict[str, float] 
             print(f"stream run failed: {result.stderr[-500:]}", file=sys.stderr)
             return None
         return {
+            "format": form,
             "departments": n,
             "seconds": round(seconds, 2),
             "departments_per_second": round(n / seconds),
@@ -318,6 +353,12 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="departments streamed through the CLI (0: skip)",
+    )
+    parser.add_argument(
+        "--stream-format",
+        choices=("jsonl", "csv", "tsv"),
+        default="jsonl",
+        help="the streamed population file's format (default: jsonl)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print the figures as JSON on the last line"
@@ -418,7 +459,7 @@ def main() -> None:
         "perfscore_first_use": round(first_use * 1000, 1),
     }
     if args.stream:
-        figures["stream"] = stream_memory(population, args.stream)
+        figures["stream"] = stream_memory(population, args.stream, args.stream_format)
 
     _print(figures)
     if args.json:

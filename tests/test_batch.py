@@ -819,8 +819,9 @@ def test_a_population_file_scored_in_chunks_is_written_as_one_by_one(
     one, chunked = tmp_path / f"one{suffix}", tmp_path / f"chunks{suffix}"
     expected = write_batch(compiled, batch.score_many(compiled, population), one)
     records = list(batch.score_rows(compiled, population, chunk=16))
-    # A column that names no input is left out (and said once): the rows still score.
-    assert any(isinstance(r, batch.ScoredRow) for r in records)
+    # A column that names no input is left out (and said once): the rows still score
+    # (in blocks read by Arrow where pyarrow is installed and the heading allows it).
+    assert any(isinstance(r, batch.ScoredRow | batch.ScoredChunk) for r in records)
     written = write_batch(compiled, records, chunked)
     assert (written.scored, written.failed) == (expected.scored, expected.failed)
     if suffix == ".parquet":

@@ -4,6 +4,8 @@ department writes, whatever the lines hold; and the pure-Python path without pya
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 import threading
@@ -348,3 +350,308 @@ def test_an_id_column_named_like_an_input_is_read_as_python_reads_it(tmp_path: P
     population.write_text("\n".join(lines) + "\n", encoding="utf-8")
     records = assert_same_files(compiled, population, tmp_path, 8, TEXT_SUFFIXES)
     assert not any(isinstance(r, batch.ScoredChunk) for r in records)
+
+
+# --------------------------------------------------------------------------- number texts
+
+#: Number texts at the edges of what a float64 holds: underflow, overflow, zeros.
+_ODD_NUMBER_TEXTS = (
+    "1e-999",
+    "-1E-400",
+    "0.5e-330",
+    ".1e-999",
+    "0e-999",
+    "-0.0e-999",
+    "00.000",
+    "1e-320",
+    "4.9e-324",
+    "1e999",
+    "1e308",
+    "1e15",
+    "123456789012345",
+    "1234567890123456",
+    "0.1234567",
+    "+.5",
+    "5.",
+    "1,000",
+    "１２",
+    "\u30001",
+    "NaN",
+    "inf",
+)
+
+
+def _number_texts() -> st.SearchStrategy[str | None]:
+    digits = st.text("0123456789", max_size=5)
+    plain = st.builds(
+        lambda sign, whole, point, frac, exp, pad: pad + sign + whole + point + frac + exp + pad,
+        st.sampled_from(["", "+", "-"]),
+        digits,
+        st.sampled_from(["", "."]),
+        digits,
+        st.sampled_from(["", "e", "E"]).flatmap(
+            lambda e: (
+                st.just("")
+                if not e
+                else st.builds(
+                    lambda s, n: e + s + str(n),
+                    st.sampled_from(["", "+", "-"]),
+                    st.integers(0, 1200),
+                )
+            )
+        ),
+        st.sampled_from(["", " ", "\t"]),
+    )
+    return st.none() | st.sampled_from(_ODD_NUMBER_TEXTS) | plain
+
+
+@given(st.lists(_number_texts(), min_size=1, max_size=30))
+def test_arrow_reads_number_texts_as_the_python_reader_does(texts: list[str | None]) -> None:
+    """The vectorised path's Arrow text reader and its Python-list reader (and the
+    block path's text-to-float column) agree on every text: the same gaps, the same
+    rows left to the row engine (a text that underflows to zero among them), the same
+    values elsewhere. A text with other than ASCII blanks around it may be left to the
+    row engine by Arrow alone."""
+    import pyarrow as pa
+
+    from perfscore.population.vectorised import _arrow_text_units, _plain_text_units
+
+    got = _arrow_text_units(pa.array(texts, type=pa.string()))
+    want = _plain_text_units(list(texts))
+    assert got is not None
+    (units, gap, places, unread), (units2, gap2, places2, unread2) = got, want
+    other_blanks = np.array(
+        [t is not None and t.strip() != t.strip(" \t\n\r\x0b\x0c") for t in texts], dtype=bool
+    )
+    assert (unread[other_blanks] & ~gap[other_blanks]).all()
+    assert gap[~other_blanks].tolist() == gap2[~other_blanks].tolist()
+    assert unread[~other_blanks].tolist() == unread2[~other_blanks].tolist()
+    read = ~gap & ~unread
+    assert not (read & ~(~gap2 & ~unread2)).any()
+    assert [Decimal(int(u)).scaleb(-places) for u in units[read]] == [
+        Decimal(int(u)).scaleb(-places2) for u in units2[read]
+    ]
+    for k, text in enumerate(texts):
+        if read[k]:
+            assert text is not None
+            assert Decimal(int(units[k])).scaleb(-places) == Decimal(text.strip())
+    # the block path's own reading: a value where the reader reads one, else not finite
+    floats = columnar._text_as_floats(pa.array(texts, type=pa.string())).to_pylist()
+    for k, value in enumerate(floats):
+        if gap[k]:
+            assert value is None
+        elif unread[k]:
+            assert value is None or not np.isfinite(value) or not _on_any_grid(value)
+        else:
+            assert value == float(texts[k] or "")
+
+
+def _on_any_grid(value: float) -> bool:
+    from perfscore.population.vectorised import _float_units
+
+    return not bool(_float_units(np.array([value]))[3][0])
+
+
+def test_a_number_text_that_underflows_is_read_by_the_row_engine_in_a_block(
+    compiled: perfscore.CompiledRubric, tmp_path: Path
+) -> None:
+    """``"1e-999"`` as text: the block is still read by Arrow, and that department is
+    the row engine's (which reads it as the tiny number it is, not as zero)."""
+    texts = [department(i) for i in range(30)]
+    for inputs in texts:
+        inputs["satisfaction"] = str(inputs["satisfaction"])  # a text column
+    texts[3]["satisfaction"] = "1e-999"
+    lines = [json.dumps(inputs) for inputs in texts]
+    path = tmp_path / "underflow.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, path, tmp_path, 30, TEXT_SUFFIXES)
+    (chunk,) = [r for r in records if isinstance(r, batch.ScoredChunk)]
+    assert 3 in chunk.others
+
+
+# --------------------------------------------------------------------------- CSV and TSV
+
+#: Cells a CSV row may hold in place of an input's value.
+ODD_CELLS = (
+    "",
+    "  ",
+    "\u3000",
+    "\t",
+    "12.5",
+    " 12.50 ",
+    "1e-999",
+    "1E+2",
+    "１２",
+    "lots",
+    "1,000",
+    "12.345678901234567",
+    "-0.0",
+    "10000000000000000000000",
+    "true",
+    "是",
+    "n/a",
+    'say "hi"',
+    "line\nbreak",
+    "\x1c",
+    "\ufeff1",
+)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@st.composite
+def csv_files(draw: st.DrawFn, delimiter: str) -> bytes:
+    """A CSV (or TSV) population: a heading of ``id`` and inputs (sometimes one left
+    out, an undeclared column or another id column added, the columns shuffled), and
+    rows good and odd."""
+    columns = [k for k in department(0) if k != "id"]
+    columns = draw(st.permutations(columns))
+    heading = ["id", *columns]
+    change = draw(st.sampled_from(["none"] * 4 + ["drop", "extra", "department", "empty"]))
+    if change == "drop":
+        heading.remove(draw(st.sampled_from(columns)))
+    elif change == "extra":
+        heading.append("remarks")
+    elif change == "department":
+        heading[0] = "department"
+    elif change == "empty":
+        heading.append("")
+    count = draw(st.integers(min_value=1, max_value=30))
+    rows: list[list[str] | str] = []
+    for _ in range(count):
+        kind = draw(
+            st.sampled_from(
+                ["good"] * 8 + ["odd", "id", "blank", "blanks", "short", "long", "raw", "bytes"]
+            )
+        )
+        inputs = {k: _cell(v) for k, v in department(draw(st.integers(0, 500))).items()}
+        inputs.setdefault("remarks", "")
+        inputs.setdefault("department", inputs["id"])
+        inputs.setdefault("", "")
+        if kind == "odd":
+            inputs[draw(st.sampled_from(columns))] = draw(st.sampled_from(ODD_CELLS))
+        if kind == "id":
+            inputs[heading[0]] = draw(
+                st.sampled_from(ODD_IDS) | st.text(st.characters(blacklist_categories=("Cs",)))
+            )
+        cells = [inputs[h] for h in heading]
+        if kind == "blank":
+            rows.append(draw(st.sampled_from(["", "  ", "\u3000"])))
+            continue
+        if kind == "blanks":
+            cells = [draw(st.sampled_from(["", " ", "\u3000"])) for _ in heading]
+        if kind == "short":
+            cells = cells[: draw(st.integers(1, len(cells) - 1))]
+        if kind == "long":
+            cells.append("more")
+        if kind == "raw":
+            rows.append(draw(st.sampled_from(['a"b,"c', '"open', 'x,"y"z', "\r", "a\rb"])))
+            continue
+        if kind == "bytes":
+            rows.append("\udcff")  # a byte that is not UTF-8, written below
+            continue
+        rows.append(cells)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(heading)
+    text = buffer.getvalue()
+    for row in rows:
+        if isinstance(row, str):
+            text += row + "\n"
+        else:
+            buffer = io.StringIO(newline="")
+            csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow(row)
+            text += buffer.getvalue()
+    return text.encode("utf-8", "surrogateescape")
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.sampled_from([".csv", ".tsv"]).flatmap(
+        lambda suffix: st.tuples(st.just(suffix), csv_files("\t" if suffix == ".tsv" else ","))
+    ),
+    st.sampled_from([1, 3, 8, 64]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_csv_blocks_write_the_files_scoring_one_by_one_writes(
+    compiled: perfscore.CompiledRubric,
+    tmp_path_factory: pytest.TempPathFactory,
+    population_text: tuple[str, bytes],
+    chunk: int,
+    bom: bool,
+    crlf: bool,
+    no_last_end: bool,
+) -> None:
+    """invariant: whatever a CSV or TSV population holds (gaps, blank or odd cells, odd
+    ids, blank rows, short and long rows, quoted cells with delimiters, quotes or
+    newlines, broken quotes, bytes that are not UTF-8; a heading with a column left out,
+    undeclared or another id column; a byte-order mark, CRLF line ends, no end to the
+    last line), score_rows writes CSV, TSV and JSONL files byte for byte as scoring
+    department by department does."""
+    suffix, body = population_text
+    tmp = tmp_path_factory.mktemp("csvblocks")
+    if crlf:
+        body = body.replace(b"\n", b"\r\n")
+    if no_last_end:
+        body = body.rstrip(b"\r\n")
+    population_file = tmp / f"pop{suffix}"
+    population_file.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body)
+    assert_same_files(compiled, population_file, tmp, chunk, TEXT_SUFFIXES)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+@pytest.mark.parametrize("out", [".csv", ".tsv", ".jsonl", ".xlsx", ".parquet"])
+def test_a_csv_population_is_read_in_blocks_and_written_as_one_by_one(
+    compiled: perfscore.CompiledRubric, tmp_path: Path, suffix: str, out: str
+) -> None:
+    """A plain CSV or TSV population is read by Arrow in blocks; a block holding a quoted
+    cell, a blank row or an odd value is read by Python, line by line, or by the row
+    engine, row by row; every format is written as department by department."""
+    delimiter = "\t" if suffix == ".tsv" else ","
+    heading = list(department(0))
+    lines = [delimiter.join(heading)]
+    for i in range(400):
+        lines.append(delimiter.join(_cell(v) for v in department(i).values()))
+    lines[50] = lines[50].replace("dept-", '"dept\n-', 1).replace(delimiter, '"' + delimiter, 1)
+    lines[130] = ""
+    lines[200] = lines[200].replace("dept-000199", 'q"uote')
+    lines[300] = delimiter.join(["x", "1e-999", *lines[300].split(delimiter)[2:]])
+    population_file = tmp_path / f"pop{suffix}"
+    population_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = assert_same_files(compiled, population_file, tmp_path, 64, [out])
+    chunks = [r for r in records if isinstance(r, batch.ScoredChunk)]
+    assert len(chunks) == 4  # of 7 blocks of lines: the 1st, 3rd and 4th are Python's
+    assert sum(len(c) for c in chunks) + len(records) - len(chunks) == 399
+    assert any(c.others for c in chunks)  # 1e-999: the row engine's, in its block
+
+
+def test_a_csv_heading_arrow_may_not_read_is_read_by_python(
+    compiled: perfscore.CompiledRubric, tmp_path: Path
+) -> None:
+    """A heading with an undeclared column, another id column, a label, a quote, or
+    nothing at all: the whole file is read by Python (which warns of what it must)."""
+    rows = [department(i) for i in range(20)]
+    for heading in (
+        [*rows[0], "remarks"],
+        ["department", *list(rows[0])[1:]],
+        ['"id"', *list(rows[0])[1:]],
+    ):
+        lines = [",".join(heading)]
+        lines += [",".join([*(_cell(v) for v in r.values()), "x"][: len(heading)]) for r in rows]
+        population_file = tmp_path / "pop.csv"
+        population_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        records = assert_same_files(compiled, population_file, tmp_path, 8, [".csv"])
+        assert not any(isinstance(r, batch.ScoredChunk) for r in records), heading
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert assert_same_files(compiled, empty, tmp_path, 8, [".csv"]) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -21,7 +22,7 @@ pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
 
 import perfscore  # noqa: E402
-from perfscore import vectorised  # noqa: E402
+from perfscore import i18n, vectorised  # noqa: E402
 from perfscore._inputs import is_missing as is_gap  # noqa: E402
 from perfscore.loading import load_document  # noqa: E402
 from perfscore.population.vectorised import _float_units  # noqa: E402
@@ -234,6 +235,11 @@ def test_one_missing_value_rule_on_every_path(
     with pytest.raises(perfscore.InputError) as info:
         compiled.score(required, explain=False)
     assert info.value.codes == ("input.missing",)
+    # what the row engine says of an empty value (key given) and of a missing key
+    empty = _issues(info.value)
+    left_out = _issues(_engine(compiled, {k: v for k, v in seed.items() if k != "staff_actual"}))
+    assert [code for code, _, _ in left_out] == ["input.missing"]
+    assert empty != left_out  # the messages tell the two apart
     # vectorised, from records and from arrays (object columns, as given)
     scorer = vectorised.compile_vectorised(compiled)
     for cols in (
@@ -244,12 +250,28 @@ def test_one_missing_value_rule_on_every_path(
     ):
         result = scorer.score(cols)
         assert result.total == [expected.total, None, expected.total]
-    # a data frame, float64 where pandas makes it so
+        assert _issues(result.exact_rows[1]) == empty
+    # a data frame, float64 where pandas makes it so, and a pyarrow Table
     frame = pd.DataFrame([optional, required, absent]).assign(id=["a", "b", "c"])
     out = perfscore.score_frame(compiled, frame)
     assert list(out["status"]) == ["ok", "failed", "ok"]
     assert list(out["issue_code"])[1] == "input.missing"
     assert out["total"][0] == out["total"][2] == expected.total
+    assert _frame_issues(out, 1) == empty
+    if isinstance(gap, pa.Scalar) or gap is None:
+        nulls = {
+            name: pa.array([None if is_gap(v) else float(v) for v in frame[name]], pa.float64())
+            for name in ("satisfaction", "staff_actual")
+        }
+        table = pa.Table.from_pandas(frame.drop(columns=list(nulls)), preserve_index=False)
+        for name, values in nulls.items():
+            table = table.append_column(name, values)
+        assert table.column("staff_actual").null_count == 1
+        assert _frame_issues(perfscore.score_frame(compiled, table), 1) == empty
+    # a column left out: the row engine's missing key, in every row
+    without = perfscore.score_frame(compiled, frame.drop(columns=["staff_actual"]))
+    assert list(without["status"]) == ["failed"] * 3
+    assert _frame_issues(without, 0) == left_out
     # Dask, partition by partition
     dd = pytest.importorskip("dask.dataframe")
     from perfscore.distributed import result_columns, score_partition
@@ -296,12 +318,24 @@ def test_one_missing_value_rule_on_every_path(
             ],
             capture_output=True,
             text=True,
+            env={**os.environ, "PERFSCORE_LANG": i18n.current_lang()},
         )
         assert done.returncode == 1, done.stderr
         rows = [json.loads(line) for line in scores.read_text(encoding="utf-8").splitlines()]
         assert [r["status"] for r in rows] == ["ok", "failed"]
         assert Decimal(rows[0]["total"]) == expected.total
         assert "[input.missing]" in rows[1]["errors"]
+        assert empty[0][1] in rows[1]["errors"]
+
+
+def _frame_issues(out: Any, row: int) -> list[tuple[str, str, str | None]]:
+    """The issues of ``out``'s row ``row`` (code, message, hint), as score_frame writes
+    them: each column's texts joined by ``; ``."""
+    codes = out["issue_code"][row].split("; ")
+    messages = out["errors"][row].split("; ")
+    hint = out["issue_hint"][row]
+    hints = hint.split("; ") if hint is not None else [None] * len(codes)
+    return list(zip(codes, messages, hints, strict=True))
 
 
 def _json(value: Any) -> Any:

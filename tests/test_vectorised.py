@@ -544,7 +544,8 @@ def assert_arrays_agree(
     arrays: Mapping[str, Any],
     population: list[dict[str, Any]],
 ) -> vectorised.VectorResult:
-    """``arrays`` hold ``population`` (its records, a null being a key left out)."""
+    """``arrays`` hold ``population`` (its records, a null being a key left out: in a
+    column, an empty value, the key with None)."""
     columns = vectorised.columns_from_arrays(arrays, compiled)
     assert columns.rows == len(population)
     scorer = vectorised.compile_vectorised(compiled)
@@ -564,7 +565,9 @@ def assert_arrays_agree(
         for leaf in row.leaves:
             assert result.leaf_score(leaf.id, i) == leaf.score, (i, leaf.id)
     for i in result.exact_rows:  # a row the engine rescored had exactly its record
-        assert columns.records[i] == population[i], i
+        record = columns.records[i]
+        assert {k: v for k, v in record.items() if v is not None} == population[i], i
+        assert all(k in compiled.rubric.inputs for k, v in record.items() if v is None), i
     return result
 
 
@@ -878,3 +881,16 @@ def test_unit_limits_are_the_declared_bounds_in_units(
             lowest,
             highest,
         )
+
+
+def test_array_records_hold_a_declared_inputs_null_as_an_empty_value() -> None:
+    """A null in a declared input's column is the key with None (the row engine says
+    the input is empty, as of NaN); in another column it leaves the key out."""
+    arrays = {
+        "a": pa.array([None, 1.5], type=pa.float64()),
+        "extra": pa.array([None, "x"], type=pa.string()),
+    }
+    records = vectorised.ArrayRecords(arrays, 2, {"a"})
+    assert records[0] == {"a": None}
+    assert records[1] == {"a": 1.5, "extra": "x"}
+    assert records.many([0, 1]) == [records[0], records[1]]

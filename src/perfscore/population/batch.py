@@ -312,9 +312,10 @@ def score_rows(
     ``chunk`` (:data:`CHUNK`) departments at a time by the vectorised path when numpy is
     installed and the rubric allows it: a department it scores is a :class:`ScoredRow`
     (the same row written, byte for byte); one it sends back to the row engine, or that
-    fails, is what :func:`score_many` gives. A JSONL population, with pyarrow, is read
-    ``chunk`` (:data:`BLOCK`) lines at a time by Arrow, and each block comes out as a
-    :class:`ScoredChunk` (its rows written as those records would be). A path is read
+    fails, is what :func:`score_many` gives. A JSONL, CSV or TSV population, with
+    pyarrow, is read ``chunk`` (:data:`BLOCK`) lines at a time by Arrow, and each block
+    comes out as a :class:`ScoredChunk` (its rows written as those records would be). A
+    path is read
     as :func:`score_many` reads it (``sheet``, ``strict`` and ``warn`` as there).
     Memory holds one chunk (up to four blocks: see :data:`BLOCK`).
 
@@ -331,7 +332,7 @@ def score_rows(
         return score_many(compiled, departments, sheet=sheet, strict=strict, warn=warn)
     if isinstance(departments, str | os.PathLike):
         path = Path(departments)
-        blocks = _jsonl_blocks(compiled, path, chunk or BLOCK)
+        blocks = _arrow_blocks(compiled, path, chunk or BLOCK)
         if blocks is not None:
             return _score_blocks(compiled, scorer, blocks)
         departments = read_population(
@@ -434,20 +435,33 @@ def _score_chunk(
 BLOCK: Final = 4096
 
 
-def _jsonl_blocks(compiled: CompiledRubric, path: Path, size: int) -> Iterator[Any] | None:
-    """The blocks of a JSONL population read with pyarrow (see
-    :func:`~perfscore.population.columnar.jsonl_blocks`); None for another population,
-    or without pyarrow."""
-    if path.is_dir() or path.suffix.lower() not in (".jsonl", ".ndjson"):
+def _arrow_blocks(compiled: CompiledRubric, path: Path, size: int) -> Iterator[Any] | None:
+    """The blocks of a JSONL, CSV or TSV population read with pyarrow (see
+    :func:`~perfscore.population.columnar.jsonl_blocks` and
+    :func:`~perfscore.population.columnar.csv_blocks`); None for another population, a
+    CSV whose heading Arrow may not read (see
+    :func:`~perfscore.population.columnar.csv_columns`), or without pyarrow."""
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix not in (".jsonl", ".ndjson", ".csv", ".tsv"):
         return None
     try:
         from . import columnar
     except ImportError:  # no pyarrow
         return None
+    specs = compiled.input_specs
+    if suffix in (".csv", ".tsv"):
+        try:
+            heading = columnar.csv_columns(path, specs, _labels(compiled))
+        except (OSError, PerfscoreError):
+            return None  # read_population says why, as the records are read
+        if heading is None:
+            return None
+        lines = columnar.csv_blocks(path, heading, size)
+    else:
+        lines = columnar.jsonl_blocks(path, specs, size)
     # Three stages, each in a thread of its own, as Arrow works without the GIL: the
     # lines parsed, their numbers written as text read, and (here) scoring and writing.
-    specs = compiled.input_specs
-    blocks = columnar.read_ahead(columnar.jsonl_blocks(path, specs, size))
+    blocks = columnar.read_ahead(lines)
     return columnar.read_ahead(columnar.with_floats(blocks, specs))
 
 

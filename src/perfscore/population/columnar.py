@@ -1,5 +1,6 @@
-"""A JSONL population read in blocks of lines as Arrow tables, and scores written as text
-by Arrow's string kernels: the fast lane of ``perfscore score RUBRIC POP --out FILE``.
+"""A JSONL, CSV or TSV population read in blocks of lines as Arrow tables, and scores
+written as text by Arrow's string kernels: the fast lane of
+``perfscore score RUBRIC POP --out FILE``.
 
 :func:`jsonl_blocks` reads a JSONL population as :func:`~perfscore.population.read_population`
 does, but hands over a block of lines at a time, parsed by ``pyarrow.json`` into a
@@ -9,6 +10,10 @@ reading gives (the same text, the same numbers, the same row numbers); any other
 reads exactly, a column that names no input) comes out department by department, read
 line by line exactly as ``read_population`` reads it. Each line of a block is kept, so
 that a department the row engine must score is read from its own line, as it would be.
+:func:`csv_blocks` does the same for a CSV or TSV population with ``pyarrow.csv``, where
+:func:`csv_columns` finds its heading plain; a block is Arrow's only where each line is
+one record whose cells Python's csv module splits alike (no quote, no blank line or row,
+and the rest: see :func:`_parse_csv`), as :class:`CsvBlock`.
 :func:`with_floats` turns the number inputs' text columns into the float64 columns the
 vectorised path reads the same numbers from; :func:`read_ahead` runs a stage in a thread
 of its own (Arrow works without the GIL, so the stages overlap on several cores).
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import functools
 import io
 import itertools
@@ -43,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pv
 import pyarrow.json as pj
 
 from perfscore._escape import spreadsheet_cell
@@ -51,14 +58,18 @@ from perfscore.model import NUMERIC_KINDS
 
 from . import readers
 from .readers import _BOM, ID_COLUMNS, Department, _jsonl_rows, jsonl_department, open_population
+from .vectorised import NONZERO_MANTISSA
 
 if TYPE_CHECKING:
     from perfscore.model import InputSpec
 
 __all__ = [
     "ChunkText",
+    "CsvBlock",
     "JsonlBlock",
+    "csv_blocks",
     "csv_cell",
+    "csv_columns",
     "csv_lines",
     "decimal_text",
     "jsonl_blocks",
@@ -72,9 +83,6 @@ __all__ = [
 #: exponent (after a value's start: not a ``\u4e0d`` escape), a constant Python refuses.
 #: Looked for only when Arrow read a float column.
 _INEXACT_NUMBER: Final = re.compile(rb"\d[\d.]{15}|[:,\[]\s*-?[\d.]+[eE]|NaN|Infinity")
-#: A number written as text that a float64 underflows to zero, where Python's reading
-#: sends it to the row engine. Looked for only when Arrow read text for a number input.
-_UNDERFLOW: Final = re.compile(rb"[eE]-\d{3}")
 #: Arrow types whose values are, value for value, the ones Python's json module gives.
 _EXACT_TYPES: Final = (pa.string(), pa.bool_(), pa.int64(), pa.null())
 
@@ -185,7 +193,7 @@ def _parse(
             return None
     if table.num_rows != len(raws):
         return None
-    floats = texts = False
+    floats = False
     for name, kind in zip(table.column_names, table.schema.types, strict=True):
         if name == "id":
             if kind not in (pa.string(), pa.int64(), pa.null()):
@@ -200,11 +208,7 @@ def _parse(
             floats = True
         elif kind not in _EXACT_TYPES:
             return None
-        elif kind == pa.string() and spec.kind in NUMERIC_KINDS:
-            texts = True
     if floats and _INEXACT_NUMBER.search(block):
-        return None
-    if texts and (b"e-" in block or b"E-" in block) and _UNDERFLOW.search(block):
         return None
     return table, block
 
@@ -218,9 +222,10 @@ _PLAIN_NUMBER_RE2: Final = f"^(?:{_PLAIN_NUMBER.pattern})$"
 def _text_as_floats(column: pa.Array) -> pa.Array:
     """A number input's text column as the float64 column the vectorised path reads the
     same from: a plain number of at most 15 characters (ASCII blanks trimmed) is its
-    float, a gap (blank, null) is null, anything else is infinite (no grid holds it: the
-    row engine reads it). Made here, in the reading thread, so that the work is done
-    beside the scoring of the block before."""
+    float, a gap (blank, null) is null, anything else (a text that underflows to zero,
+    ``1e-999``, among them) is infinite (no grid holds it: the row engine reads it).
+    Made here, in the reading thread, so that the work is done beside the scoring of the
+    block before."""
     text = pc.ascii_trim_whitespace(column)
     gap = pc.equal(text, "").fill_null(True)
     plain = pc.and_(
@@ -228,6 +233,14 @@ def _text_as_floats(column: pa.Array) -> pa.Array:
         pc.less_equal(pc.utf8_length(text), _SHORT_TEXT),
     ).fill_null(False)
     floats = pc.cast(pc.if_else(plain, text, pa.scalar(None, pa.string())), pa.float64())
+    # A text that underflows to zero (1e-999) is no zero: the row engine reads it. Only
+    # a zero written with an exponent may be one (15 characters hold no other).
+    zero = pc.equal(floats, 0.0).fill_null(False)
+    if zero.true_count:
+        zero = pc.and_(zero, pc.match_substring(text, "e", ignore_case=True).fill_null(False))
+        if zero.true_count:
+            underflow = pc.and_(zero, pc.match_substring_regex(text, NONZERO_MANTISSA))
+            plain = pc.and_(plain, pc.invert(underflow.fill_null(False)))
     other = pa.scalar(math.inf, pa.float64())
     return pc.if_else(gap, pa.scalar(None, pa.float64()), pc.if_else(plain, floats, other))
 
@@ -239,8 +252,7 @@ def with_floats(
     :func:`_text_as_floats` reads it; the departments as they are."""
     for item in items:
         if isinstance(item, JsonlBlock):
-            table = _floats_table(item.table, specs)
-            item = JsonlBlock(item.path, item.first_row, item.data, item.starts, table)
+            item = dataclasses.replace(item, table=_floats_table(item.table, specs))
         yield item
 
 
@@ -281,6 +293,150 @@ def jsonl_blocks(
             schema = table.schema
             del raws, parsed
             yield JsonlBlock(path, row + 1, data, starts, table)
+            row += len(starts) - 1
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True, slots=True)
+class CsvBlock(JsonlBlock):
+    """Lines of a CSV or TSV population, parsed by Arrow (see :class:`JsonlBlock`): one
+    record a line, every column text, a cell Python reads as blank null; ``columns``
+    are the heading's, ``delimiter`` the file's."""
+
+    columns: tuple[str, ...] = ()
+    delimiter: str = ","
+
+    def department(self, k: int) -> Department:
+        """The department of the block's ``k``-th line, read as Python reads it."""
+        row = self.first_row + k
+        text = self.data[self.starts[k] : self.starts[k + 1]].decode("utf-8")
+        dialect = "excel-tab" if self.delimiter == "\t" else "excel"
+        cells = next(csv.reader([text], dialect=dialect))
+        department = readers.csv_department(
+            self.path, row, cells, self.columns, readers._Undeclared(self.path, None, False, None)
+        )
+        assert department is not None  # a block has no blank row
+        return department
+
+
+#: A cell that Python's ``str.strip`` leaves empty (an RE2 pattern of the characters
+#: ``str.isspace`` holds): the CSV reader reads it as a gap.
+_PY_BLANK: Final = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+)
+
+
+def csv_columns(
+    path: Path, specs: Mapping[str, InputSpec], labels: Mapping[str, str]
+) -> tuple[list[str], int] | None:
+    """The heading of the CSV or TSV population ``path`` and its end, when its blocks
+    may be read by Arrow: a plain heading (see :func:`readers.csv_heading`) whose
+    columns are ``id`` and inputs only (no other id column, no metadata, nothing
+    undeclared: nothing to warn of); else None (the file is read by Python)."""
+    with open_population(path) as handle:
+        found = readers.csv_heading(path, handle, labels)
+    if found is None:
+        return None
+    columns, _ = found
+    for name in columns:
+        if name == "id":
+            if name in specs:
+                return None
+        elif name not in specs or name in ID_COLUMNS:
+            return None
+    return found
+
+
+def _parse_csv(
+    raws: list[bytes], columns: Sequence[str], delimiter: str
+) -> tuple[pa.Table, bytes] | None:
+    """The lines ``raws`` as an Arrow table of text, one row a line, when every cell is
+    the one Python's csv module reads (a blank one null); else None. Only lines without
+    a quote, a NUL or a lone carriage return, none blank and none past the csv module's
+    field limit are read: each line is then one record, its cells split at the
+    delimiter, exactly, by both readers."""
+    longest = max(map(len, raws))
+    if longest > readers.MAX_ROW_BYTES or longest > csv.field_size_limit():
+        return None
+    if not min(map(len, map(bytes.strip, raws))):
+        return None
+    block = b"".join(raws)
+    if b'"' in block or b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+        return None
+    try:
+        table = pv.read_csv(
+            pa.py_buffer(block),
+            read_options=pv.ReadOptions(
+                column_names=list(columns),
+                use_threads=True,
+                block_size=max(len(block) // 2 + 1, 2 * readers.MAX_ROW_BYTES),
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=delimiter, quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != len(raws):
+        return None
+    blank_row = None
+    for i in range(table.num_columns):
+        column = table.column(i).combine_chunks()
+        blank = pc.match_substring_regex(column, _PY_BLANK)
+        blank_row = blank if blank_row is None else pc.and_(blank_row, blank)
+        if blank.true_count:
+            table = table.set_column(
+                i, columns[i], pc.if_else(blank, pa.scalar(None, pa.string()), column)
+            )
+    if blank_row is not None and blank_row.true_count:
+        return None  # a row of blank cells: Python skips it, and counts it
+    return table, block
+
+
+def csv_blocks(
+    path: Path, heading: tuple[list[str], int], size: int
+) -> Generator[Department | JsonlBlock, None, None]:
+    """The records of the CSV or TSV population ``path`` after its ``heading`` (from
+    :func:`csv_columns`), ``size`` lines at a time: a :class:`CsvBlock` where Arrow reads
+    them exactly, else their departments one by one, read by Python (which reads a
+    record with a newline in quotes whole, past the block's end). Memory holds one
+    block."""
+    columns, start = heading
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    undeclared = readers._Undeclared(path, None, False, None)
+    with open_population(path) as handle:
+        handle.seek(start)
+        lines = readers._Lines(handle, quoted=True)
+        lines._first = False  # the heading, with any byte-order mark, is read
+        reader = csv.reader(lines, dialect="excel-tab" if delimiter == "\t" else "excel")
+        readline = functools.partial(handle.readline, readers.MAX_ROW_BYTES + 1)
+        row = 1
+        while True:
+            start = handle.tell()
+            raws = list(itertools.islice(iter(readline, b""), size))
+            if not raws:
+                return
+            parsed = _parse_csv(raws, columns, delimiter)
+            if parsed is None:
+                stop = handle.tell()
+                handle.seek(start)
+                row = yield from readers.csv_rows(
+                    path, lines, reader, columns, undeclared, row, stop
+                )
+                continue
+            starts = [0, *itertools.accumulate(map(len, raws))]
+            table, data = parsed
+            del raws, parsed
+            yield CsvBlock(path, row + 1, data, starts, table, tuple(columns), delimiter)
             row += len(starts) - 1
 
 

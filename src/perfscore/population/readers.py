@@ -411,37 +411,82 @@ def _csv(path: Path, labels: Mapping[str, str], undeclared: _Undeclared) -> Iter
             yield _failed(path, 1, *problems)
             return
         columns = undeclared.heading(columns)
-        row = 1
-        while True:
-            row += 1
-            lines.start()
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except _RowTooLarge:
-                yield _failed(path, row, _row_too_large(path, row))
-                continue
-            except csv.Error as error:
-                yield _failed(path, row, _csv_problem(path, row, error))
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            where = Location(file=str(path), line=row)
-            if lines.bad_byte is not None:
+        yield from csv_rows(path, lines, reader, columns, undeclared, 1)
+
+
+def csv_heading(
+    path: Path, handle: BinaryIO, labels: Mapping[str, str]
+) -> tuple[list[str], int] | None:
+    """The columns of the CSV or TSV population ``path`` (open at its start as
+    ``handle``), read as :func:`read_population` reads them, and the heading's end in
+    the file, when the heading is one plain line (UTF-8, no quote, no byte-order mark
+    but at the start) whose columns are all named, each once; else None."""
+    raw = handle.readline(MAX_ROW_BYTES + 1)
+    if len(raw) > MAX_ROW_BYTES or not raw.endswith(b"\n") or b'"' in raw or b"\r" in raw[:-2]:
+        return None
+    try:
+        text = raw.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    header = next(csv.reader([text], dialect=dialect), None)
+    if not header:
+        return None
+    columns = [_heading(h, labels) for h in header]
+    if not all(columns) or _heading_problems(path, header, columns, labels):
+        return None
+    return columns, handle.tell()
+
+
+def csv_rows(
+    path: Path,
+    lines: Any,
+    reader: Any,
+    columns: list[str],
+    undeclared: _Undeclared,
+    row: int,
+    stop: int | None = None,
+) -> Generator[Department, None, int]:
+    """The departments of the CSV records that ``reader`` reads from ``lines`` (a
+    :class:`_Lines`), the first being row ``row + 1``, until the file ends or, with
+    ``stop``, a record ends at or past the byte ``stop``; returns the last row read."""
+    handle = lines._handle
+    while stop is None or handle.tell() < stop:
+        row += 1
+        lines.start()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return row - 1
+        except _RowTooLarge:
+            yield _failed(path, row, _row_too_large(path, row))
+            continue
+        except csv.Error as error:
+            yield _failed(path, row, _csv_problem(path, row, error))
+            continue
+        if lines.bad_byte is not None:
+            if any(c.strip() for c in cells):
                 yield _failed(path, row, _not_utf8(path, row, lines.bad_byte))
-                continue
-            if len(cells) > len(columns):
-                issue = Issue.of(
-                    "input.row", where, row=row, cells=len(cells), columns=len(columns)
-                )
-                yield _failed(path, row, issue)
-                continue
-            record = {
-                c: (v if v.strip() else None) for c, v in zip(columns, cells, strict=False) if c
-            }
-            dept_id, record = _split_id(record, row)
-            yield undeclared.department(dept_id, row, record)
+            continue
+        department = csv_department(path, row, cells, columns, undeclared)
+        if department is not None:
+            yield department
+    return row
+
+
+def csv_department(
+    path: Path, row: int, cells: list[str], columns: Sequence[str], undeclared: _Undeclared
+) -> Department | None:
+    """The department of row ``row``'s cells under ``columns``; None for a blank row."""
+    if not any(c.strip() for c in cells):
+        return None
+    if len(cells) > len(columns):
+        where = Location(file=str(path), line=row)
+        issue = Issue.of("input.row", where, row=row, cells=len(cells), columns=len(columns))
+        return _failed(path, row, issue)
+    record = {c: (v if v.strip() else None) for c, v in zip(columns, cells, strict=False) if c}
+    dept_id, record = _split_id(record, row)
+    return undeclared.department(dept_id, row, record)
 
 
 def _csv_problem(path: Path, row: int, error: csv.Error) -> Issue:

@@ -37,10 +37,10 @@ import operator
 import re
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -341,10 +341,17 @@ def _py_value(column: Any, i: int) -> Any:
 class ArrayRecords(Sequence[Mapping[str, Any]]):
     """The rows of columns as records, built only for the rows asked for: row ``i`` is a
     dict of every column's value in that row as a Python value (int, Decimal, bool, str,
-    float), a null (None, an Arrow null) leaving its key out, as a record lacking it."""
+    float). A null (None, an Arrow null) in a ``declared`` input's column is the key
+    with None, as a record holding an empty value (the row engine says the input is
+    empty, as for NaN or an empty text); elsewhere it leaves its key out (a column that
+    names no input is reported only where it holds a value). A missing column is a key
+    missing from every record."""
 
-    def __init__(self, columns: Mapping[str, Any], rows: int) -> None:
+    def __init__(
+        self, columns: Mapping[str, Any], rows: int, declared: Collection[str] = ()
+    ) -> None:
         self.columns, self.rows = columns, rows
+        self.declared = frozenset(declared)
 
     def __len__(self) -> int:
         return self.rows
@@ -357,9 +364,10 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
         if not 0 <= i < self.rows:
             raise IndexError(i)
         record = {}
+        declared = self.declared
         for name, column in self.columns.items():
             value = _py_value(column, i)
-            if value is not None:
+            if value is not None or name in declared:
                 record[name] = value
         return record
 
@@ -389,6 +397,10 @@ class ArrayRecords(Sequence[Mapping[str, Any]]):
                 values = column.take(pa.array(index)).to_pylist()
             else:
                 values = [_py(x) for x in column[index]]
+            if name in self.declared:
+                for record, value in zip(records, values, strict=True):
+                    record[name] = value
+                continue
             for record, value in zip(records, values, strict=True):
                 if value is not None:
                     record[name] = value
@@ -476,6 +488,10 @@ def _text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
         dtype=np.float64, na_value=np.nan
     )
     units, null, places, unread = _float_units(floats)
+    zero = plain & (floats == 0.0)
+    if zero.any():
+        mantissa = text.str.match(NONZERO_MANTISSA).to_numpy(dtype=bool, na_value=False)
+        unread |= zero & mantissa  # e.g. 1e-999: not zero, though its float is
     return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
 
 
@@ -496,6 +512,10 @@ def _text_items(column: Any, *, numbers: bool = False) -> list[Any] | None:
 _TEXT_TYPES: frozenset[type] = frozenset((str, type(None)))
 _NUMBER_TYPES: frozenset[type] = frozenset((str, type(None), int, Decimal))
 _NONZERO_DIGIT = re.compile("[1-9]")
+#: A plain number whose digits before any exponent are not all zero (an RE2 pattern, for
+#: Arrow and pandas): where its float is zero, the text underflowed (``1e-999``), and the
+#: row engine reads it.
+NONZERO_MANTISSA: Final = r"^[+-]?[0-9.]*[1-9]"
 
 
 def _plain_text_units(items: list[Any]) -> tuple[Array, Array, int, Array]:
@@ -541,6 +561,11 @@ def _arrow_text_units(column: Any) -> tuple[Array, Array, int, Array] | None:
         return None
     values = np.asarray(floats.fill_null(float("nan")).to_numpy(zero_copy_only=False))
     units, null, places, unread = _float_units(values)
+    zero = plain & (values == 0.0)
+    if zero.any():
+        mantissa = pc.match_substring_regex(text, NONZERO_MANTISSA).fill_null(False)
+        # e.g. 1e-999: not zero, though its float is
+        unread |= zero & np.asarray(mantissa.to_numpy(zero_copy_only=False), dtype=bool)
     return units, gap, places, unread | (~plain & ~gap) | (null & ~gap)
 
 
@@ -791,8 +816,9 @@ def columns_from_arrays(arrays: Mapping[str, Any], compiled: CompiledRubric) -> 
     if len(lengths) > 1:
         raise ValueError(f"columns of different lengths: {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
-    cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=ArrayRecords(columns, n))
     inputs = compiled.rubric.inputs
+    records = ArrayRecords(columns, n, inputs.keys())
+    cols = Columns(rows=n, invalid=np.zeros(n, dtype=bool), records=records)
     unknown = np.zeros(n, dtype=bool)
     for name, column in columns.items():
         if name not in inputs:  # an unknown input, where given: the row engine reports it
@@ -1951,7 +1977,8 @@ class VectorisedScorer:
                 continue
             if isinstance(records, ArrayRecords):
                 values = records.values(name, index[at])
-                present = [value is not None for value in values]
+                # a null in a column given is an empty value, as in a record
+                present = [name in records.columns] * len(values)
             else:
                 values = [picked[j].get(name) for j in at.tolist()]
                 present = [name in picked[j] for j in at.tolist()]
