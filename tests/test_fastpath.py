@@ -592,3 +592,37 @@ def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObjec
     assert type(got) is type(expected)
     if got != "refused" and raw.__class__ in (Decimal, bool) and expected is raw:
         assert got is raw
+
+
+@pytest.mark.parametrize("case", [None, *sorted(_UNUSUAL)])
+def test_the_values_are_the_engines_in_its_order_and_each_results_own(case: str | None) -> None:
+    """The fast function fills each department's values into a copy of one template: the
+    result's values hold the engine's keys in the engine's order (inputs, then derived
+    values; None where not applicable), and no two results share them."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    inputs = {**seed, **(_UNUSUAL[case] if case else {})}
+    fast = compiled.score(inputs, explain=False)
+    full = _full_engine(compiled, inputs, False)
+    assert list(fast.values.items()) == list(full.values.items())
+    other = compiled.score({**inputs, "staff_actual": Decimal(1)}, explain=False)
+    assert other.values["staff_actual"] == Decimal(1)
+    assert fast.values["staff_actual"] == seed["staff_actual"]
+    assert fast.values is not other.values
+    again = pickle.loads(pickle.dumps(fast))
+    assert again == fast
+    assert list(again.values) == list(full.values)
+
+
+def test_a_fast_result_makes_its_nodes_when_first_read() -> None:
+    """The nodes of a result the fast path made are built on first read, once, with or
+    without explanations, and equal the full engine's."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    for inputs in (seed, {**seed, "satisfaction": None}):
+        for explain in (False, True):
+            fast = compiled.score(inputs, explain=explain)
+            assert callable(vars(fast)["nodes"])
+            first = fast.indicators
+            assert fast.indicators is first
+            assert first == _full_engine(compiled, inputs, explain).indicators

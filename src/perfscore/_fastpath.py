@@ -235,12 +235,25 @@ def build(
     score_rule = rubric.rounding.score
     names: dict[int, str] = {}
     everything = [*rubric.inputs, *(d.id for d in compiled._derived)]
-    values = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in everything) + "}"
+    # The values' dict is a copy of a template holding every key, filled in name by name:
+    # a copy of a dict whose keys are laid out already, and one store per value, costs
+    # about half of a dict display that inserts its keys one by one.
+    template = gen.const(dict.fromkeys(everything))
+
+    def filled(indent: str, value: Callable[[str], str]) -> None:
+        emit(f"{indent}_d = {template}.copy()")
+        for n in everything:
+            emit(f"{indent}_d[{n!r}] = {value(n)}")
+
+    def public(n: str) -> str:
+        return f"(None if {_local(n)} is _NA else {_local(n)})" if n in maybe_na else _local(n)
+
     if has_rows or any(
         leaf.node.scoring and type(leaf.node.scoring).codegen is ScoringMethod.codegen
         for leaf in compiled._leaves
     ):
-        emit(f"    v = {values}")
+        filled("    ", _local)
+        emit("    v = _d")
     if has_rows:
         emit("    rows = {}")
     for bit, leaf in enumerate(compiled._leaves):
@@ -284,16 +297,6 @@ def build(
             test = f"not ({_is_na(guard)}) and {test}"
         emit(f"    if {test}: warn = True")
     leaf_scores = "(" + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + ")"
-    public = (
-        "{"
-        + ", ".join(
-            f"{n!r}: (None if {_local(n)} is _NA else {_local(n)})"
-            if n in maybe_na
-            else f"{n!r}: {_local(n)}"
-            for n in everything
-        )
-        + "}"
-    )
     if not has_rows:
         # Something not applicable: the plan of this pattern of not-applicable leaves
         # (made by the engine on its first department, see CompiledRubric._fast_plan)
@@ -309,8 +312,13 @@ def build(
             if guard:
                 test = f"not ({_is_na(guard)}) and {test}"
             emit(f"        if p and {test}: p = None")
-        emit(f"        if p: return {public}, *p[0](L := {leaf_scores}), p[1], L, warn")
-    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}, warn")
+        filled("        ", public)
+        emit(f"        if p: return _d, *p[0](L := {leaf_scores}), p[1], L, warn")
+        emit(f"        return _d, {leaf_scores}, {{}}, warn")
+    else:
+        emit("    if na:")
+        filled("        ", public)
+        emit(f"        return _d, {leaf_scores}, rows, warn")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
@@ -330,7 +338,8 @@ def build(
     for cap in compiled._caps:
         emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
     every = ", ".join(names[i] for i in range(len(nodes)))
-    emit(f"    return {values}, ({every},), u, t, g, warn")
+    filled("    ", _local)
+    emit(f"    return _d, ({every},), u, t, g, warn")
     # The whole body runs in the engine's decimal context, whatever the caller's thread has.
     context = gen.const(ENGINE_CONTEXT)
     body = ["    " + line for line in lines[1:]]
