@@ -29,6 +29,7 @@ from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import aggregate as build_aggregate
 from ._fastpath import build as build_fast_path
+from ._fastpath import input_check as build_input_check
 from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import (
@@ -1053,11 +1054,17 @@ class CompiledRubric:
             return validate_inputs(self._inputs, inputs, source=source, missing=_NA), _Extras()
         figures, submission = split_submission(inputs)
         issues: list[Issue] = []
-        values: dict[str, Any] = {}
-        try:
-            values = validate_inputs(self._inputs, figures, source=source, missing=_NA)
-        except InputError as e:
-            issues.extend(e.issues)
+        values = validate_inputs(
+            self._inputs,
+            figures,
+            source=source,
+            missing=_NA,
+            declared=self._declared_inputs,
+            issues=issues,
+            check=self._input_check,
+        )
+        if issues:
+            values = {}  # as if refused: the sections are checked on nothing
         unit, found = parse_unit(submission.unit, source)
         issues += found
         claims, found = parse_claims(submission.claimed, source)
@@ -1920,6 +1927,16 @@ class CompiledRubric:
             "input_ids": self._input_ids,
             "unit": None,
         }
+
+    @cached_property
+    def _input_check(self) -> Callable[..., None]:
+        """The inputs' check as one generated function (see :func:`validate_inputs`)."""
+        return build_input_check(self._inputs)
+
+    @cached_property
+    def _declared_inputs(self) -> dict[str, InputSpec]:
+        """``{input id: spec}``, as :func:`validate_inputs` reads it."""
+        return {rule.id: rule.spec for rule in self._inputs}
 
     @cached_property
     def _input_ids(self) -> tuple[str, ...]:
