@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfscore
-from perfscore._inputs import validate_inputs
+from perfscore._inputs import NA, validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.i18n import use_lang
 from perfscore.loading import load_document
@@ -592,3 +592,127 @@ def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObjec
     assert type(got) is type(expected)
     if got != "refused" and raw.__class__ in (Decimal, bool) and expected is raw:
         assert got is raw
+
+
+@pytest.mark.parametrize("case", [None, *sorted(_UNUSUAL)])
+def test_the_values_are_the_engines_in_its_order_and_each_results_own(case: str | None) -> None:
+    """The fast function fills each department's values into a copy of one template: the
+    result's values hold the engine's keys in the engine's order (inputs, then derived
+    values; None where not applicable), and no two results share them."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    inputs = {**seed, **(_UNUSUAL[case] if case else {})}
+    fast = compiled.score(inputs, explain=False)
+    full = _full_engine(compiled, inputs, False)
+    assert list(fast.values.items()) == list(full.values.items())
+    other = compiled.score({**inputs, "staff_actual": Decimal(1)}, explain=False)
+    assert other.values["staff_actual"] == Decimal(1)
+    assert fast.values["staff_actual"] == seed["staff_actual"]
+    assert fast.values is not other.values
+    again = pickle.loads(pickle.dumps(fast))
+    assert again == fast
+    assert list(again.values) == list(full.values)
+
+
+def test_a_fast_result_makes_its_nodes_when_first_read() -> None:
+    """The nodes of a result the fast path made are built on first read, once, with or
+    without explanations, and equal the full engine's."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    for inputs in (seed, {**seed, "satisfaction": None}):
+        for explain in (False, True):
+            fast = compiled.score(inputs, explain=explain)
+            assert callable(vars(fast)["nodes"])
+            first = fast.indicators
+            assert fast.indicators is first
+            assert first == _full_engine(compiled, inputs, explain).indicators
+
+
+# ---------------------------------------------------------- the generated input check
+
+
+def _checked(
+    compiled: perfscore.CompiledRubric, inputs: dict[str, object], generated: bool
+) -> object:
+    """The values ``validate_inputs`` makes of ``inputs`` (items in order, each value's
+    type and identity with the raw value), or its issues; by the rubric's generated check
+    or by the rules one by one."""
+    extra: dict[str, object] = (
+        {"declared": compiled._declared_inputs, "check": compiled._input_check} if generated else {}
+    )
+    try:
+        values = validate_inputs(compiled._inputs, inputs, missing=NA, **extra)  # type: ignore[arg-type]
+    except perfscore.InputError as error:
+        return [issue.to_dict() for issue in error.issues], str(error)
+    return [(k, type(v), v, v is inputs.get(k)) for k, v in values.items()]
+
+
+_WRONG = st.sampled_from(["待补", "abc", "", "  ", True, False, -3, "-1", Decimal("-12.50")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_generated_input_check_is_the_rules_one_by_one(data: st.DataObject) -> None:
+    """Departments with values at every edge, gaps, wrong types, values out of bounds and
+    keys not declared: the generated check gives the same values in the same order (the
+    same objects where the rules take a value as it is), or the same issues in the same
+    order, with the same messages, hints and locations."""
+    compiled = _shaoyang()
+    inputs, _ = load_document(SEED)
+    names = sorted(compiled.input_specs)
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=4)):
+        inputs = {**inputs, name: data.draw(st.one_of(_NA_EDGES, _WRONG))}
+    for name in data.draw(st.lists(st.sampled_from(names), max_size=2)):
+        inputs = {k: v for k, v in inputs.items() if k != name}
+    if data.draw(st.booleans()):
+        inputs = {**inputs, data.draw(st.sampled_from(["satisfactoin", "部门", "x"])): 1}
+    assert _checked(compiled, inputs, True) == _checked(compiled, inputs, False)
+    expected = _checked(compiled, inputs, False)
+    if isinstance(expected, tuple):  # refused: score() raises the same issues
+        with pytest.raises(perfscore.InputError) as raised:
+            compiled.score(inputs, explain=False)
+        assert [i.to_dict() for i in raised.value.issues] == expected[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rubric_data(), department_inputs())
+def test_the_generated_input_check_on_generated_rubrics(
+    data: dict[str, object], inputs: dict[str, object]
+) -> None:
+    """Random rubrics (every kind of input, bounds, defaults, optional inputs) and random
+    departments: the generated check is the rules one by one."""
+    try:
+        compiled = perfscore.compile_rubric(build_rubric(data))
+    except perfscore.PerfscoreError:
+        return
+    assert _checked(compiled, inputs, True) == _checked(compiled, inputs, False)
+
+
+def test_the_generated_input_check_takes_common_values_without_the_rules() -> None:
+    """The generated check calls the rules' own check only for what it does not take in
+    one test: a bool for a boolean, a plain Decimal within bounds for a number."""
+    compiled = _shaoyang()
+    source: str = compiled._input_check.source  # type: ignore[attr-defined]
+    specs = compiled.input_specs
+    for rule in compiled._inputs:
+        kind = specs[rule.id].kind
+        line = next(s for s in source.splitlines() if s.strip() == f"x = get({rule.id!r})")
+        following = source.splitlines()[source.splitlines().index(line) + 1]
+        assert following.strip().startswith("if ") is (
+            kind in ("boolean", "number", "percent", "money", "integer", "count")
+            and "fraction" not in specs[rule.id].accept
+        ), rule.id
+
+
+def test_the_generated_input_check_on_every_input_at_every_edge() -> None:
+    """Each input of the Shaoyang rubric given each edge value, wrong value and gap in
+    turn, and left out: the generated check is the rules one by one."""
+    compiled = _shaoyang()
+    seed, _ = load_document(SEED)
+    edges = [*_EDGES.elements, *_WRONG.elements, *_GAPS, Decimal("150")]
+    for name in compiled.input_specs:
+        for value in edges:
+            inputs = {**seed, name: value}
+            assert _checked(compiled, inputs, True) == _checked(compiled, inputs, False)
+        inputs = {k: v for k, v in seed.items() if k != name}
+        assert _checked(compiled, inputs, True) == _checked(compiled, inputs, False)

@@ -24,11 +24,21 @@ from __future__ import annotations
 import decimal
 import re
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from ._inputs import MAX_MAGNITUDE, MAX_PLACES, NA, is_missing
+from ._inputs import (
+    _BOOLEAN,
+    _DECIMAL,
+    _WHOLE,
+    MAX_MAGNITUDE,
+    MAX_PLACES,
+    NA,
+    InputRule,
+    check_input,
+    is_missing,
+)
 from ._interval import python_test
 from ._numbers import ENGINE_CONTEXT, HUNDRED, ONE, ROUNDING_MODES, ZERO, quantum
 from .formula import (
@@ -235,12 +245,25 @@ def build(
     score_rule = rubric.rounding.score
     names: dict[int, str] = {}
     everything = [*rubric.inputs, *(d.id for d in compiled._derived)]
-    values = "{" + ", ".join(f"{n!r}: {_local(n)}" for n in everything) + "}"
+    # The values' dict is a copy of a template holding every key, filled in name by name:
+    # a copy of a dict whose keys are laid out already, and one store per value, costs
+    # about half of a dict display that inserts its keys one by one.
+    template = gen.const(dict.fromkeys(everything))
+
+    def filled(indent: str, value: Callable[[str], str]) -> None:
+        emit(f"{indent}_d = {template}.copy()")
+        for n in everything:
+            emit(f"{indent}_d[{n!r}] = {value(n)}")
+
+    def public(n: str) -> str:
+        return f"(None if {_local(n)} is _NA else {_local(n)})" if n in maybe_na else _local(n)
+
     if has_rows or any(
         leaf.node.scoring and type(leaf.node.scoring).codegen is ScoringMethod.codegen
         for leaf in compiled._leaves
     ):
-        emit(f"    v = {values}")
+        filled("    ", _local)
+        emit("    v = _d")
     if has_rows:
         emit("    rows = {}")
     for bit, leaf in enumerate(compiled._leaves):
@@ -284,16 +307,6 @@ def build(
             test = f"not ({_is_na(guard)}) and {test}"
         emit(f"    if {test}: warn = True")
     leaf_scores = "(" + "".join(f"s{leaf.index}, " for leaf in compiled._leaves) + ")"
-    public = (
-        "{"
-        + ", ".join(
-            f"{n!r}: (None if {_local(n)} is _NA else {_local(n)})"
-            if n in maybe_na
-            else f"{n!r}: {_local(n)}"
-            for n in everything
-        )
-        + "}"
-    )
     if not has_rows:
         # Something not applicable: the plan of this pattern of not-applicable leaves
         # (made by the engine on its first department, see CompiledRubric._fast_plan)
@@ -309,8 +322,13 @@ def build(
             if guard:
                 test = f"not ({_is_na(guard)}) and {test}"
             emit(f"        if p and {test}: p = None")
-        emit(f"        if p: return {public}, *p[0](L := {leaf_scores}), p[1], L, warn")
-    emit(f"    if na: return {public}, {leaf_scores}, {'rows' if has_rows else '{}'}, warn")
+        filled("        ", public)
+        emit(f"        if p: return _d, *p[0](L := {leaf_scores}), p[1], L, warn")
+        emit(f"        return _d, {leaf_scores}, {{}}, warn")
+    else:
+        emit("    if na:")
+        filled("        ", public)
+        emit(f"        return _d, {leaf_scores}, rows, warn")
     nodes = compiled._nodes
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
@@ -330,7 +348,8 @@ def build(
     for cap in compiled._caps:
         emit(f"    if {gen.formula_code(cap.when.expr)}: _fallback()")
     every = ", ".join(names[i] for i in range(len(nodes)))
-    emit(f"    return {values}, ({every},), u, t, g, warn")
+    filled("    ", _local)
+    emit(f"    return _d, ({every},), u, t, g, warn")
     # The whole body runs in the engine's decimal context, whatever the caller's thread has.
     context = gen.const(ENGINE_CONTEXT)
     body = ["    " + line for line in lines[1:]]
@@ -442,6 +461,59 @@ def aggregate(compiled: CompiledRubric, plan: Any) -> Callable[[tuple[Any, ...]]
         exec(compile(source, name, "exec"), namespace)
     function: Callable[[tuple[Any, ...]], Any] = namespace["_agg"]
     return function
+
+
+def input_check(rules: Sequence[InputRule]) -> Callable[..., None]:
+    """The check of ``rules`` as one generated function, for :func:`validate_inputs`
+    (``check``): ``check(inputs, values, issues, source, missing)`` does for each rule
+    in turn what :func:`~perfscore._inputs.check_input` does, which it calls for every
+    value but the common cases. Those it takes as ``check_input`` does, in one test: a
+    bool for a boolean input, and a Decimal that the number coercer takes as it is
+    (finite, below 10^15 in magnitude, at most 30 places, whole for whole-number kinds)
+    and that lies within the input's bounds."""
+    consts: list[Any] = []
+
+    def const(value: Any) -> str:
+        consts.append(value)
+        return f"_k{len(consts) - 1}"
+
+    lines = ["def _check(inputs, values, issues, source, missing, @@SIGNATURE@@):"]
+    emit = lines.append
+    emit("    get = inputs.get")
+    decimal_class, boolean = const(Decimal), const(bool)
+    low, high, places = const(-MAX_MAGNITUDE), const(MAX_MAGNITUDE), const(-MAX_PLACES)
+    for rule in rules:
+        slow = f"_one({const(rule)}, x, inputs, source, missing, values, issues)"
+        emit(f"    x = get({rule.id!r})")
+        if rule.quick == _BOOLEAN:
+            test = f"x.__class__ is {boolean}"
+        elif rule.quick in (_DECIMAL, _WHOLE):
+            tests = [
+                f"x.__class__ is {decimal_class}",
+                "x.is_finite()",
+                f"{low} < x < {high}",
+                f"x.adjusted() >= {places}",
+            ]
+            if rule.quick == _WHOLE:
+                tests.append("x == x.to_integral_value()")
+            if rule.low is not None:
+                tests.append(f"x >= {const(rule.low)}")
+            if rule.high is not None:
+                tests.append(f"x <= {const(rule.high)}")
+            test = " and ".join(tests)
+        else:
+            emit(f"    {slow}")
+            continue
+        emit(f"    if {test}: values[{rule.id!r}] = x")
+        emit(f"    else: {slow}")
+    signature = ", ".join(f"_k{i}=K[{i}]" for i in range(len(consts)))
+    source = "\n".join(lines).replace("@@SIGNATURE@@", signature) + "\n"
+    namespace: dict[str, Any] = {"__builtins__": {}, "K": tuple(consts), "_one": check_input}
+    with PARSE_LOCK:  # compiling parses (see formula.parse_expression)
+        exec(compile(source, "<perfscore input check>", "exec"), namespace)
+    check: Callable[..., None] = namespace["_check"]
+    check.source = source  # type: ignore[attr-defined]
+    return check
 
 
 def _divides_only(expr: Expr) -> bool:

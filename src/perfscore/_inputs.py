@@ -456,6 +456,9 @@ def validate_inputs(
     *,
     source: str | None = None,
     missing: object = None,
+    declared: Mapping[str, InputSpec] | None = None,
+    issues: list[Issue] | None = None,
+    check: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
     """Check and convert raw inputs; raise :class:`InputError` listing every problem.
 
@@ -463,9 +466,17 @@ def validate_inputs(
     population); every issue is located there, at the input's id. Missing optional inputs
     without a default are marked ``missing`` (not applicable): every value and leaf that
     reads them becomes not applicable.
+
+    ``declared`` is ``{rule.id: rule.spec}`` of ``rules``, when the caller keeps it. Given
+    ``issues``, the problems found are appended to it instead of raised (the values of
+    the inputs without one are returned). ``check`` is the rules' generated check
+    (``perfscore._fastpath.input_check``), which does what :func:`check_input` does for
+    each rule in turn.
     """
     values: dict[str, Any] = {}
-    issues: list[Issue] = []
+    raise_issues = issues is None
+    if issues is None:
+        issues = []
     if not isinstance(inputs, Mapping):
         raise InputError(
             [
@@ -476,7 +487,8 @@ def validate_inputs(
                 )
             ]
         )
-    declared = {rule.id: rule.spec for rule in rules}
+    if declared is None:
+        declared = {rule.id: rule.spec for rule in rules}
     for key in inputs:
         if key not in declared:
             name = key if isinstance(key, str) else shown(key)
@@ -488,87 +500,103 @@ def validate_inputs(
                     name=shown(name),
                 )
             )
-    get = inputs.get
-    for rule in rules:
-        spec = rule.spec
-        raw = get(rule.id)
-        if raw is None or (raw.__class__ not in _NEVER_MISSING and is_missing(raw)):
-            if spec.default is not None:
-                values[rule.id] = spec.default
-            elif spec.required:
-                present = rule.id in inputs
-                issues.append(
-                    Issue.of(
-                        "input.missing",
-                        Location(file=source, path=(rule.id,)),
-                        message=msg(
-                            "input.empty" if present else "input.missing",
-                            input=repr(rule.id),
-                            label=spec.label,
-                        ),
-                        hint=msg("input.missing.hint"),
-                    )
-                )
-            else:
-                values[rule.id] = missing
-            continue
-        quick = rule.quick
-        value: Value
-        if quick == _BOOLEAN and raw.__class__ is bool:
-            value = raw  # as _coerce_boolean takes it
-        elif (
-            quick is not None
-            and quick != _BOOLEAN
-            and raw.__class__ is Decimal
-            and raw.is_finite()
-            and raw.copy_abs() < MAX_MAGNITUDE
-            and raw.adjusted() >= -MAX_PLACES
-            and (quick == _DECIMAL or raw == raw.to_integral_value())
-        ):
-            value = raw  # the number coercer's common case, taken as it takes it
-        else:
-            try:
-                value = rule.coerce(raw)
-            except RowProblems as e:
-                issues.extend(
-                    replace(p, location=Location(file=source, path=p.location.path))
-                    for p in e.issues
-                )
-                continue
-            except _Refused as e:
-                issues.append(
-                    Issue.of(
-                        e.code,
-                        Location(file=source, path=(rule.id,)),
-                        message=msg(
-                            "input.value",
-                            input=repr(rule.id),
-                            label=spec.label,
-                            problem=e.message,
-                        ),
-                        hint=e.hint or _kind_hint(spec),
-                    )
-                )
-                continue
-        if isinstance(value, Decimal):
-            low, high = rule.low, rule.high
-            if (low is not None and value < low) or (high is not None and value > high):
-                issues.append(
-                    Issue.of(
-                        "input.bounds",
-                        Location(file=source, path=(rule.id,)),
-                        hint=_bounds_hint(spec),
-                        input=repr(rule.id),
-                        label=spec.label,
-                        value=to_str(value),
-                        interval=str(Interval(low, high, low is not None, high is not None)),
-                    )
-                )
-                continue
-        values[rule.id] = value
-    if issues:
+    if check is not None:
+        check(inputs, values, issues, source, missing)
+    else:
+        get = inputs.get
+        for rule in rules:
+            check_input(rule, get(rule.id), inputs, source, missing, values, issues)
+    if issues and raise_issues:
         raise InputError(issues)
     return values
+
+
+def check_input(
+    rule: InputRule,
+    raw: Any,
+    inputs: Mapping[str, Any],
+    source: str | None,
+    missing: object,
+    values: dict[str, Any],
+    issues: list[Issue],
+) -> None:
+    """Check and convert ``raw``, the value given for ``rule``'s input in ``inputs``: its
+    value is put in ``values``, or its problems appended to ``issues`` (see
+    :func:`validate_inputs`)."""
+    spec = rule.spec
+    if raw is None or (raw.__class__ not in _NEVER_MISSING and is_missing(raw)):
+        if spec.default is not None:
+            values[rule.id] = spec.default
+        elif spec.required:
+            present = rule.id in inputs
+            issues.append(
+                Issue.of(
+                    "input.missing",
+                    Location(file=source, path=(rule.id,)),
+                    message=msg(
+                        "input.empty" if present else "input.missing",
+                        input=repr(rule.id),
+                        label=spec.label,
+                    ),
+                    hint=msg("input.missing.hint"),
+                )
+            )
+        else:
+            values[rule.id] = missing
+        return
+    quick = rule.quick
+    value: Value
+    if quick == _BOOLEAN and raw.__class__ is bool:
+        value = raw  # as _coerce_boolean takes it
+    elif (
+        quick is not None
+        and quick != _BOOLEAN
+        and raw.__class__ is Decimal
+        and raw.is_finite()
+        and raw.copy_abs() < MAX_MAGNITUDE
+        and raw.adjusted() >= -MAX_PLACES
+        and (quick == _DECIMAL or raw == raw.to_integral_value())
+    ):
+        value = raw  # the number coercer's common case, taken as it takes it
+    else:
+        try:
+            value = rule.coerce(raw)
+        except RowProblems as e:
+            issues.extend(
+                replace(p, location=Location(file=source, path=p.location.path)) for p in e.issues
+            )
+            return
+        except _Refused as e:
+            issues.append(
+                Issue.of(
+                    e.code,
+                    Location(file=source, path=(rule.id,)),
+                    message=msg(
+                        "input.value",
+                        input=repr(rule.id),
+                        label=spec.label,
+                        problem=e.message,
+                    ),
+                    hint=e.hint or _kind_hint(spec),
+                )
+            )
+            return
+    if isinstance(value, Decimal):
+        low, high = rule.low, rule.high
+        if (low is not None and value < low) or (high is not None and value > high):
+            issues.append(
+                Issue.of(
+                    "input.bounds",
+                    Location(file=source, path=(rule.id,)),
+                    hint=_bounds_hint(spec),
+                    input=repr(rule.id),
+                    label=spec.label,
+                    value=to_str(value),
+                    interval=str(Interval(low, high, low is not None, high is not None)),
+                )
+            )
+            return
+    values[rule.id] = value
 
 
 def _bounds_hint(spec: InputSpec) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import repeat
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, overload
@@ -29,6 +29,7 @@ from . import __version__, i18n
 from ._fastpath import Fallback, FastFunction
 from ._fastpath import aggregate as build_aggregate
 from ._fastpath import build as build_fast_path
+from ._fastpath import input_check as build_input_check
 from ._inputs import NA, InputRule, input_rule, validate_inputs
 from ._interval import Interval
 from ._numbers import (
@@ -1053,11 +1054,17 @@ class CompiledRubric:
             return validate_inputs(self._inputs, inputs, source=source, missing=_NA), _Extras()
         figures, submission = split_submission(inputs)
         issues: list[Issue] = []
-        values: dict[str, Any] = {}
-        try:
-            values = validate_inputs(self._inputs, figures, source=source, missing=_NA)
-        except InputError as e:
-            issues.extend(e.issues)
+        values = validate_inputs(
+            self._inputs,
+            figures,
+            source=source,
+            missing=_NA,
+            declared=self._declared_inputs,
+            issues=issues,
+            check=self._input_check,
+        )
+        if issues:
+            values = {}  # as if refused: the sections are checked on nothing
         unit, found = parse_unit(submission.unit, source)
         issues += found
         claims, found = parse_claims(submission.claimed, source)
@@ -1646,33 +1653,38 @@ class CompiledRubric:
         """The result of a department with something not applicable, aggregated by the
         plan of its pattern: every node's score, the totals and the grade given; the nodes
         and their explanation steps are made when first read."""
-        status, shown = plan.status, plan.shown
-
-        def build() -> tuple[IndicatorResult, ...]:
-            explanations: Sequence[Explanation | None] = self._no_explanations
-            if explain:
-                # each leaf's explanation is written when first read (see LeafSteps)
-                lc = self._leaf_columns
-                source = LeafSteps(
-                    MappingProxyType(values),
-                    lc.reads,
-                    self._plan_leaf_steps,
-                    (values, scores, leaf_scores, plan),
-                )
-                made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
-                explanations = lc.gather(made + lc.tail)
-            return self._indicator_columns.results(shown, scores, status, explanations)
-
-        result = object.__new__(ScoreResult)
-        result.__dict__.update(
-            self._result_fields,
-            total=total,
-            unrounded_total=unrounded,
-            grade=grade,
-            values=MappingProxyType(values),
-            nodes=build,
-        )
+        result = _new_object(ScoreResult)
+        fields = result.__dict__
+        fields.update(self._result_fields)
+        fields["total"] = total
+        fields["unrounded_total"] = unrounded
+        fields["grade"] = grade
+        fields["values"] = MappingProxyType(values)
+        fields["nodes"] = partial(_plan_nodes, self, values, scores, leaf_scores, plan, explain)
         return result
+
+    def _plan_nodes(
+        self,
+        values: dict[str, Any],
+        scores: Sequence[Decimal],
+        leaf_scores: tuple[Decimal | None, ...],
+        plan: _NaPlan,
+        explain: bool,
+    ) -> tuple[IndicatorResult, ...]:
+        """The nodes of a result made by :meth:`_fast_plan_result`, when first read."""
+        explanations: Sequence[Explanation | None] = self._no_explanations
+        if explain:
+            # each leaf's explanation is written when first read (see LeafSteps)
+            lc = self._leaf_columns
+            source = LeafSteps(
+                MappingProxyType(values),
+                lc.reads,
+                self._plan_leaf_steps,
+                (values, scores, leaf_scores, plan),
+            )
+            made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
+            explanations = lc.gather(made + lc.tail)
+        return self._indicator_columns.results(plan.shown, scores, plan.status, explanations)
 
     @cached_property
     def _tops(self) -> tuple[int, ...]:
@@ -1743,37 +1755,39 @@ class CompiledRubric:
         grade: str,
         explain: bool,
     ) -> ScoreResult:
-
-        def build() -> tuple[IndicatorResult, ...]:
-            explanations: Sequence[Explanation | None] = self._no_explanations
-            if explain:
-                # The fast path computed every value and score; the steps come from the
-                # leaves' scorers, run again on the same values with explanations on, when
-                # they are first read (see LeafSteps). Made in C: one lazy explanation per
-                # leaf, then every node's explanation in node order (see _leaf_columns).
-                lc = self._leaf_columns
-                source = LeafSteps(
-                    MappingProxyType(values), lc.reads, self._clean_leaf_steps, (values, scores)
-                )
-                made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
-                explanations = lc.gather(made + lc.tail)
-            # Every field but the score and the explanation is the same for every
-            # department: the tuples are zipped and made in C, one per node.
-            c = self._indicator_columns
-            return c.results(c.weights, scores, c.scored, explanations)
-
         # The fields every result of this rubric shares are filled in once (see
-        # _result_fields); a result is then made without running the frozen __init__.
-        result = object.__new__(ScoreResult)
-        result.__dict__.update(
-            self._result_fields,
-            total=total,
-            unrounded_total=unrounded,
-            grade=grade,
-            values=MappingProxyType(values),
-            nodes=build,
-        )
+        # _result_fields); a result is then made without running the frozen __init__, and
+        # its nodes are made when first read.
+        result = _new_object(ScoreResult)
+        fields = result.__dict__
+        fields.update(self._result_fields)
+        fields["total"] = total
+        fields["unrounded_total"] = unrounded
+        fields["grade"] = grade
+        fields["values"] = MappingProxyType(values)
+        fields["nodes"] = partial(_clean_nodes, self, values, scores, explain)
         return result
+
+    def _clean_nodes(
+        self, values: dict[str, Any], scores: tuple[Decimal, ...], explain: bool
+    ) -> tuple[IndicatorResult, ...]:
+        """The nodes of a result made by :meth:`_fast_result`, when first read."""
+        explanations: Sequence[Explanation | None] = self._no_explanations
+        if explain:
+            # The fast path computed every value and score; the steps come from the
+            # leaves' scorers, run again on the same values with explanations on, when
+            # they are first read (see LeafSteps). Made in C: one lazy explanation per
+            # leaf, then every node's explanation in node order (see _leaf_columns).
+            lc = self._leaf_columns
+            source = LeafSteps(
+                MappingProxyType(values), lc.reads, self._clean_leaf_steps, (values, scores)
+            )
+            made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
+            explanations = lc.gather(made + lc.tail)
+        # Every field but the score and the explanation is the same for every
+        # department: the tuples are zipped and made in C, one per node.
+        c = self._indicator_columns
+        return c.results(c.weights, scores, c.scored, explanations)
 
     def _clean_leaf_steps(
         self, k: int, values: Mapping[str, Any], scores: Sequence[Decimal]
@@ -1913,6 +1927,16 @@ class CompiledRubric:
             "input_ids": self._input_ids,
             "unit": None,
         }
+
+    @cached_property
+    def _input_check(self) -> Callable[..., None]:
+        """The inputs' check as one generated function (see :func:`validate_inputs`)."""
+        return build_input_check(self._inputs)
+
+    @cached_property
+    def _declared_inputs(self) -> dict[str, InputSpec]:
+        """``{input id: spec}``, as :func:`validate_inputs` reads it."""
+        return {rule.id: rule.spec for rule in self._inputs}
 
     @cached_property
     def _input_ids(self) -> tuple[str, ...]:
@@ -2496,6 +2520,12 @@ class _NaPlan:
 
 
 _FAST_DECLINES: Final = (Fallback, ArithmeticError, ValueError, KeyError, TypeError)
+#: Makes a result without running its frozen ``__init__`` (see CompiledRubric._fast_result).
+_new_object: Final = object.__new__
+#: The nodes of a fast result, made when first read (held as partials: cheaper to make
+#: than a closure per result).
+_clean_nodes: Final = CompiledRubric._clean_nodes
+_plan_nodes: Final = CompiledRubric._plan_nodes
 #: What a not-applicable leaf gets, by policy: ``不适用（…）：`` + this.
 
 

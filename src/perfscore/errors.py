@@ -141,8 +141,9 @@ class Issue:
             params["hint"] = i18n.msg("text", text=hint)
         elif hint is not None:
             params["hint"] = dict(hint)
-        issue = cls(code, "", location or Location(), None, params)
-        return replace(issue, message=issue.message_in(lang), hint=issue.hint_in(lang))
+        location = location or Location()
+        issue = cls(code, "", location, None, params)
+        return cls(code, issue.message_in(lang), location, issue.hint_in(lang), params)
 
     def as_msg(self) -> dict[str, Any]:
         """The message as a text made by :func:`perfscore.i18n.msg`: to put the issue's
