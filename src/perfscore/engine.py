@@ -1653,15 +1653,8 @@ class CompiledRubric:
         """The result of a department with something not applicable, aggregated by the
         plan of its pattern: every node's score, the totals and the grade given; the nodes
         and their explanation steps are made when first read."""
-        result = _new_object(ScoreResult)
-        fields = result.__dict__
-        fields.update(self._result_fields)
-        fields["total"] = total
-        fields["unrounded_total"] = unrounded
-        fields["grade"] = grade
-        fields["values"] = MappingProxyType(values)
-        fields["nodes"] = partial(_plan_nodes, self, values, scores, leaf_scores, plan, explain)
-        return result
+        nodes = partial(_plan_nodes, self, values, scores, leaf_scores, plan, explain)
+        return self._result_of(values, unrounded, total, grade, nodes)
 
     def _plan_nodes(
         self,
@@ -1755,9 +1748,20 @@ class CompiledRubric:
         grade: str,
         explain: bool,
     ) -> ScoreResult:
-        # The fields every result of this rubric shares are filled in once (see
-        # _result_fields); a result is then made without running the frozen __init__, and
-        # its nodes are made when first read.
+        nodes = partial(_clean_nodes, self, values, scores, explain)
+        return self._result_of(values, unrounded, total, grade, nodes)
+
+    def _result_of(
+        self,
+        values: dict[str, Any],
+        unrounded: Decimal,
+        total: Decimal,
+        grade: str,
+        nodes: Callable[[], tuple[IndicatorResult, ...]],
+    ) -> ScoreResult:
+        """A fast-path result: the fields every result of this rubric shares are filled in
+        once (see _result_fields), the result is made without running the frozen
+        __init__, and its ``nodes`` are made when first read."""
         result = _new_object(ScoreResult)
         fields = result.__dict__
         fields.update(self._result_fields)
@@ -1765,7 +1769,7 @@ class CompiledRubric:
         fields["unrounded_total"] = unrounded
         fields["grade"] = grade
         fields["values"] = MappingProxyType(values)
-        fields["nodes"] = partial(_clean_nodes, self, values, scores, explain)
+        fields["nodes"] = nodes
         return result
 
     def _clean_nodes(
