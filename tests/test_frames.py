@@ -566,12 +566,30 @@ def test_a_frames_own_index_and_an_arrow_table_give_the_same_rows(
     indexed = perfscore.score_frame(compiled, frame.set_index(repeated))
     assert indexed.index.tolist() == repeated.tolist()
     pd.testing.assert_frame_equal(indexed.reset_index(drop=True), plain)
-    # (an Arrow null is a key left out, NaN a value given as empty: the messages differ)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pd.testing.assert_frame_equal(
-        perfscore.score_frame(compiled, table).drop(columns="errors"),
-        plain.drop(columns="errors"),
-    )
+    pd.testing.assert_frame_equal(perfscore.score_frame(compiled, table), plain)
+
+
+class _ArrowStream:
+    """A frame of another library (polars, DuckDB ...) as score_frame sees it: nothing
+    but the Arrow PyCapsule interface."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def test_any_frame_with_the_arrow_capsule_interface_scores_as_its_table(
+    compiled: perfscore.CompiledRubric,
+) -> None:
+    frame = _frame(_population(compiled))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    expected = perfscore.score_frame(compiled, table)
+    pd.testing.assert_frame_equal(perfscore.score_frame(compiled, _ArrowStream(table)), expected)
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7))
+    pd.testing.assert_frame_equal(perfscore.score_frame(compiled, reader), expected)
 
 
 def test_columns_are_read_the_same_without_pandas_own_column_iterator(

@@ -1,6 +1,7 @@
 """A population in a data frame scored into a data frame of typed columns.
 
-:func:`score_frame` hands a pandas DataFrame's (or a pyarrow Table's) columns to the
+:func:`score_frame` hands a pandas DataFrame's (or a pyarrow Table's, or those of any
+frame with the Arrow PyCapsule interface: polars, DuckDB ...) columns to the
 vectorised path (:func:`perfscore.vectorised.columns_from_arrays`) and returns one row per
 department, in the frame's order:
 
@@ -67,8 +68,13 @@ def _source_columns(frame: Any) -> tuple[dict[str, Any], Any, int]:
     """The input columns of a pandas DataFrame or a pyarrow Table, the ids (as text, a
     pandas array) and the rows."""
     import pandas
+    import pyarrow as pa
 
     source: Any
+    if not isinstance(frame, pandas.DataFrame | pa.Table) and hasattr(frame, "__arrow_c_stream__"):
+        # any frame that speaks the Arrow PyCapsule interface (polars, DuckDB, a
+        # RecordBatchReader ...) is read as the Arrow table it hands over
+        frame = pa.table(frame)
     if type(frame).__module__.startswith("pyarrow"):
         names = list(frame.column_names)
         id_column = next((c for c in ID_COLUMNS if c in names), None)
@@ -135,8 +141,9 @@ def _decimal_arrays(words: Any, buffer: Any, kinds: Sequence[Any], valid: Any) -
 
 
 def score_frame(compiled: CompiledRubric, frame: Any) -> pandas.DataFrame:
-    """Score every department (row) of ``frame``, a pandas DataFrame or a pyarrow Table
-    whose columns are named by input id, with the vectorised path; see the module
+    """Score every department (row) of ``frame`` (a pandas DataFrame, a pyarrow Table,
+    or any frame with the Arrow PyCapsule interface ``__arrow_c_stream__``: polars,
+    DuckDB ...) whose columns are named by input id, with the vectorised path; see the module
     docstring for the columns. Values are read by the one missing-value rule (an empty
     cell, NaN, ``pd.NA``, an Arrow null or a missing column is missing) and float64 money
     by the float rule of :func:`perfscore.vectorised.columns_from_arrays`."""
