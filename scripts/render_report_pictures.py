@@ -30,6 +30,10 @@ from perfscore.loading import load_document
 from perfscore.render import scoresheet
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the browser and office runners of the visual tests
+
+from tests._office import CHROMIUM, SOFFICE, chromium, soffice  # noqa: E402
+
 RUBRIC = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
 INPUTS = ROOT / "examples" / "daxiang-emergency-2023" / "self-evaluation.yaml"
 OUT = ROOT / "docs" / "img"
@@ -73,8 +77,8 @@ def pdf_page(pdf: Path, page: int, target: Path, resolution: int) -> None:
 
 
 def main() -> None:
-    chromium = tool("chromium", "chromium-browser")
-    soffice = tool("soffice", "libreoffice")
+    if CHROMIUM is None or SOFFICE is None:
+        sys.exit("render_report_pictures: Chromium and LibreOffice (soffice) are needed")
     rubric = perfscore.load_rubric(RUBRIC)
     data, _ = load_document(INPUTS)
     result = perfscore.compile_rubric(rubric).score(data)
@@ -84,26 +88,14 @@ def main() -> None:
         tmp = Path(scratch)
         page = tmp / "report.html"
         page.write_text(scoresheet.to_html(sheet), encoding="utf-8")
-        browser = [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp / 'chromium'}",
-        ]
         printed = tmp / "report.pdf"
-        run(*browser, "--no-pdf-header-footer", f"--print-to-pdf={printed}", page.as_uri())
+        chromium(tmp, "--no-pdf-header-footer", f"--print-to-pdf={printed}", page.as_uri())
         last = len(list_pages(printed))
         pdf_page(printed, last, OUT / "report-a4.png", 70)
 
         phone = OUT / "report-phone.png"
-        run(
-            *browser,
+        chromium(
+            tmp,
             "--window-size=390,844",
             "--hide-scrollbars",
             f"--screenshot={phone}",
@@ -112,17 +104,7 @@ def main() -> None:
 
         workbook = tmp / "report.xlsx"
         workbook.write_bytes(scoresheet.to_xlsx(sheet))
-        run(
-            soffice,
-            f"-env:UserInstallation=file://{tmp / 'libreoffice'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp / "calc"),
-            str(workbook),
-        )
-        pdf_page(tmp / "calc" / "report.pdf", 2, OUT / "report-xlsx.png", 70)
+        pdf_page(soffice(tmp, workbook, "pdf"), 2, OUT / "report-xlsx.png", 70)
     for picture in ("report-a4.png", "report-phone.png", "report-xlsx.png"):
         size = (OUT / picture).stat().st_size
         print(f"docs/img/{picture}: {size // 1024} KB")

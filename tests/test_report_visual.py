@@ -36,6 +36,8 @@ from perfscore.loading import load_document
 from perfscore.render import scoresheet
 from perfscore.results import ScoreResult
 
+from ._office import CHROMIUM, SOFFICE, chromium, soffice
+
 pytestmark = pytest.mark.lang("zh")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,8 +56,6 @@ CASES = {
 #: The tables that fit on one A4 page, printed from the HTML or the XLSX.
 ONE_PAGE = {"demo", "project"}
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOTEXT = shutil.which("pdftotext")
 PDFINFO = shutil.which("pdfinfo")
 
@@ -83,52 +83,6 @@ def scored(case: str) -> tuple[perfscore.Rubric, ScoreResult]:
     rubric = perfscore.load_rubric(ROOT / rubric_path)
     data, _ = load_document(ROOT / inputs_path)
     return rubric, perfscore.compile_rubric(rubric).score(data)
-
-
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp / 'chromium-profile'}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
-
-
-def soffice(tmp: Path, source: Path, target: str) -> Path:
-    """``source`` converted by LibreOffice to ``target`` (a filter such as ``pdf``), with a
-    profile of its own so that other LibreOffice processes do not get in the way."""
-    assert SOFFICE is not None
-    out = tmp / "converted"
-    out.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{tmp / 'lo-profile'}",
-            "--headless",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(out),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    suffix = target.split(":")[0]
-    converted = out / f"{source.stem}.{suffix}"
-    assert converted.exists(), f"LibreOffice wrote no {converted.name}"
-    return converted
 
 
 def pages(pdf: Path) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,8 @@ from perfscore.authoring.template import (
 )
 from perfscore.cli import main
 from perfscore.formula import Symbol, ValueType, compile_formula
+
+from ._office import SOFFICE, soffice
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAOYANG = ROOT / "rubrics" / "shaoyang" / "dept-overall-2023.yaml"
@@ -288,7 +288,7 @@ def test_formulas_in_excels_words(formula: str, excel: str | None) -> None:
         assert got == excel  # d is no cell of the form (a derived value): None
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 def test_a_spreadsheet_program_evaluates_the_check_formulas(
     rubric_path: Path, tmp_path: Path
 ) -> None:
@@ -319,23 +319,8 @@ def test_a_spreadsheet_program_evaluates_the_check_formulas(
         probe.cell(row=i, column=1, value=f"={moved}")
     probe_path = tmp_path / "probe.xlsx"
     book.save(probe_path)
-    out = tmp_path / "out"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",  # alone, beside others
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(probe_path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    computed = openpyxl.load_workbook(out / "probe.xlsx", data_only=True)["probe"]
+    converted = soffice(tmp_path, probe_path, "xlsx")
+    computed = openpyxl.load_workbook(converted, data_only=True)["probe"]
     got = [computed.cell(row=i, column=1).value for i in range(1, len(cases) + 1)]
     assert got == [holds for _, _, holds in cases]
 
