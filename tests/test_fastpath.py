@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfscore
+from perfscore._fastpath import input_check
 from perfscore._inputs import NA, validate_inputs
 from perfscore._numbers import ENGINE_CONTEXT
 from perfscore.i18n import use_lang
@@ -561,8 +562,9 @@ def test_the_fast_function_keeps_no_reference_to_its_rubric() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObject) -> None:
-    """``validate_inputs`` takes a bool or a plain Decimal without calling the input's
-    coercer: the same value (the same object) as the coercer gives, or the same refusal."""
+    """The generated input check takes a bool or a plain Decimal without calling the
+    input's coercer: the same value (the same object) as the coercer gives, or the same
+    refusal."""
     compiled = _shaoyang()
     rule = data.draw(st.sampled_from(compiled._inputs))
     raw = data.draw(
@@ -585,7 +587,9 @@ def test_the_input_check_takes_each_value_as_its_coercer_does(data: st.DataObjec
     ):
         expected = "refused"
     try:
-        got: object = validate_inputs([rule], {rule.id: raw}, missing=None)[rule.id]
+        got: object = validate_inputs(
+            [rule], {rule.id: raw}, missing=None, check=input_check([rule])
+        )[rule.id]
     except perfscore.InputError:
         got = "refused"
     assert got == expected

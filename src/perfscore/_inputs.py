@@ -129,9 +129,10 @@ class InputRule:
     #: The bounds a number is checked against (``spec.lower_bound``, ``spec.max``).
     low: Decimal | None = None
     high: Decimal | None = None
-    #: What :func:`validate_inputs` takes as it is without calling ``coerce``, as
-    #: ``coerce`` would: a bool (``_BOOLEAN``), or a Decimal of the number coercer's common
-    #: case (``_DECIMAL``; ``_WHOLE`` for whole-number kinds); None: always ``coerce``.
+    #: What the rubric's generated input check (``perfscore._fastpath.input_check``)
+    #: takes as it is without calling ``coerce``, as ``coerce`` would: a bool
+    #: (``_BOOLEAN``), or a Decimal of the number coercer's common case (``_DECIMAL``;
+    #: ``_WHOLE`` for whole-number kinds); None: always ``coerce``.
     quick: str | None = None
 
 
@@ -432,10 +433,6 @@ def is_missing(raw: Any) -> bool:
     return getattr(raw, "is_valid", True) is False  # a null pyarrow scalar
 
 
-#: Values the missing-value rule never finds missing (see :func:`is_missing`).
-_NEVER_MISSING: Final = frozenset({Decimal, bool, int})
-
-
 def _unknown_hint(key: str, specs: Mapping[str, InputSpec]) -> dict[str, Any]:
     text = key.strip()[:100]
     by_label = {spec.label.strip(): input_id for input_id, spec in specs.items()}
@@ -524,7 +521,7 @@ def check_input(
     value is put in ``values``, or its problems appended to ``issues`` (see
     :func:`validate_inputs`)."""
     spec = rule.spec
-    if raw is None or (raw.__class__ not in _NEVER_MISSING and is_missing(raw)):
+    if is_missing(raw):
         if spec.default is not None:
             values[rule.id] = spec.default
         elif spec.required:
@@ -544,43 +541,26 @@ def check_input(
         else:
             values[rule.id] = missing
         return
-    quick = rule.quick
     value: Value
-    if quick == _BOOLEAN and raw.__class__ is bool:
-        value = raw  # as _coerce_boolean takes it
-    elif (
-        quick is not None
-        and quick != _BOOLEAN
-        and raw.__class__ is Decimal
-        and raw.is_finite()
-        and raw.copy_abs() < MAX_MAGNITUDE
-        and raw.adjusted() >= -MAX_PLACES
-        and (quick == _DECIMAL or raw == raw.to_integral_value())
-    ):
-        value = raw  # the number coercer's common case, taken as it takes it
-    else:
-        try:
-            value = rule.coerce(raw)
-        except RowProblems as e:
-            issues.extend(
-                replace(p, location=Location(file=source, path=p.location.path)) for p in e.issues
+    try:
+        value = rule.coerce(raw)
+    except RowProblems as e:
+        issues.extend(
+            replace(p, location=Location(file=source, path=p.location.path)) for p in e.issues
+        )
+        return
+    except _Refused as e:
+        issues.append(
+            Issue.of(
+                e.code,
+                Location(file=source, path=(rule.id,)),
+                message=msg(
+                    "input.value", input=repr(rule.id), label=spec.label, problem=e.message
+                ),
+                hint=e.hint or _kind_hint(spec),
             )
-            return
-        except _Refused as e:
-            issues.append(
-                Issue.of(
-                    e.code,
-                    Location(file=source, path=(rule.id,)),
-                    message=msg(
-                        "input.value",
-                        input=repr(rule.id),
-                        label=spec.label,
-                        problem=e.message,
-                    ),
-                    hint=e.hint or _kind_hint(spec),
-                )
-            )
-            return
+        )
+        return
     if isinstance(value, Decimal):
         low, high = rule.low, rule.high
         if (low is not None and value < low) or (high is not None and value > high):
