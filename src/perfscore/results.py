@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
@@ -111,60 +111,6 @@ class ValuesRead(Mapping[str, Value]):
 
     def __repr__(self) -> str:
         return f"ValuesRead({dict(self)!r})"
-
-
-class LazySteps(Sequence[Step]):
-    """The steps of an explanation, written when first read: a tuple of :class:`Step`
-    for every purpose (indexing, iteration, ``len``, equality with a tuple, hashing).
-
-    Scoring a department computes every value and score; the words of each step are
-    only written if someone reads them, so that a result made with explanations costs
-    little more than one without."""
-
-    __slots__ = ("_args", "_make", "_steps")
-
-    def __init__(self, make: Callable[..., tuple[Step, ...]], *args: Any) -> None:
-        self._make: Callable[..., tuple[Step, ...]] | None = make
-        self._args = args
-        self._steps: tuple[Step, ...] = ()
-
-    def _tuple(self) -> tuple[Step, ...]:
-        make = self._make
-        if make is not None:
-            self._steps = make(*self._args)
-            self._make = None
-            self._args = ()
-        return self._steps
-
-    @overload
-    def __getitem__(self, index: int) -> Step: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Step, ...]: ...
-    def __getitem__(self, index: int | slice) -> Step | tuple[Step, ...]:
-        return self._tuple()[index]
-
-    def __len__(self) -> int:
-        return len(self._tuple())
-
-    def __iter__(self) -> Iterator[Step]:
-        return iter(self._tuple())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazySteps):
-            other = other._tuple()
-        return self._tuple() == other
-
-    def __hash__(self) -> int:
-        return hash(self._tuple())
-
-    def __add__(self, other: Sequence[Step]) -> tuple[Step, ...]:
-        return self._tuple() + tuple(other)
-
-    def __repr__(self) -> str:
-        return repr(self._tuple())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (tuple, (self._tuple(),))
 
 
 class Explanation(NamedTuple):
