@@ -1667,16 +1667,8 @@ class CompiledRubric:
         """The nodes of a result made by :meth:`_fast_plan_result`, when first read."""
         explanations: Sequence[Explanation | None] = self._no_explanations
         if explain:
-            # each leaf's explanation is written when first read (see LeafSteps)
-            lc = self._leaf_columns
-            source = LeafSteps(
-                MappingProxyType(values),
-                lc.reads,
-                self._plan_leaf_steps,
-                (values, scores, leaf_scores, plan),
-            )
-            made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
-            explanations = lc.gather(made + lc.tail)
+            args = (values, scores, leaf_scores, plan)
+            explanations = self._lazy_explanations(values, self._plan_leaf_steps, args)
         return self._indicator_columns.results(plan.shown, scores, plan.status, explanations)
 
     @cached_property
@@ -1779,19 +1771,27 @@ class CompiledRubric:
         explanations: Sequence[Explanation | None] = self._no_explanations
         if explain:
             # The fast path computed every value and score; the steps come from the
-            # leaves' scorers, run again on the same values with explanations on, when
-            # they are first read (see LeafSteps). Made in C: one lazy explanation per
-            # leaf, then every node's explanation in node order (see _leaf_columns).
-            lc = self._leaf_columns
-            source = LeafSteps(
-                MappingProxyType(values), lc.reads, self._clean_leaf_steps, (values, scores)
-            )
-            made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
-            explanations = lc.gather(made + lc.tail)
+            # leaves' scorers, run again on the same values with explanations on.
+            args = (values, scores)
+            explanations = self._lazy_explanations(values, self._clean_leaf_steps, args)
         # Every field but the score and the explanation is the same for every
         # department: the tuples are zipped and made in C, one per node.
         c = self._indicator_columns
         return c.results(c.weights, scores, c.scored, explanations)
+
+    def _lazy_explanations(
+        self,
+        values: dict[str, Any],
+        write: Callable[..., tuple[Step, ...]],
+        args: tuple[Any, ...],
+    ) -> Sequence[Explanation | None]:
+        """Every node's explanation in node order, each leaf's written when first read by
+        ``write(k, *args)`` (see :class:`LeafSteps`). Made in C: one lazy explanation per
+        leaf, then gathered into node order (see _leaf_columns)."""
+        lc = self._leaf_columns
+        source = LeafSteps(MappingProxyType(values), lc.reads, write, args)
+        made = tuple(map(_make_lazy_explanation, zip(repeat(source), lc.positions)))
+        return lc.gather(made + lc.tail)
 
     def _clean_leaf_steps(
         self, k: int, values: Mapping[str, Any], scores: Sequence[Decimal]
